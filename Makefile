@@ -1,0 +1,39 @@
+# The two commands a new user needs: `make demo` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+TSTAMP := $(VENV)/.installed-test
+
+.PHONY: demo test bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP): $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(TSTAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+# Create .venv, install solgen, render problems/1.2.yaml into out/ (and a PDF if pdflatex exists).
+demo: $(STAMP)
+	$(BIN)/solgen render problems/1.2.yaml --format tex --format md --format json --out out
+	@if command -v pdflatex >/dev/null 2>&1; then \
+		$(BIN)/solgen render problems/1.2.yaml --pdf --out out; \
+	else \
+		echo "pdflatex not found: skipping out/1.2.pdf (install TeX Live to get it)"; \
+	fi
+
+# Install the test extras and run the whole suite.
+test: $(TSTAMP)
+	$(BIN)/python -m pytest -q
+
+bench: $(STAMP)
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf out build *.egg-info

@@ -1,0 +1,333 @@
+"""Differentiation rules: one frozen dataclass per rule, each able to rebuild its result.
+
+A rule node records what a reader needs to follow one step (the expression, the
+variable, the pieces it split the expression into, its substeps) and ``eval()``
+rebuilds d(expr)/d(var) from its substeps alone. ``result`` is ``eval()`` tidied
+(see ``tidy.py``) and cached. No English lives here: templates word each rule, keyed
+by ``Rule.name`` (the class name without "Rule", in snake case).
+
+To add a rule: subclass ``Rule`` here with a docstring that states the math, add a
+finder in ``diff.py`` that returns it, and add a macro of the same name to
+``templates/*/steps.*``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Iterator
+
+import sympy as sp
+
+from .tidy import tidy, tmul
+
+
+@dataclass(frozen=True)
+class Rule:
+    expr: sp.Expr
+    var: sp.Symbol
+
+    def eval(self) -> sp.Expr:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    @property
+    def substeps(self) -> tuple[Rule, ...]:
+        return ()
+
+    @cached_property
+    def result(self) -> sp.Expr:
+        return tidy(self.eval())
+
+    @classmethod
+    def name(cls) -> str:
+        base = cls.__name__.removesuffix("Rule")
+        return re.sub(r"(?<!^)(?=[A-Z])", "_", base).lower()
+
+    def walk(self) -> Iterator[Rule]:
+        yield self
+        for sub in self.substeps:
+            yield from sub.walk()
+
+    def contains_fallback(self) -> bool:
+        return any(isinstance(node, FallbackRule) for node in self.walk())
+
+
+@dataclass(frozen=True)
+class ConstantRule(Rule):
+    """d/dx c = 0, where c does not depend on x (``held`` lists the other variables in c)."""
+
+    held: tuple[sp.Symbol, ...] = ()
+
+    def eval(self) -> sp.Expr:
+        return sp.Integer(0)
+
+
+@dataclass(frozen=True)
+class VariableRule(Rule):
+    """d/dx x = 1"""
+
+    def eval(self) -> sp.Expr:
+        return sp.Integer(1)
+
+
+@dataclass(frozen=True)
+class ConstantMultipleRule(Rule):
+    """d/dx (c*u) = c*u'"""
+
+    constant: sp.Expr = sp.Integer(1)
+    other: sp.Expr = sp.Integer(1)
+    step: Rule | None = None
+    held: tuple[sp.Symbol, ...] = ()
+
+    @property
+    def substeps(self) -> tuple[Rule, ...]:
+        return (self.step,) if self.step else ()
+
+    def eval(self) -> sp.Expr:
+        assert self.step is not None
+        return tmul(self.constant, self.step.result)
+
+
+@dataclass(frozen=True)
+class SumRule(Rule):
+    """d/dx (u + v + ...) = u' + v' + ..."""
+
+    steps: tuple[Rule, ...] = ()
+
+    @property
+    def substeps(self) -> tuple[Rule, ...]:
+        return self.steps
+
+    def eval(self) -> sp.Expr:
+        return sp.Add(*[s.result for s in self.steps], evaluate=False)
+
+
+@dataclass(frozen=True)
+class PowerRule(Rule):
+    """d/dx x^n = n*x^(n-1), for any exponent n not depending on x (roots are x^(1/n))"""
+
+    exponent: sp.Expr = sp.Integer(1)
+
+    def eval(self) -> sp.Expr:
+        return tmul(self.exponent, sp.Pow(self.var, self.exponent - 1))
+
+
+@dataclass(frozen=True)
+class ProductRule(Rule):
+    """d/dx (u*v*w) = u'*v*w + u*v'*w + u*v*w'"""
+
+    factors: tuple[sp.Expr, ...] = ()
+    steps: tuple[Rule, ...] = ()
+
+    @property
+    def substeps(self) -> tuple[Rule, ...]:
+        return self.steps
+
+    def terms(self) -> list[sp.Expr]:
+        out = []
+        for i, step in enumerate(self.steps):
+            others = [f for j, f in enumerate(self.factors) if j != i]
+            out.append(tmul(step.result, *others))
+        return out
+
+    def eval(self) -> sp.Expr:
+        return sp.Add(*self.terms(), evaluate=False)
+
+
+@dataclass(frozen=True)
+class QuotientRule(Rule):
+    """d/dx (u/v) = (u'*v - u*v')/v^2"""
+
+    numerator: sp.Expr = sp.Integer(1)
+    denominator: sp.Expr = sp.Integer(1)
+    num_step: Rule | None = None
+    den_step: Rule | None = None
+
+    @property
+    def substeps(self) -> tuple[Rule, ...]:
+        return tuple(s for s in (self.num_step, self.den_step) if s)
+
+    def eval(self) -> sp.Expr:
+        assert self.num_step and self.den_step
+        top = sp.Add(
+            tmul(self.num_step.result, self.denominator),
+            tmul(sp.Integer(-1), self.numerator, self.den_step.result),
+            evaluate=False,
+        )
+        return tmul(tidy(top), sp.Pow(self.denominator, -2))
+
+
+@dataclass(frozen=True)
+class ChainRule(Rule):
+    """d/dx f(g(x)) = f'(u)|_{u=g(x)} * g'(x), with u = g(x)"""
+
+    u: sp.Symbol = sp.Symbol("u")
+    inner: sp.Expr = sp.Integer(0)
+    outer_step: Rule | None = None
+    inner_step: Rule | None = None
+
+    @property
+    def substeps(self) -> tuple[Rule, ...]:
+        return tuple(s for s in (self.outer_step, self.inner_step) if s)
+
+    @property
+    def outer_at_inner(self) -> sp.Expr:
+        assert self.outer_step
+        return tidy(self.outer_step.result.xreplace({self.u: self.inner}))
+
+    def eval(self) -> sp.Expr:
+        assert self.inner_step
+        return tmul(self.inner_step.result, self.outer_at_inner)
+
+
+@dataclass(frozen=True)
+class ExpRule(Rule):
+    """d/dx e^x = e^x"""
+
+    def eval(self) -> sp.Expr:
+        return sp.exp(self.var)
+
+
+@dataclass(frozen=True)
+class ExponentialRule(Rule):
+    """d/dx a^x = a^x*ln(a)"""
+
+    base: sp.Expr = sp.E
+
+    def eval(self) -> sp.Expr:
+        return tmul(sp.Pow(self.base, self.var), sp.log(self.base))
+
+
+@dataclass(frozen=True)
+class LogRule(Rule):
+    """d/dx log(x) = 1/x"""
+
+    def eval(self) -> sp.Expr:
+        return 1 / self.var
+
+
+def _formula(table: dict[type, object], func: type, x: sp.Symbol) -> sp.Expr:
+    return table[func](x)  # type: ignore[operator]
+
+
+TRIG = {
+    sp.sin: lambda x: sp.cos(x),
+    sp.cos: lambda x: -sp.sin(x),
+    sp.tan: lambda x: sp.sec(x) ** 2,
+    sp.sec: lambda x: sp.sec(x) * sp.tan(x),
+    sp.csc: lambda x: -sp.csc(x) * sp.cot(x),
+    sp.cot: lambda x: -sp.csc(x) ** 2,
+}
+INVERSE_TRIG = {
+    sp.asin: lambda x: 1 / sp.sqrt(1 - x**2),
+    sp.acos: lambda x: -1 / sp.sqrt(1 - x**2),
+    sp.atan: lambda x: 1 / (1 + x**2),
+    sp.acot: lambda x: -1 / (1 + x**2),
+    sp.asec: lambda x: 1 / (x**2 * sp.sqrt(1 - 1 / x**2)),
+    sp.acsc: lambda x: -1 / (x**2 * sp.sqrt(1 - 1 / x**2)),
+}
+HYPERBOLIC = {
+    sp.sinh: lambda x: sp.cosh(x),
+    sp.cosh: lambda x: sp.sinh(x),
+    sp.tanh: lambda x: 1 - sp.tanh(x) ** 2,
+    sp.sech: lambda x: -sp.tanh(x) * sp.sech(x),
+    sp.csch: lambda x: -sp.coth(x) * sp.csch(x),
+    sp.coth: lambda x: -1 / sp.sinh(x) ** 2,
+}
+INVERSE_HYPERBOLIC = {
+    sp.asinh: lambda x: 1 / sp.sqrt(x**2 + 1),
+    sp.acosh: lambda x: 1 / sp.sqrt(x**2 - 1),
+    sp.atanh: lambda x: 1 / (1 - x**2),
+    sp.acoth: lambda x: 1 / (1 - x**2),
+}
+
+
+@dataclass(frozen=True)
+class TrigRule(Rule):
+    """d/dx sin x = cos x, cos -> -sin, tan -> sec^2, sec -> sec tan, csc -> -csc cot, cot -> -csc^2"""
+
+    func: type = sp.sin
+
+    def eval(self) -> sp.Expr:
+        return _formula(TRIG, self.func, self.var)
+
+
+@dataclass(frozen=True)
+class InverseTrigRule(Rule):
+    """d/dx asin x = 1/sqrt(1-x^2), acos -> -1/sqrt(1-x^2), atan -> 1/(1+x^2), ..."""
+
+    func: type = sp.asin
+
+    def eval(self) -> sp.Expr:
+        return _formula(INVERSE_TRIG, self.func, self.var)
+
+
+@dataclass(frozen=True)
+class HyperbolicRule(Rule):
+    """d/dx sinh x = cosh x, cosh -> sinh, tanh -> 1 - tanh^2, ..."""
+
+    func: type = sp.sinh
+
+    def eval(self) -> sp.Expr:
+        return _formula(HYPERBOLIC, self.func, self.var)
+
+
+@dataclass(frozen=True)
+class InverseHyperbolicRule(Rule):
+    """d/dx asinh x = 1/sqrt(x^2+1), acosh -> 1/sqrt(x^2-1), atanh -> 1/(1-x^2)"""
+
+    func: type = sp.asinh
+
+    def eval(self) -> sp.Expr:
+        return _formula(INVERSE_HYPERBOLIC, self.func, self.var)
+
+
+@dataclass(frozen=True)
+class AbsRule(Rule):
+    """d/dx |x| = sign(x), for x != 0"""
+
+    def eval(self) -> sp.Expr:
+        return sp.sign(self.var)
+
+
+@dataclass(frozen=True)
+class LogDiffRule(Rule):
+    """d/dx f^g = f^g * d/dx (g*log f)   (logarithmic differentiation)"""
+
+    base: sp.Expr = sp.E
+    exponent: sp.Expr = sp.Integer(1)
+    step: Rule | None = None  # d/dx (g*log f)
+
+    @property
+    def substeps(self) -> tuple[Rule, ...]:
+        return (self.step,) if self.step else ()
+
+    def eval(self) -> sp.Expr:
+        assert self.step
+        return tmul(self.expr, self.step.result)
+
+
+@dataclass(frozen=True)
+class KnownDerivativeRule(Rule):
+    """d/dx F(x) = F'(x) from SymPy's table of known derivatives (erf, gamma, ...)"""
+
+    formula: sp.Expr = sp.Integer(0)
+
+    def eval(self) -> sp.Expr:
+        return self.formula
+
+
+@dataclass(frozen=True)
+class FallbackRule(Rule):
+    """d/dx expr computed by SymPy without steps; counted and reported."""
+
+    derivative: sp.Expr = field(default=sp.Integer(0))
+
+    def eval(self) -> sp.Expr:
+        return self.derivative
+
+
+ALL_RULES: tuple[type[Rule], ...] = tuple(
+    cls for cls in list(globals().values()) if isinstance(cls, type) and issubclass(cls, Rule) and cls is not Rule
+)

@@ -1,0 +1,52 @@
+"""Keep results clean and in source term order.
+
+SymPy's evaluated ``Add`` sorts its terms; the handouts must keep the order in which
+terms arose from the source (the seed writes ``2 + x_2^2 e^{x_1 x_2}``). Results are
+therefore built as unevaluated sums and passed through ``tidy``, which flattens nested
+sums, drops zero terms, and merges like terms at the place of their first occurrence.
+Products are ordinary evaluated ``Mul``s (numbers first, then powers, then functions,
+which is how a TA writes ``x_2 e^{x_1 x_2}``), but numbers are not distributed over sums.
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+from sympy.core.parameters import distribute
+
+
+def tmul(*factors: sp.Expr) -> sp.Expr:
+    """Product of ``factors``: 1s vanish, powers merge, numbers are not distributed."""
+    with distribute(False):
+        return sp.Mul(*factors)
+
+
+def _terms(expr: sp.Expr) -> list[sp.Expr]:
+    if isinstance(expr, sp.Add):
+        out: list[sp.Expr] = []
+        for arg in expr.args:
+            out.extend(_terms(arg))
+        return out
+    return [expr]
+
+
+def tidy(expr: sp.Expr) -> sp.Expr:
+    """Flatten, drop zeros, merge like terms in first-seen order; leaves products as they are."""
+    if not isinstance(expr, sp.Add):
+        return expr
+    order: list[sp.Expr] = []
+    coeffs: dict[sp.Expr, sp.Expr] = {}
+    for term in _terms(expr):
+        if term == 0:
+            continue
+        coeff, rest = term.as_coeff_Mul()
+        if rest not in coeffs:
+            order.append(rest)
+            coeffs[rest] = coeff
+        else:
+            coeffs[rest] += coeff
+    kept = [tmul(coeffs[rest], rest) for rest in order if coeffs[rest] != 0]
+    if not kept:
+        return sp.Integer(0)
+    if len(kept) == 1:
+        return kept[0]
+    return sp.Add(*kept, evaluate=False)

@@ -1,0 +1,348 @@
+"""Expression text -> SymPy, without eval.
+
+This module owns the only way problem-file text becomes a SymPy expression: a small
+tokenizer and a precedence-climbing parser of our own. Nothing here (or anywhere in
+solgen) hands file text to ``eval``, ``exec``, ``sympify`` or ``parse_expr``.
+
+Grammar (loosest binding first)::
+
+    expr    := term (("+" | "-") term)*
+    term    := unary (("*" | "/" | implicit) unary)*     implicit: 2x, 3x1, 2(x+1)
+    unary   := ("+" | "-") unary | power
+    power   := atom (("^" | "**") unary)?                 right-associative
+    atom    := NUMBER | NAME | NAME "(" expr ("," expr)* ")" | "(" expr ")"
+
+Sums keep the order the author wrote them in (``Add(..., evaluate=False)``) because the
+handouts reproduce the source term order. Products are built with numbers not
+distributed over sums, so ``2(x + 1)`` stays as written.
+
+To add a function: put it in ``FUNCTIONS`` with its arity.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+import sympy as sp
+from sympy.core.parameters import distribute
+
+# Budgets, checked before SymPy evaluates anything.
+MAX_LENGTH = 2000
+MAX_DEPTH = 40
+MAX_NODES = 400
+MAX_INT_DIGITS = 12
+MAX_EXPONENT = 100
+
+NAME_RE = re.compile(r"[A-Za-z][A-Za-z0-9]*(_[A-Za-z0-9]+)?\Z")
+
+# name -> (SymPy constructor, arity)
+FUNCTIONS: dict[str, tuple[object, int]] = {
+    "exp": (sp.exp, 1), "log": (sp.log, 1), "ln": (sp.log, 1), "sqrt": (sp.sqrt, 1),
+    "sin": (sp.sin, 1), "cos": (sp.cos, 1), "tan": (sp.tan, 1),
+    "sec": (sp.sec, 1), "csc": (sp.csc, 1), "cot": (sp.cot, 1),
+    "asin": (sp.asin, 1), "acos": (sp.acos, 1), "atan": (sp.atan, 1),
+    "asec": (sp.asec, 1), "acsc": (sp.acsc, 1), "acot": (sp.acot, 1),
+    "arcsin": (sp.asin, 1), "arccos": (sp.acos, 1), "arctan": (sp.atan, 1),
+    "sinh": (sp.sinh, 1), "cosh": (sp.cosh, 1), "tanh": (sp.tanh, 1),
+    "sech": (sp.sech, 1), "csch": (sp.csch, 1), "coth": (sp.coth, 1),
+    "asinh": (sp.asinh, 1), "acosh": (sp.acosh, 1), "atanh": (sp.atanh, 1),
+    "abs": (sp.Abs, 1), "Abs": (sp.Abs, 1), "erf": (sp.erf, 1), "erfc": (sp.erfc, 1),
+    "sigmoid": (lambda u: 1 / (1 + sp.exp(-u)), 1),
+}
+CONSTANTS: dict[str, sp.Expr] = {"pi": sp.pi, "e": sp.E, "E": sp.E}
+RESERVED = set(FUNCTIONS) | set(CONSTANTS)
+
+
+class ParseError(ValueError):
+    """Bad expression text; ``column`` is 1-based within the expression, when known."""
+
+    def __init__(self, message: str, column: int | None = None):
+        super().__init__(message)
+        self.column = column
+
+
+@dataclass(frozen=True)
+class Token:
+    kind: str  # NUM NAME OP END
+    text: str
+    pos: int
+
+
+_TOKEN_RE = re.compile(r"\s*(?:(\d+(?:\.\d+)?)|([A-Za-z][A-Za-z0-9_]*)|(\*\*|[-+*/^(),]))")
+
+
+def normalize(text: str) -> str:
+    """NFKC-normalise, refuse invisible/control characters and non-ASCII lookalikes."""
+    text = unicodedata.normalize("NFKC", text).replace("\u2212", "-").replace("\u00b7", "*")
+    for i, ch in enumerate(text):
+        if ch in " \t":
+            continue
+        if unicodedata.category(ch) in ("Cc", "Cf", "Zs", "Zl", "Zp") or ord(ch) > 127:
+            raise ParseError(f"character {ch!r} (U+{ord(ch):04X}) is not allowed in an expression", i + 1)
+    return text
+
+
+def tokenize(text: str) -> list[Token]:
+    tokens: list[Token] = []
+    pos = 0
+    while True:
+        while pos < len(text) and text[pos] in " \t":
+            pos += 1
+        if pos >= len(text):
+            break
+        m = _TOKEN_RE.match(text, pos)
+        if not m or m.end() == pos:
+            raise ParseError(f"unexpected character {text[pos]!r}", pos + 1)
+        start = m.start(m.lastindex)
+        kind = {1: "NUM", 2: "NAME", 3: "OP"}[m.lastindex]
+        tokens.append(Token(kind, m.group(m.lastindex), start))
+        pos = m.end()
+    tokens.append(Token("END", "", len(text)))
+    return tokens
+
+
+class _Parser:
+    def __init__(
+        self,
+        text: str,
+        symbols: dict[str, sp.Symbol],
+        functions: dict[str, sp.Expr],
+        constants: dict[str, sp.Symbol] | None,
+    ):
+        self.text = text
+        self.constants = constants
+        self.toks = tokenize(text)
+        self.i = 0
+        self.symbols = symbols
+        self.functions = functions
+        self.depth = 0
+        self.nodes = 0
+
+    # -- helpers
+    def peek(self) -> Token:
+        return self.toks[self.i]
+
+    def take(self) -> Token:
+        tok = self.toks[self.i]
+        self.i += 1
+        return tok
+
+    def expect(self, text: str) -> Token:
+        tok = self.peek()
+        if tok.text != text or tok.kind != "OP":
+            found = "end of expression" if tok.kind == "END" else repr(tok.text)
+            raise ParseError(f"expected {text!r}, found {found}", tok.pos + 1)
+        return self.take()
+
+    def constant(self, tok: Token) -> sp.Expr:
+        """Any name that is not a variable or function is a symbolic constant, unless it
+        looks like a misspelt variable (x3 when the variables are x1, x2)."""
+        name = tok.text
+        if not NAME_RE.match(name):
+            raise ParseError(f"{name!r} is not a valid name (letters, digits, one '_')", tok.pos + 1)
+        stem = re.match(r"[A-Za-z]+", name).group(0)  # type: ignore[union-attr]
+        for var in self.symbols:
+            if var != name and re.match(r"[A-Za-z]+", var).group(0) == stem and name[len(stem):].lstrip("_").isdigit():  # type: ignore[union-attr]
+                raise ParseError(f"{name!r} is not one of the variables ({', '.join(self.symbols)})", tok.pos + 1)
+        if self.constants is None:
+            raise ParseError(f"unknown name {name!r}", tok.pos + 1)
+        if name not in self.constants:
+            self.constants[name] = sp.Symbol(name, real=True)
+        return self.constants[name]
+
+    def count(self, tok: Token) -> None:
+        self.nodes += 1
+        if self.nodes > MAX_NODES:
+            raise ParseError(f"expression too large (more than {MAX_NODES} parts)", tok.pos + 1)
+
+    def enter(self, tok: Token) -> None:
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise ParseError(f"expression nested too deeply (more than {MAX_DEPTH} levels)", tok.pos + 1)
+
+    # -- grammar
+    def parse(self) -> sp.Expr:
+        if self.peek().kind == "END":
+            raise ParseError("empty expression", 1)
+        expr = self.expr()
+        tok = self.peek()
+        if tok.kind != "END":
+            raise ParseError(f"unexpected {tok.text!r}", tok.pos + 1)
+        return expr
+
+    def expr(self) -> sp.Expr:
+        self.enter(self.peek())
+        terms = [self.term()]
+        while self.peek().kind == "OP" and self.peek().text in "+-":
+            op = self.take()
+            term = self.term()
+            terms.append(term if op.text == "+" else _neg(term))
+        self.depth -= 1
+        return terms[0] if len(terms) == 1 else sp.Add(*terms, evaluate=False)
+
+    def _starts_atom(self) -> bool:
+        tok = self.peek()
+        return tok.kind in ("NUM", "NAME") or (tok.kind == "OP" and tok.text == "(")
+
+    def term(self) -> sp.Expr:
+        factors = [self.unary()]
+        while True:
+            tok = self.peek()
+            if tok.kind == "OP" and tok.text in ("*", "/"):
+                self.take()
+                rhs = self.unary()
+                factors.append(rhs if tok.text == "*" else _pow(rhs, sp.Integer(-1), tok))
+            elif self._starts_atom() and self.toks[self.i - 1].kind == "NUM":
+                factors.append(self.unary())  # implicit: 2x, 2(x+1)
+            else:
+                break
+        if len(factors) == 1:
+            return factors[0]
+        with distribute(False):
+            return sp.Mul(*factors)
+
+    def unary(self) -> sp.Expr:
+        tok = self.peek()
+        if tok.kind == "OP" and tok.text in "+-":
+            self.take()
+            self.enter(tok)
+            inner = self.unary()
+            self.depth -= 1
+            return inner if tok.text == "+" else _neg(inner)
+        return self.power()
+
+    def power(self) -> sp.Expr:
+        base = self.atom()
+        tok = self.peek()
+        if tok.kind == "OP" and tok.text in ("^", "**"):
+            self.take()
+            self.enter(tok)
+            exponent = self.unary()
+            self.depth -= 1
+            return _pow(base, exponent, tok)
+        return base
+
+    def atom(self) -> sp.Expr:
+        tok = self.take()
+        self.count(tok)
+        if tok.kind == "NUM":
+            return _number(tok)
+        if tok.kind == "NAME":
+            nxt = self.peek()
+            if nxt.kind == "OP" and nxt.text == "(":
+                return self.call(tok)
+            if tok.text in self.symbols:
+                return self.symbols[tok.text]
+            if tok.text in CONSTANTS:
+                return CONSTANTS[tok.text]
+            if tok.text in self.functions:
+                return self.functions[tok.text]
+            if tok.text in FUNCTIONS:
+                raise ParseError(f"function {tok.text!r} needs an argument: {tok.text}(...)", tok.pos + 1)
+            return self.constant(tok)
+        if tok.kind == "OP" and tok.text == "(":
+            self.enter(tok)
+            inner = self.expr()
+            self.depth -= 1
+            self.expect(")")
+            return inner
+        found = "end of expression" if tok.kind == "END" else repr(tok.text)
+        raise ParseError(f"expected a number, name or '(', found {found}", tok.pos + 1)
+
+    def call(self, name: Token) -> sp.Expr:
+        if name.text not in FUNCTIONS:
+            raise ParseError(f"unknown function {name.text!r}", name.pos + 1)
+        ctor, arity = FUNCTIONS[name.text]
+        open_ = self.expect("(")
+        self.enter(open_)
+        args = [self.expr()]
+        while self.peek().kind == "OP" and self.peek().text == ",":
+            self.take()
+            args.append(self.expr())
+        self.expect(")")
+        self.depth -= 1
+        if len(args) != arity:
+            raise ParseError(f"{name.text}() takes {arity} argument(s), got {len(args)}", name.pos + 1)
+        return ctor(*args)  # type: ignore[operator]
+
+
+def _number(tok: Token) -> sp.Expr:
+    text = tok.text
+    digits = len(text.replace(".", "").lstrip("0"))
+    if digits > MAX_INT_DIGITS:
+        raise ParseError(f"number {text[:20]}... has too many digits (at most {MAX_INT_DIGITS})", tok.pos + 1)
+    if "." in text:
+        return sp.Rational(text)  # exact: 0.5 -> 1/2
+    return sp.Integer(int(text))
+
+
+def _neg(expr: sp.Expr) -> sp.Expr:
+    if isinstance(expr, sp.Number):
+        return -expr
+    with distribute(False):
+        return sp.Mul(sp.Integer(-1), expr)
+
+
+def _pow(base: sp.Expr, exponent: sp.Expr, tok: Token) -> sp.Expr:
+    if exponent.is_Number and abs(exponent) > MAX_EXPONENT:
+        raise ParseError(f"exponent {exponent} is too large (at most {MAX_EXPONENT})", tok.pos + 1)
+    if base.is_Number and exponent.is_Number and abs(base) > 10**6:
+        raise ParseError("number raised to a power is too large", tok.pos + 1)
+    if exponent.free_symbols and base.is_Number and abs(base) > 10**6:
+        raise ParseError("base of a symbolic power is too large", tok.pos + 1)
+    if not exponent.is_Number and not exponent.free_symbols:
+        # constant expression as exponent such as 2^(2^(2^...)): bound its value
+        try:
+            value = abs(complex(sp.N(exponent, 15)))
+        except (TypeError, ValueError):
+            value = float("inf")
+        if value > MAX_EXPONENT:
+            raise ParseError(f"exponent is too large (at most {MAX_EXPONENT})", tok.pos + 1)
+    return sp.Pow(base, exponent)
+
+
+def parse_expression(
+    text: str,
+    symbols: dict[str, sp.Symbol],
+    functions: dict[str, sp.Expr] | None = None,
+    constants: dict[str, sp.Symbol] | None = None,
+) -> sp.Expr:
+    """Parse ``text`` into a SymPy expression over ``symbols``.
+
+    ``functions`` maps names of already-defined problem functions (scalar) to their
+    expressions, so ``g: "f + x1"`` may refer to ``f``.
+    """
+    if not isinstance(text, str):
+        text = str(text)
+    if len(text) > MAX_LENGTH:
+        raise ParseError(f"expression is {len(text)} characters long (at most {MAX_LENGTH})", None)
+    text = normalize(text)
+    return _Parser(text, symbols, functions or {}, constants).parse()
+
+
+def parse_number(text: str | int | float) -> sp.Rational:
+    """A point coordinate or direction entry: integer, decimal or a fraction "1/2" (or -1/2)."""
+    if isinstance(text, bool):
+        raise ParseError("expected a number, found a boolean")
+    if isinstance(text, int):
+        if abs(text) > 10**MAX_INT_DIGITS:
+            raise ParseError("number is too large")
+        return sp.Integer(text)
+    if isinstance(text, float):
+        if text != text or abs(text) > 10**MAX_INT_DIGITS:
+            raise ParseError("number is not finite or too large")
+        return sp.Rational(repr(text))
+    s = normalize(str(text)).strip()
+    m = re.fullmatch(r"([-+]?)(\d+(?:\.\d+)?)(?:\s*/\s*(\d+))?", s)
+    if not m:
+        raise ParseError(f"expected a number such as 2, 0.5 or 1/2, found {s!r}")
+    if len(m.group(2)) > MAX_INT_DIGITS + 1 or (m.group(3) and len(m.group(3)) > MAX_INT_DIGITS):
+        raise ParseError("number has too many digits")
+    value = sp.Rational(m.group(2))
+    if m.group(3):
+        if int(m.group(3)) == 0:
+            raise ParseError("division by zero in a number")
+        value = value / sp.Integer(int(m.group(3)))
+    return -value if m.group(1) == "-" else value

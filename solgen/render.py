@@ -1,0 +1,146 @@
+"""View model -> text through Jinja2 templates; JSON straight from the Solution.
+
+One Environment factory (``environment``) for both formats. LaTeX templates use
+delimiters that do not collide with TeX (``\\VAR{...}``, ``\\BLOCK{...}``, ``\\#{...}``,
+as the ``latex``/``latexbuild`` packages do), ``StrictUndefined``, and a finalizer that
+escapes every value for LaTeX unless it is ``Markup`` (math from texmath, prose already
+rendered by prose.py). Built-in templates ship in the package (``solgen/templates``,
+which is the repository's ``templates/``); ``--templates DIR`` puts DIR first on the
+search path, so any template can be overridden by name.
+
+To add an output kind: add ``<kind>.<fmt>.j2`` templates and a name in ``KINDS``.
+"""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from markupsafe import Markup
+
+from .derive.calculus import Solution
+from .derive.rules import Rule
+from .prose import escape_tex
+
+FORMATS = ("tex", "md", "json")
+KINDS = ("handout", "worksheet", "slides", "slides-worksheet")
+
+
+def builtin_templates() -> Path:
+    """The built-in templates: inside the installed package, or templates/ in a checkout."""
+    try:
+        shipped = Path(str(resources.files("solgen.templates")))
+        if (shipped / "tex").is_dir():
+            return shipped
+    except (ModuleNotFoundError, TypeError):
+        pass
+    return Path(__file__).resolve().parent.parent / "templates"
+
+
+def _tex_finalize(value: Any) -> Markup:
+    """Every value printed into LaTeX is escaped, unless it is Markup (math, rendered prose)."""
+    if value is None:
+        return Markup("")
+    if isinstance(value, Markup):
+        return value
+    return Markup(escape_tex(str(value)))
+
+
+def environment(fmt: str, templates: Path | None = None) -> jinja2.Environment:
+    """The Jinja2 environment for ``fmt`` ("tex" or "md")."""
+    search = ([str(templates / fmt)] if templates else []) + [str(builtin_templates() / fmt)]
+    loader = jinja2.FileSystemLoader(search)
+    common: dict[str, Any] = {
+        "loader": loader,
+        "undefined": jinja2.StrictUndefined,
+        "trim_blocks": True,
+        "lstrip_blocks": True,
+        "keep_trailing_newline": True,
+        "autoescape": False,
+    }
+    if fmt == "tex":
+        env = jinja2.Environment(
+            block_start_string=r"\BLOCK{",
+            block_end_string="}",
+            variable_start_string=r"\VAR{",
+            variable_end_string="}",
+            comment_start_string=r"\#{",
+            comment_end_string="}",
+            line_comment_prefix="%#",
+            finalize=_tex_finalize,
+            **{**common, "autoescape": True},
+        )
+    else:
+        env = jinja2.Environment(**common)
+    env.filters["indent_md"] = lambda depth: "  " * int(depth)
+    return env
+
+
+def template_name(kind: str, fmt: str) -> str:
+    return f"{kind}.{fmt}.j2"
+
+
+def render(view: dict[str, Any], fmt: str, kind: str = "handout", templates: Path | None = None) -> str:
+    env = environment(fmt, templates)
+    text = env.get_template(template_name(kind, fmt)).render(doc=view, kind=kind, worksheet=kind.endswith("worksheet"), slides=kind.startswith("slides"))
+    return _tidy_blank_lines(text)
+
+
+def _tidy_blank_lines(text: str) -> str:
+    lines, blank = [], 0
+    for line in text.splitlines():
+        line = line.rstrip()
+        blank = blank + 1 if not line else 0
+        if blank <= 1:
+            lines.append(line)
+    return "\n".join(lines).strip() + "\n"
+
+
+# -- JSON ---------------------------------------------------------------------------------
+
+def _node(tree: Rule) -> dict[str, Any]:
+    return {
+        "rule": tree.name(),
+        "expr": str(tree.expr),
+        "var": str(tree.var),
+        "result": str(tree.result),
+        "substeps": [_node(s) for s in tree.substeps],
+    }
+
+
+def _strings(value: Any) -> Any:
+    if isinstance(value, (list, tuple)):
+        return [_strings(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _strings(v) for k, v in value.items()}
+    if isinstance(value, str):
+        return value
+    return str(value)
+
+
+def to_json(solution: Solution) -> str:
+    problem = solution.problem
+    parts = []
+    for d in solution.derivations:
+        entry = dict(d.part.raw)
+        if d.part.ask != "text":
+            entry["result"] = _strings(d.result)
+            entry["steps"] = [{"index": list(e.index), **_node(e.tree)} for e in d.entries]
+            if d.part.ask == "hessian":
+                entry["symmetry"] = "entries with i <= j derived; the rest by symmetry, checked"
+            if "equals_hessian" in d.data:
+                entry["equals_hessian"] = d.data["equals_hessian"]
+        parts.append(entry)
+    doc = {
+        "id": problem.id,
+        "title": problem.title,
+        "variables": [v.name for v in problem.variables],
+        "functions": {
+            name: (list(f.source) if f.vector else f.source[0]) for name, f in problem.functions.items()
+        },
+        "parts": parts,
+    }
+    return json.dumps(doc, indent=2, ensure_ascii=False, default=str) + "\n"

@@ -1,0 +1,405 @@
+"""Problem files: YAML -> a validated, frozen ``Problem``; errors as FILE:LINE: message.
+
+The YAML is read with PyYAML's safe loader, refusing aliases (no alias bombs) and
+duplicate keys, and composed into nodes so every value keeps its line. Validation is
+hand-written so each error names the line and, for a misspelt key, the nearest valid one.
+Expressions go through ``parse.py`` only.
+
+To add a key: add it to ``TOP_KEYS``/``PART_KEYS`` and read it in ``_problem``/``_part``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import sympy as sp
+import yaml
+
+from .parse import NAME_RE, RESERVED, ParseError, parse_expression, parse_number
+
+MAX_FILE_BYTES = 256 * 1024
+MAX_VARIABLES = 12
+MAX_PARTS = 60
+ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}\Z")
+ASKS = ("gradient", "hessian", "jacobian", "partial", "taylor", "directional", "evaluate", "text")
+ASSUMPTIONS = ("real", "positive", "nonnegative")
+TOP_KEYS = ("id", "title", "course", "section", "date", "author", "variables", "assume", "functions", "parts", "options", "intro")
+PART_KEYS = ("id", "ask", "of", "order", "at", "directions", "prompt", "answer", "notes", "detail", "decimals")
+OPTION_KEYS = ("log", "detail")
+DETAILS = ("full", "standard", "answer")
+
+
+class SpecError(ValueError):
+    """A problem-file error at ``line`` (1-based; None when the whole file is at fault)."""
+
+    def __init__(self, message: str, line: int | None = None):
+        super().__init__(message)
+        self.line = line
+
+
+@dataclass(frozen=True)
+class Function:
+    name: str
+    exprs: tuple[sp.Expr, ...]
+    vector: bool
+    source: tuple[str, ...]
+    line: int
+
+
+@dataclass(frozen=True)
+class Part:
+    id: str
+    ask: str
+    line: int
+    of: str | None = None
+    grad: bool = False  # of: "grad f"
+    order: Any = None  # int for taylor, tuple of symbols for partial
+    at: tuple[tuple[sp.Symbol, sp.Rational], ...] = ()
+    directions: tuple[tuple[str, tuple[sp.Rational, ...]], ...] = ()
+    prompt: str | None = None
+    answer: str | None = None
+    notes: str | None = None
+    detail: str = "full"
+    decimals: int | None = None
+    raw: dict = field(default_factory=dict, compare=False)
+
+
+@dataclass(frozen=True)
+class Problem:
+    id: str
+    title: str
+    variables: tuple[sp.Symbol, ...]
+    functions: dict[str, Function]
+    parts: tuple[Part, ...]
+    path: str = "<string>"
+    course: str | None = None
+    section: str | None = None
+    date: str | None = None
+    author: str | None = None
+    intro: str | None = None
+    log: str = "log"
+    constants: tuple[sp.Symbol, ...] = ()
+
+
+# -- YAML with lines ---------------------------------------------------------------------
+
+class _Loader(yaml.SafeLoader):
+    def compose_node(self, parent, index):  # type: ignore[no-untyped-def]
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise SpecError("YAML aliases (*name) are not allowed in problem files", event.start_mark.line + 1)
+        return super().compose_node(parent, index)
+
+
+class LDict(dict):
+    """A mapping that remembers the line of itself and of each key."""
+
+    line: int = 0
+    key_lines: dict
+
+
+class LList(list):
+    line: int = 0
+    item_lines: list
+
+
+def _line(node: yaml.Node) -> int:
+    return node.start_mark.line + 1
+
+
+def _plain(node: yaml.Node, loader: _Loader) -> Any:
+    if isinstance(node, yaml.MappingNode):
+        out = LDict()
+        out.line, out.key_lines = _line(node), {}
+        for key_node, value_node in node.value:
+            key = _plain(key_node, loader)
+            if not isinstance(key, (str, int, float)):
+                raise SpecError("mapping keys must be plain names", _line(key_node))
+            key = str(key)
+            if key in out:
+                raise SpecError(f"duplicate key {key!r} (first on line {out.key_lines[key]})", _line(key_node))
+            out.key_lines[key] = _line(key_node)
+            out[key] = _plain(value_node, loader)
+        return out
+    if isinstance(node, yaml.SequenceNode):
+        seq = LList(_plain(n, loader) for n in node.value)
+        seq.line, seq.item_lines = _line(node), [_line(n) for n in node.value]
+        return seq
+    value = loader.construct_object(node, deep=True)
+    if not isinstance(value, (str, int, float, bool, type(None))):
+        value = str(value)  # dates, timestamps: keep the text
+    return value
+
+
+def load_yaml(text: str) -> Any:
+    if len(text.encode("utf-8", "replace")) > MAX_FILE_BYTES:
+        raise SpecError(f"file is larger than {MAX_FILE_BYTES // 1024} KiB")
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            raise SpecError("file is empty", 1)
+        return _plain(node, loader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        raise SpecError(f"YAML: {exc.problem or exc}", line) from None
+    except yaml.YAMLError as exc:
+        raise SpecError(f"YAML: {exc}") from None
+    except RecursionError:
+        raise SpecError("YAML nested too deeply") from None
+    finally:
+        loader.dispose()
+
+
+# -- validation --------------------------------------------------------------------------
+
+def _check_keys(data: LDict, allowed: tuple[str, ...], what: str) -> None:
+    for key in data:
+        if key not in allowed:
+            near = difflib.get_close_matches(key, allowed, n=1)
+            hint = f"; did you mean {near[0]!r}?" if near else f"; valid keys: {', '.join(allowed)}"
+            raise SpecError(f"unknown key {key!r} in {what}{hint}", data.key_lines[key])
+
+
+def _need(data: LDict, key: str, what: str) -> Any:
+    if key not in data or data[key] is None:
+        raise SpecError(f"{what} needs {key!r}", data.line)
+    return data[key]
+
+
+def _text(data: LDict, key: str, limit: int = 4000) -> str | None:
+    value = data.get(key)
+    if value is None:
+        return None
+    if isinstance(value, (dict, list)):
+        raise SpecError(f"{key!r} must be text", data.key_lines[key])
+    value = str(value)
+    if len(value) > limit:
+        raise SpecError(f"{key!r} is longer than {limit} characters", data.key_lines[key])
+    return value
+
+
+def _expr(text: Any, line: int, ctx: dict) -> sp.Expr:
+    if isinstance(text, bool) or not isinstance(text, (str, int, float)):
+        raise SpecError("expected an expression such as \"x1^2 + 3*x2\"", line)
+    try:
+        return parse_expression(str(text), ctx["symbols"], ctx["scalars"], ctx["constants"])
+    except ParseError as exc:
+        where = f" (column {exc.column})" if exc.column else ""
+        raise SpecError(f"in expression {str(text)[:60]!r}{where}: {exc}", line) from None
+
+
+def _symbols(data: LDict) -> tuple[sp.Symbol, ...]:
+    names = _need(data, "variables", "the problem")
+    line = data.key_lines["variables"]
+    if not isinstance(names, list) or not names:
+        raise SpecError("'variables' must be a list of names such as [x1, x2]", line)
+    if len(names) > MAX_VARIABLES:
+        raise SpecError(f"at most {MAX_VARIABLES} variables", line)
+    assume = data.get("assume") or {}
+    if not isinstance(assume, dict):
+        raise SpecError("'assume' must map variables to positive, nonnegative or real", data.key_lines["assume"])
+    for name, kind in assume.items():
+        if name not in [str(n) for n in names]:
+            raise SpecError(f"'assume' names {name!r}, which is not a variable", assume.key_lines[name])
+        if kind not in ASSUMPTIONS:
+            raise SpecError(f"assumption {kind!r} for {name}: use one of {', '.join(ASSUMPTIONS)}", assume.key_lines[name])
+    out, printed = [], {}
+    for name, item_line in zip(names, names.item_lines):
+        name = str(name)
+        if not NAME_RE.match(name) or name in RESERVED:
+            raise SpecError(f"{name!r} is not a valid variable name (a letter, then letters or digits, one optional '_')", item_line)
+        kind = assume.get(name, "real")
+        sym = sp.Symbol(name, **{kind: True})
+        shown = sp.latex(sym)
+        if shown in printed:
+            raise SpecError(f"variables {printed[shown]!r} and {name!r} would print alike (${shown}$)", item_line)
+        printed[shown] = name
+        out.append(sym)
+    return tuple(out)
+
+
+def _functions(data: LDict, ctx: dict) -> dict[str, Function]:
+    funcs = _need(data, "functions", "the problem")
+    if not isinstance(funcs, dict) or not funcs:
+        raise SpecError("'functions' must map names to expressions, e.g. f: \"x1^2 + x2\"", data.key_lines["functions"])
+    out: dict[str, Function] = {}
+    for name, value in funcs.items():
+        line = funcs.key_lines[name]
+        if not NAME_RE.match(name) or name in RESERVED or name in ctx["symbols"]:
+            raise SpecError(f"{name!r} cannot name a function (it is a variable, a built-in, or not a name)", line)
+        if isinstance(value, list):
+            if not value:
+                raise SpecError(f"vector function {name!r} has no components", line)
+            exprs = tuple(_expr(v, ln, ctx) for v, ln in zip(value, value.item_lines))
+            out[name] = Function(name, exprs, True, tuple(str(v) for v in value), line)
+        else:
+            expr = _expr(value, line, ctx)
+            out[name] = Function(name, (expr,), False, (str(value),), line)
+            ctx["scalars"][name] = expr
+    return out
+
+
+def _point(value: Any, line: int, what: str, ctx: dict) -> tuple[tuple[sp.Symbol, sp.Rational], ...]:
+    if not isinstance(value, dict):
+        raise SpecError(f"{what} must map each variable to a number, e.g. {{x1: 0, x2: 1}}", line)
+    symbols = ctx["symbols"]
+    for name in value:
+        if name not in symbols:
+            raise SpecError(f"{what} names {name!r}, which is not a variable", value.key_lines[name])
+    missing = [n for n in symbols if n not in value]
+    if missing:
+        raise SpecError(f"{what} gives no value for {', '.join(missing)}", line)
+    try:
+        return tuple((symbols[n], parse_number(value[n])) for n in symbols)
+    except ParseError as exc:
+        raise SpecError(f"{what}: {exc}", line) from None
+
+
+def _part(data: Any, line: int, ctx: dict, functions: dict[str, Function], defaults: dict) -> Part:
+    if not isinstance(data, dict):
+        raise SpecError("each part must be a mapping such as {id: a, ask: gradient, of: f}", line)
+    _check_keys(data, PART_KEYS, "a part")
+    pid = str(_need(data, "id", "a part"))
+    if not re.fullmatch(r"[A-Za-z0-9.]{1,8}", pid):
+        raise SpecError(f"part id {pid!r} must be a short label such as a, b or 2", data.key_lines["id"])
+    ask = _need(data, "ask", f"part ({pid})")
+    if ask not in ASKS:
+        near = difflib.get_close_matches(str(ask), ASKS, n=1)
+        hint = f"; did you mean {near[0]!r}?" if near else ""
+        raise SpecError(f"part ({pid}): unknown ask {ask!r}{hint} (one of {', '.join(ASKS)})", data.key_lines["ask"])
+    kw: dict[str, Any] = {"raw": dict(data)}
+    for key in ("prompt", "answer", "notes"):
+        kw[key] = _text(data, key)
+    detail = data.get("detail", defaults["detail"])
+    if detail not in DETAILS:
+        raise SpecError(f"part ({pid}): detail must be one of {', '.join(DETAILS)}", data.key_lines.get("detail", line))
+    kw["detail"] = detail
+    if ask == "text":
+        if not kw["prompt"]:
+            raise SpecError(f"part ({pid}): a text part needs a 'prompt'", data.line)
+        return Part(pid, ask, data.line, **kw)
+    of = str(_need(data, "of", f"part ({pid})"))
+    m = re.fullmatch(r"\s*(grad\s+)?([A-Za-z][A-Za-z0-9_]*)\s*", of)
+    if not m or m.group(2) not in functions:
+        names = ", ".join(functions)
+        raise SpecError(f"part ({pid}): 'of: {of}' names no function (defined: {names}; or 'grad NAME')", data.key_lines["of"])
+    name, grad = m.group(2), bool(m.group(1))
+    func = functions[name]
+    kw["of"], kw["grad"] = name, grad
+    if grad and func.vector:
+        raise SpecError(f"part ({pid}): 'grad {name}' needs a scalar function; {name} is a vector", data.key_lines["of"])
+    if ask in ("gradient", "hessian", "taylor", "directional") and (func.vector or grad):
+        raise SpecError(f"part ({pid}): the {ask} needs a scalar function; {of} is a vector", data.key_lines["of"])
+    if "at" in data:
+        kw["at"] = _point(data["at"], data.key_lines["at"], f"part ({pid}): 'at'", ctx)
+    elif ask in ("directional", "evaluate"):
+        raise SpecError(f"part ({pid}): the {ask} needs a point 'at', e.g. at: {{x1: 0, x2: 1}}", data.line)
+    if ask == "taylor":
+        order = data.get("order", 2)
+        if isinstance(order, bool) or not isinstance(order, int) or not 1 <= order <= (2 if len(ctx["symbols"]) > 1 else 6):
+            limit = 2 if len(ctx["symbols"]) > 1 else 6
+            raise SpecError(f"part ({pid}): taylor order must be an integer from 1 to {limit}", data.key_lines.get("order", line))
+        kw["order"] = order
+    elif ask == "partial":
+        order = _need(data, "order", f"part ({pid})")
+        if not isinstance(order, list) or not order or len(order) > 4:
+            raise SpecError(f"part ({pid}): partial order must list 1 to 4 variables, e.g. [x1, x2]", data.key_lines["order"])
+        bad = [str(v) for v in order if str(v) not in ctx["symbols"]]
+        if bad:
+            raise SpecError(f"part ({pid}): {bad[0]!r} in order is not a variable", data.key_lines["order"])
+        kw["order"] = tuple(ctx["symbols"][str(v)] for v in order)
+    elif "order" in data:
+        raise SpecError(f"part ({pid}): 'order' applies to taylor and partial only", data.key_lines["order"])
+    if ask == "directional":
+        dirs = _need(data, "directions", f"part ({pid})")
+        if not isinstance(dirs, dict) or not dirs:
+            raise SpecError(f"part ({pid}): directions must map names to vectors, e.g. {{d1: [1, 1]}}", data.key_lines["directions"])
+        out = []
+        n = len(ctx["symbols"])
+        for dname, vec in dirs.items():
+            dline = dirs.key_lines[dname]
+            if not NAME_RE.match(dname):
+                raise SpecError(f"part ({pid}): direction name {dname!r} is not a name", dline)
+            if not isinstance(vec, list) or len(vec) != n:
+                raise SpecError(f"part ({pid}): direction {dname} must have {n} entries, one per variable", dline)
+            try:
+                out.append((dname, tuple(parse_number(v) for v in vec)))
+            except ParseError as exc:
+                raise SpecError(f"part ({pid}): direction {dname}: {exc}", dline) from None
+        kw["directions"] = tuple(out)
+    elif "directions" in data:
+        raise SpecError(f"part ({pid}): 'directions' applies to directional parts only", data.key_lines["directions"])
+    if "decimals" in data:
+        dec = data["decimals"]
+        if isinstance(dec, bool) or not isinstance(dec, int) or not 0 <= dec <= 15:
+            raise SpecError(f"part ({pid}): decimals must be an integer from 0 to 15", data.key_lines["decimals"])
+        kw["decimals"] = dec
+    return Part(pid, ask, data.line, **kw)
+
+
+def load_problem(path: str | Path) -> Problem:
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise SpecError(f"cannot read: {exc.strerror}") from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise SpecError(f"file is larger than {MAX_FILE_BYTES // 1024} KiB")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise SpecError(f"file is not UTF-8 (byte {exc.start})") from None
+    return parse_problem(text, str(path))
+
+
+def parse_problem(text: str, path: str = "<string>") -> Problem:
+    data = load_yaml(text)
+    if not isinstance(data, dict):
+        raise SpecError("a problem file is a mapping with id, title, variables, functions and parts", 1)
+    _check_keys(data, TOP_KEYS, "the problem")
+    pid = str(_need(data, "id", "the problem"))
+    if not ID_RE.match(pid) or pid.startswith("-") or pid in (".", ".."):
+        raise SpecError(f"id {pid!r} must be letters, digits, '.', '_' or '-' (it names the output files)", data.key_lines["id"])
+    options = data.get("options") or {}
+    if not isinstance(options, dict):
+        raise SpecError("'options' must be a mapping such as {log: ln}", data.key_lines["options"])
+    _check_keys(options, OPTION_KEYS, "options")
+    log = options.get("log", "log")
+    if log not in ("log", "ln"):
+        raise SpecError("options: log must be 'log' or 'ln'", options.key_lines["log"])
+    detail = options.get("detail", "full")
+    if detail not in DETAILS:
+        raise SpecError(f"options: detail must be one of {', '.join(DETAILS)}", options.key_lines["detail"])
+    variables = _symbols(data)
+    ctx: dict = {"symbols": {s.name: s for s in variables}, "scalars": {}, "constants": {}}
+    functions = _functions(data, ctx)
+    parts_data = _need(data, "parts", "the problem")
+    if not isinstance(parts_data, list) or not parts_data:
+        raise SpecError("'parts' must be a list with at least one part", data.key_lines["parts"])
+    if len(parts_data) > MAX_PARTS:
+        raise SpecError(f"at most {MAX_PARTS} parts", data.key_lines["parts"])
+    parts = tuple(
+        _part(p, ln, ctx, functions, {"detail": detail}) for p, ln in zip(parts_data, parts_data.item_lines)
+    )
+    title = _text(data, "title", 200) or f"Problem {pid}"
+    return Problem(
+        id=pid,
+        title=title,
+        variables=variables,
+        functions=functions,
+        parts=parts,
+        path=path,
+        course=_text(data, "course", 200),
+        section=_text(data, "section", 200),
+        date=_text(data, "date", 200),
+        author=_text(data, "author", 200),
+        intro=_text(data, "intro"),
+        log=log,
+        constants=tuple(ctx["constants"].values()),
+    )

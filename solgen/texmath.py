@@ -1,0 +1,111 @@
+"""The house LaTeX printer: the seed's notation, source term order, clean .tex.
+
+``HousePrinter`` subclasses SymPy's ``LatexPrinter`` (``_print_<Class>`` methods chosen
+along the MRO; settings checked against ``_default_settings``). It prints sums in the
+order their terms were built (``order="none"``), single-character sub- and superscripts
+without braces (``x_1^2``), and plain parentheses instead of ``\\left( \\right)`` where
+the contents are not tall (``\\log(x_2)``), so the .tex reads like one a TA wrote.
+
+To change notation: add a setting to ``_default_settings`` or a ``_print_<Class>``.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Sequence
+
+import sympy as sp
+from sympy.printing.latex import LatexPrinter
+
+_TALL = ("\\frac", "\\begin", "\\sum", "\\int", "\\prod", "\\dfrac")
+
+
+class HousePrinter(LatexPrinter):
+    printmethod = "_house_latex"
+    _default_settings = {
+        **LatexPrinter._default_settings,
+        "order": "none",
+        "ln_notation": False,
+        "inv_trig_style": "full",
+    }
+
+    def __init__(self, settings: dict[str, Any] | None = None):
+        settings = dict(settings or {})
+        super().__init__(settings)
+
+    def _print_Symbol(self, expr: sp.Symbol, style: str = "plain") -> str:
+        return super()._print_Symbol(expr, style=style)
+
+    def _print_sign(self, expr: sp.Expr, exp: str | None = None) -> str:
+        tex = r"\operatorname{sign}" + f"({self._print(expr.args[0])})"
+        return f"{tex}^{{{exp}}}" if exp else tex
+
+    def _print_ExpBase(self, expr: sp.Expr, exp: str | None = None) -> str:
+        tex = r"e^{%s}" % self._print(expr.args[0])
+        return self._do_exponent(tex, exp)
+
+    def doprint(self, expr: Any) -> str:
+        return clean(super().doprint(expr))
+
+
+def clean(tex: str) -> str:
+    """Post-process SymPy's LaTeX into house style (idempotent)."""
+    tex = _unleft(tex)
+    tex = re.sub(r"([_^])\{([A-Za-z0-9])\}", r"\1\2", tex)
+    tex = re.sub(r"\s+\)", ")", tex)
+    tex = re.sub(r"\(\s+", "(", tex)
+    tex = re.sub(r"(^|[(&{=]\s?)- ", r"\1-", tex)
+    return tex
+
+
+def _matching(tex: str, start: int, open_: str, close: str) -> int:
+    """Index of the ``close`` that balances the ``open_`` starting at ``start``, or -1."""
+    depth, i = 0, start
+    while i < len(tex):
+        if tex.startswith(open_, i):
+            depth += 1
+            i += len(open_)
+        elif tex.startswith(close, i):
+            depth -= 1
+            if depth == 0:
+                return i
+            i += len(close)
+        else:
+            i += 1
+    return -1
+
+
+def _unleft(tex: str) -> str:
+    r"""Turn ``{\left(a \right)}`` and ``\left(a\right)`` into ``(a)`` unless a is tall."""
+    out, i = [], 0
+    while True:
+        j = tex.find("\\left(", i)
+        if j < 0:
+            out.append(tex[i:])
+            return "".join(out)
+        k = _matching(tex, j, "\\left(", "\\right)")
+        if k < 0:
+            out.append(tex[i:])
+            return "".join(out)
+        inner = _unleft(tex[j + 6 : k])
+        tall = any(t in inner for t in _TALL)
+        braced = j > 0 and tex[j - 1] == "{" and tex.startswith("}", k + 7)
+        prefix = tex[i : j - 1] if braced else tex[i:j]
+        body = f"\\left({inner.strip()}\\right)" if tall else f"({inner.strip()})"
+        out.append(prefix + body)
+        i = k + 7 + (1 if braced else 0)
+
+
+def latex(expr: Any, **settings: Any) -> str:
+    """House LaTeX of one expression."""
+    return HousePrinter(settings).doprint(expr)
+
+
+def matrix(rows: Sequence[Sequence[Any]], env: str = "bmatrix", **settings: Any) -> str:
+    """``rows`` (expressions or ready LaTeX strings) as a ``bmatrix``."""
+    body = r" \\ ".join(" & ".join(c if isinstance(c, str) else latex(c, **settings) for c in row) for row in rows)
+    return f"\\begin{{{env}}} {body} \\end{{{env}}}"
+
+
+def column(entries: Sequence[Any], **settings: Any) -> str:
+    return matrix([[e] for e in entries], **settings)

@@ -1,0 +1,429 @@
+"""Solution -> view model: plain dicts the templates read, with all math already LaTeX.
+
+The view model is format-blind apart from prose, which carries both renderings
+(``Prose.tex`` and ``Prose.md``); templates pick one. Step trees are flattened into
+lines with a ``depth`` and the LaTeX of every field the rule's template macro may use,
+so wording and layout live entirely in templates.
+
+To show a new ask: add ``_view_<ask>`` returning a dict with ``groups`` (step trees with
+headings) and ``answer`` (display-math lines), then a block in the templates' parts partial.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import sympy as sp
+
+from markupsafe import Markup
+
+from .derive.calculus import Derivation, Solution
+from .derive.rules import Rule
+from .prose import to_md, to_tex
+from .spec import Part, Problem
+from .texmath import HousePrinter, column, matrix
+
+DETAIL_DEPTH = {"full": 99, "standard": 1, "answer": -1}
+
+
+@dataclass(frozen=True)
+class Prose:
+    source: str
+
+    @property
+    def tex(self) -> Markup:
+        return Markup(to_tex(self.source))
+
+    @property
+    def md(self) -> str:
+        return to_md(self.source)
+
+    def __bool__(self) -> bool:
+        return bool(self.source.strip())
+
+
+class _Tex:
+    """LaTeX helpers bound to one problem's printer settings."""
+
+    def __init__(self, problem: Problem):
+        self.printer = HousePrinter({"ln_notation": problem.log == "ln"})
+        self.variables = problem.variables
+        self.seen: dict[tuple[sp.Expr, sp.Symbol], str] = {}  # step trees already shown -> question id
+        self.question = ""
+        names = [v.name for v in problem.variables]
+        self.vector = len(names) > 1 and all(re.fullmatch(r"x_?\d+", n) for n in names)
+        self.args = "x" if self.vector else ", ".join(self(v) for v in problem.variables)
+        self.nabla = r"\nabla_x" if self.vector else r"\nabla"
+
+    def __call__(self, expr: Any) -> str:
+        return self.printer.doprint(expr)
+
+    def paren(self, expr: sp.Expr) -> str:
+        """``expr`` in parentheses unless it is an atom or a function call."""
+        tex = self(expr)
+        if expr.is_Atom or isinstance(expr, (sp.Function,)) or (isinstance(expr, sp.Pow) and expr.base.is_Atom and expr.exp.is_Atom and not expr.exp.is_negative):
+            return tex
+        if "\\frac" in tex or "\\begin" in tex:
+            return f"\\left({tex}\\right)"
+        return f"({tex})"
+
+    def d(self, var: sp.Symbol) -> str:
+        if var not in self.variables:  # a chain-rule letter: an ordinary derivative
+            return f"\\frac{{d}}{{d{self(var)}}}"
+        return f"\\frac{{\\partial}}{{\\partial {self(var)}}}"
+
+    def mat(self, rows: list[list[Any]]) -> str:
+        return matrix([[c if isinstance(c, str) else self(c) for c in row] for row in rows])
+
+    def col(self, entries: list[Any]) -> str:
+        return column([c if isinstance(c, str) else self(c) for c in entries])
+
+    def point(self, part: Part) -> str:
+        return ", ".join(self(v) for _, v in part.at)
+
+
+def _step_fields(node: Rule, tex: _Tex) -> dict[str, Any]:
+    """The LaTeX of every field of ``node`` a template may use."""
+    f: dict[str, Any] = {
+        "rule": node.name(),
+        "expr": tex(node.expr),
+        "var": tex(node.var),
+        "result": tex(node.result),
+        "d": tex.d(node.var),
+        "lhs": f"{tex.d(node.var)} {tex.paren(node.expr)}",
+    }
+    for name in ("constant", "other", "inner", "numerator", "denominator", "base", "exponent", "formula", "u"):
+        value = getattr(node, name, None)
+        if isinstance(value, sp.Basic):
+            f[name] = tex(value)
+            f[name + "_p"] = tex.paren(value)
+    if hasattr(node, "held"):
+        f["held"] = [tex(s) for s in node.held]  # type: ignore[attr-defined]
+    if hasattr(node, "func"):
+        f["func"] = node.func.__name__  # type: ignore[attr-defined]
+    subs = node.substeps
+    if node.name() == "sum":
+        f["parts"] = " + ".join(f"{tex.d(node.var)} {tex.paren(s.expr)}" for s in subs).replace("+ -", "- ")
+    if node.name() == "product":
+        f["terms"] = [
+            " ".join(
+                (f"\\left[{tex.d(node.var)} {tex.paren(fac)}\\right]" if j == i else tex.paren(fac))
+                for j, fac in enumerate(node.factors)  # type: ignore[attr-defined]
+            )
+            for i in range(len(subs))
+        ]
+    if node.name() == "chain":
+        f["outer"] = tex(node.outer_step.expr)  # type: ignore[attr-defined]
+        f["outer_d"] = tex(node.outer_step.result)  # type: ignore[attr-defined]
+        f["outer_at"] = tex(node.outer_at_inner)  # type: ignore[attr-defined]
+        f["inner_d"] = tex(node.inner_step.result)  # type: ignore[attr-defined]
+        f["inner_d_p"] = tex.paren(node.inner_step.result)  # type: ignore[attr-defined]
+    if node.name() == "quotient":
+        f["num_d"] = tex.paren(node.num_step.result)  # type: ignore[attr-defined]
+        f["den_d"] = tex.paren(node.den_step.result)  # type: ignore[attr-defined]
+    if node.name() == "log_diff":
+        f["log_form"] = tex(node.step.expr)  # type: ignore[attr-defined]
+        f["log_d"] = tex.paren(node.step.result)  # type: ignore[attr-defined]
+    return f
+
+
+def flatten(tree: Rule, tex: _Tex, max_depth: int = 99) -> list[dict[str, Any]]:
+    """Depth-first lines of a step tree, each with its ``depth`` (0 = root)."""
+    lines: list[dict[str, Any]] = []
+
+    def walk(node: Rule, depth: int) -> None:
+        if depth > max_depth:
+            return
+        line = _step_fields(node, tex)
+        line["depth"] = depth
+        lines.append(line)
+        for sub in node.substeps:
+            walk(sub, depth + 1)
+
+    walk(tree, 0)
+    return lines
+
+
+def _group(heading: str, tree: Rule, tex: _Tex, part: Part, note: str | None = None) -> dict[str, Any]:
+    held = [tex(v) for v in tex.variables if v != tree.var]
+    key = (tree.expr, tree.var)
+    seen_in = tex.seen.get(key) if DETAIL_DEPTH[part.detail] >= 0 else None
+    if not seen_in:
+        tex.seen[key] = tex.question
+    return {
+        "seen_in": seen_in,
+        "result": tex(tree.result),
+        "heading": heading,
+        "var": tex(tree.var),
+        "held": held,
+        "note": note,
+        "lines": [] if seen_in else flatten(tree, tex, DETAIL_DEPTH[part.detail]),
+        "fallback": tree.contains_fallback(),
+    }
+
+
+def _pd(fname: str, var: str, args: str) -> str:
+    return f"\\frac{{\\partial {fname}({args})}}{{\\partial {var}}}"
+
+
+def _view_gradient(d: Derivation, tex: _Tex, problem: Problem) -> dict[str, Any]:
+    f, x = d.part.of, tex.args
+    groups = [
+        _group(_pd(f, tex(v), x), e.tree, tex, d.part) for v, e in zip(problem.variables, d.entries)
+    ]
+    symbolic = tex.col([_pd(f, tex(v), x) for v in problem.variables])
+    return {
+        "groups": groups,
+        "answer": [f"{tex.nabla} {f}({x}) = {symbolic} = {tex.col(d.result)}"],
+        "answer_short": [f"{tex.nabla} {f}({x}) = {tex.col(d.result)}"],
+    }
+
+
+def _second(fname: str, vi: str, vj: str, args: str) -> str:
+    if vi == vj:
+        return f"\\frac{{\\partial^2 {fname}({args})}}{{\\partial {vi}^2}}"
+    return f"\\frac{{\\partial^2 {fname}({args})}}{{\\partial {vi} \\partial {vj}}}"
+
+
+def _view_hessian(d: Derivation, tex: _Tex, problem: Problem) -> dict[str, Any]:
+    f, x, v = d.part.of, tex.args, [tex(s) for s in problem.variables]
+    groups = []
+    for e in d.entries:
+        i, j = e.index
+        heading = _second(f, v[i], v[j], x) + f" = {tex.d(problem.variables[j])} {_pd(f, v[i], x)}"
+        groups.append(_group(heading, e.tree, tex, d.part))
+    n = len(v)
+    symbolic = tex.mat([[_second(f, v[i], v[j], x) for j in range(n)] for i in range(n)])
+    return {
+        "groups": groups,
+        "symmetric": n > 1,
+        "answer": [f"{tex.nabla}^2 {f}({x}) = {symbolic} = {tex.mat(d.result)}"],
+        "answer_short": [f"{tex.nabla}^2 {f}({x}) = {tex.mat(d.result)}"],
+    }
+
+
+def _view_jacobian(d: Derivation, tex: _Tex, problem: Problem) -> dict[str, Any]:
+    x, v = tex.args, [tex(s) for s in problem.variables]
+    name = f"({tex.nabla} {d.part.of})" if d.part.grad else d.part.of
+    rows = len(d.result)
+    groups = []
+    for e in d.entries:
+        i, j = e.index
+        comp = f"{name}_{i + 1}" if rows > 1 or d.part.grad else name
+        groups.append(_group(_pd(comp, v[j], x), e.tree, tex, d.part))
+    comp = (lambda i: f"{name}_{i + 1}") if rows > 1 or d.part.grad else (lambda i: name)
+    symbolic = tex.mat([[_pd(comp(i), v[j], x) for j in range(len(v))] for i in range(rows)])
+    lhs = f"{tex.nabla} {name}({x})" if d.part.grad else f"J_{{{d.part.of}}}({x})"
+    tail = f" = {tex.nabla}^2 {d.part.of}({x})" if d.data.get("equals_hessian") else ""
+    return {
+        "groups": groups,
+        "equals_hessian": d.data.get("equals_hessian", False),
+        "answer": [f"{lhs} = {symbolic} = {tex.mat(d.result)}{tail}"],
+        "answer_short": [f"{lhs} = {tex.mat(d.result)}{tail}"],
+    }
+
+
+def _view_partial(d: Derivation, tex: _Tex, problem: Problem) -> dict[str, Any]:
+    order = d.part.order
+    groups, current = [], d.part.of
+    for k, e in enumerate(d.entries):
+        groups.append(_group(f"{tex.d(order[k])} {current}", e.tree, tex, d.part))
+        current = tex(e.tree.result)
+    n = len(order)
+    if n == 1:
+        sym = f"\\frac{{\\partial {d.part.of}}}{{\\partial {tex(order[0])}}}"
+    else:
+        den = " ".join(f"\\partial {tex(v)}" for v in reversed(order))
+        sym = f"\\frac{{\\partial^{n} {d.part.of}}}{{{den}}}"
+    return {"groups": groups, "answer": [f"{sym} = {tex(d.result)}"], "answer_short": [f"{sym} = {tex(d.result)}"]}
+
+
+def _view_evaluate(d: Derivation, tex: _Tex, problem: Problem) -> dict[str, Any]:
+    x, at = tex.args, tex.point(d.part)
+    name = f"{tex.nabla} {d.part.of}" if d.part.grad else d.part.of
+    groups = [_group(_pd(d.part.of, tex(v), x), e.tree, tex, d.part) for v, e in zip(problem.variables, d.entries)]
+    exprs = d.data["exprs"]
+    values = d.result if d.data["vector"] else [d.result]
+    if d.part.decimals is not None:
+        values = [sp.Float(sp.N(val, d.part.decimals + 5), d.part.decimals + 1) for val in values]
+        shown = [sp.N(val, d.part.decimals + 1) for val in values]
+        value_tex = tex.col([f"{float(s):.{d.part.decimals}f}" for s in shown]) if d.data["vector"] else f"{float(shown[0]):.{d.part.decimals}f}"
+        approx = "\\approx"
+    else:
+        value_tex = tex.col(values) if d.data["vector"] else tex(values[0])
+        approx = "="
+    sym = tex.col(exprs) if d.data["vector"] else tex(exprs[0])
+    lhs = f"{name}({at})"
+    return {
+        "groups": groups,
+        "answer": [f"{name}({x}) = {sym}", f"{lhs} {approx} {value_tex}"],
+        "answer_short": [f"{lhs} {approx} {value_tex}"],
+    }
+
+
+def _view_taylor(d: Derivation, tex: _Tex, problem: Problem) -> dict[str, Any]:
+    f, x, data = d.part.of, tex.args, d.data
+    single = len(problem.variables) == 1
+    groups = []
+    for e in d.entries:
+        if len(e.index) == 1 and not single:
+            groups.append(_group(_pd(f, tex(problem.variables[e.index[0]]), x), e.tree, tex, d.part))
+        elif len(e.index) == 2:
+            i, j = e.index
+            v = [tex(s) for s in problem.variables]
+            groups.append(_group(_second(f, v[i], v[j], x), e.tree, tex, d.part))
+        else:
+            k = e.index[0] + 1
+            heading = f"{f}^{{({k})}}({x})" if k > 2 else f + "'" * k + f"({x})"
+            groups.append(_group(heading, e.tree, tex, d.part))
+    answer = []
+    if single:
+        terms = [f"{f}(x)"] + [f"\\frac{{{f}^{{({k})}}(x)}}{{{k}!}} \\epsilon^{{{k}}}" if k > 1 else f"{f}'(x) \\epsilon" for k in range(1, data["order"] + 1)]
+        answer.append(f"{f}(x + \\epsilon) \\approx " + " + ".join(terms))
+    else:
+        general = f"{f}(x + \\epsilon) \\approx {f}(x) + {tex.nabla} {f}(x)^T \\epsilon"
+        if data["order"] >= 2:
+            general += f" + \\frac{{1}}{{2}} \\epsilon^T {tex.nabla}^2 {f}(x) \\epsilon"
+        answer.append(general)
+    general_values = {
+        "gradient": tex.col(data["gradient"]),
+        "hessian": tex.mat(data["hessian"]) if data.get("hessian") else None,
+    }
+    at_lines = []
+    if d.part.at:
+        at = tex.point(d.part)
+        at_lines.append(f"{f}({at}) = {tex(data['value'])}")
+        if single:
+            at_lines.append(f"{f}'({at}) = {tex(data['gradient_at'][0])}")
+            for k, val in enumerate(data.get("derivatives_at", []), start=2):
+                at_lines.append(f"{f}^{{({k})}}({at}) = {tex(val)}")
+        else:
+            at_lines.append(f"{tex.nabla} {f}({at}) = {tex.col(data['gradient_at'])}")
+            if data.get("hessian_at"):
+                at_lines.append(f"{tex.nabla}^2 {f}({at}) = {tex.mat(data['hessian_at'])}")
+        vars_ = ", ".join(tex(v) for v in problem.variables)
+        answer.append(f"{f}({vars_}) \\approx {tex(d.result)}")
+    return {
+        "groups": groups,
+        "general": general_values,
+        "at_lines": at_lines,
+        "answer": answer,
+        "answer_short": answer[-1:],
+    }
+
+
+def _view_directional(d: Derivation, tex: _Tex, problem: Problem) -> dict[str, Any]:
+    f, x, at = d.part.of, tex.args, tex.point(d.part)
+    groups = [_group(_pd(f, tex(v), x), e.tree, tex, d.part) for v, e in zip(problem.variables, d.entries)]
+    grad_at = tex.col(d.data["gradient_at"])
+    readings = []
+    for name, r in d.result.items():
+        dname = re.sub(r"^([A-Za-z]+)(\d+)$", r"\1_\2", name)
+        products = " + ".join(f"{tex.paren(g)} \\cdot {tex.paren(sp.Integer(c) if c.is_Integer else c)}" for g, c in zip(d.data["gradient_at"], r["direction"]))
+        rel = {"increase": ">", "decrease": "<", "constant": "="}.get(r["trend"], "?")
+        readings.append({
+            "name": dname,
+            "direction": tex.col(r["direction"]),
+            "products": products,
+            "slope": tex(r["slope"]),
+            "relation": rel,
+            "trend": r["trend"],
+        })
+    return {
+        "groups": groups,
+        "gradient_at": f"{tex.nabla} {f}({at}) = {grad_at}",
+        "readings": readings,
+        "answer": [f"{tex.nabla} {f}({at}) = {grad_at}"],
+        "answer_short": [f"{tex.nabla} {f}({at}) = {grad_at}"],
+    }
+
+
+def _view_text(d: Derivation, tex: _Tex, problem: Problem) -> dict[str, Any]:
+    return {"groups": [], "answer": [], "answer_short": []}
+
+
+ASK_WORDS = {
+    "gradient": "the gradient", "hessian": "the Hessian", "jacobian": "the Jacobian",
+    "partial": "the partial derivative", "taylor": "the Taylor approximation",
+    "directional": "the directional derivatives", "evaluate": "the value",
+}
+
+
+def _prompt(parts: list[Part], problem: Problem, tex: _Tex) -> str:
+    names = []
+    for p in parts:
+        if p.of and p.of not in names:
+            names.append(p.of)
+    defs = []
+    for name in names:
+        func = problem.functions[name]
+        args = ", ".join(tex(v) for v in problem.variables)
+        body = tex.col(list(func.exprs)) if func.vector else tex(func.exprs[0])
+        defs.append(f"${name}({args}) = {body}$")
+    asks = [ASK_WORDS[p.ask] + (f" of $\\nabla {p.of}$" if p.grad else f" of ${p.of}$") for p in parts]
+    extra = []
+    for p in parts:
+        if p.at:
+            extra.append(f"at the point $({tex.point(p)})$")
+    verb = "are" if len(asks) > 1 else "is"
+    sentence = f"Let {' and '.join(defs)}. What {verb} {' and '.join(asks)}"
+    if extra:
+        sentence += " " + extra[0]
+    return sentence + "?"
+
+
+def build_view(solution: Solution) -> dict[str, Any]:
+    problem = solution.problem
+    tex = _Tex(problem)
+    questions: list[dict[str, Any]] = []
+    for d in solution.derivations:
+        if not questions or questions[-1]["id"] != d.part.id:
+            questions.append({"id": d.part.id, "parts": [], "derivations": []})
+        q = questions[-1]
+        tex.question = d.part.id
+        view = globals()[f"_view_{d.part.ask}"](d, tex, problem)
+        view.update(
+            ask=d.part.ask,
+            detail=d.part.detail,
+            of=d.part.of,
+            grad=d.part.grad,
+            answer_prose=Prose(d.part.answer) if d.part.answer else None,
+            notes=Prose(d.part.notes) if d.part.notes else None,
+        )
+        q["parts"].append(view)
+        q["derivations"].append(d)
+    for q in questions:
+        given = next((d.part.prompt for d in q["derivations"] if d.part.prompt), None)
+        q["prompt"] = Prose(given or _prompt([d.part for d in q["derivations"]], problem, tex))
+        del q["derivations"]
+    header = [problem.course, problem.section, problem.date, problem.author]
+    return _mark_math({
+        "id": problem.id,
+        "title": problem.title,
+        "course": problem.course,
+        "section": problem.section,
+        "date": problem.date,
+        "author": problem.author,
+        "header": [h for h in header if h],
+        "intro": Prose(problem.intro) if problem.intro else None,
+        "variables": [tex(v) for v in problem.variables],
+        "questions": questions,
+        "fallbacks": solution.fallbacks(),
+    })
+
+
+TEXT_KEYS = frozenset({"id", "title", "course", "section", "date", "author", "header", "ask", "detail", "of", "rule", "trend", "func"})
+
+
+def _mark_math(value: Any, key: str = "") -> Any:
+    """Mark every string of the view as Markup (LaTeX math, safe for the .tex templates)
+    except the plain-text fields in TEXT_KEYS, which the templates escape."""
+    if isinstance(value, dict):
+        return {k: _mark_math(v, k) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_mark_math(v, key) for v in value]
+    if isinstance(value, str) and not isinstance(value, Markup) and key not in TEXT_KEYS:
+        return Markup(value)
+    return value
