@@ -44,8 +44,24 @@ class HousePrinter(LatexPrinter):
         tex = r"e^{%s}" % self._print(expr.args[0])
         return self._do_exponent(tex, exp)
 
+    def _print_Mul(self, expr: sp.Expr) -> str:
+        """A fractional coefficient goes in front: ``\\frac{3}{2} x_1^2``, not ``\\frac{3 x_1^2}{2}``."""
+        coeff, rest = expr.as_coeff_Mul()
+        if isinstance(coeff, sp.Rational) and not coeff.is_Integer and rest != 1 and not _has_denominator(rest):
+            sign = "-" if coeff < 0 else ""
+            body = self._print(rest)
+            if isinstance(rest, sp.Add):
+                body = f"({body})"
+            return f"{sign}\\frac{{{abs(coeff.p)}}}{{{coeff.q}}} {body}"
+        return super()._print_Mul(expr)
+
     def doprint(self, expr: Any) -> str:
         return clean(super().doprint(expr))
+
+
+def _has_denominator(expr: sp.Expr) -> bool:
+    factors = expr.args if isinstance(expr, sp.Mul) else (expr,)
+    return any(isinstance(f, sp.Pow) and f.exp.is_negative for f in factors)
 
 
 def clean(tex: str) -> str:

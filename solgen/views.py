@@ -63,6 +63,8 @@ class _Tex:
     def paren(self, expr: sp.Expr) -> str:
         """``expr`` in parentheses unless it is an atom or a function call."""
         tex = self(expr)
+        if expr.is_Number and expr.is_negative:
+            return f"({tex})"
         if expr.is_Atom or isinstance(expr, (sp.Function,)) or (isinstance(expr, sp.Pow) and expr.base.is_Atom and expr.exp.is_Atom and not expr.exp.is_negative):
             return tex
         if "\\frac" in tex or "\\begin" in tex:

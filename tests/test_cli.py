@@ -1,0 +1,126 @@
+"""The command line as a TA and a script use it: outputs, names, errors, exit codes."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+import sympy as sp
+from click.testing import CliRunner
+
+from conftest import ROOT
+from solgen.cli import main
+
+P12 = str(ROOT / "problems" / "1.2.yaml")
+
+
+def run(*args):
+    return CliRunner().invoke(main, list(args))
+
+
+def test_render_writes_named_outputs(tmp_path):
+    res = run("render", P12, "--format", "tex", "--format", "md", "--format", "json", "--out", str(tmp_path))
+    assert res.exit_code == 0, res.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["1.2.json", "1.2.md", "1.2.tex"]
+    res = run("render", P12, "--worksheet", "--out", str(tmp_path))
+    assert res.exit_code == 0 and (tmp_path / "1.2-worksheet.tex").exists()
+
+
+def test_json_contract(tmp_path):
+    assert run("render", P12, "--format", "json", "--out", str(tmp_path)).exit_code == 0
+    doc = json.loads((tmp_path / "1.2.json").read_text())
+    assert set(doc) == {"id", "title", "variables", "functions", "parts"}
+    assert doc["variables"] == ["x1", "x2"]
+    x1, x2 = sp.symbols("x1 x2")
+    f = sp.sympify(doc["functions"]["f"].replace("^", "**"))  # our own output, read back
+    grad = next(p for p in doc["parts"] if p["ask"] == "gradient")
+    assert grad["of"] == "f" and len(grad["result"]) == 2 and len(grad["steps"]) == 2
+    for value, var in zip(grad["result"], (x1, x2)):
+        assert sp.simplify(sp.sympify(value) - sp.diff(f, var)) == 0
+    hess = next(p for p in doc["parts"] if p["ask"] == "hessian")
+    assert len(hess["result"]) == 2 and all(len(r) == 2 for r in hess["result"])
+
+    def walk(node):
+        assert set(node) >= {"rule", "expr", "var", "result", "substeps"}
+        expr, var = sp.sympify(node["expr"]), sp.Symbol(node["var"])
+        assert sp.simplify(sp.sympify(node["result"]) - sp.diff(expr, var)) == 0, node
+        for sub in node["substeps"]:
+            walk(sub)
+
+    for part in doc["parts"]:
+        for tree in part.get("steps", []):
+            walk(tree)
+    direc = next(p for p in doc["parts"] if p["ask"] == "directional")
+    assert {k: v["trend"] for k, v in direc["result"].items()} == {"d1": "increase", "d2": "decrease", "d3": "constant"}
+    text = next(p for p in doc["parts"] if p["ask"] == "text")
+    assert "result" not in text and text["answer"].startswith("The Jacobian")
+
+
+def test_check_writes_nothing(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    res = run("check", P12)
+    assert res.exit_code == 0 and "ok" in res.output
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_error_is_file_line_message_and_nothing_written(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text('id: "x"\nvariables: [x1]\nfunctions:\n  f: "x1^2"\nparts:\n  - {id: a, ask: gradient, of: f, prmpt: "hi"}\n')
+    out = tmp_path / "out"
+    res = run("render", str(bad), "--out", str(out))
+    assert res.exit_code == 1
+    assert re.match(rf"{re.escape(str(bad))}:6: error: unknown key 'prmpt' in a part; did you mean 'prompt'\?", res.output)
+    assert "Traceback" not in res.output
+    assert not out.exists()
+
+
+def test_batch_goes_on_after_a_bad_file(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("id: x\nvariables: [x1]\nfunctions: {f: \"x1 +\"}\nparts: [{id: a, ask: gradient, of: f}]\n")
+    out = tmp_path / "out"
+    res = run("render", str(bad), P12, "--out", str(out))
+    assert res.exit_code == 1
+    assert f"{bad}:3: error: in expression" in res.output
+    assert (out / "1.2.tex").exists()
+    assert "1 of 2 problem files rendered, 1 failed" in res.output
+
+
+def test_new_scaffold_renders_as_is(tmp_path):
+    res = run("new", "2.1", "--dir", str(tmp_path))
+    assert res.exit_code == 0, res.output
+    path = tmp_path / "2.1.yaml"
+    assert path.exists() and "#" in path.read_text()
+    res = run("render", str(path), "--format", "tex", "--format", "md", "--out", str(tmp_path / "out"))
+    assert res.exit_code == 0, res.output
+    assert run("new", "2.1", "--dir", str(tmp_path)).exit_code == 1  # no silent overwrite
+
+
+def test_help_teaches():
+    res = run("--help")
+    assert res.exit_code == 0 and "solgen render" in res.output
+    res = run("render", "--help")
+    for option in ("--format", "--worksheet", "--out", "--pdf", "--templates", "--timeout"):
+        assert option in res.output
+
+
+def test_template_override_changes_output(tmp_path):
+    (tmp_path / "tpl" / "tex").mkdir(parents=True)
+    steps = (ROOT / "templates" / "tex" / "steps.tex.j2").read_text()
+    (tmp_path / "tpl" / "tex" / "steps.tex.j2").write_text(steps.replace("sum rule: term by term", "Summenregel"))
+    res = run("render", P12, "--templates", str(tmp_path / "tpl"), "--out", str(tmp_path / "out"))
+    assert res.exit_code == 0, res.output
+    tex = (tmp_path / "out" / "1.2.tex").read_text()
+    assert "Summenregel" in tex and "sum rule: term by term" not in tex
+
+
+@pytest.mark.parametrize("fmt", ["tex", "md"])
+def test_pdf_option(tmp_path, fmt):
+    from conftest import need_pdflatex
+
+    need_pdflatex()
+    res = run("render", P12, "--pdf", "--format", fmt, "--out", str(tmp_path))
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "1.2.pdf").read_bytes().startswith(b"%PDF")
+    assert not [p for p in tmp_path.iterdir() if p.suffix in (".aux", ".log", ".part")]

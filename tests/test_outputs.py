@@ -1,0 +1,106 @@
+"""Snapshots of every problem in every format and kind, and checks a reader would make:
+the .tex compiles, the .md math parses, a worksheet holds no answer."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+from markdown_it import MarkdownIt
+from mdit_py_plugins.dollarmath import dollarmath_plugin
+from syrupy.extensions.single_file import SingleFileSnapshotExtension, WriteMode
+
+from conftest import PROBLEMS, need_pdflatex, rendered, solved
+
+KINDS = ("handout", "worksheet")
+
+
+class TexSnapshot(SingleFileSnapshotExtension):
+    _write_mode = WriteMode.TEXT
+    file_extension = "tex"
+
+
+class MdSnapshot(SingleFileSnapshotExtension):
+    _write_mode = WriteMode.TEXT
+    file_extension = "md"
+
+
+CASES = [(p, k) for p in PROBLEMS for k in KINDS]
+IDS = [f"{p.stem}-{k}" for p, k in CASES]
+
+
+@pytest.mark.parametrize(("path", "kind"), CASES, ids=IDS)
+def test_tex_snapshot(path, kind, snapshot):
+    assert rendered(str(path), "tex", kind) == snapshot(extension_class=TexSnapshot)
+
+
+@pytest.mark.parametrize(("path", "kind"), CASES, ids=IDS)
+def test_md_snapshot(path, kind, snapshot):
+    assert rendered(str(path), "md", kind) == snapshot(extension_class=MdSnapshot)
+
+
+@pytest.mark.parametrize(("path", "kind"), CASES, ids=IDS)
+def test_tex_compiles(path, kind, tmp_path):
+    exe = need_pdflatex()
+    (tmp_path / "doc.tex").write_text(rendered(str(path), "tex", kind))
+    for _ in range(2):
+        proc = subprocess.run(
+            [exe, "-no-shell-escape", "-halt-on-error", "-interaction=nonstopmode", "doc.tex"],
+            cwd=tmp_path, capture_output=True, text=True, timeout=120,
+        )
+        assert proc.returncode == 0, proc.stdout[-2000:]
+    log = (tmp_path / "doc.log").read_text(errors="replace")
+    assert (tmp_path / "doc.pdf").stat().st_size > 1000
+    assert "Overfull \\hbox" not in log, re.findall(r"Overfull \\hbox.*", log)[:3]
+
+
+def _math_tokens(tokens):
+    for tok in tokens:
+        if tok.type.startswith("math"):
+            yield tok
+        if tok.children:
+            yield from _math_tokens(tok.children)
+
+
+def _text_tokens(tokens):
+    for tok in tokens:
+        if tok.type == "text":
+            yield tok
+        if tok.children:
+            yield from _text_tokens(tok.children)
+
+
+@pytest.mark.parametrize(("path", "kind"), CASES, ids=IDS)
+def test_md_formulas_parse_as_math(path, kind):
+    text = rendered(str(path), "md", kind)
+    md = MarkdownIt("commonmark").use(dollarmath_plugin)
+    tokens = md.parse(text)
+    math = list(_math_tokens(tokens))
+    # every $...$ and $$...$$ in the source comes back as exactly one math token
+    blocks = re.findall(r"^\$\$\n.*?\n\$\$$", text, flags=re.M | re.S)
+    rest = re.sub(r"^\$\$\n.*?\n\$\$$", "", text, flags=re.M | re.S)
+    inline = re.findall(r"\$[^$\n]+\$", rest)
+    assert rest.count("$") == 2 * len(inline)
+    assert len(math) == len(inline) + len(blocks)
+    # and no dollar is left over in the text
+    assert not [t.content for t in _text_tokens(tokens) if "$" in t.content]
+    # GitHub's rules: no space just inside $...$, no digit right after the closing $
+    for formula in inline:
+        assert not formula.startswith("$ ") and not formula.endswith(" $"), formula
+    assert not re.search(r"(?<!\$)\$[^$\n]+\$\d", text)
+
+
+@pytest.mark.parametrize("path", PROBLEMS, ids=lambda p: p.name)
+def test_worksheet_holds_no_answer(path):
+    solution = solved(str(path))
+    for fmt in ("tex", "md"):
+        sheet = rendered(str(path), fmt, "worksheet")
+        handout = rendered(str(path), fmt, "handout")
+        assert "Solution" not in sheet and "Solution" in handout
+        for d in solution.derivations:
+            if d.part.answer:
+                assert d.part.answer[:40] not in sheet
+        for line in re.findall(r"= (.*?) \\\\end\{bmatrix\}", handout):
+            assert line not in sheet

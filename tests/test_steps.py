@@ -1,0 +1,31 @@
+"""Every node of every step tree equals sympy.diff of its expression."""
+
+from __future__ import annotations
+
+import pytest
+import sympy as sp
+
+from conftest import PROBLEMS, solved
+from solgen.derive.check import equal
+
+
+@pytest.mark.parametrize("path", PROBLEMS, ids=lambda p: p.name)
+def test_every_node_of_every_tree_checks(path):
+    solution = solved(str(path))
+    nodes = 0
+    for d in solution.derivations:
+        for entry in d.entries:
+            for node in entry.tree.walk():
+                nodes += 1
+                expected = sp.diff(node.expr, node.var)
+                assert equal(node.result, expected), (type(node).__name__, node.expr, node.var, node.result)
+                assert sp.simplify(node.result - expected) == 0
+    assert nodes > 0
+    assert solution.fallbacks() == 0
+
+
+def test_equal_is_not_trivially_true():
+    x = sp.Symbol("x", real=True)
+    assert not equal(sp.sin(x), sp.cos(x))
+    assert not equal(x**2 + 1, x**2)
+    assert equal(sp.sin(x) ** 2 + sp.cos(x) ** 2, sp.Integer(1))
