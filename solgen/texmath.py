@@ -21,7 +21,6 @@ _TALL = ("\\frac", "\\begin", "\\sum", "\\int", "\\prod", "\\dfrac")
 
 
 class HousePrinter(LatexPrinter):
-    printmethod = "_house_latex"
     _default_settings = {
         **LatexPrinter._default_settings,
         "order": "none",

@@ -67,6 +67,8 @@ class _Tex:
             return f"({tex})"
         if expr.is_Atom or isinstance(expr, (sp.Function,)) or (isinstance(expr, sp.Pow) and expr.base.is_Atom and expr.exp.is_Atom and not expr.exp.is_negative):
             return tex
+        if tex.startswith(("\\frac", "-\\frac")) and not isinstance(expr, sp.Add) and _one_fraction(tex):
+            return tex
         if "\\frac" in tex or "\\begin" in tex:
             return f"\\left({tex}\\right)"
         return f"({tex})"
@@ -84,6 +86,22 @@ class _Tex:
 
     def point(self, part: Part) -> str:
         return ", ".join(self(v) for _, v in part.at)
+
+
+def _one_fraction(tex: str) -> bool:
+    """True when ``tex`` is a single \\frac{..}{..} (optionally negated) and nothing else."""
+    body = tex.lstrip("-")[5:]
+    depth, groups, i = 0, 0, 0
+    for i, ch in enumerate(body):
+        if ch == "{":
+            depth += 1
+        elif ch == "}":
+            depth -= 1
+            if depth == 0:
+                groups += 1
+                if groups == 2:
+                    return i == len(body) - 1
+    return False
 
 
 def _step_fields(node: Rule, tex: _Tex) -> dict[str, Any]:
@@ -152,8 +170,8 @@ def _group(heading: str, tree: Rule, tex: _Tex, part: Part, note: str | None = N
     held = [tex(v) for v in tex.variables if v != tree.var]
     key = (tree.expr, tree.var)
     seen_in = tex.seen.get(key) if DETAIL_DEPTH[part.detail] >= 0 else None
-    if not seen_in:
-        tex.seen[key] = tex.question
+    if not seen_in and part.detail == "full":
+        tex.seen[key] = tex.question  # shown in full here: later parts refer back
     return {
         "seen_in": seen_in,
         "result": tex(tree.result),
@@ -232,14 +250,18 @@ def _view_partial(d: Derivation, tex: _Tex, problem: Problem) -> dict[str, Any]:
     groups, current = [], d.part.of
     for k, e in enumerate(d.entries):
         groups.append(_group(f"{tex.d(order[k])} {current}", e.tree, tex, d.part))
-        current = tex(e.tree.result)
-    n = len(order)
-    if n == 1:
-        sym = f"\\frac{{\\partial {d.part.of}}}{{\\partial {tex(order[0])}}}"
-    else:
-        den = " ".join(f"\\partial {tex(v)}" for v in reversed(order))
-        sym = f"\\frac{{\\partial^{n} {d.part.of}}}{{{den}}}"
+        current = tex.paren(e.tree.result)
+    sym = partial_symbol(d.part, tex)
     return {"groups": groups, "answer": [f"{sym} = {tex(d.result)}"], "answer_short": [f"{sym} = {tex(d.result)}"]}
+
+
+def partial_symbol(part: Part, tex: _Tex) -> str:
+    """d^n f / dx_k ... dx_1 for a partial taken in ``part.order`` (first variable first)."""
+    order = part.order
+    if len(order) == 1:
+        return f"\\frac{{\\partial {part.of}}}{{\\partial {tex(order[0])}}}"
+    den = " ".join(f"\\partial {tex(v)}" for v in reversed(order))
+    return f"\\frac{{\\partial^{len(order)} {part.of}}}{{{den}}}"
 
 
 def _view_evaluate(d: Derivation, tex: _Tex, problem: Problem) -> dict[str, Any]:
@@ -309,6 +331,7 @@ def _view_taylor(d: Derivation, tex: _Tex, problem: Problem) -> dict[str, Any]:
         answer.append(f"{f}({vars_}) \\approx {tex(d.result)}")
     return {
         "groups": groups,
+        "order_word": ORDER_WORDS.get(data["order"], f"order-{data['order']}"),
         "general": general_values,
         "at_lines": at_lines,
         "answer": answer,
@@ -327,7 +350,7 @@ def _view_directional(d: Derivation, tex: _Tex, problem: Problem) -> dict[str, A
         rel = {"increase": ">", "decrease": "<", "constant": "="}.get(r["trend"], "?")
         readings.append({
             "name": dname,
-            "direction": tex.col(r["direction"]),
+            "direction": tex.mat([r["direction"]]) + "^T",
             "products": products,
             "slope": tex(r["slope"]),
             "relation": rel,
@@ -346,6 +369,7 @@ def _view_text(d: Derivation, tex: _Tex, problem: Problem) -> dict[str, Any]:
     return {"groups": [], "answer": [], "answer_short": []}
 
 
+ORDER_WORDS = {1: "first-order", 2: "second-order", 3: "third-order"}
 ASK_WORDS = {
     "gradient": "the gradient", "hessian": "the Hessian", "jacobian": "the Jacobian",
     "partial": "the partial derivative", "taylor": "the Taylor approximation",
@@ -364,7 +388,11 @@ def _prompt(parts: list[Part], problem: Problem, tex: _Tex) -> str:
         args = ", ".join(tex(v) for v in problem.variables)
         body = tex.col(list(func.exprs)) if func.vector else tex(func.exprs[0])
         defs.append(f"${name}({args}) = {body}$")
-    asks = [ASK_WORDS[p.ask] + (f" of $\\nabla {p.of}$" if p.grad else f" of ${p.of}$") for p in parts]
+    asks = [
+        f"${partial_symbol(p, tex)}$" if p.ask == "partial"
+        else ASK_WORDS[p.ask] + (f" of $\\nabla {p.of}$" if p.grad else f" of ${p.of}$")
+        for p in parts
+    ]
     extra = []
     for p in parts:
         if p.at:

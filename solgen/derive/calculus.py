@@ -101,11 +101,7 @@ class Engine:
 
     def at(self, expr: sp.Expr, part: Part) -> sp.Expr:
         point = dict(part.at)
-        value = expr.xreplace(point)
-        try:
-            value = sp.nsimplify(sp.simplify(value)) if value.has(sp.Float) else sp.simplify(value)
-        except Exception:  # noqa: BLE001 - keep the unsimplified value
-            pass
+        value = expr.xreplace(point)  # exact arithmetic; SymPy evaluates what it can
         if value.has(sp.zoo, sp.nan, sp.oo, -sp.oo) or value.is_real is False:
             where = ", ".join(f"{s} = {v}" for s, v in part.at)
             raise DeriveError(f"part ({part.id}): {expr} is undefined at ({where})", part.line)
