@@ -73,6 +73,13 @@ class _Tex:
             return f"\\left({tex}\\right)"
         return f"({tex})"
 
+    def factor(self, expr: sp.Expr) -> str:
+        """``expr`` as a factor of a product: parenthesised only if it is a sum or negative."""
+        tex = self(expr)
+        if isinstance(expr, sp.Add) or tex.startswith("-"):
+            return f"\\left({tex}\\right)" if "\\frac" in tex else f"({tex})"
+        return tex
+
     def d(self, var: sp.Symbol) -> str:
         if var not in self.variables:  # a chain-rule letter: an ordinary derivative
             return f"\\frac{{d}}{{d{self(var)}}}"
@@ -119,6 +126,7 @@ def _step_fields(node: Rule, tex: _Tex) -> dict[str, Any]:
         if isinstance(value, sp.Basic):
             f[name] = tex(value)
             f[name + "_p"] = tex.paren(value)
+            f[name + "_f"] = tex.factor(value)
     if hasattr(node, "held"):
         f["held"] = [tex(s) for s in node.held]  # type: ignore[attr-defined]
     if hasattr(node, "func"):

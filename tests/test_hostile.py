@@ -25,12 +25,14 @@ import shutil
 import subprocess
 import sys
 import time
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
+import solgen.spec  # noqa: F401 - imports SymPy once here, so each forked worker starts warm
 from solgen.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -147,7 +149,14 @@ CASES = [
     Case("exec-sympify-call", problem(q("sympify(x1) + Symbol(x2)")), r"unknown function", 5),
     Case("exec-getattr-call", problem(q("getattr(x1, x2)")), r"unknown function", 5),
     Case("exec-semicolon", problem(q("x1; import os")), BAD_EXPR, 5),
-    Case("exec-yaml-python-tag", problem('!!python/object/apply:os.system ["touch PWNED"]'), r"YAML", 5),
+    Case("exec-yaml-python-tag", problem('!!python/object/apply:os.system ["touch PWNED"]'), None, 5),
+    Case("exec-yaml-python-tag-on-list", problem(variables="!!python/object/apply:os.system [x1, x2]"), r"YAML|tag", 3),
+    Case(
+        "exec-yaml-python-tag-on-mapping",
+        problem(parts="  - !!python/object/new:os.system {id: a, ask: gradient, of: f}\n"),
+        r"YAML|tag",
+        7,
+    ),
     Case("exec-yaml-python-name", problem("!!python/name:os.system"), r"YAML", 5),
     # --- denial of service (subprocess, hard timeout) ------------------------------------
     Case("dos-power-tower", problem(q("10**10**10")), r"too large", 5, subprocess=True),
@@ -167,6 +176,12 @@ CASES = [
     Case("dos-one-megabyte", one_megabyte(), r"larger than", None, subprocess=True),
     Case("dos-deep-yaml", "a: " + "[" * 5000 + "]" * 5000 + "\n", r"YAML|nested", None, subprocess=True),
     Case(
+        "dos-huge-int-literal",
+        problem(parts="  - {id: a, ask: evaluate, of: f, at: {x1: " + "1" * 5000 + ", x2: 0}}\n"),
+        r"number|digits|too large",
+        7,
+    ),
+    Case(
         "dos-worker-timeout",
         EXAMPLE.read_text(encoding="utf-8"),
         r"took longer than",
@@ -185,7 +200,8 @@ CASES = [
     Case("yaml-only-comments", "# nothing here\n\n", r"empty"),
     Case("yaml-invalid-utf8", b"\xff\xfe\x00j\x00u\x00n\x00k\x80\x81\xc3\x28\n", r"UTF-8"),
     Case("yaml-binary-junk", bytes(range(256)) * 4, r"UTF-8|YAML"),
-    Case("yaml-nul-byte", problem().replace('"Hostile"', '"Hos\x00tile"'), r"YAML|character"),
+    Case("yaml-nul-byte", problem().replace('"Hostile"', '"Hos\x00tile"'), r"YAML|character", 2),
+    Case("yaml-invalid-date", problem(extra="date: 2024-13-45\n"), r"date|month", 8),
     Case("yaml-complex-key", problem(extra="? [a, b]\n: c\n"), r"keys must be plain names", 8),
     # --- meaning errors -----------------------------------------------------------------
     Case("meaning-undefined-function", problem(parts="  - {id: a, ask: gradient, of: g}\n"), r"'of: g' names no function", 7),
@@ -234,13 +250,44 @@ CASES = [
     Case("unicode-rtl-override", problem(q("x1 + \u202ex2")), r"U\+202E", 5),
     Case("unicode-cyrillic-variable", problem(variables="[\u04451, x2]"), r"not a valid variable name", 3),
     Case("unicode-rtl-in-id", problem(pid=q("t\u202e1")), r"id ", 1),
+    # --- untrusted text echoed into the error message (log spoofing, terminal escapes) ---
+    Case(
+        "spoof-newline-in-of",
+        problem(parts='  - {id: a, ask: gradient, of: "g\\n/etc/x.yaml:1: error: spoofed"}\n'),
+        r"names no function",
+        7,
+    ),
+    Case(
+        "spoof-ansi-escape-in-of",
+        problem(parts='  - {id: a, ask: gradient, of: "g\\e]0;pwned\\a\\e[31mRED"}\n'),
+        r"names no function",
+        7,
+    ),
+    Case("spoof-bidi-in-of", problem(parts='  - {id: a, ask: gradient, of: "g\\u202eevil"}\n'), r"names no function", 7),
+    Case(
+        "spoof-newline-in-assume",
+        problem(variables='["a\\nb", x2]', extra='assume: {"a\\nb": bogus}\n'),
+        r"assumption|not a valid variable name",
+    ),
     # --- names that print alike ---------------------------------------------------------
     Case("alike-x1-x_1", problem(variables="[x1, x_1]"), r"would print alike", 3),
 ]
 
 
 # Cases where solgen is known to break the contract: xfail(strict=True) with the reason.
-XFAIL: dict[str, str] = {}
+_INTERNAL = "solgen reports 'internal error (...)' instead of a FILE:LINE problem-file error: "
+_ECHO = "the raw text of 'of:'/'assume' is echoed unescaped into the error message: "
+XFAIL: dict[str, str] = {
+    "exec-yaml-python-tag-on-list": "YAML tags on sequences are silently ignored; the file renders (exit 0)",
+    "exec-yaml-python-tag-on-mapping": "YAML tags on mappings are silently ignored; the file renders (exit 0)",
+    "dos-huge-int-literal": _INTERNAL + "ValueError from Python's int digit limit escapes load_yaml",
+    "yaml-nul-byte": _INTERNAL + "ReaderError raised by _Loader(text) outside the try in load_yaml; two lines, no line",
+    "yaml-invalid-date": _INTERNAL + "ValueError 'month must be in 1..12' from the YAML timestamp constructor",
+    "spoof-newline-in-of": _ECHO + "a newline forges a second 'FILE:LINE: error:' line",
+    "spoof-ansi-escape-in-of": _ECHO + "ESC sequences reach the terminal",
+    "spoof-bidi-in-of": _ECHO + "U+202E right-to-left override reaches the terminal",
+    "spoof-newline-in-assume": _ECHO + "a newline splits the message over two lines",
+}
 
 
 def _params():
@@ -308,6 +355,12 @@ def test_hostile_input_is_refused(case: Case, tmp_path: Path, monkeypatch: pytes
     first = stderr.splitlines()[0] if stderr.strip() else ""
     m = re.match(rf"^{re.escape(path)}(?::(\d+))?: error: (.*)$", first)
     assert m, f"first stderr line is not 'FILE:LINE: error: ...'\n{shown}"
+    assert not m.group(2).startswith("internal error"), f"a problem-file error reported as an internal error\n{shown}"
+    # One file, one error, one line: nothing the file says can forge or split lines, and
+    # no control or bidi-format characters from the file reach the terminal.
+    assert len(stderr.rstrip("\n").split("\n")) == 1, f"error message spans several lines\n{shown}"
+    raw = [f"U+{ord(ch):04X}" for ch in stderr if ch != "\n" and unicodedata.category(ch) in ("Cc", "Cf")]
+    assert not raw, f"control/format characters {raw} in stderr\n{shown!r}"
     if case.line is not None:
         assert m.group(1) == str(case.line), f"expected line {case.line}\n{shown}"
     if case.expect is not None:
@@ -467,6 +520,29 @@ def test_tex_injection_compiles_safely(tmp_path: Path, monkeypatch: pytest.Monke
     assert not marker.exists()
     if not pwn_before:
         assert not PWN.exists(), "/tmp/pwn was created"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="prose.py escapes '%' in link targets twice (escape_tex, then .replace('%', '\\%')): "
+    "\\href{https://example.org/a\\\\%20b} -- the PDF link becomes https://example.org/a\\%20b, "
+    "and where catcodes are frozen '\\\\' is a line break and '%' comments out the rest of the line",
+)
+def test_link_target_is_escaped_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "link.yaml"
+    path.write_text(
+        problem(parts='  - {id: a, ask: text, prompt: "See [the notes](https://example.org/a%20b?x=1#sec)."}\n'),
+        encoding="utf-8",
+    )
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["render", str(path), "--out", str(tmp_path / "out"), "--format", "tex"])
+    assert result.exit_code == 0, result.output
+    tex = (tmp_path / "out" / "t1.tex").read_text(encoding="utf-8")
+    m = re.search(r"\\href\{(.*?)\}\{the notes\}", tex)
+    assert m, tex
+    target = m.group(1)
+    assert "\\\\" not in target, f"'\\\\' (a TeX line break) in the link target: {target!r}"
+    assert re.sub(r"\\([%#&_~])", r"\1", target) == "https://example.org/a%20b?x=1#sec", target
 
 
 # -- determinism ---------------------------------------------------------------------

@@ -14,7 +14,7 @@ from syrupy.extensions.single_file import SingleFileSnapshotExtension, WriteMode
 
 from conftest import PROBLEMS, need_pdflatex, rendered, solved
 
-KINDS = ("handout", "worksheet")
+KINDS = ("handout", "worksheet", "slides", "slides-worksheet")
 
 
 class TexSnapshot(SingleFileSnapshotExtension):
@@ -93,14 +93,53 @@ def test_md_formulas_parse_as_math(path, kind):
 
 
 @pytest.mark.parametrize("path", PROBLEMS, ids=lambda p: p.name)
-def test_worksheet_holds_no_answer(path):
+@pytest.mark.parametrize("kind", ["worksheet", "slides-worksheet"])
+def test_worksheet_holds_no_answer(path, kind):
     solution = solved(str(path))
+    full = kind.replace("-worksheet", "") if kind != "worksheet" else "handout"
     for fmt in ("tex", "md"):
-        sheet = rendered(str(path), fmt, "worksheet")
-        handout = rendered(str(path), fmt, "handout")
-        assert "Solution" not in sheet and "Solution" in handout
+        sheet = rendered(str(path), fmt, kind)
+        handout = rendered(str(path), fmt, full)
+        marker = "Answer" if kind.startswith("slides") else "Solution"
+        assert marker not in sheet and marker in handout
         for d in solution.derivations:
             if d.part.answer:
                 assert d.part.answer[:40] not in sheet
-        for line in re.findall(r"= (.*?) \\\\end\{bmatrix\}", handout):
-            assert line not in sheet
+        results = re.findall(r"= ([^=$]*?) \\end\{bmatrix\}", handout)
+        assert results and not [r for r in results if r in sheet]
+        assert "rule" not in sheet  # no step is shown
+
+
+def need_pandoc() -> str:
+    import os
+    import shutil
+
+    exe = shutil.which("pandoc")
+    if exe is None:
+        if os.environ.get("SOLGEN_REQUIRE_TEX") == "1":
+            pytest.fail("SOLGEN_REQUIRE_TEX=1 but pandoc is not on the PATH")
+        pytest.skip("pandoc not installed")
+    return exe
+
+
+@pytest.mark.parametrize(("path", "kind"), CASES, ids=IDS)
+def test_pandoc_reads_markdown(path, kind, tmp_path):
+    exe = need_pandoc()
+    src = tmp_path / "doc.md"
+    src.write_text(rendered(str(path), "md", kind))
+    targets = ["beamer", "revealjs"] if kind.startswith("slides") else ["latex"]
+    for target in targets:
+        proc = subprocess.run(
+            [exe, "-f", "markdown", "-t", target, "-s", str(src), "-o", str(tmp_path / f"out.{target}")]
+            + (["--mathjax"] if target == "revealjs" else []),
+            capture_output=True, text=True, timeout=120,
+        )
+        assert proc.returncode == 0, proc.stderr
+        assert not proc.stderr.strip(), proc.stderr  # no warnings either
+        out = (tmp_path / f"out.{target}").read_text()
+        if target == "beamer":
+            frames = out.count("\\begin{frame}")
+            slides = rendered(str(path), "md", kind).count("\n---\n")
+            assert frames >= slides - 1
+        if target == "revealjs":
+            assert out.count("<section") >= 2
