@@ -28,8 +28,9 @@ ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}\Z")
 ASKS = ("gradient", "hessian", "jacobian", "partial", "taylor", "directional", "evaluate", "text")
 ASSUMPTIONS = ("real", "positive", "nonnegative")
 TOP_KEYS = ("id", "title", "course", "section", "date", "author", "variables", "assume", "functions", "parts", "options", "intro")
-PART_KEYS = ("id", "ask", "of", "order", "at", "directions", "prompt", "answer", "notes", "detail", "decimals")
-OPTION_KEYS = ("log", "detail")
+PART_KEYS = ("id", "ask", "of", "order", "at", "directions", "prompt", "answer", "notes", "detail", "simplify", "decimals")
+OPTION_KEYS = ("log", "detail", "simplify")
+SIMPLIFY = ("none", "factor")
 DETAILS = ("full", "standard", "answer")
 
 
@@ -64,6 +65,7 @@ class Part:
     answer: str | None = None
     notes: str | None = None
     detail: str = "full"
+    simplify: str = "none"
     decimals: int | None = None
     raw: dict = field(default_factory=dict, compare=False)
 
@@ -280,6 +282,10 @@ def _part(data: Any, line: int, ctx: dict, functions: dict[str, Function], defau
     if detail not in DETAILS:
         raise SpecError(f"part ({pid}): detail must be one of {', '.join(DETAILS)}", data.key_lines.get("detail", line))
     kw["detail"] = detail
+    simplify = data.get("simplify", defaults["simplify"])
+    if simplify not in SIMPLIFY:
+        raise SpecError(f"part ({pid}): simplify must be one of {', '.join(SIMPLIFY)}", data.key_lines.get("simplify", line))
+    kw["simplify"] = simplify
     if ask == "text":
         if not kw["prompt"]:
             raise SpecError(f"part ({pid}): a text part needs a 'prompt'", data.line)
@@ -376,6 +382,9 @@ def parse_problem(text: str, path: str = "<string>") -> Problem:
     detail = options.get("detail", "full")
     if detail not in DETAILS:
         raise SpecError(f"options: detail must be one of {', '.join(DETAILS)}", options.key_lines["detail"])
+    simplify = options.get("simplify", "none")
+    if simplify not in SIMPLIFY:
+        raise SpecError(f"options: simplify must be one of {', '.join(SIMPLIFY)}", options.key_lines["simplify"])
     variables = _symbols(data)
     ctx: dict = {"symbols": {s.name: s for s in variables}, "scalars": {}, "constants": {}}
     functions = _functions(data, ctx)
@@ -385,7 +394,7 @@ def parse_problem(text: str, path: str = "<string>") -> Problem:
     if len(parts_data) > MAX_PARTS:
         raise SpecError(f"at most {MAX_PARTS} parts", data.key_lines["parts"])
     parts = tuple(
-        _part(p, ln, ctx, functions, {"detail": detail}) for p, ln in zip(parts_data, parts_data.item_lines)
+        _part(p, ln, ctx, functions, {"detail": detail, "simplify": simplify}) for p, ln in zip(parts_data, parts_data.item_lines)
     )
     title = _text(data, "title", 200) or f"Problem {pid}"
     return Problem(

@@ -21,6 +21,7 @@ from markupsafe import Markup
 
 from .derive.calculus import Derivation, Solution
 from .derive.rules import Rule
+from .derive.tidy import factor_common
 from .prose import to_md, to_tex
 from .spec import Part, Problem
 from .texmath import HousePrinter, column, matrix
@@ -263,6 +264,25 @@ def _view_partial(d: Derivation, tex: _Tex, problem: Problem) -> dict[str, Any]:
     return {"groups": groups, "answer": [f"{sym} = {tex(d.result)}"], "answer_short": [f"{sym} = {tex(d.result)}"]}
 
 
+def _add_factored(view: dict[str, Any], d: Derivation, tex: _Tex) -> None:
+    """simplify: factor -- append the result with common factors pulled out, as one more step."""
+    if d.part.ask not in ("gradient", "hessian", "jacobian", "partial"):
+        return
+    result = d.result
+    if d.part.ask == "partial":
+        factored = factor_common(result)
+        shown = tex(factored) if factored != result else None
+    elif d.part.ask == "gradient":
+        rows = [factor_common(e) for e in result]
+        shown = tex.col(rows) if rows != list(result) else None
+    else:
+        rows = [[factor_common(e) for e in row] for row in result]
+        shown = tex.mat(rows) if rows != [list(r) for r in result] else None
+    if shown:
+        view["answer"] = view["answer"][:-1] + [view["answer"][-1] + f" = {shown}"]
+        view["answer_short"] = view["answer_short"][:-1] + [view["answer_short"][-1] + f" = {shown}"]
+
+
 def partial_symbol(part: Part, tex: _Tex) -> str:
     """d^n f / dx_k ... dx_1 for a partial taken in ``part.order`` (first variable first)."""
     order = part.order
@@ -422,6 +442,8 @@ def build_view(solution: Solution) -> dict[str, Any]:
         q = questions[-1]
         tex.question = d.part.id
         view = globals()[f"_view_{d.part.ask}"](d, tex, problem)
+        if d.part.simplify == "factor":
+            _add_factored(view, d, tex)
         view.update(
             ask=d.part.ask,
             detail=d.part.detail,

@@ -50,3 +50,35 @@ def tidy(expr: sp.Expr) -> sp.Expr:
     if len(kept) == 1:
         return kept[0]
     return sp.Add(*kept, evaluate=False)
+
+
+def _powers(term: sp.Expr) -> dict[sp.Expr, sp.Expr]:
+    out: dict[sp.Expr, sp.Expr] = {}
+    for f in sp.Mul.make_args(term):
+        base, exp = (f.base, f.exp) if isinstance(f, sp.Pow) and f.exp.is_Integer else (f, sp.Integer(1))
+        out[base] = out.get(base, 0) + exp
+    return out
+
+
+def factor_common(expr: sp.Expr) -> sp.Expr:
+    """Pull the factor common to every term out of a sum, keeping the terms' order:
+    ``e^{x_1 x_2} + x_1 x_2 e^{x_1 x_2}`` -> ``e^{x_1 x_2} (1 + x_1 x_2)``.
+    Returns ``expr`` unchanged when the terms share nothing but 1."""
+    if not isinstance(expr, sp.Add):
+        return expr
+    terms = list(expr.args)
+    coeffs = [t.as_coeff_Mul()[0] for t in terms]
+    number = sp.Integer(1)
+    if all(c.is_Integer for c in coeffs):
+        number = sp.Integer(sp.igcd(*[int(c) for c in coeffs])) if len(coeffs) > 1 else sp.Integer(1)
+    powers = [_powers(t.as_coeff_Mul()[1]) for t in terms]
+    common: dict[sp.Expr, sp.Expr] = {}
+    for base in powers[0]:
+        exps = [p.get(base) for p in powers]
+        if all(e is not None and e.is_Integer and e > 0 for e in exps):
+            common[base] = min(exps)  # type: ignore[type-var]
+    if not common and number == 1:
+        return expr
+    factor = tmul(number, *[sp.Pow(b, e) for b, e in common.items()])
+    rest = tidy(sp.Add(*[tmul(t, sp.Pow(factor, -1)) for t in terms], evaluate=False))
+    return sp.Mul(factor, rest, evaluate=False)

@@ -1,0 +1,51 @@
+"""Presentation options a TA sets per file or per part: detail, simplify, log notation."""
+
+from __future__ import annotations
+
+import sympy as sp
+
+from solgen.derive.calculus import solve
+from solgen.render import render
+from solgen.spec import parse_problem
+from solgen.views import build_view
+
+BASE = """id: t
+variables: [x1, x2]
+{options}
+functions:
+  f: "x1^2 + exp(x1*x2) + 2*log(x2)"
+parts:
+  - {{id: a, ask: hessian, of: f{part}}}
+"""
+
+
+def md(options: str = "", part: str = "") -> str:
+    problem = parse_problem(BASE.format(options=options, part=part))
+    return render(build_view(solve(problem)), "md")
+
+
+def test_factor_adds_a_step_with_the_common_factor_pulled_out():
+    out = md(part=", simplify: factor")
+    assert r"= \begin{bmatrix} 2 + x_2^2 e^{x_1 x_2} & e^{x_1 x_2} (1 + x_1 x_2) \\" in out
+    assert "e^{x_1 x_2} (1 + x_1 x_2)" not in md()
+
+
+def test_factored_form_is_equal():
+    from solgen.derive.tidy import factor_common
+
+    x1, x2 = sp.symbols("x1 x2")
+    e = sp.Add(3 * x1**2 * x2, 6 * x1 * x2**2, evaluate=False)
+    assert sp.expand(factor_common(e) - e) == 0
+
+
+def test_ln_notation_by_option():
+    assert r"\ln(x_2)" in md(options="options: {log: ln}")
+    assert r"\ln" not in md() and r"\log(x_2)" in md()
+
+
+def test_detail_levels():
+    full, standard, answer = md(), md(part=", detail: standard"), md(part=", detail: answer")
+    assert "(the variable itself)" in full
+    assert "(sum rule: term by term)" in standard and "(the variable itself)" not in standard
+    assert "rule" not in answer and r"\begin{bmatrix}" in answer
+    assert full.count("\n") > standard.count("\n") > answer.count("\n")
