@@ -13,6 +13,7 @@ $(BIN)/python:
 
 $(STAMP): $(BIN)/python pyproject.toml
 	$(BIN)/python -m pip install --quiet -e .
+	$(BIN)/python -m compileall -q solgen   # byte-compile now: imports stay fast even with PYTHONDONTWRITEBYTECODE
 	touch $@
 
 $(TSTAMP): $(STAMP)
@@ -33,6 +34,7 @@ test: $(TSTAMP)
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)
+	$(BIN)/python -m compileall -q solgen
 	$(BIN)/python bench/run.py
 
 clean:

@@ -101,13 +101,20 @@ def _tidy_blank_lines(text: str) -> str:
 
 # -- JSON ---------------------------------------------------------------------------------
 
-def _node(tree: Rule) -> dict[str, Any]:
+def _node(tree: Rule, text: dict[Any, str]) -> dict[str, Any]:
+    """One step node as JSON; ``text`` memoises str() of expressions shared between trees."""
+
+    def s(expr: Any) -> str:
+        if expr not in text:
+            text[expr] = str(expr)
+        return text[expr]
+
     return {
         "rule": tree.name(),
-        "expr": str(tree.expr),
-        "var": str(tree.var),
-        "result": str(tree.result),
-        "substeps": [_node(s) for s in tree.substeps],
+        "expr": s(tree.expr),
+        "var": s(tree.var),
+        "result": s(tree.result),
+        "substeps": [_node(sub, text) for sub in tree.substeps],
     }
 
 
@@ -124,11 +131,12 @@ def _strings(value: Any) -> Any:
 def to_json(solution: Solution) -> str:
     problem = solution.problem
     parts = []
+    text: dict[Any, str] = {}
     for d in solution.derivations:
         entry = dict(d.part.raw)
         if d.part.ask != "text":
             entry["result"] = _strings(d.result)
-            entry["steps"] = [{"index": list(e.index), **_node(e.tree)} for e in d.entries]
+            entry["steps"] = [{"index": list(e.index), **_node(e.tree, text)} for e in d.entries]
             if d.part.ask == "hessian":
                 entry["symmetry"] = "entries with i <= j derived; the rest by symmetry, checked"
             if "equals_hessian" in d.data:

@@ -206,7 +206,7 @@ class Engine:
         grad_at = [self.at(t.result, part) for t in trees]
         readings = {}
         for name, vec in part.directions:
-            slope = sp.simplify(sum((g * d for g, d in zip(grad_at, vec)), sp.Integer(0)))
+            slope = sp.expand(sum((g * d for g, d in zip(grad_at, vec)), sp.Integer(0)))
             if slope == 0:
                 trend = "constant"
             else:

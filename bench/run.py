@@ -1,0 +1,98 @@
+"""Benchmarks: solgen against bare SymPy, as ratios measured side by side in one run.
+
+Each measurement is a whole process (start-up included), run REPEATS times alternately;
+the median wall time and the peak resident memory (from wait4) of each are compared.
+
+    python bench/run.py            # or: make bench
+
+(a) a 12-variable Hessian with every step captured, as JSON, against sympy.hessian + latex
+    of the same f (target: at most 2x time, 1.5x memory);
+(b) `solgen render problems/1.2.yaml --format tex` against importing what it needs
+    (target: at most 1.5x time, 1.5x memory).
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PY = sys.executable
+SOLGEN = [PY, "-m", "solgen.cli"]
+REPEATS = int(os.environ.get("BENCH_REPEATS", "5"))
+N = 12
+
+TERMS = " + ".join(f"exp(x{i}*x{i + 1}) + log(1 + x{i}^2)" for i in range(1, N)) + " + sin(" + " + ".join(f"x{i}" for i in range(1, N + 1)) + ")"
+PROBLEM = f"""id: bench12
+title: "12-variable Hessian"
+variables: [{", ".join(f"x{i}" for i in range(1, N + 1))}]
+functions:
+  f: "{TERMS}"
+parts:
+  - {{id: a, ask: hessian, of: f}}
+"""
+BARE_HESSIAN = f"""
+import sympy as sp
+xs = sp.symbols("x1:{N + 1}", real=True)
+f = sum(sp.exp(xs[i] * xs[i + 1]) + sp.log(1 + xs[i] ** 2) for i in range({N - 1})) + sp.sin(sum(xs))
+H = sp.hessian(f, xs)
+print(len(sp.latex(H)))
+"""
+
+
+def measure(cmd: list[str], cwd: Path) -> tuple[float, int]:
+    """Wall seconds and peak RSS (KiB) of one whole process."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.perf_counter() - start
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"failed: {' '.join(cmd)}\n{proc.stderr.read().decode() if proc.stderr else ''}")
+    return elapsed, usage.ru_maxrss
+
+
+def compare(name: str, ours: list[str], bare: list[str], cwd: Path, time_target: float, mem_target: float) -> bool:
+    t_ours, t_bare, m_ours, m_bare = [], [], [], []
+    for _ in range(REPEATS):
+        t, m = measure(ours, cwd)
+        t_ours.append(t)
+        m_ours.append(m)
+        t, m = measure(bare, cwd)
+        t_bare.append(t)
+        m_bare.append(m)
+    to, tb = statistics.median(t_ours), statistics.median(t_bare)
+    mo, mb = max(m_ours), max(m_bare)
+    ok = to / tb <= time_target and mo / mb <= mem_target
+    print(f"{name}")
+    print(f"  time   solgen {to:6.2f} s   bare {tb:6.2f} s   ratio {to / tb:4.2f}x   (target <= {time_target}x)")
+    print(f"  memory solgen {mo / 1024:6.0f} MiB bare {mb / 1024:6.0f} MiB ratio {mo / mb:4.2f}x   (target <= {mem_target}x)")
+    return ok
+
+
+def main() -> int:
+    with tempfile.TemporaryDirectory(prefix="solgen-bench-") as tmp:
+        work = Path(tmp)
+        (work / "bench12.yaml").write_text(PROBLEM)
+        ok = compare(
+            "(a) 12-variable Hessian, every step captured, JSON  vs  sympy.hessian + latex",
+            SOLGEN + ["render", "bench12.yaml", "--format", "json", "--out", str(work / "out")],
+            [PY, "-c", BARE_HESSIAN],
+            work, 2.0, 1.5,
+        )
+        ok &= compare(
+            "(b) solgen render problems/1.2.yaml --format tex  vs  python -c 'import sympy, jinja2, yaml, click'",
+            SOLGEN + ["render", str(ROOT / "problems" / "1.2.yaml"), "--format", "tex", "--out", str(work / "out")],
+            [PY, "-c", "import sympy, jinja2, yaml, click"],
+            work, 1.5, 1.5,
+        )
+    print("all targets met" if ok else "some targets missed")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
