@@ -26,7 +26,7 @@ import unicodedata
 from dataclasses import dataclass
 
 import sympy as sp
-from sympy.core.parameters import distribute
+from .derive.tidy import tmul
 
 # Budgets, checked before SymPy evaluates anything.
 MAX_LENGTH = 2000
@@ -200,8 +200,7 @@ class _Parser:
                 break
         if len(factors) == 1:
             return factors[0]
-        with distribute(False):
-            return sp.Mul(*factors)
+        return tmul(*factors)
 
     def unary(self) -> sp.Expr:
         tok = self.peek()
@@ -281,8 +280,7 @@ def _number(tok: Token) -> sp.Expr:
 def _neg(expr: sp.Expr) -> sp.Expr:
     if isinstance(expr, sp.Number):
         return -expr
-    with distribute(False):
-        return sp.Mul(sp.Integer(-1), expr)
+    return tmul(sp.Integer(-1), expr)
 
 
 def _pow(base: sp.Expr, exponent: sp.Expr, tok: Token) -> sp.Expr:

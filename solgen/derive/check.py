@@ -14,6 +14,7 @@ from typing import Iterable
 
 import sympy as sp
 
+from . import numeric
 from .rules import Rule
 
 _POINTS = 4
@@ -28,12 +29,26 @@ def _sample_points(symbols: Iterable[sp.Symbol], seed: int) -> list[dict[sp.Symb
 
 def _numeric(expr: sp.Expr, point: dict[sp.Symbol, sp.Expr]) -> complex | None:
     try:
-        value = complex(expr.xreplace(point).evalf(30))
-    except (TypeError, ValueError, ZeroDivisionError, OverflowError):
+        return numeric.value(expr, point)
+    except numeric.NotNumeric:
         return None
-    if value != value or abs(value) == float("inf"):
-        return None
-    return value
+
+
+def matches_slope(result: sp.Expr, expr: sp.Expr, var: sp.Symbol) -> bool | None:
+    """Does ``result`` agree with a high-precision central difference of ``expr`` in ``var``
+    at two sample points? None when no point gave a number (then check exactly)."""
+    free = (expr.free_symbols | result.free_symbols | {var})
+    checked = 0
+    for point in _sample_points(free, seed=len(free))[:2]:
+        try:
+            want = numeric.slope(expr, var, point)
+            got = numeric.value(result, point)
+        except numeric.NotNumeric:
+            continue
+        if abs(got - want) > 1e-12 * max(1.0, abs(want)):
+            return False
+        checked += 1
+    return True if checked else None
 
 
 def equal(a: sp.Expr, b: sp.Expr) -> bool:

@@ -11,13 +11,27 @@ which is how a TA writes ``x_2 e^{x_1 x_2}``), but numbers are not distributed o
 from __future__ import annotations
 
 import sympy as sp
-from sympy.core.parameters import distribute
 
 
 def tmul(*factors: sp.Expr) -> sp.Expr:
-    """Product of ``factors``: 1s vanish, powers merge, numbers are not distributed."""
-    with distribute(False):
-        return sp.Mul(*factors)
+    """Product of ``factors``: 1s vanish, powers merge, numbers are not distributed over
+    sums (SymPy turns ``2*(x + y)`` into ``2*x + 2*y``; a TA keeps ``2(x + y)``).
+
+    Done without SymPy's ``distribute(False)`` switch, which clears SymPy's whole cache
+    each time it is set."""
+    flat = [a for f in factors for a in sp.Mul.make_args(f)]
+    sums = [a for a in flat if isinstance(a, sp.Add)]
+    others = sp.Mul(*[a for a in flat if not isinstance(a, sp.Add)])
+    if not sums:
+        return others
+    if others == 0:
+        return sp.Integer(0)
+    prod = sp.Mul(*sums)
+    if others == 1:
+        return prod
+    if others.is_Number and isinstance(prod, sp.Add):
+        return sp.Mul(others, prod, evaluate=False)
+    return sp.Mul(others, prod)
 
 
 def _terms(expr: sp.Expr) -> list[sp.Expr]:

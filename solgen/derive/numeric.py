@@ -1,0 +1,100 @@
+"""Fast exact-enough numbers: evaluate an expression at a point with mpmath, by walking it.
+
+``value(expr, point)`` is what ``expr.xreplace(point).evalf()`` gives, ten to a hundred
+times faster on the expressions derivations produce, because it neither rebuilds nor
+simplifies anything. ``slope(expr, var, point)`` is a central difference at high precision,
+an independent check of a symbolic derivative that needs no ``sympy.diff``.
+
+Unknown node types fall back to SymPy's own ``evalf``. To support a function natively,
+add it to ``_FUNCS``.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Mapping
+
+import mpmath
+import sympy as sp
+
+PREC = 60  # decimal digits used for checks
+
+_FUNCS: dict[type, Callable] = {
+    sp.exp: mpmath.exp, sp.log: mpmath.log, sp.sin: mpmath.sin, sp.cos: mpmath.cos,
+    sp.tan: mpmath.tan, sp.sec: mpmath.sec, sp.csc: mpmath.csc, sp.cot: mpmath.cot,
+    sp.asin: mpmath.asin, sp.acos: mpmath.acos, sp.atan: mpmath.atan, sp.acot: mpmath.acot,
+    sp.asec: mpmath.asec, sp.acsc: mpmath.acsc,
+    sp.sinh: mpmath.sinh, sp.cosh: mpmath.cosh, sp.tanh: mpmath.tanh, sp.sech: mpmath.sech,
+    sp.csch: mpmath.csch, sp.coth: mpmath.coth, sp.asinh: mpmath.asinh, sp.acosh: mpmath.acosh,
+    sp.atanh: mpmath.atanh, sp.acoth: mpmath.acoth, sp.Abs: abs, sp.erf: mpmath.erf,
+    sp.erfc: mpmath.erfc, sp.sign: lambda v: mpmath.sign(v),
+}
+
+
+class NotNumeric(ValueError):
+    """The expression has no finite value at the point."""
+
+
+def _walk(expr: sp.Expr, point: Mapping[sp.Symbol, object], memo: dict) -> object:
+    if expr in memo:
+        return memo[expr]
+    if expr.is_Symbol:
+        if expr not in point:
+            raise NotNumeric(f"no value for {expr}")
+        out = point[expr]
+    elif expr.is_Integer:
+        out = mpmath.mpf(int(expr))
+    elif expr.is_Rational:
+        out = mpmath.mpf(int(expr.p)) / int(expr.q)
+    elif expr.is_Float:
+        out = mpmath.mpf(str(expr))
+    elif isinstance(expr, sp.Add):
+        out = mpmath.fsum(_walk(a, point, memo) for a in expr.args)
+    elif isinstance(expr, sp.Mul):
+        out = mpmath.fprod(_walk(a, point, memo) for a in expr.args)
+    elif isinstance(expr, sp.Pow):
+        base, exp = expr.args
+        if exp.is_Integer:
+            b = _walk(base, point, memo)
+            if b == 0 and exp < 0:
+                raise NotNumeric("division by zero")
+            out = b ** int(exp)
+        else:
+            out = mpmath.power(_walk(base, point, memo), _walk(exp, point, memo))
+    elif type(expr) in _FUNCS and len(expr.args) == 1:
+        out = _FUNCS[type(expr)](_walk(expr.args[0], point, memo))
+    elif expr.is_number:
+        out = mpmath.mpmathify(complex(expr.evalf(mpmath.mp.dps)))
+    else:
+        sub = expr.xreplace({s: sp.Float(str(point[s]), mpmath.mp.dps) for s in expr.free_symbols if s in point})
+        out = mpmath.mpmathify(complex(sub.evalf(mpmath.mp.dps)))
+    memo[expr] = out
+    return out
+
+
+def value(expr: sp.Expr, point: Mapping[sp.Symbol, object], prec: int = PREC) -> complex:
+    """``expr`` at ``point`` as a (possibly complex) number; NotNumeric when undefined."""
+    with mpmath.workdps(prec):
+        try:
+            out = _walk(expr, {s: mpmath.mpf(int(v.p)) / int(v.q) if isinstance(v, sp.Rational) else mpmath.mpmathify(v) for s, v in point.items()}, {})
+            result = complex(out)
+        except (ZeroDivisionError, OverflowError, ValueError, TypeError) as exc:
+            raise NotNumeric(str(exc)) from None
+    if result != result or abs(result) == float("inf"):
+        raise NotNumeric("not finite")
+    return result
+
+
+def slope(expr: sp.Expr, var: sp.Symbol, point: Mapping[sp.Symbol, object], prec: int = PREC) -> complex:
+    """d(expr)/d(var) at ``point`` by a central difference at ``prec`` digits."""
+    with mpmath.workdps(prec):
+        h = mpmath.mpf(10) ** (-(prec // 3))
+        base = {s: mpmath.mpf(int(v.p)) / int(v.q) if isinstance(v, sp.Rational) else mpmath.mpmathify(v) for s, v in point.items()}
+        try:
+            up = _walk(expr, {**base, var: base[var] + h}, {})
+            down = _walk(expr, {**base, var: base[var] - h}, {})
+            result = complex((up - down) / (2 * h))
+        except (ZeroDivisionError, OverflowError, ValueError, TypeError) as exc:
+            raise NotNumeric(str(exc)) from None
+    if result != result or abs(result) == float("inf"):
+        raise NotNumeric("not finite")
+    return result
