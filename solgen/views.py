@@ -27,6 +27,7 @@ from .spec import Part, Problem
 from .texmath import HousePrinter, column, matrix
 
 DETAIL_DEPTH = {"full": 99, "standard": 1, "answer": -1}
+WIDE = 2  # matrices with more columns than this show the result without the matrix of partials
 
 
 @dataclass(frozen=True)
@@ -225,10 +226,11 @@ def _view_hessian(d: Derivation, tex: _Tex, problem: Problem) -> dict[str, Any]:
         groups.append(_group(heading, e.tree, tex, d.part))
     n = len(v)
     symbolic = tex.mat([[_second(f, v[i], v[j], x) for j in range(n)] for i in range(n)])
+    full = f"{tex.nabla}^2 {f}({x}) = {symbolic} = " if n <= WIDE else f"{tex.nabla}^2 {f}({x}) = "
     return {
         "groups": groups,
         "symmetric": n > 1,
-        "answer": [f"{tex.nabla}^2 {f}({x}) = {symbolic} = {tex.mat(d.result)}"],
+        "answer": [full + tex.mat(d.result)],
         "answer_short": [f"{tex.nabla}^2 {f}({x}) = {tex.mat(d.result)}"],
     }
 
@@ -246,10 +248,11 @@ def _view_jacobian(d: Derivation, tex: _Tex, problem: Problem) -> dict[str, Any]
     symbolic = tex.mat([[_pd(comp(i), v[j], x) for j in range(len(v))] for i in range(rows)])
     lhs = f"{tex.nabla} {name}({x})" if d.part.grad else f"J_{{{d.part.of}}}({x})"
     tail = f" = {tex.nabla}^2 {d.part.of}({x})" if d.data.get("equals_hessian") else ""
+    middle = f" = {symbolic}" if len(v) <= WIDE and rows <= WIDE else ""
     return {
         "groups": groups,
         "equals_hessian": d.data.get("equals_hessian", False),
-        "answer": [f"{lhs} = {symbolic} = {tex.mat(d.result)}{tail}"],
+        "answer": [f"{lhs}{middle} = {tex.mat(d.result)}{tail}"],
         "answer_short": [f"{lhs} = {tex.mat(d.result)}{tail}"],
     }
 
@@ -340,6 +343,7 @@ def _view_taylor(d: Derivation, tex: _Tex, problem: Problem) -> dict[str, Any]:
             general += f" + \\frac{{1}}{{2}} \\epsilon^T {tex.nabla}^2 {f}(x) \\epsilon"
         answer.append(general)
     general_values = {
+        "nabla": tex.nabla,
         "gradient": tex.col(data["gradient"]),
         "hessian": tex.mat(data["hessian"]) if data.get("hessian") else None,
     }
