@@ -33,12 +33,14 @@ class Context:
     depth: int = 0
 
     def chain_symbol(self) -> sp.Symbol:
-        for base in CHAIN_NAMES:
-            for name in (base, *(f"{base}_{i}" for i in range(1, 10))):
-                if name not in self.taken:
-                    self.taken.add(name)
-                    return sp.Symbol(name, real=True)
-        return sp.Dummy("u", real=True)  # pragma: no cover - 80 nested chains
+        """The letter for the inner function of a chain at this nesting depth: u, then v
+        inside it, then w, ...; siblings reuse the same letter, names in use are skipped."""
+        free = [n for n in CHAIN_NAMES if n not in self.taken]
+        free += [f"u_{i}" for i in range(1, 100) if f"u_{i}" not in self.taken]
+        return sp.Symbol(free[min(self.depth, len(free) - 1)], real=True)
+
+    def inner(self) -> Context:
+        return Context(variables=self.variables, taken=self.taken, depth=self.depth + 1)
 
     def held(self, expr: sp.Expr, var: sp.Symbol) -> tuple[sp.Symbol, ...]:
         free = expr.free_symbols
@@ -72,8 +74,8 @@ def _chain(expr: sp.Expr, var: sp.Symbol, ctx: Context, inner: sp.Expr, outer: C
     """f(g(x)) with g != x: name u = g(x), differentiate f(u) in u and g(x) in x."""
     u = ctx.chain_symbol()
     outer_expr = outer(u)
-    outer_step = _steps(outer_expr, u, Context(variables=(u,), taken=ctx.taken))
-    inner_step = _steps(inner, var, ctx)
+    outer_step = _steps(outer_expr, u, Context(variables=(u,), taken=ctx.taken | {u.name}, depth=ctx.depth + 1))
+    inner_step = _steps(inner, var, ctx.inner())
     return R.ChainRule(expr, var, u=u, inner=inner, outer_step=outer_step, inner_step=inner_step)
 
 
