@@ -113,10 +113,21 @@ def run_limited(args: tuple, timeout: float) -> Outcome:
         parent.close()
 
 
+def _printable(text: str) -> str:
+    """One line, no control or format characters: text from a problem file cannot forge
+    another error line or send escape sequences to the terminal."""
+    import unicodedata
+
+    return "".join(
+        ch if ch.isprintable() and unicodedata.category(ch) != "Cf" else ch.encode("unicode_escape").decode("ascii")
+        for ch in text
+    )
+
+
 def _report(outcome: Outcome) -> None:
     where = outcome.where or outcome.path
     loc = f"{where}:{outcome.line}" if outcome.line else where
-    click.echo(f"{loc}: error: {outcome.error}", err=True)
+    click.echo(f"{_printable(loc)}: error: {_printable(outcome.error or '')}", err=True)
     if outcome.trace:
         click.echo(outcome.trace, err=True)
 

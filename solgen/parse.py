@@ -73,14 +73,22 @@ class Token:
 _TOKEN_RE = re.compile(r"\s*(?:(\d+(?:\.\d+)?)|([A-Za-z][A-Za-z0-9_]*)|(\*\*|[-+*/^(),]))")
 
 
+_MATH_CHARS = {"\u2212": "-", "\u00b7": "*", "\u00d7": "*", "\u22c5": "*"}
+
+
 def normalize(text: str) -> str:
-    """NFKC-normalise, refuse invisible/control characters and non-ASCII lookalikes."""
-    text = unicodedata.normalize("NFKC", text).replace("\u2212", "-").replace("\u00b7", "*")
+    """Map the typographic minus and times signs to ASCII; refuse every other non-ASCII or
+    control character (lookalikes such as Cyrillic 'х', zero-width spaces, direction
+    overrides), so two names that look alike can never silently be different symbols,
+    or the same one."""
+    for src, dst in _MATH_CHARS.items():
+        text = text.replace(src, dst)
     for i, ch in enumerate(text):
         if ch in " \t":
             continue
-        if unicodedata.category(ch) in ("Cc", "Cf", "Zs", "Zl", "Zp") or ord(ch) > 127:
-            raise ParseError(f"character {ch!r} (U+{ord(ch):04X}) is not allowed in an expression", i + 1)
+        if ord(ch) > 126 or ord(ch) < 32:
+            name = unicodedata.name(ch, "control character")
+            raise ParseError(f"character U+{ord(ch):04X} ({name}) is not allowed in an expression; use ASCII", i + 1)
     return text
 
 

@@ -11,6 +11,7 @@ To support another Markdown construct: add its token types to ``_TEX``.
 from __future__ import annotations
 
 import re
+import unicodedata
 from functools import lru_cache
 
 from markdown_it import MarkdownIt
@@ -42,14 +43,49 @@ MATH_COMMANDS = frozenset(
 _CS_RE = re.compile(r"\\([A-Za-z]+)")
 
 
+_TEXT_EXTRA = set("\u2013\u2014\u2018\u2019\u201c\u201d\u2026\u00b7\u2022")
+
+
+def _printable(ch: str) -> str:
+    """Characters pdflatex sets with T1 fonts and utf8 input pass; format characters
+    (zero-width, direction overrides) vanish; anything else becomes '?' so the
+    document still compiles."""
+    if ord(ch) < 0x180 or ch in _TEXT_EXTRA:
+        return ch
+    if unicodedata.category(ch) in ("Cf", "Cc", "Co", "Cs"):
+        return ""
+    return "?"
+
+
 def escape_tex(text: str) -> str:
-    """Escape ``text`` for LaTeX body text: specials, and control characters dropped."""
+    """Escape ``text`` for LaTeX body text: specials escaped, control characters dropped,
+    characters pdflatex cannot set replaced."""
     text = _CONTROL_RE.sub("", text)
+    if not text.isascii():
+        text = "".join(_printable(ch) for ch in text)
     return _ESCAPE_RE.sub(lambda m: _ESCAPES[m.group(0)], text)
 
 
+def _balanced(tex: str) -> bool:
+    depth = 0
+    for i, ch in enumerate(tex):
+        if ch in "{}" and i > 0 and tex[i - 1] == "\\":
+            continue
+        depth += {"{": 1, "}": -1}.get(ch, 0)
+        if depth < 0:
+            return False
+    return depth == 0
+
+
 def safe_math(tex: str) -> bool:
-    if _CONTROL_RE.search(tex) or "^^" in tex or "@" in tex:
+    """May this formula from a problem file go into the .tex as math? Only whitelisted
+    control sequences, balanced braces, ASCII, no comment/parameter characters, and
+    alignment tabs only inside a matrix."""
+    if not tex.isascii() or _CONTROL_RE.search(tex) or "^^" in tex or "@" in tex:
+        return False
+    if "%" in tex.replace("\\%", "") or "#" in tex.replace("\\#", "") or not _balanced(tex):
+        return False
+    if "&" in tex.replace("\\&", "") and "\\begin{" not in tex:
         return False
     if re.search(r"\\begin\{(?!(bmatrix|pmatrix|matrix|vmatrix|cases|aligned)\})", tex):
         return False
@@ -66,6 +102,21 @@ def _math(content: str, display: bool) -> str:
     if not safe_math(content):
         return r"\texttt{" + escape_tex(content) + "}"
     return f"\\[ {content} \\]\n" if display else f"${content}$"
+
+
+def _url(href: str) -> str:
+    """A link target for \\href: characters TeX would act on are percent-encoded, except
+    '%' and '#', which hyperref takes escaped."""
+    href = _CONTROL_RE.sub("", href)
+    out = []
+    for ch in href:
+        if ch in "%#":
+            out.append("\\" + ch)
+        elif ch in "\\{}^$ " or not ch.isascii():
+            out.append("".join(f"%{b:02X}" for b in ch.encode("utf-8")))
+        else:
+            out.append(ch)
+    return "".join(out)
 
 
 def _inline(tokens: list[Token]) -> str:
@@ -90,7 +141,7 @@ def _inline(tokens: list[Token]) -> str:
             out.append("}")
         elif kind == "link_open":
             href = str(tok.attrs.get("href", ""))
-            out.append(r"\href{" + escape_tex(href).replace("%", r"\%") + "}{")
+            out.append(r"\href{" + _url(href) + "}{")
         else:
             out.append(escape_tex(tok.content))
     return "".join(out)

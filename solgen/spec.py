@@ -113,7 +113,14 @@ def _line(node: yaml.Node) -> int:
     return node.start_mark.line + 1
 
 
+_STANDARD_TAGS = {
+    "tag:yaml.org,2002:" + t for t in ("map", "seq", "str", "int", "float", "bool", "null", "timestamp")
+}
+
+
 def _plain(node: yaml.Node, loader: _Loader) -> Any:
+    if node.tag not in _STANDARD_TAGS:
+        raise SpecError(f"YAML tag {node.tag!r} is not allowed in problem files", _line(node))
     if isinstance(node, yaml.MappingNode):
         out = LDict()
         out.line, out.key_lines = _line(node), {}
@@ -131,21 +138,30 @@ def _plain(node: yaml.Node, loader: _Loader) -> Any:
         seq = LList(_plain(n, loader) for n in node.value)
         seq.line, seq.item_lines = _line(node), [_line(n) for n in node.value]
         return seq
-    value = loader.construct_object(node, deep=True)
-    if not isinstance(value, (str, int, float, bool, type(None))):
-        value = str(value)  # dates, timestamps: keep the text
+    if node.tag.endswith(":timestamp"):
+        return node.value  # dates: keep the text as written
+    if node.tag.endswith(":int") and len(node.value.lstrip("+-0")) > 30:
+        raise SpecError("number has too many digits", _line(node))
+    try:
+        value = loader.construct_object(node, deep=True)
+    except (ValueError, yaml.YAMLError) as exc:
+        raise SpecError(f"YAML: {exc}", _line(node)) from None
     return value
 
 
 def load_yaml(text: str) -> Any:
     if len(text.encode("utf-8", "replace")) > MAX_FILE_BYTES:
         raise SpecError(f"file is larger than {MAX_FILE_BYTES // 1024} KiB")
-    loader = _Loader(text)
+    loader = None
     try:
+        loader = _Loader(text)
         node = loader.get_single_node()
         if node is None:
             raise SpecError("file is empty", 1)
         return _plain(node, loader)
+    except yaml.reader.ReaderError as exc:
+        line = text[: exc.position].count("\n") + 1
+        raise SpecError(f"YAML: character U+{ord(exc.character) if isinstance(exc.character, str) else exc.character:04X} is not allowed", line) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
@@ -155,7 +171,8 @@ def load_yaml(text: str) -> Any:
     except RecursionError:
         raise SpecError("YAML nested too deeply") from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
 
 
 # -- validation --------------------------------------------------------------------------
@@ -210,7 +227,7 @@ def _symbols(data: LDict) -> tuple[sp.Symbol, ...]:
         if name not in [str(n) for n in names]:
             raise SpecError(f"'assume' names {name!r}, which is not a variable", assume.key_lines[name])
         if kind not in ASSUMPTIONS:
-            raise SpecError(f"assumption {kind!r} for {name}: use one of {', '.join(ASSUMPTIONS)}", assume.key_lines[name])
+            raise SpecError(f"assumption {kind!r} for {name!r}: use one of {', '.join(ASSUMPTIONS)}", assume.key_lines[name])
     out, printed = [], {}
     for name, item_line in zip(names, names.item_lines):
         name = str(name)
@@ -294,7 +311,7 @@ def _part(data: Any, line: int, ctx: dict, functions: dict[str, Function], defau
     m = re.fullmatch(r"\s*(grad\s+)?([A-Za-z][A-Za-z0-9_]*)\s*", of)
     if not m or m.group(2) not in functions:
         names = ", ".join(functions)
-        raise SpecError(f"part ({pid}): 'of: {of}' names no function (defined: {names}; or 'grad NAME')", data.key_lines["of"])
+        raise SpecError(f"part ({pid}): of: {of!r} names no function (defined: {names}; or 'grad NAME')", data.key_lines["of"])
     name, grad = m.group(2), bool(m.group(1))
     func = functions[name]
     kw["of"], kw["grad"] = name, grad

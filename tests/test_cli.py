@@ -124,3 +124,12 @@ def test_pdf_option(tmp_path, fmt):
     assert res.exit_code == 0, res.output
     assert (tmp_path / "1.2.pdf").read_bytes().startswith(b"%PDF")
     assert not [p for p in tmp_path.iterdir() if p.suffix in (".aux", ".log", ".part")]
+
+
+def test_date_header_is_kept_as_written(tmp_path):
+    """`date` is free text on the handout: YAML's date parsing must not reject or reformat it."""
+    src = tmp_path / "d.yaml"
+    src.write_text('id: d\ndate: 2024-13-45\nvariables: [x]\nfunctions: {f: "x^2"}\nparts: [{id: a, ask: gradient, of: f}]\n')
+    res = run("render", str(src), "--format", "md", "--out", str(tmp_path / "out"))
+    assert res.exit_code == 0, res.output
+    assert "2024-13-45" in (tmp_path / "out" / "d.md").read_text()
