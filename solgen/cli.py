@@ -33,8 +33,11 @@ class Outcome:
     fallbacks: int = 0
 
 
-def _work(path: str, formats: tuple[str, ...], kinds: tuple[str, ...], templates: str | None, debug: bool) -> Outcome:
-    """Load, derive and render one problem file (runs in the worker)."""
+def _work(path: str, formats: tuple[str, ...], kinds: tuple[str, ...], templates: str | None, debug: bool,
+          progress: Any = None) -> Outcome:
+    """Load, derive and render one problem file (runs in the worker). ``progress(text)``
+    is told what is being worked on, so a timeout can name it."""
+    tell = progress or (lambda text: None)
     from .build import BuildError
     from .derive.calculus import DeriveError
     from .spec import SpecError, load_problem
@@ -46,7 +49,8 @@ def _work(path: str, formats: tuple[str, ...], kinds: tuple[str, ...], templates
             return out
         from .derive.calculus import solve
 
-        solution = solve(problem)
+        solution = solve(problem, progress=lambda part: tell(f"part ({part.id}), the {part.ask}, at line {part.line}"))
+        tell("rendering")
         out.fallbacks = solution.fallbacks()
         if "json" in formats:
             from .render import to_json
@@ -79,7 +83,7 @@ def _work(path: str, formats: tuple[str, ...], kinds: tuple[str, ...], templates
 
 def _child(conn: Any, args: tuple) -> None:
     try:
-        conn.send(_work(*args))
+        conn.send(_work(*args, progress=lambda text: conn.send(text)))
     finally:
         conn.close()
 
@@ -96,16 +100,22 @@ def run_limited(args: tuple, timeout: float) -> Outcome:
     proc = ctx.Process(target=_child, args=(child, args), daemon=True)
     proc.start()
     child.close()
+    import time
+
+    deadline = time.monotonic() + timeout
+    doing = "loading"
     try:
-        if parent.poll(timeout):
+        while parent.poll(max(0.0, deadline - time.monotonic())):
             try:
-                return parent.recv()
+                message = parent.recv()
             except EOFError:
-                pass
-            proc.join(1)
-            return Outcome(args[0], error=f"the worker stopped unexpectedly (exit code {proc.exitcode})")
-        return Outcome(args[0], error=f"took longer than {timeout:g} s to derive and render; "
-                       "simplify the problem or raise --timeout")
+                proc.join(1)
+                return Outcome(args[0], error=f"the worker stopped unexpectedly (exit code {proc.exitcode})")
+            if isinstance(message, Outcome):
+                return message
+            doing = message
+        return Outcome(args[0], error=f"{doing} took longer than the {timeout:g} s allowed for a problem file; "
+                       "simplify it or raise --timeout")
     finally:
         if proc.is_alive():
             proc.kill()

@@ -133,3 +133,40 @@ def test_date_header_is_kept_as_written(tmp_path):
     res = run("render", str(src), "--format", "md", "--out", str(tmp_path / "out"))
     assert res.exit_code == 0, res.output
     assert "2024-13-45" in (tmp_path / "out" / "d.md").read_text()
+
+
+def test_timeout_stops_the_worker_and_names_the_part(tmp_path):
+    import subprocess
+    import sys
+    import time
+
+    factors = "*".join(f"(x1+{i}*x2+{i})^{i % 5 + 2}" for i in range(1, 41))
+    src = tmp_path / "slow.yaml"
+    src.write_text(
+        f'id: slow\nvariables: [x1, x2]\nfunctions:\n  f: "{factors}"\n'
+        "parts:\n  - {id: a, ask: gradient, of: f}\n  - {id: b, ask: hessian, of: f}\n"
+    )
+    out = tmp_path / "out"
+    start = time.monotonic()
+    proc = subprocess.run(
+        [sys.executable, "-m", "solgen.cli", "render", str(src), "--out", str(out), "--timeout", "3"],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert time.monotonic() - start < 20
+    assert proc.returncode == 1
+    assert re.match(rf"{re.escape(str(src))}: error: part \(b\), the hessian, at line 7 took longer than the 3 s", proc.stderr)
+    assert not out.exists()
+
+
+def test_outputs_are_ordinary_readable_files(tmp_path):
+    import os
+    import stat
+
+    old = os.umask(0o022)
+    try:
+        assert run("render", P12, "--out", str(tmp_path)).exit_code == 0
+    finally:
+        os.umask(old)
+    mode = stat.S_IMODE((tmp_path / "1.2.tex").stat().st_mode)
+    assert mode == 0o644
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]

@@ -228,6 +228,13 @@ class Engine:
         )
 
 
-def solve(problem: Problem, check: bool = True) -> Solution:
+def solve(problem: Problem, check: bool = True, progress: Callable[[Part], None] | None = None) -> Solution:
+    """Derive every part; ``progress(part)`` is called as each part starts (the CLI uses it
+    to say which part ran out of time)."""
     engine = Engine(problem, check=check)
-    return Solution(problem, tuple(engine.derive(p) for p in problem.parts))
+    derivations = []
+    for part in problem.parts:
+        if progress is not None:
+            progress(part)
+        derivations.append(engine.derive(part))
+    return Solution(problem, tuple(derivations))
