@@ -204,15 +204,18 @@ def render(files: tuple[str, ...], formats: tuple[str, ...], worksheet: bool, sl
     out = Path(out_dir)
     failed = 0
     for outcome in _process(files, formats, (kind,), templates, timeout, debug):
+        tex_failed = False
         if outcome.error is None and pdf:
             for name, text in list(outcome.files.items()):
                 if name.endswith(".tex"):
                     try:
                         outcome.files[name[:-4] + ".pdf"] = compile_pdf(text, name[:-4]).pdf  # type: ignore[assignment]
                     except BuildError as exc:
+                        # keep the .tex (its line is in the message), write no PDF
                         outcome.error, outcome.line, outcome.where = str(exc), exc.line, str(out / name)
+                        tex_failed = True
                         break
-        if outcome.error is None:
+        if outcome.error is None or tex_failed:
             try:
                 targets = {safe_target(out, name): data for name, data in outcome.files.items()}
                 for target, data in targets.items():

@@ -170,3 +170,21 @@ def test_outputs_are_ordinary_readable_files(tmp_path):
     mode = stat.S_IMODE((tmp_path / "1.2.tex").stat().st_mode)
     assert mode == 0o644
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+def test_pdf_tex_error_names_the_tex_line_and_writes_no_pdf(tmp_path):
+    from conftest import need_pdflatex
+
+    need_pdflatex()
+    tpl = tmp_path / "tpl" / "tex"
+    tpl.mkdir(parents=True)
+    handout = (ROOT / "templates" / "tex" / "handout.tex.j2").read_text()
+    tpl.joinpath("handout.tex.j2").write_text(handout.replace("\\begin{document}", "\\begin{document}\n\\undefinedthing", 1))
+    out = tmp_path / "out"
+    res = run("render", P12, "--pdf", "--templates", str(tmp_path / "tpl"), "--out", str(out))
+    assert res.exit_code == 1
+    m = re.match(rf"{re.escape(str(out / '1.2.tex'))}:(\d+): error: LaTeX error: Undefined control sequence", res.output)
+    assert m, res.output
+    lines = (out / "1.2.tex").read_text().splitlines()
+    assert "\\undefinedthing" in lines[int(m.group(1)) - 1]
+    assert not (out / "1.2.pdf").exists()
