@@ -14,7 +14,6 @@ To add an output kind: add ``<kind>.<fmt>.j2`` templates and a name in ``KINDS``
 from __future__ import annotations
 
 import json
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -30,14 +29,11 @@ KINDS = ("handout", "worksheet", "slides", "slides-worksheet")
 
 
 def builtin_templates() -> Path:
-    """The built-in templates: inside the installed package, or templates/ in a checkout."""
-    try:
-        shipped = Path(str(resources.files("solgen.templates")))
-        if (shipped / "tex").is_dir():
-            return shipped
-    except (ModuleNotFoundError, TypeError):
-        pass
-    return Path(__file__).resolve().parent.parent / "templates"
+    """The built-in templates: ``solgen/templates`` in an installed wheel, or the
+    repository's ``templates/`` in a checkout (an editable install)."""
+    here = Path(__file__).resolve().parent
+    shipped = here / "templates"
+    return shipped if (shipped / "tex").is_dir() else here.parent / "templates"
 
 
 def _tex_finalize(value: Any) -> Markup:

@@ -1,0 +1,24 @@
+"""A non-editable install renders too: the wheel carries every built-in template."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import zipfile
+
+from conftest import ROOT
+
+
+def test_wheel_ships_every_template(tmp_path):
+    proc = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(tmp_path), str(ROOT)],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    (wheel,) = tmp_path.glob("solgen-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    templates = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "templates").rglob("*.j2"))
+    assert templates
+    for name in templates:
+        assert f"solgen/{name}" in names
+    assert "solgen/cli.py" in names and "solgen/derive/diff.py" in names
