@@ -147,41 +147,42 @@ def _inline(tokens: list[Token]) -> str:
     return "".join(out)
 
 
+_BLOCK_TEX = {  # block tokens that become fixed LaTeX
+    "paragraph_close": "\n\n",
+    "bullet_list_open": "\\begin{itemize}\n",
+    "bullet_list_close": "\\end{itemize}\n",
+    "ordered_list_open": "\\begin{enumerate}\n",
+    "ordered_list_close": "\\end{enumerate}\n",
+    "list_item_open": "\\item ",
+    "heading_open": "\\textbf{",
+    "heading_close": "}\n\n",
+    "blockquote_open": "\\begin{quote}\n",
+    "blockquote_close": "\\end{quote}\n",
+    "hr": "\\medskip\\hrule\\medskip\n",
+}
+
+
+def _verbatim(tok: Token) -> str:
+    return "\\begin{verbatim}\n" + tok.content.replace("\\end{verbatim}", "") + "\\end{verbatim}\n"
+
+
+_BLOCK_RENDER = {  # block tokens rendered from their content
+    "inline": lambda tok: _inline(tok.children or []),
+    "math_block": lambda tok: _math(tok.content, True),
+    "code_block": _verbatim,
+    "fence": _verbatim,
+}
+
+
 def to_tex(markdown: str) -> str:
     """Markdown prose -> LaTeX (paragraphs, lists, emphasis, code, links, math)."""
     out: list[str] = []
     for tok in _parser().parse(markdown):
-        kind = tok.type
-        if kind == "inline":
-            out.append(_inline(tok.children or []))
-        elif kind == "paragraph_close":
-            out.append("\n\n")
-        elif kind == "math_block":
-            out.append(_math(tok.content, True))
-        elif kind == "bullet_list_open":
-            out.append("\\begin{itemize}\n")
-        elif kind == "bullet_list_close":
-            out.append("\\end{itemize}\n")
-        elif kind == "ordered_list_open":
-            out.append("\\begin{enumerate}\n")
-        elif kind == "ordered_list_close":
-            out.append("\\end{enumerate}\n")
-        elif kind == "list_item_open":
-            out.append("\\item ")
-        elif kind in ("code_block", "fence"):
-            out.append("\\begin{verbatim}\n" + tok.content.replace("\\end{verbatim}", "") + "\\end{verbatim}\n")
-        elif kind == "heading_open":
-            out.append("\\textbf{")
-        elif kind == "heading_close":
-            out.append("}\n\n")
-        elif kind == "blockquote_open":
-            out.append("\\begin{quote}\n")
-        elif kind == "blockquote_close":
-            out.append("\\end{quote}\n")
-        elif kind == "hr":
-            out.append("\\medskip\\hrule\\medskip\n")
-    text = "".join(out)
-    return re.sub(r"\n{3,}", "\n\n", text).strip()
+        if tok.type in _BLOCK_TEX:
+            out.append(_BLOCK_TEX[tok.type])
+        elif tok.type in _BLOCK_RENDER:
+            out.append(_BLOCK_RENDER[tok.type](tok))
+    return re.sub(r"\n{3,}", "\n\n", "".join(out)).strip()
 
 
 def to_md(markdown: str) -> str:

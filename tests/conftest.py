@@ -35,10 +35,16 @@ def rendered(path: str, fmt: str, kind: str = "handout") -> str:
     return render(view(path), fmt, kind)
 
 
-def need_pdflatex() -> str:
-    exe = shutil.which("pdflatex")
+def need_tool(name: str) -> str:
+    """The path of ``name``; skipped when missing, failed when SOLGEN_REQUIRE_TEX=1 (CI
+    installs TeX Live and pandoc, so there a missing tool is an error, not a skip)."""
+    exe = shutil.which(name)
     if exe is None:
         if os.environ.get("SOLGEN_REQUIRE_TEX") == "1":
-            pytest.fail("SOLGEN_REQUIRE_TEX=1 but pdflatex is not on the PATH")
-        pytest.skip("pdflatex not installed (set SOLGEN_REQUIRE_TEX=1 to require it)")
+            pytest.fail(f"SOLGEN_REQUIRE_TEX=1 but {name} is not on the PATH")
+        pytest.skip(f"{name} not installed (set SOLGEN_REQUIRE_TEX=1 to require it)")
     return exe
+
+
+def need_pdflatex() -> str:
+    return need_tool("pdflatex")

@@ -12,7 +12,7 @@ from markdown_it import MarkdownIt
 from mdit_py_plugins.dollarmath import dollarmath_plugin
 from syrupy.extensions.single_file import SingleFileSnapshotExtension, WriteMode
 
-from conftest import PROBLEMS, need_pdflatex, rendered, solved
+from conftest import PROBLEMS, need_pdflatex, need_tool, rendered, solved
 
 KINDS = ("handout", "worksheet", "slides", "slides-worksheet")
 
@@ -110,21 +110,9 @@ def test_worksheet_holds_no_answer(path, kind):
         assert "rule" not in sheet  # no step is shown
 
 
-def need_pandoc() -> str:
-    import os
-    import shutil
-
-    exe = shutil.which("pandoc")
-    if exe is None:
-        if os.environ.get("SOLGEN_REQUIRE_TEX") == "1":
-            pytest.fail("SOLGEN_REQUIRE_TEX=1 but pandoc is not on the PATH")
-        pytest.skip("pandoc not installed")
-    return exe
-
-
 @pytest.mark.parametrize(("path", "kind"), CASES, ids=IDS)
 def test_pandoc_reads_markdown(path, kind, tmp_path):
-    exe = need_pandoc()
+    exe = need_tool("pandoc")
     src = tmp_path / "doc.md"
     src.write_text(rendered(str(path), "md", kind))
     targets = ["beamer", "revealjs"] if kind.startswith("slides") else ["latex"]
