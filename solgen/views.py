@@ -207,6 +207,7 @@ def _view_gradient(d: Derivation, tex: _Tex, problem: Problem) -> dict[str, Any]
     return {
         "groups": groups,
         "answer": [f"{tex.nabla} {f}({x}) = {symbolic} = {tex.col(d.result)}"],
+        "equation": [f"{tex.nabla} {f}({x})", symbolic, tex.col(d.result)],
         "answer_short": [f"{tex.nabla} {f}({x}) = {tex.col(d.result)}"],
     }
 
@@ -231,6 +232,7 @@ def _view_hessian(d: Derivation, tex: _Tex, problem: Problem) -> dict[str, Any]:
         "groups": groups,
         "symmetric": n > 1,
         "answer": [full + tex.mat(d.result)],
+        "equation": [f"{tex.nabla}^2 {f}({x})", symbolic, tex.mat(d.result)] if n <= WIDE else None,
         "answer_short": [f"{tex.nabla}^2 {f}({x}) = {tex.mat(d.result)}"],
     }
 
@@ -253,6 +255,7 @@ def _view_jacobian(d: Derivation, tex: _Tex, problem: Problem) -> dict[str, Any]
         "groups": groups,
         "equals_hessian": d.data.get("equals_hessian", False),
         "answer": [f"{lhs}{middle} = {tex.mat(d.result)}{tail}"],
+        "equation": [lhs, symbolic, tex.mat(d.result) + tail] if middle else None,
         "answer_short": [f"{lhs} = {tex.mat(d.result)}{tail}"],
     }
 
@@ -283,6 +286,8 @@ def _add_factored(view: dict[str, Any], d: Derivation, tex: _Tex) -> None:
         shown = tex.mat(rows) if rows != [list(r) for r in result] else None
     if shown:
         view["answer"] = view["answer"][:-1] + [view["answer"][-1] + f" = {shown}"]
+        if view.get("equation"):
+            view["equation"] = view["equation"][:-1] + [view["equation"][-1] + f" = {shown}"]
         view["answer_short"] = view["answer_short"][:-1] + [view["answer_short"][-1] + f" = {shown}"]
 
 
@@ -446,6 +451,7 @@ def build_view(solution: Solution) -> dict[str, Any]:
         q = questions[-1]
         tex.question = d.part.id
         view = globals()[f"_view_{d.part.ask}"](d, tex, problem)
+        view.setdefault("equation", None)  # lhs = matrix of partials = result, when shown
         if d.part.simplify == "factor":
             _add_factored(view, d, tex)
         view.update(
