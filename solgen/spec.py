@@ -317,7 +317,7 @@ def _part(data: Any, line: int, ctx: dict, functions: dict[str, Function], defau
     kw["of"], kw["grad"] = name, grad
     if grad and func.vector:
         raise SpecError(f"part ({pid}): 'grad {name}' needs a scalar function; {name} is a vector", data.key_lines["of"])
-    if ask in ("gradient", "hessian", "taylor", "directional") and (func.vector or grad):
+    if ask in ("gradient", "hessian", "partial", "taylor", "directional") and (func.vector or grad):
         raise SpecError(f"part ({pid}): the {ask} needs a scalar function; {of} is a vector", data.key_lines["of"])
     if "at" in data:
         kw["at"] = _point(data["at"], data.key_lines["at"], f"part ({pid}): 'at'", ctx)

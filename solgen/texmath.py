@@ -28,13 +28,6 @@ class HousePrinter(LatexPrinter):
         "inv_trig_style": "full",
     }
 
-    def __init__(self, settings: dict[str, Any] | None = None):
-        settings = dict(settings or {})
-        super().__init__(settings)
-
-    def _print_Symbol(self, expr: sp.Symbol, style: str = "plain") -> str:
-        return super()._print_Symbol(expr, style=style)
-
     def _print_sign(self, expr: sp.Expr, exp: str | None = None) -> str:
         tex = r"\operatorname{sign}" + f"({self._print(expr.args[0])})"
         return f"{tex}^{{{exp}}}" if exp else tex

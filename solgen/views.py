@@ -306,14 +306,12 @@ def _view_evaluate(d: Derivation, tex: _Tex, problem: Problem) -> dict[str, Any]
     groups = [_group(_pd(d.part.of, tex(v), x), e.tree, tex, d.part) for v, e in zip(problem.variables, d.entries)]
     exprs = d.data["exprs"]
     values = d.result if d.data["vector"] else [d.result]
-    if d.part.decimals is not None:
-        values = [sp.Float(sp.N(val, d.part.decimals + 5), d.part.decimals + 1) for val in values]
-        shown = [sp.N(val, d.part.decimals + 1) for val in values]
-        value_tex = tex.col([f"{float(s):.{d.part.decimals}f}" for s in shown]) if d.data["vector"] else f"{float(shown[0]):.{d.part.decimals}f}"
+    if d.part.decimals is not None:  # rounded from a 30-digit value, so the printed digits are right
+        shown: list[Any] = [f"{float(sp.N(v, 30)):.{d.part.decimals}f}" for v in values]
         approx = "\\approx"
     else:
-        value_tex = tex.col(values) if d.data["vector"] else tex(values[0])
-        approx = "="
+        shown, approx = values, "="
+    value_tex = tex.col(shown) if d.data["vector"] else (shown[0] if isinstance(shown[0], str) else tex(shown[0]))
     sym = tex.col(exprs) if d.data["vector"] else tex(exprs[0])
     lhs = f"{name}({at})"
     return {

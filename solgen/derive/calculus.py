@@ -147,9 +147,7 @@ class Engine:
         return Derivation(part, matrix, tuple(Entry(k, t) for k, t in trees.items()), data)
 
     def _ask_partial(self, part: Part) -> Derivation:
-        (expr,) = self.function(part) if not self.problem.functions[part.of].vector else (None,)  # type: ignore[index]
-        if expr is None:
-            raise DeriveError(f"part ({part.id}): a partial derivative needs a scalar function", part.line)
+        (expr,) = self.function(part)
         entries, current = [], expr
         for k, var in enumerate(part.order):
             tree = self.tree(current, var)

@@ -326,8 +326,3 @@ class FallbackRule(Rule):
 
     def eval(self) -> sp.Expr:
         return self.derivative
-
-
-ALL_RULES: tuple[type[Rule], ...] = tuple(
-    cls for cls in list(globals().values()) if isinstance(cls, type) and issubclass(cls, Rule) and cls is not Rule
-)
