@@ -1,10 +1,10 @@
 """Is a step right? ``equal(a, b)`` decides whether two expressions agree, and
 ``verify(tree)`` checks every node of a step tree against ``sympy.diff``.
 
-Cheap tests come first (structural, then ``expand``); then exact evaluation at a few
-rational points (a difference that vanishes at random points and is built from
-elementary functions is zero with overwhelming probability, and one that does not
-vanish at some point is certainly non-zero); ``simplify`` is the last resort.
+Cheap tests come first (structural); then 60-digit evaluation at a few rational points in
+the real domain (two expressions built from elementary functions that agree at random
+points are equal with overwhelming probability; one real point where they differ proves
+them different); ``expand`` and ``simplify`` are the last resort.
 """
 
 from __future__ import annotations
@@ -17,14 +17,21 @@ import sympy as sp
 from . import numeric
 from .rules import Rule
 
-_POINTS = 4
+# Sample boxes, in hundredths: (0.11, 0.89) first (inside the domain of log, sqrt, asin,
+# acos, atanh, ...), then negative values and values above 1 for functions defined there.
+_BOXES = ((11, 89), (-89, -11), (111, 289))
+_POINTS = 6
+_NEEDED = 2  # points in the real domain that must agree
 
 
 def _sample_points(symbols: Iterable[sp.Symbol], seed: int) -> list[dict[sp.Symbol, sp.Expr]]:
     rng = random.Random(seed)
     syms = sorted(symbols, key=lambda s: s.name)
-    # values in (0.1, 0.9): inside the domain of log, sqrt, asin, acos, atanh, ...
-    return [{s: sp.Rational(rng.randint(11, 89), 100) for s in syms} for _ in range(_POINTS)]
+    points = []
+    for k in range(_POINTS):
+        lo, hi = _BOXES[k % len(_BOXES)]
+        points.append({s: sp.Rational(rng.randint(lo, hi), 100) for s in syms})
+    return points
 
 
 def _numeric(expr: sp.Expr, point: dict[sp.Symbol, sp.Expr]) -> complex | None:
@@ -34,25 +41,48 @@ def _numeric(expr: sp.Expr, point: dict[sp.Symbol, sp.Expr]) -> complex | None:
         return None
 
 
+def _agree(got: complex, want: complex) -> bool | None:
+    """Do two values agree? None when either is not real: the point is outside the real
+    domain (course functions are real; |u| and sign(u) are only right for real u)."""
+    scale = max(1.0, abs(got), abs(want))
+    if abs(got.imag) > 1e-9 * scale or abs(want.imag) > 1e-9 * scale:
+        return None
+    return abs(got - want) <= 1e-12 * scale
+
+
+def _numeric_verdict(pairs: Iterable[tuple[complex, complex] | None]) -> bool | None:
+    """False at the first real point where the values differ; True when they agree at every
+    real point and there are at least _NEEDED of them (the points span several boxes, so
+    |x| and x are told apart); None when there were not enough real points to say."""
+    checked = 0
+    for pair in pairs:
+        if pair is None:
+            continue
+        verdict = _agree(*pair)
+        if verdict is False:
+            return False
+        if verdict:
+            checked += 1
+    return True if checked >= _NEEDED else None
+
+
 def matches_slope(result: sp.Expr, expr: sp.Expr, var: sp.Symbol) -> bool | None:
     """Does ``result`` agree with a high-precision central difference of ``expr`` in ``var``
-    at two sample points? None when no point gave a number (then check exactly)."""
-    free = (expr.free_symbols | result.free_symbols | {var})
-    checked = 0
-    for point in _sample_points(free, seed=len(free))[:2]:
-        try:
-            want = numeric.slope(expr, var, point)
-            got = numeric.value(result, point)
-        except numeric.NotNumeric:
-            continue
-        if abs(got - want) > 1e-12 * max(1.0, abs(want)):
-            return False
-        checked += 1
-    return True if checked else None
+    at sample points in the real domain? None when it could not tell (then check exactly)."""
+    free = expr.free_symbols | result.free_symbols | {var}
+
+    def pairs():
+        for point in _sample_points(free, seed=len(free)):
+            try:
+                yield numeric.value(result, point), numeric.slope(expr, var, point)
+            except numeric.NotNumeric:
+                yield None
+
+    return _numeric_verdict(pairs())
 
 
 def equal(a: sp.Expr, b: sp.Expr) -> bool:
-    """True when ``a`` and ``b`` are the same function (on the sampled domain)."""
+    """True when ``a`` and ``b`` are the same function on the real domain."""
     if a == b:
         return True
     diff = a - b
@@ -60,17 +90,11 @@ def equal(a: sp.Expr, b: sp.Expr) -> bool:
         return True
     free = diff.free_symbols
     if free:
-        checked = 0
-        for point in _sample_points(free, seed=len(free))[:2]:
-            value = _numeric(diff, point)
-            if value is None:
-                continue
-            scale = max(1.0, abs(_numeric(a, point) or 0))
-            if abs(value) > 1e-12 * scale:
-                return False
-            checked += 1
-        if checked == 2:
-            return True
+        points = _sample_points(free, seed=len(free))
+        values = ((_numeric(a, p), _numeric(b, p)) for p in points)
+        verdict = _numeric_verdict((va, vb) if va is not None and vb is not None else None for va, vb in values)
+        if verdict is not None:
+            return verdict
     try:
         if sp.expand(diff) == 0:
             return True
