@@ -20,17 +20,22 @@ from .rules import Rule
 # Sample boxes, in hundredths: (0.11, 0.89) first (inside the domain of log, sqrt, asin,
 # acos, atanh, ...), then negative values and values above 1 for functions defined there.
 _BOXES = ((11, 89), (-89, -11), (111, 289))
-_POINTS = 6
+_POINTS = 8
 _NEEDED = 2  # points in the real domain that must agree
 
 
 def _sample_points(symbols: Iterable[sp.Symbol], seed: int) -> list[dict[sp.Symbol, sp.Expr]]:
+    """Two points with every variable in (0.11, 0.89), then points whose variables each
+    take a box at random, so mixed signs (log(-x1*x2), say) are sampled too."""
     rng = random.Random(seed)
     syms = sorted(symbols, key=lambda s: s.name)
     points = []
     for k in range(_POINTS):
-        lo, hi = _BOXES[k % len(_BOXES)]
-        points.append({s: sp.Rational(rng.randint(lo, hi), 100) for s in syms})
+        point = {}
+        for s in syms:
+            lo, hi = _BOXES[0] if k < 2 else rng.choice(_BOXES)
+            point[s] = sp.Rational(rng.randint(lo, hi), 100)
+        points.append(point)
     return points
 
 
@@ -88,7 +93,7 @@ def equal(a: sp.Expr, b: sp.Expr) -> bool:
     diff = a - b
     if diff == 0:
         return True
-    free = diff.free_symbols
+    free = a.free_symbols | b.free_symbols  # not diff's: a symbol may cancel and still be needed
     if free:
         points = _sample_points(free, seed=len(free))
         values = ((_numeric(a, p), _numeric(b, p)) for p in points)
