@@ -25,15 +25,16 @@ _NEEDED = 2  # points in the real domain that must agree
 
 
 def _sample_points(symbols: Iterable[sp.Symbol], seed: int) -> list[dict[sp.Symbol, sp.Expr]]:
-    """Two points with every variable in (0.11, 0.89), then points whose variables each
-    take a box at random, so mixed signs (log(-x1*x2), say) are sampled too."""
+    """Two points with every variable in (0.11, 0.89), then six that walk the variables
+    through the boxes in shifted patterns: each box twice for one variable, and mixed
+    signs (log(-x1*x2), say) for several."""
     rng = random.Random(seed)
     syms = sorted(symbols, key=lambda s: s.name)
     points = []
     for k in range(_POINTS):
         point = {}
-        for s in syms:
-            lo, hi = _BOXES[0] if k < 2 else rng.choice(_BOXES)
+        for i, s in enumerate(syms):
+            lo, hi = _BOXES[0] if k < 2 else _BOXES[(k + i * (k // 3)) % len(_BOXES)]
             point[s] = sp.Rational(rng.randint(lo, hi), 100)
         points.append(point)
     return points
