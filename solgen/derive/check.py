@@ -40,6 +40,15 @@ def _sample_points(symbols: Iterable[sp.Symbol], seed: int) -> list[dict[sp.Symb
     return points
 
 
+def _extra_points(symbols: Iterable[sp.Symbol], seed: int, count: int = 32) -> list[dict[sp.Symbol, sp.Expr]]:
+    rng = random.Random(seed + 1)
+    syms = sorted(symbols, key=lambda s: s.name)
+    out = []
+    for _ in range(count):
+        out.append({s: sp.Rational(rng.randint(*rng.choice(_BOXES)), 100) for s in syms})
+    return out
+
+
 def _numeric(expr: sp.Expr, point: dict[sp.Symbol, sp.Expr]) -> complex | None:
     try:
         return numeric.value(expr, point)
@@ -96,11 +105,13 @@ def equal(a: sp.Expr, b: sp.Expr) -> bool:
         return True
     free = a.free_symbols | b.free_symbols  # not diff's: a symbol may cancel and still be needed
     if free:
-        points = _sample_points(free, seed=len(free))
-        values = ((_numeric(a, p), _numeric(b, p)) for p in points)
-        verdict = _numeric_verdict((va, vb) if va is not None and vb is not None else None for va, vb in values)
-        if verdict is not None:
-            return verdict
+        # the usual points, then (for functions real only on a small part of the plane)
+        # many more, with each variable's box drawn at random
+        for points in (_sample_points(free, seed=len(free)), _extra_points(free, seed=len(free))):
+            values = ((_numeric(a, p), _numeric(b, p)) for p in points)
+            verdict = _numeric_verdict((va, vb) if va is not None and vb is not None else None for va, vb in values)
+            if verdict is not None:
+                return verdict
     try:
         if sp.expand(diff) == 0:
             return True
