@@ -16,6 +16,7 @@ from typing import Any, Sequence
 
 import sympy as sp
 from sympy.printing.latex import LatexPrinter
+from sympy.printing.precedence import PRECEDENCE
 
 _TALL = ("\\frac", "\\begin", "\\sum", "\\int", "\\prod", "\\dfrac")
 
@@ -45,7 +46,33 @@ class HousePrinter(LatexPrinter):
             if isinstance(rest, sp.Add):
                 body = f"({body})"
             return f"{sign}\\frac{{{abs(coeff.p)}}}{{{coeff.q}}} {body}"
-        return super()._print_Mul(expr)
+        try:
+            return super()._print_Mul(expr)
+        except TypeError as exc:
+            # SymPy 1.14 asks the assumptions system whether exponents are negative, and
+            # that can raise "Invalid NaN comparison" (cosh(erf(cot(x)))**2 does):
+            # split the product by the syntax of its exponents instead.
+            if str(exc) != "Invalid NaN comparison":
+                raise
+            return self._print_Mul_by_syntax(expr)
+
+    def _print_Mul_by_syntax(self, expr: sp.Expr) -> str:
+        coeff, rest = expr.as_coeff_Mul()
+        sign = "-" if coeff.is_negative else ""
+        numer, denom = [abs(coeff)] if abs(coeff) != 1 else [], []
+        for f in sp.Mul.make_args(rest):
+            if f.is_Pow and f.exp.is_Number and f.exp.is_negative:
+                denom.append(sp.Pow(f.base, -f.exp, evaluate=False) if f.exp != -1 else f.base)
+            else:
+                numer.append(f)
+
+        def product(factors: list) -> str:
+            if not factors:
+                return "1"
+            return " ".join(self.parenthesize(f, PRECEDENCE["Mul"], strict=False) for f in factors)
+
+        body = product(numer)
+        return f"{sign}\\frac{{{body}}}{{{product(denom)}}}" if denom else f"{sign}{body}"
 
     def doprint(self, expr: Any) -> str:
         return clean(super().doprint(expr))

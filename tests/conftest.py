@@ -4,10 +4,48 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 from functools import lru_cache
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# Hypothesis runs the same examples on every run by default (derandomize): CI checks what
+# was checked here, and a failure reproduces. SOLGEN_HYPOTHESIS=explore draws new ones.
+settings.register_profile("repeatable", derandomize=True)
+settings.register_profile("explore", derandomize=False)
+settings.load_profile(os.environ.get("SOLGEN_HYPOTHESIS", "repeatable"))
+
+# No test may run longer than this: a hang becomes a failure with a traceback, not a CI
+# run that never ends. (The slowest test, a property over hundreds of expressions, takes
+# well under a minute.)
+TEST_SECONDS = int(os.environ.get("SOLGEN_TEST_SECONDS", "600"))
+
+
+class TestTookTooLong(BaseException):
+    """Raised in a test that passed TEST_SECONDS. A BaseException, so that no
+    ``except Exception`` inside SymPy or solgen can swallow it."""
+
+    __test__ = False  # not a test class
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item):
+    if not hasattr(signal, "SIGALRM"):
+        yield
+        return
+
+    def fire(signum, frame):
+        raise TestTookTooLong(f"{item.nodeid} ran for more than {TEST_SECONDS} s")
+
+    previous = signal.signal(signal.SIGALRM, fire)
+    signal.alarm(TEST_SECONDS)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
 
 ROOT = Path(__file__).resolve().parent.parent
 PROBLEMS = sorted((ROOT / "problems").glob("*.yaml"))

@@ -49,9 +49,9 @@ def _extra_points(symbols: Iterable[sp.Symbol], seed: int, count: int = 32) -> l
     return out
 
 
-def _numeric(expr: sp.Expr, point: dict[sp.Symbol, sp.Expr]) -> complex | None:
+def _numeric(expr: sp.Expr, point: dict[sp.Symbol, sp.Expr], real_parts: bool = True) -> complex | None:
     try:
-        return numeric.value(expr, point)
+        return numeric.value(expr, point, real_parts=real_parts)
     except numeric.NotNumeric:
         return None
 
@@ -65,12 +65,15 @@ def _agree(got: complex, want: complex) -> bool | None:
     return abs(got - want) <= 1e-12 * scale
 
 
-def _numeric_verdict(pairs: Iterable[tuple[complex, complex] | None]) -> bool | None:
+def _numeric_verdict(pairs: Iterable[tuple[complex, complex] | None], first: int = _POINTS) -> bool | None:
     """False at the first real point where the values differ; True when they agree at every
     real point and there are at least _NEEDED of them (the points span several boxes, so
-    |x| and x are told apart); None when there were not enough real points to say."""
+    |x| and x are told apart), looking past the first ``first`` pairs only when those had
+    too few real points; None when there were not enough real points to say."""
     checked = 0
-    for pair in pairs:
+    for k, pair in enumerate(pairs):
+        if k == first and checked >= _NEEDED:
+            return True
         if pair is None:
             continue
         verdict = _agree(*pair)
@@ -81,19 +84,43 @@ def _numeric_verdict(pairs: Iterable[tuple[complex, complex] | None]) -> bool | 
     return True if checked >= _NEEDED else None
 
 
+def _points(free: set[sp.Symbol]) -> Iterable[dict[sp.Symbol, sp.Expr]]:
+    """The usual points, then (for functions real only on a small part of the plane) many
+    more, with each variable's box drawn at random: one pool, judged together."""
+    yield from _sample_points(free, seed=len(free))
+    yield from _extra_points(free, seed=len(free))
+
+
 def matches_slope(result: sp.Expr, expr: sp.Expr, var: sp.Symbol) -> bool | None:
     """Does ``result`` agree with a high-precision central difference of ``expr`` in ``var``
     at sample points in the real domain? None when it could not tell (then check exactly)."""
     free = expr.free_symbols | result.free_symbols | {var}
 
     def pairs():
-        for point in _sample_points(free, seed=len(free)):
+        for point in _points(free):
             try:
                 yield numeric.value(result, point), numeric.slope(expr, var, point)
             except numeric.NotNumeric:
                 yield None
 
     return _numeric_verdict(pairs())
+
+
+def _pair(a: sp.Expr, b: sp.Expr, point: dict[sp.Symbol, sp.Expr]) -> tuple[complex, complex] | None:
+    """Both values at ``point``, every part real; when only one side is real part by part,
+    the other may pass through complex parts as long as its value is real (SymPy writes
+    d|erf(log x)|/dx with re, im and I*arg(x): right, and real, but not part by part)."""
+    va, vb = _numeric(a, point), _numeric(b, point)
+    if va is None and vb is not None:
+        va = _numeric(a, point, real_parts=False)
+    elif vb is None and va is not None:
+        vb = _numeric(b, point, real_parts=False)
+    return None if va is None or vb is None else (va, vb)
+
+
+# The exact fallback's simplify() is only tried on differences up to this size (operation
+# count): past it, simplify can run for minutes, and "not proved equal" is the answer.
+SIMPLIFY_MAX_OPS = 250
 
 
 def equal(a: sp.Expr, b: sp.Expr) -> bool:
@@ -105,18 +132,16 @@ def equal(a: sp.Expr, b: sp.Expr) -> bool:
         return True
     free = a.free_symbols | b.free_symbols  # not diff's: a symbol may cancel and still be needed
     if free:
-        # the usual points, then (for functions real only on a small part of the plane)
-        # many more, with each variable's box drawn at random
-        for points in (_sample_points(free, seed=len(free)), _extra_points(free, seed=len(free))):
-            values = ((_numeric(a, p), _numeric(b, p)) for p in points)
-            verdict = _numeric_verdict((va, vb) if va is not None and vb is not None else None for va, vb in values)
-            if verdict is not None:
-                return verdict
+        verdict = _numeric_verdict(_pair(a, b, p) for p in _points(free))
+        if verdict is not None:
+            return verdict
     try:
         if sp.expand(diff) == 0:
             return True
     except Exception:  # noqa: BLE001 - expand can fail on exotic functions; fall through
         pass
+    if sp.count_ops(diff) > SIMPLIFY_MAX_OPS:
+        return False
     return sp.simplify(diff) == 0
 
 

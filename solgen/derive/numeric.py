@@ -33,10 +33,38 @@ _FUNCS: dict[type, Callable] = {
 
 
 class NotNumeric(ValueError):
-    """The expression has no finite value at the point."""
+    """The expression has no finite value at the point (or none we can trust)."""
 
 
-def _walk(expr: sp.Expr, point: Mapping[sp.Symbol, object], memo: dict) -> object:
+# Values beyond these bounds are refused (NotNumeric) rather than computed: no course
+# function reaches them, and computing them can take unbounded time and memory
+# (exp(exp(exp(exp(2)))) has a 10^(10^70)-sized exponent; sin of a 10^70000-sized number
+# needs 70000 digits of pi, and at 60 digits its value is noise anyway).
+MAX_MAG = 4000  # bits: |value| < 2^4000, about 10^1200
+MAX_PERIODIC_ARG = 10**12  # |u| in sin(u), cos(u), ... : beyond, 60 digits leave < 48 for the value
+_PERIODIC = (sp.sin, sp.cos, sp.tan, sp.sec, sp.csc, sp.cot)
+_EXPLIKE = (sp.exp, sp.sinh, sp.cosh, sp.sech, sp.csch)
+
+
+def _guard_arg(func: type, arg: object) -> None:
+    if func in _PERIODIC and abs(arg) > MAX_PERIODIC_ARG:
+        raise NotNumeric("argument too large to evaluate accurately")
+    if func in _EXPLIKE and abs(arg) > MAX_MAG:
+        raise NotNumeric("value too large")
+
+
+def _guard_power(base: object, exp: object) -> None:
+    """Refuse b**e when |b**e| would pass 2^MAX_MAG (cheaply: from the exponent of b)."""
+    if base == 0:
+        return
+    if abs(exp) * (abs(mpmath.mag(base)) + 1) > 4 * MAX_MAG:
+        raise NotNumeric("value too large")
+
+
+def _walk(expr: sp.Expr, point: Mapping[sp.Symbol, object], memo: dict, real_parts: bool = True) -> object:
+    """``expr`` at ``point``. With ``real_parts`` every part must be real (solgen's reading:
+    sqrt(-1) has no value); without, parts may be complex (SymPy's re/im forms of a real
+    derivative pass through I) and only the caller looks at the final value."""
     if expr in memo:
         return memo[expr]
     if expr.is_Symbol:
@@ -50,46 +78,56 @@ def _walk(expr: sp.Expr, point: Mapping[sp.Symbol, object], memo: dict) -> objec
     elif expr.is_Float:
         out = mpmath.mpf(str(expr))
     elif isinstance(expr, sp.Add):
-        out = mpmath.fsum(_walk(a, point, memo) for a in expr.args)
+        out = mpmath.fsum(_walk(a, point, memo, real_parts) for a in expr.args)
     elif isinstance(expr, sp.Mul):
-        out = mpmath.fprod(_walk(a, point, memo) for a in expr.args)
+        out = mpmath.fprod(_walk(a, point, memo, real_parts) for a in expr.args)
     elif isinstance(expr, sp.Pow):
         base, exp = expr.args
         if exp.is_Integer:
-            b = _walk(base, point, memo)
+            b = _walk(base, point, memo, real_parts)
             if b == 0 and exp < 0:
                 raise NotNumeric("division by zero")
+            _guard_power(b, int(exp))
             out = b ** int(exp)
         else:
-            out = mpmath.power(_walk(base, point, memo), _walk(exp, point, memo))
+            b, e = _walk(base, point, memo, real_parts), _walk(exp, point, memo, real_parts)
+            _guard_power(b, e)
+            out = mpmath.power(b, e)
     elif isinstance(expr, sp.Derivative) and len(expr.variable_count) == 1 and expr.variable_count[0][1] == 1:
         # what sympy.diff leaves unevaluated (d/dx re(sqrt(-x)), say): a central difference
         var = expr.variable_count[0][0]
         h = mpmath.mpf(10) ** (-(mpmath.mp.dps // 3))
         at = point[var]
-        up = _walk(expr.expr, {**point, var: at + h}, {})
-        down = _walk(expr.expr, {**point, var: at - h}, {})
+        up = _walk(expr.expr, {**point, var: at + h}, {}, real_parts)
+        down = _walk(expr.expr, {**point, var: at - h}, {}, real_parts)
         out = (up - down) / (2 * h)
     elif type(expr) in _FUNCS and len(expr.args) == 1:
-        out = _FUNCS[type(expr)](_walk(expr.args[0], point, memo))
+        arg = _walk(expr.args[0], point, memo, real_parts)
+        _guard_arg(type(expr), arg)
+        out = _FUNCS[type(expr)](arg)
     elif expr.is_number:
         out = mpmath.mpmathify(complex(expr.evalf(mpmath.mp.dps)))
     else:
         sub = expr.xreplace({s: sp.Float(str(point[s]), mpmath.mp.dps) for s in expr.free_symbols if s in point})
         out = mpmath.mpmathify(complex(sub.evalf(mpmath.mp.dps)))
-    if isinstance(out, mpmath.mpc):
-        if out.imag:
-            raise NotNumeric("outside the real domain")  # sqrt(-1), log(-2), asin(3), ...
+    if isinstance(out, mpmath.mpc) and not out.imag:
         out = out.real
+    if isinstance(out, mpmath.mpc) and real_parts:
+        raise NotNumeric("outside the real domain")  # sqrt(-1), log(-2), asin(3), ...
+    if not mpmath.isfinite(out):
+        raise NotNumeric("not finite")
+    if out and mpmath.mag(out) > MAX_MAG:
+        raise NotNumeric("value too large")
     memo[expr] = out
     return out
 
 
-def value(expr: sp.Expr, point: Mapping[sp.Symbol, object], prec: int = PREC) -> complex:
-    """``expr`` at ``point`` as a (possibly complex) number; NotNumeric when undefined."""
+def value(expr: sp.Expr, point: Mapping[sp.Symbol, object], prec: int = PREC, real_parts: bool = True) -> complex:
+    """``expr`` at ``point`` as a (possibly complex) number; NotNumeric when undefined.
+    ``real_parts=False`` lets parts be complex (see ``_walk``)."""
     with mpmath.workdps(prec):
         try:
-            out = _walk(expr, {s: mpmath.mpf(int(v.p)) / int(v.q) if isinstance(v, sp.Rational) else mpmath.mpmathify(v) for s, v in point.items()}, {})
+            out = _walk(expr, _mp_point(point), {}, real_parts)
             result = complex(out)
         except (ZeroDivisionError, OverflowError, ValueError, TypeError) as exc:
             raise NotNumeric(str(exc)) from None
@@ -98,11 +136,15 @@ def value(expr: sp.Expr, point: Mapping[sp.Symbol, object], prec: int = PREC) ->
     return result
 
 
+def _mp_point(point: Mapping[sp.Symbol, object]) -> dict:
+    return {s: mpmath.mpf(int(v.p)) / int(v.q) if isinstance(v, sp.Rational) else mpmath.mpmathify(v) for s, v in point.items()}
+
+
 def slope(expr: sp.Expr, var: sp.Symbol, point: Mapping[sp.Symbol, object], prec: int = PREC) -> complex:
     """d(expr)/d(var) at ``point`` by a central difference at ``prec`` digits."""
     with mpmath.workdps(prec):
         h = mpmath.mpf(10) ** (-(prec // 3))
-        base = {s: mpmath.mpf(int(v.p)) / int(v.q) if isinstance(v, sp.Rational) else mpmath.mpmathify(v) for s, v in point.items()}
+        base = _mp_point(point)
         try:
             up = _walk(expr, {**base, var: base[var] + h}, {})
             down = _walk(expr, {**base, var: base[var] - h}, {})
