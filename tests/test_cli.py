@@ -188,3 +188,42 @@ def test_pdf_tex_error_names_the_tex_line_and_writes_no_pdf(tmp_path):
     lines = (out / "1.2.tex").read_text().splitlines()
     assert "\\undefinedthing" in lines[int(m.group(1)) - 1]
     assert not (out / "1.2.pdf").exists()
+
+
+def test_towers_of_exponentials_render_and_check(tmp_path):
+    """sin(e^(e^(e^x))) is a fine function, but at the checker's points its argument is
+    about 10^70000: the numeric check used to fail it ("internal check failed"), and
+    csc of such a number made mpmath compute 70000 digits of pi (a CI run hung there)."""
+    src = tmp_path / "tower.yaml"
+    src.write_text(
+        'id: tower\nvariables: [x, y]\nfunctions:\n  f: "sin(e^(e^(e^x))) + csc(exp(exp(exp(y))))"\n'
+        "parts:\n  - {id: a, ask: gradient, of: f}\n"
+    )
+    res = run("render", str(src), "--format", "json", "--out", str(tmp_path / "out"), "--timeout", "30")
+    assert res.exit_code == 0, res.output
+    doc = json.loads((tmp_path / "out" / "tower.json").read_text())
+    x, y = sp.symbols("x y")
+    f = sp.sin(sp.exp(sp.exp(sp.exp(x)))) + sp.csc(sp.exp(sp.exp(sp.exp(y))))
+    for value, var in zip(doc["parts"][0]["result"], (x, y)):
+        assert sp.simplify(sp.sympify(value) - sp.diff(f, var)) == 0
+
+
+def test_a_failed_internal_check_names_the_part_and_its_line(tmp_path, monkeypatch):
+    """Should a rule ever go wrong, the run stops with the part and line, not a bad page."""
+    import solgen.derive.calculus as calculus
+
+    real = calculus.diff_steps
+
+    def off_by_one(expr, var, variables):
+        tree = real(expr, var, variables)
+        object.__setattr__(tree, "result", tree.result + 1)  # a wrong step, as a bug would make
+        return tree
+
+    monkeypatch.setattr(calculus, "diff_steps", off_by_one)
+    src = tmp_path / "p.yaml"
+    src.write_text('id: p\nvariables: [x1]\nfunctions:\n  f: "x1^3"\nparts:\n  - {id: a, ask: text, prompt: "hi"}\n  - {id: b, ask: gradient, of: f}\n')
+    res = run("render", str(src), "--out", str(tmp_path / "out"), "--debug")
+    assert res.exit_code == 1
+    first = res.output.splitlines()[0]
+    assert first.startswith(f"{src}:7: error: part (b): internal check failed for d/dx1 of x1**3"), first
+    assert not (tmp_path / "out").exists()
