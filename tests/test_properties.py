@@ -63,6 +63,48 @@ SYMBOLS = {s.name: s for s in VARIABLES}
 MAX_DEPTH = 4
 
 
+# -- time limits -----------------------------------------------------------------------------
+
+EXAMPLE_SECONDS = 30  # one generated case (build, verify, print) running longer fails
+
+
+class _TookTooLong(BaseException):
+    """A BaseException, so no ``except Exception`` in SymPy or solgen can swallow it."""
+
+
+@contextmanager
+def _time_limit(seconds: int):
+    """Raise _TookTooLong in the block after ``seconds`` (POSIX main thread; else no
+    limit). An outer alarm (conftest's per-test limit) is re-armed with what is left of it."""
+
+    def fire(signum, frame):
+        raise _TookTooLong(f"more than {seconds} s")
+
+    try:
+        previous = signal.signal(signal.SIGALRM, fire)
+    except (AttributeError, ValueError):  # no SIGALRM, or not the main thread
+        yield
+        return
+    started = time.monotonic()
+    outer = signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+        if outer:
+            signal.alarm(max(1, outer - int(time.monotonic() - started)))
+
+
+@contextmanager
+def _bounded(what: str):
+    try:
+        with _time_limit(EXAMPLE_SECONDS):
+            yield
+    except _TookTooLong:
+        pytest.fail(f"{what} took more than {EXAMPLE_SECONDS} s")
+
+
 # -- SymPy-constructor generator -----------------------------------------------------------
 
 UNARY_FUNCS: dict[str, object] = {
@@ -189,16 +231,25 @@ def text_exprs(depth: int = MAX_DEPTH) -> st.SearchStrategy[str]:
 _BAD = (sp.nan, sp.zoo, sp.oo, -sp.oo)
 
 
+REFERENCE_SECONDS = 10  # SymPy's own work on a case (doit, diff) past this: not a case
+
+
 def _usable(expr: sp.Expr) -> bool:
-    evaluated = expr.doit()  # re-evaluates the parser's unevaluated sums: x1 - x1 -> 0
+    try:
+        with _time_limit(REFERENCE_SECONDS):
+            evaluated = expr.doit()  # re-evaluates the parser's unevaluated sums: x1 - x1 -> 0
+    except _TookTooLong:
+        return False
     return not evaluated.has(*_BAD) and bool(evaluated.free_symbols & set(VARIABLES))
 
 
 def _reference(expr: sp.Expr, var: sp.Symbol) -> sp.Expr:
-    """``sympy.diff(expr, var)``, or reject the case when SymPy cannot do it."""
+    """``sympy.diff(expr, var)``, or reject the case when SymPy cannot do it (it raises,
+    or its assumption system runs for minutes, as on some towers of powers)."""
     try:
-        d = sp.diff(expr, var)
-    except Exception:  # noqa: BLE001 - any SymPy failure means "skip this case"
+        with _time_limit(REFERENCE_SECONDS):
+            d = sp.diff(expr, var)
+    except (Exception, _TookTooLong):  # noqa: BLE001 - any SymPy failure means "skip this case"
         assume(False)
         raise  # unreachable
     assume(not d.has(*_BAD, sp.Derivative, sp.Subs))
@@ -391,48 +442,6 @@ def cleanliness_problems(tree) -> list[str]:
         if isinstance(result, sp.Add) and any(arg == 0 for arg in result.args):
             out.append(f"zero term: {where}")
     return out
-
-
-# -- time limits -----------------------------------------------------------------------------
-
-EXAMPLE_SECONDS = 30  # one generated case (build, verify, print) running longer fails
-
-
-class _TookTooLong(BaseException):
-    """A BaseException, so no ``except Exception`` in SymPy or solgen can swallow it."""
-
-
-@contextmanager
-def _time_limit(seconds: int):
-    """Raise _TookTooLong in the block after ``seconds`` (POSIX main thread; else no
-    limit). An outer alarm (conftest's per-test limit) is re-armed with what is left of it."""
-
-    def fire(signum, frame):
-        raise _TookTooLong(f"more than {seconds} s")
-
-    try:
-        previous = signal.signal(signal.SIGALRM, fire)
-    except (AttributeError, ValueError):  # no SIGALRM, or not the main thread
-        yield
-        return
-    started = time.monotonic()
-    outer = signal.alarm(seconds)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
-        if outer:
-            signal.alarm(max(1, outer - int(time.monotonic() - started)))
-
-
-@contextmanager
-def _bounded(what: str):
-    try:
-        with _time_limit(EXAMPLE_SECONDS):
-            yield
-    except _TookTooLong:
-        pytest.fail(f"{what} took more than {EXAMPLE_SECONDS} s")
 
 
 # -- properties ------------------------------------------------------------------------------
