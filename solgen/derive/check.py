@@ -10,7 +10,7 @@ them different); ``expand`` and ``simplify`` are the last resort.
 from __future__ import annotations
 
 import random
-from typing import Iterable
+from typing import Callable, Iterable
 
 import sympy as sp
 
@@ -49,9 +49,9 @@ def _extra_points(symbols: Iterable[sp.Symbol], seed: int, count: int = 32) -> l
     return out
 
 
-def _numeric(expr: sp.Expr, point: dict[sp.Symbol, sp.Expr], real_parts: bool = True) -> complex | None:
+def _numeric(expr: sp.Expr, point: dict[sp.Symbol, sp.Expr], real_parts: bool = True, prec: int = numeric.PREC) -> complex | None:
     try:
-        return numeric.value(expr, point, real_parts=real_parts)
+        return numeric.value(expr, point, prec=prec, real_parts=real_parts)
     except numeric.NotNumeric:
         return None
 
@@ -65,20 +65,35 @@ def _agree(got: complex, want: complex) -> bool | None:
     return abs(got - want) <= 1e-12 * scale
 
 
-def _numeric_verdict(pairs: Iterable[tuple[complex, complex] | None], first: int = _POINTS) -> bool | None:
-    """False at the first real point where the values differ; True when they agree at every
-    real point and there are at least _NEEDED of them (the points span several boxes, so
-    |x| and x are told apart), looking past the first ``first`` pairs only when those had
-    too few real points; None when there were not enough real points to say."""
+Pair = tuple[complex, complex]
+
+
+def _numeric_verdict(points: Iterable[dict[sp.Symbol, sp.Expr]], evaluate: Callable[[dict, int], Pair | None]) -> bool | None:
+    """Judge ``evaluate(point, digits)`` (two values, or None) over ``points``: False at a
+    real point where the values differ; True when they agree at every real point and there
+    are at least _NEEDED of them (the points span several boxes, so |x| and x are told
+    apart), looking past the first _POINTS only when those had too few real points; None
+    when there were not enough real points to say.
+
+    A difference is confirmed at twice the digits: where both sides cancel to almost
+    nothing (a derivative that is 0, times 10^100), 60 digits leave only noise. It counts
+    only if it is still there and neither value moved; values that agree at twice the
+    digits agree."""
     checked = 0
-    for k, pair in enumerate(pairs):
-        if k == first and checked >= _NEEDED:
+    for k, point in enumerate(points):
+        if k == _POINTS and checked >= _NEEDED:
             return True
-        if pair is None:
-            continue
-        verdict = _agree(*pair)
+        pair = evaluate(point, numeric.PREC)
+        verdict = None if pair is None else _agree(*pair)
         if verdict is False:
-            return False
+            finer = evaluate(point, 2 * numeric.PREC)
+            if finer is None:
+                continue
+            verdict = _agree(*finer)
+            if verdict is False and not (_agree(pair[0], finer[0]) and _agree(pair[1], finer[1])):
+                continue  # ill-conditioned here: no verdict from this point
+            if verdict is False:
+                return False
         if verdict:
             checked += 1
     return True if checked >= _NEEDED else None
@@ -96,25 +111,24 @@ def matches_slope(result: sp.Expr, expr: sp.Expr, var: sp.Symbol) -> bool | None
     at sample points in the real domain? None when it could not tell (then check exactly)."""
     free = expr.free_symbols | result.free_symbols | {var}
 
-    def pairs():
-        for point in _points(free):
-            try:
-                yield numeric.value(result, point), numeric.slope(expr, var, point)
-            except numeric.NotNumeric:
-                yield None
+    def evaluate(point: dict, prec: int) -> Pair | None:
+        try:
+            return numeric.value(result, point, prec), numeric.slope(expr, var, point, prec)
+        except numeric.NotNumeric:
+            return None
 
-    return _numeric_verdict(pairs())
+    return _numeric_verdict(_points(free), evaluate)
 
 
-def _pair(a: sp.Expr, b: sp.Expr, point: dict[sp.Symbol, sp.Expr]) -> tuple[complex, complex] | None:
+def _pair(a: sp.Expr, b: sp.Expr, point: dict[sp.Symbol, sp.Expr], prec: int = numeric.PREC) -> Pair | None:
     """Both values at ``point``, every part real; when only one side is real part by part,
     the other may pass through complex parts as long as its value is real (SymPy writes
     d|erf(log x)|/dx with re, im and I*arg(x): right, and real, but not part by part)."""
-    va, vb = _numeric(a, point), _numeric(b, point)
+    va, vb = _numeric(a, point, prec=prec), _numeric(b, point, prec=prec)
     if va is None and vb is not None:
-        va = _numeric(a, point, real_parts=False)
+        va = _numeric(a, point, real_parts=False, prec=prec)
     elif vb is None and va is not None:
-        vb = _numeric(b, point, real_parts=False)
+        vb = _numeric(b, point, real_parts=False, prec=prec)
     return None if va is None or vb is None else (va, vb)
 
 
@@ -132,7 +146,7 @@ def equal(a: sp.Expr, b: sp.Expr) -> bool:
         return True
     free = a.free_symbols | b.free_symbols  # not diff's: a symbol may cancel and still be needed
     if free:
-        verdict = _numeric_verdict(_pair(a, b, p) for p in _points(free))
+        verdict = _numeric_verdict(_points(free), lambda point, prec: _pair(a, b, point, prec))
         if verdict is not None:
             return verdict
     try:
