@@ -34,6 +34,14 @@ MAX_DEPTH = 40
 MAX_NODES = 400
 MAX_INT_DIGITS = 12
 MAX_EXPONENT = 100
+# Constant arguments of these functions are bounded by value: SymPy evaluates constants
+# even just to decide a sign (abs, log, +1), and exp(exp(exp(99))) has a value with
+# 10^43 digits in its exponent, while sin(exp(exp(99))) needs 10^43 digits of pi: it
+# would hang or overflow.
+MAX_EXP_ARG = 10**6
+MAX_PERIODIC_ARG = 10**12
+_EXP_LIKE = {"exp", "sinh", "cosh", "tanh", "sech", "csch", "coth", "sigmoid"}
+_PERIODIC = {"sin", "cos", "tan", "sec", "csc", "cot"}
 
 NAME_RE = re.compile(r"[A-Za-z][A-Za-z0-9]*(_[A-Za-z0-9]+)?\Z")
 
@@ -188,6 +196,8 @@ class _Parser:
             term = self.term()
             terms.append(term if op.text == "+" else _neg(term))
         self.depth -= 1
+        if len(terms) > 1 and all(t == 0 for t in terms):
+            return sp.Integer(0)  # an unevaluated 0 + 0 breaks SymPy (ZeroDivisionError in primitive())
         return terms[0] if len(terms) == 1 else sp.Add(*terms, evaluate=False)
 
     def _starts_atom(self) -> bool:
@@ -272,7 +282,30 @@ class _Parser:
         self.depth -= 1
         if len(args) != arity:
             raise ParseError(f"{name.text}() takes {arity} argument(s), got {len(args)}", name.pos + 1)
-        return ctor(*args)  # type: ignore[operator]
+        limit = MAX_EXP_ARG if name.text in _EXP_LIKE else MAX_PERIODIC_ARG if name.text in _PERIODIC else None
+        if limit is not None and any(not a.free_symbols and _size(a) > limit for a in args):
+            raise ParseError(f"the argument of {name.text}() is too large (at most {limit:.0e} in size)", name.pos + 1)
+        return _defined(ctor(*args), f"{name.text}() is undefined here", name)  # type: ignore[operator]
+
+
+_UNDEFINED = (sp.nan, sp.zoo, sp.oo, -sp.oo)
+
+
+def _defined(expr: sp.Expr, message: str, tok: Token) -> sp.Expr:
+    """``expr``, unless it is or holds nan or an infinity (1/0, log(0), atanh(1)): SymPy
+    cannot derive those (an unevaluated x + nan sends its assumptions into endless
+    recursion), and they are the author's mistake."""
+    if expr.has(*_UNDEFINED):
+        raise ParseError(f"{message} (infinite or not a number)", tok.pos + 1)
+    return expr
+
+
+def _size(expr: sp.Expr) -> float:
+    """|value| of a constant expression (inf when it cannot be had; nan for nan)."""
+    try:
+        return abs(complex(sp.N(expr, 15)))
+    except (TypeError, ValueError, ArithmeticError):
+        return float("inf")
 
 
 def _number(tok: Token) -> sp.Expr:
@@ -300,13 +333,10 @@ def _pow(base: sp.Expr, exponent: sp.Expr, tok: Token) -> sp.Expr:
         raise ParseError("base of a symbolic power is too large", tok.pos + 1)
     if not exponent.is_Number and not exponent.free_symbols:
         # constant expression as exponent such as 2^(2^(2^...)): bound its value
-        try:
-            value = abs(complex(sp.N(exponent, 15)))
-        except (TypeError, ValueError):
-            value = float("inf")
+        value = _size(exponent)
         if value > MAX_EXPONENT:
             raise ParseError(f"exponent is too large (at most {MAX_EXPONENT})", tok.pos + 1)
-    return sp.Pow(base, exponent)
+    return _defined(sp.Pow(base, exponent), "division by zero" if tok.text == "/" else "power is undefined", tok)
 
 
 def parse_expression(

@@ -10,6 +10,7 @@ To add a key: add it to ``TOP_KEYS``/``PART_KEYS`` and read it in ``_problem``/`
 
 from __future__ import annotations
 
+import bisect
 import difflib
 import re
 from dataclasses import dataclass, field
@@ -89,11 +90,32 @@ class Problem:
 
 # -- YAML with lines ---------------------------------------------------------------------
 
+_BREAK_RE = re.compile(r"\r\n?|\n")
+
+
+def _line_starts(text: str) -> list[int]:
+    """Where each line after the first starts, counting lines as editors do (\\n, \\r\\n, \\r).
+    YAML also breaks lines at U+0085, U+2028 and U+2029, so its own line numbers can point
+    past the end of the file."""
+    return [m.end() for m in _BREAK_RE.finditer(text)]
+
+
+def _line_at(starts: list[int], index: int) -> int:
+    return bisect.bisect_right(starts, index) + 1
+
+
 class _Loader(yaml.SafeLoader):
+    def __init__(self, text: str):
+        super().__init__(text)
+        self.starts = _line_starts(text)
+
+    def line_of(self, mark: yaml.Mark) -> int:
+        return _line_at(self.starts, mark.index)
+
     def compose_node(self, parent, index):  # type: ignore[no-untyped-def]
         if self.check_event(yaml.AliasEvent):
             event = self.peek_event()
-            raise SpecError("YAML aliases (*name) are not allowed in problem files", event.start_mark.line + 1)
+            raise SpecError("YAML aliases (*name) are not allowed in problem files", self.line_of(event.start_mark))
         return super().compose_node(parent, index)
 
 
@@ -109,8 +131,8 @@ class LList(list):
     item_lines: list
 
 
-def _line(node: yaml.Node) -> int:
-    return node.start_mark.line + 1
+def _line(node: yaml.Node, loader: _Loader) -> int:
+    return loader.line_of(node.start_mark)
 
 
 _STANDARD_TAGS = {
@@ -120,32 +142,32 @@ _STANDARD_TAGS = {
 
 def _plain(node: yaml.Node, loader: _Loader) -> Any:
     if node.tag not in _STANDARD_TAGS:
-        raise SpecError(f"YAML tag {node.tag!r} is not allowed in problem files", _line(node))
+        raise SpecError(f"YAML tag {node.tag!r} is not allowed in problem files", _line(node, loader))
     if isinstance(node, yaml.MappingNode):
         out = LDict()
-        out.line, out.key_lines = _line(node), {}
+        out.line, out.key_lines = _line(node, loader), {}
         for key_node, value_node in node.value:
             key = _plain(key_node, loader)
             if not isinstance(key, (str, int, float)):
-                raise SpecError("mapping keys must be plain names", _line(key_node))
+                raise SpecError("mapping keys must be plain names", _line(key_node, loader))
             key = str(key)
             if key in out:
-                raise SpecError(f"duplicate key {key!r} (first on line {out.key_lines[key]})", _line(key_node))
-            out.key_lines[key] = _line(key_node)
+                raise SpecError(f"duplicate key {key!r} (first on line {out.key_lines[key]})", _line(key_node, loader))
+            out.key_lines[key] = _line(key_node, loader)
             out[key] = _plain(value_node, loader)
         return out
     if isinstance(node, yaml.SequenceNode):
         seq = LList(_plain(n, loader) for n in node.value)
-        seq.line, seq.item_lines = _line(node), [_line(n) for n in node.value]
+        seq.line, seq.item_lines = _line(node, loader), [_line(n, loader) for n in node.value]
         return seq
     if node.tag.endswith(":timestamp"):
         return node.value  # dates: keep the text as written
     if node.tag.endswith(":int") and len(node.value.lstrip("+-0")) > 30:
-        raise SpecError("number has too many digits", _line(node))
+        raise SpecError("number has too many digits", _line(node, loader))
     try:
         value = loader.construct_object(node, deep=True)
     except (ValueError, yaml.YAMLError) as exc:
-        raise SpecError(f"YAML: {exc}", _line(node)) from None
+        raise SpecError(f"YAML: {exc}", _line(node, loader)) from None
     return value
 
 
@@ -160,11 +182,11 @@ def load_yaml(text: str) -> Any:
             raise SpecError("file is empty", 1)
         return _plain(node, loader)
     except yaml.reader.ReaderError as exc:
-        line = text[: exc.position].count("\n") + 1
+        line = _line_at(_line_starts(text), exc.position)
         raise SpecError(f"YAML: character U+{ord(exc.character) if isinstance(exc.character, str) else exc.character:04X} is not allowed", line) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else None
+        line = (loader.line_of(mark) if loader is not None else mark.line + 1) if mark else None
         raise SpecError(f"YAML: {exc.problem or exc}", line) from None
     except yaml.YAMLError as exc:
         raise SpecError(f"YAML: {exc}") from None

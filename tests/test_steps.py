@@ -29,3 +29,19 @@ def test_equal_is_not_trivially_true():
     assert not equal(sp.sin(x), sp.cos(x))
     assert not equal(x**2 + 1, x**2)
     assert equal(sp.sin(x) ** 2 + sp.cos(x) ** 2, sp.Integer(1))
+
+
+def test_second_derivatives_of_abs_have_steps():
+    """|x1 - x2| differentiated twice meets sign(x1 - x2): a step rule, not the fallback."""
+    from solgen.derive.diff import diff_steps
+
+    x1, x2 = sp.symbols("x1 x2", real=True)
+    first = diff_steps(sp.Abs(x1 - x2) + x1 * x2, x1, (x1, x2))
+    assert first.result == sp.sign(x1 - x2) + x2
+    for var in (x1, x2):
+        tree = diff_steps(first.result, var, (x1, x2))
+        assert not tree.contains_fallback()
+        assert "SignRule" in {type(n).__name__ for n in tree.walk()}
+        assert tree.result == (0 if var == x1 else 1)
+        for node in tree.walk():  # sympy says 2*DiracDelta(x1 - x2): equal away from x1 = x2
+            assert equal(node.result, sp.diff(node.expr, node.var)), node

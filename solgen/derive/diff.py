@@ -162,6 +162,7 @@ DISPATCH: dict[type, list[Finder]] = {
     sp.exp: [_unary(R.ExpRule)],
     sp.log: [_unary(R.LogRule)],
     sp.Abs: [_unary(R.AbsRule)],
+    sp.sign: [_unary(R.SignRule)],
     **_table(R.TrigRule, R.TRIG),
     **_table(R.InverseTrigRule, R.INVERSE_TRIG),
     **_table(R.HyperbolicRule, R.HYPERBOLIC),

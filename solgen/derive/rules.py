@@ -292,6 +292,14 @@ class AbsRule(Rule):
 
 
 @dataclass(frozen=True)
+class SignRule(Rule):
+    """d/dx sign(x) = 0, for x != 0 (sign is constant on each side of 0)"""
+
+    def eval(self) -> sp.Expr:
+        return sp.Integer(0)
+
+
+@dataclass(frozen=True)
 class LogDiffRule(Rule):
     """d/dx f^g = f^g * d/dx (g*log f)   (logarithmic differentiation)"""
 
