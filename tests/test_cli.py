@@ -227,3 +227,15 @@ def test_a_failed_internal_check_names_the_part_and_its_line(tmp_path, monkeypat
     first = res.output.splitlines()[0]
     assert first.startswith(f"{src}:7: error: part (b): internal check failed for d/dx1 of x1**3"), first
     assert not (tmp_path / "out").exists()
+
+
+def test_a_function_with_no_real_values_is_named_not_blamed_on_solgen(tmp_path):
+    """(-x)^(2y) is real for x > 0 only where 2y is whole, sqrt(x) only for x >= 0: no real
+    function to check. The error says so, instead of "internal check failed"."""
+    src = tmp_path / "nr.yaml"
+    src.write_text('id: nr\nvariables: [x, y]\nfunctions:\n  f: "3x^2 * (-x)^(2y) * abs(sqrt(x))"\nparts:\n  - {id: a, ask: gradient, of: f}\n')
+    res = run("render", str(src), "--out", str(tmp_path / "out"))
+    assert res.exit_code == 1
+    assert res.output.startswith(f"{src}:6: error: part (a): cannot check d/dx of "), res.output
+    assert "no real value" in res.output and "internal" not in res.output
+    assert not (tmp_path / "out").exists()

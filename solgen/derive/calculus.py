@@ -17,7 +17,7 @@ from typing import Any, Callable
 import sympy as sp
 
 from ..spec import Part, Problem
-from .check import equal, matches_slope, verify
+from .check import equal, has_real_points, matches_slope, verify
 from .diff import diff_steps
 from .rules import Rule
 from .tidy import tidy, tmul
@@ -95,13 +95,19 @@ class Engine:
 
     def _check(self, result: sp.Expr, expr: sp.Expr, var: sp.Symbol, what: Callable[[], str], tree: Rule | None = None) -> None:
         """``result`` must be d(expr)/d(var): a high-precision numeric slope first (no
-        sympy.diff needed), an exact comparison with sympy.diff when that is inconclusive."""
-        # A slope that disagrees is confirmed exactly too: a central difference can lose its
-        # digits to cancellation where the derivative itself is fine.
-        if not matches_slope(result, expr, var) and not equal(result, sp.diff(expr, var)):
-            bad = verify(tree)[:1] if tree is not None else []
-            step = f": the {type(bad[0]).__name__} step d/d{bad[0].var} of {bad[0].expr} gave {bad[0].result}" if bad else ""
-            raise CheckError(f"internal check failed for {what()}{step} (please report this problem file)")
+        sympy.diff needed), then a comparison with sympy.diff when that is inconclusive or
+        disagrees (a central difference can lose its digits to cancellation)."""
+        slope = matches_slope(result, expr, var)
+        if slope or equal(result, sp.diff(expr, var)):
+            return
+        if slope is None and not has_real_points(expr):
+            raise CheckError(
+                f"cannot check {what()}: it has no real value at the checker's sample points "
+                "(solgen differentiates real functions; is the function real for these variables?)"
+            )
+        bad = verify(tree)[:1] if tree is not None else []
+        step = f": the {type(bad[0]).__name__} step d/d{bad[0].var} of {bad[0].expr} gave {bad[0].result}" if bad else ""
+        raise CheckError(f"internal check failed for {what()}{step} (please report this problem file)")
 
     def function(self, part: Part) -> list[sp.Expr]:
         func = self.problem.functions[part.of]  # type: ignore[index]

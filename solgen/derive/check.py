@@ -20,6 +20,9 @@ from .rules import Rule
 # Sample boxes, in hundredths: (0.11, 0.89) first (inside the domain of log, sqrt, asin,
 # acos, atanh, ...), then negative values and values above 1 for functions defined there.
 _BOXES = ((11, 89), (-89, -11), (111, 289))
+# The extra points (drawn when the first ones are not real) also reach further out, for
+# functions real only there: sqrt(x - 3), log(5 - x), (x + 4)^y.
+_WIDE_BOXES = _BOXES + ((311, 989), (-989, -311), (-289, -111), (1011, 2989))
 _POINTS = 8
 _NEEDED = 2  # points in the real domain that must agree
 
@@ -40,12 +43,12 @@ def _sample_points(symbols: Iterable[sp.Symbol], seed: int) -> list[dict[sp.Symb
     return points
 
 
-def _extra_points(symbols: Iterable[sp.Symbol], seed: int, count: int = 32) -> list[dict[sp.Symbol, sp.Expr]]:
+def _extra_points(symbols: Iterable[sp.Symbol], seed: int, count: int = 48) -> list[dict[sp.Symbol, sp.Expr]]:
     rng = random.Random(seed + 1)
     syms = sorted(symbols, key=lambda s: s.name)
     out = []
     for _ in range(count):
-        out.append({s: sp.Rational(rng.randint(*rng.choice(_BOXES)), 100) for s in syms})
+        out.append({s: sp.Rational(rng.randint(*rng.choice(_WIDE_BOXES)), 100) for s in syms})
     return out
 
 
@@ -132,9 +135,24 @@ def _pair(a: sp.Expr, b: sp.Expr, point: dict[sp.Symbol, sp.Expr], prec: int = n
     return None if va is None or vb is None else (va, vb)
 
 
+def has_real_points(expr: sp.Expr) -> bool:
+    """Is ``expr`` real (every part of it) at _NEEDED or more of the sample points? When
+    not, numeric checks cannot judge its derivative: it is not a real function anywhere
+    near them ((-x)**y * sqrt(x), say, is real only where y is a whole number)."""
+    free = expr.free_symbols
+    if not free:
+        return True
+    real = 0
+    for point in _points(free):
+        real += _numeric(expr, point) is not None
+        if real >= _NEEDED:
+            return True
+    return False
+
+
 # The exact fallback's simplify() is only tried on differences up to this size (operation
 # count): past it, simplify can run for minutes, and "not proved equal" is the answer.
-SIMPLIFY_MAX_OPS = 250
+SIMPLIFY_MAX_OPS = 120
 
 
 def equal(a: sp.Expr, b: sp.Expr) -> bool:
