@@ -292,11 +292,14 @@ _UNDEFINED = (sp.nan, sp.zoo, sp.oo, -sp.oo)
 
 
 def _defined(expr: sp.Expr, message: str, tok: Token) -> sp.Expr:
-    """``expr``, unless it is or holds nan or an infinity (1/0, log(0), atanh(1)): SymPy
-    cannot derive those (an unevaluated x + nan sends its assumptions into endless
-    recursion), and they are the author's mistake."""
+    """``expr``, unless it is or holds nan or an infinity (1/0, log(0), atanh(1)) or is a
+    constant that is not real (acos(2)): SymPy cannot derive the first (an unevaluated
+    x + nan sends its assumptions into endless recursion), solgen's functions are real,
+    and both are the author's mistake."""
     if expr.has(*_UNDEFINED):
         raise ParseError(f"{message} (infinite or not a number)", tok.pos + 1)
+    if not expr.free_symbols and expr.is_extended_real is False:  # acos(2), sqrt(-1), log(-3)
+        raise ParseError(f"{message} (not a real number)", tok.pos + 1)
     return expr
 
 
@@ -331,6 +334,9 @@ def _pow(base: sp.Expr, exponent: sp.Expr, tok: Token) -> sp.Expr:
         raise ParseError("number raised to a power is too large", tok.pos + 1)
     if exponent.free_symbols and base.is_Number and abs(base) > 10**6:
         raise ParseError("base of a symbolic power is too large", tok.pos + 1)
+    if exponent.free_symbols and not base.free_symbols and base.is_extended_nonpositive:
+        # 0^x is 0 or undefined, (-2)^x real only at whole x: no differentiable real function
+        raise ParseError("a base of 0 or less raised to a variable power is not a real function (use a positive base)", tok.pos + 1)
     if not exponent.is_Number and not exponent.free_symbols:
         # constant expression as exponent such as 2^(2^(2^...)): bound its value
         value = _size(exponent)

@@ -168,6 +168,10 @@ def _plain(node: yaml.Node, loader: _Loader) -> Any:
         value = loader.construct_object(node, deep=True)
     except (ValueError, yaml.YAMLError) as exc:
         raise SpecError(f"YAML: {exc}", _line(node, loader)) from None
+    except (LookupError, ArithmeticError):
+        # PyYAML on !!float "" (IndexError), !!bool maybe (KeyError), 1:1:...:1.5 (OverflowError)
+        kind = node.tag.rsplit(":", 1)[-1]
+        raise SpecError(f"YAML: {node.value[:40]!r} is not a valid {kind}", _line(node, loader)) from None
     return value
 
 
