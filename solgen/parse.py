@@ -299,7 +299,8 @@ def _defined(expr: sp.Expr, message: str, tok: Token) -> sp.Expr:
     if expr.has(*_UNDEFINED):
         raise ParseError(f"{message} (infinite or not a number)", tok.pos + 1)
     if not expr.free_symbols and expr.is_extended_real is False:  # acos(2), sqrt(-1), log(-3)
-        raise ParseError(f"{message} (not a real number)", tok.pos + 1)
+        what = f"{tok.text}() here" if tok.kind == "NAME" else "this quotient" if tok.text == "/" else "this power"
+        raise ParseError(f"{what} is not a real number", tok.pos + 1)
     return expr
 
 

@@ -518,9 +518,11 @@ REFUSED_AT_LOAD = [
     ("0^x1 + x1", "a base of 0 or less raised to a variable power is not a real function"),
     ("(1-1)^x1", "a base of 0 or less raised to a variable power is not a real function"),
     ("(-2)^x1", "a base of 0 or less raised to a variable power is not a real function"),
-    ("sin(x1^atanh(2))", "atanh() is undefined here (not a real number)"),
-    ("100^x1^acos(-2)", "acos() is undefined here (not a real number)"),
-    ("sqrt(-1)*x1", "sqrt() is undefined here (not a real number)"),
+    ("sin(x1^atanh(2))", "atanh() here is not a real number"),
+    ("100^x1^acos(-2)", "acos() here is not a real number"),
+    ("sqrt(-1)*x1", "sqrt() here is not a real number"),
+    ("x1 + 1/sqrt(-1)", "sqrt() here is not a real number"),
+    ("x1 + 2^(1/2)/(-1)^(1/2)", "this power is not a real number"),
 ]
 
 
