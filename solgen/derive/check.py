@@ -9,6 +9,7 @@ them different); ``expand`` and ``simplify`` are the last resort.
 
 from __future__ import annotations
 
+import itertools
 import random
 from typing import Callable, Iterable
 
@@ -83,9 +84,13 @@ def _numeric_verdict(points: Iterable[dict[sp.Symbol, sp.Expr]], evaluate: Calla
     only if it is still there and neither value moved; values that agree at twice the
     digits agree."""
     checked = 0
-    for k, point in enumerate(points):
+    todo = iter(points)
+    for k in itertools.count():
         if k == _POINTS and checked >= _NEEDED:
-            return True
+            return True  # decided: the extra points are not even drawn
+        point = next(todo, None)
+        if point is None:
+            break
         pair = evaluate(point, numeric.PREC)
         verdict = None if pair is None else _agree(*pair)
         if verdict is False:

@@ -53,6 +53,22 @@ def _guard_arg(func: type, arg: object) -> None:
         raise NotNumeric("value too large")
 
 
+def _check_size(out: object) -> None:
+    """NotNumeric unless ``out`` is finite and below 2^MAX_MAG. Reads an mpf's raw
+    (sign, mantissa, exponent, bitcount): this runs on every node of every check."""
+    raw = getattr(out, "_mpf_", None)
+    if raw is None:  # mpc, when parts may be complex
+        if not mpmath.isfinite(out):
+            raise NotNumeric("not finite")
+        if out and mpmath.mag(out) > MAX_MAG:
+            raise NotNumeric("value too large")
+    elif not raw[1]:  # zero, or inf / nan (mantissa 0, exponent not 0)
+        if raw[2]:
+            raise NotNumeric("not finite")
+    elif raw[2] + raw[3] > MAX_MAG:
+        raise NotNumeric("value too large")
+
+
 def _guard_power(base: object, exp: object) -> None:
     """Refuse b**e when |b**e| would pass 2^MAX_MAG (cheaply: from the exponent of b)."""
     if base == 0:
@@ -114,10 +130,7 @@ def _walk(expr: sp.Expr, point: Mapping[sp.Symbol, object], memo: dict, real_par
         out = out.real
     if isinstance(out, mpmath.mpc) and real_parts:
         raise NotNumeric("outside the real domain")  # sqrt(-1), log(-2), asin(3), ...
-    if not mpmath.isfinite(out):
-        raise NotNumeric("not finite")
-    if out and mpmath.mag(out) > MAX_MAG:
-        raise NotNumeric("value too large")
+    _check_size(out)
     memo[expr] = out
     return out
 
