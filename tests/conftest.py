@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import time
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 
@@ -23,29 +25,40 @@ settings.load_profile(os.environ.get("SOLGEN_HYPOTHESIS", "repeatable"))
 TEST_SECONDS = int(os.environ.get("SOLGEN_TEST_SECONDS", "600"))
 
 
-class TestTookTooLong(BaseException):
-    """Raised in a test that passed TEST_SECONDS. A BaseException, so that no
+class TookTooLong(BaseException):
+    """Raised in a block that passed its time limit. A BaseException, so that no
     ``except Exception`` inside SymPy or solgen can swallow it."""
 
-    __test__ = False  # not a test class
 
-
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_call(item):
-    if not hasattr(signal, "SIGALRM"):
-        yield
-        return
+@contextmanager
+def time_limit(seconds: int, message: str = ""):
+    """Raise TookTooLong in the block after ``seconds`` (POSIX main thread; else no
+    limit). An outer limit (this file's per-test one) is re-armed with what is left of it."""
 
     def fire(signum, frame):
-        raise TestTookTooLong(f"{item.nodeid} ran for more than {TEST_SECONDS} s")
+        raise TookTooLong(message or f"more than {seconds} s")
 
-    previous = signal.signal(signal.SIGALRM, fire)
-    signal.alarm(TEST_SECONDS)
+    try:
+        previous = signal.signal(signal.SIGALRM, fire)
+    except (AttributeError, ValueError):  # no SIGALRM, or not the main thread
+        yield
+        return
+    started = time.monotonic()
+    outer = signal.alarm(seconds)
     try:
         yield
     finally:
         signal.alarm(0)
         signal.signal(signal.SIGALRM, previous)
+        if outer:
+            signal.alarm(max(1, outer - int(time.monotonic() - started)))
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item):
+    with time_limit(TEST_SECONDS, f"{item.nodeid} ran for more than {TEST_SECONDS} s"):
+        yield
+
 
 ROOT = Path(__file__).resolve().parent.parent
 PROBLEMS = sorted((ROOT / "problems").glob("*.yaml"))

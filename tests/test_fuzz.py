@@ -39,20 +39,18 @@ from __future__ import annotations
 import json
 import os
 import re
-import signal
 import tempfile
-import time
 import traceback
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from conftest import TookTooLong, time_limit
 import sympy as sp
 from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 from hypothesis.control import currently_in_test_context
 
-from solgen.derive.calculus import CheckError, DeriveError, solve
+from solgen.derive.calculus import DeriveError, solve
 from solgen.parse import ParseError, parse_expression, parse_number
 from solgen.spec import ASKS, PART_KEYS, TOP_KEYS, Problem, SpecError, load_problem, parse_problem
 
@@ -74,33 +72,6 @@ CONTEXTS = [
 # -- time limit ------------------------------------------------------------------------------
 
 
-class _TookTooLong(BaseException):
-    """Raised in an example that passed EXAMPLE_SECONDS; a BaseException so that no
-    ``except Exception`` in SymPy or solgen can swallow it."""
-
-
-@contextmanager
-def _time_limit(seconds: int):
-    """Raise _TookTooLong in the block after ``seconds`` (POSIX main thread; else no limit).
-    An outer alarm (conftest's per-test limit) is re-armed with what is left of it."""
-
-    def fire(signum, frame):
-        raise _TookTooLong(f"more than {seconds} s")
-
-    try:
-        previous = signal.signal(signal.SIGALRM, fire)
-    except (AttributeError, ValueError):  # no SIGALRM, or not the main thread
-        yield
-        return
-    started = time.monotonic()
-    outer = signal.alarm(seconds)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
-        if outer:
-            signal.alarm(max(1, outer - int(time.monotonic() - started)))
 
 
 def _tally(outcome: str) -> None:
@@ -115,11 +86,11 @@ def _run(what: str, call, allowed: type[Exception], seconds: int = EXAMPLE_SECON
     ``except`` block with a short traceback, so a long exception chain from deep inside
     SymPy cannot trip up Hypothesis's reporting."""
     try:
-        with _time_limit(seconds):
+        with time_limit(seconds):
             return call(), None
     except allowed as exc:
         return None, exc
-    except _TookTooLong:
+    except TookTooLong:
         problem = f"took more than {seconds} s"
     except Exception as exc:  # noqa: BLE001 - the point of the test
         tail = "".join(traceback.format_exception(exc, limit=-6, chain=False))

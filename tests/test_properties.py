@@ -38,15 +38,13 @@ from __future__ import annotations
 
 import cmath
 import math
-import random
 import re
-import signal
-import time
 from contextlib import contextmanager
 from functools import lru_cache
 
 import mpmath
 import pytest
+from conftest import TookTooLong, time_limit
 import sympy as sp
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
@@ -68,40 +66,14 @@ MAX_DEPTH = 4
 EXAMPLE_SECONDS = 30  # one generated case (build, verify, print) running longer fails
 
 
-class _TookTooLong(BaseException):
-    """A BaseException, so no ``except Exception`` in SymPy or solgen can swallow it."""
-
-
-@contextmanager
-def _time_limit(seconds: int):
-    """Raise _TookTooLong in the block after ``seconds`` (POSIX main thread; else no
-    limit). An outer alarm (conftest's per-test limit) is re-armed with what is left of it."""
-
-    def fire(signum, frame):
-        raise _TookTooLong(f"more than {seconds} s")
-
-    try:
-        previous = signal.signal(signal.SIGALRM, fire)
-    except (AttributeError, ValueError):  # no SIGALRM, or not the main thread
-        yield
-        return
-    started = time.monotonic()
-    outer = signal.alarm(seconds)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
-        if outer:
-            signal.alarm(max(1, outer - int(time.monotonic() - started)))
 
 
 @contextmanager
 def _bounded(what: str):
     try:
-        with _time_limit(EXAMPLE_SECONDS):
+        with time_limit(EXAMPLE_SECONDS):
             yield
-    except _TookTooLong:
+    except TookTooLong:
         pytest.fail(f"{what} took more than {EXAMPLE_SECONDS} s")
 
 
@@ -236,9 +208,9 @@ REFERENCE_SECONDS = 10  # SymPy's own work on a case (doit, diff) past this: not
 
 def _usable(expr: sp.Expr) -> bool:
     try:
-        with _time_limit(REFERENCE_SECONDS):
+        with time_limit(REFERENCE_SECONDS):
             evaluated = expr.doit()  # re-evaluates the parser's unevaluated sums: x1 - x1 -> 0
-    except _TookTooLong:
+    except TookTooLong:
         return False
     return not evaluated.has(*_BAD) and bool(evaluated.free_symbols & set(VARIABLES))
 
@@ -247,12 +219,12 @@ def _reference(expr: sp.Expr, var: sp.Symbol) -> sp.Expr:
     """``sympy.diff(expr, var)``, or reject the case when SymPy cannot do it (it raises,
     or its assumption system runs for minutes, as on some towers of powers)."""
     try:
-        with _time_limit(REFERENCE_SECONDS):
+        with time_limit(REFERENCE_SECONDS):
             d = sp.diff(expr, var)
             # real at two or more of the checker's points too: solgen differentiates real
             # functions, and says so for one real only where x3 is a whole number, say
             usable = not d.has(*_BAD, sp.Derivative, sp.Subs) and _safe_at_probes(expr, d) and has_real_points(expr)
-    except (Exception, _TookTooLong):  # noqa: BLE001 - any SymPy failure means "skip this case"
+    except (Exception, TookTooLong):  # noqa: BLE001 - any SymPy failure means "skip this case"
         usable = False
     assume(usable)
     return d
