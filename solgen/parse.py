@@ -26,6 +26,7 @@ import unicodedata
 from dataclasses import dataclass
 
 import sympy as sp
+from .derive.numeric import MAX_PERIODIC_ARG
 from .derive.tidy import tmul
 
 # Budgets, checked before SymPy evaluates anything.
@@ -37,9 +38,8 @@ MAX_EXPONENT = 100
 # Constant arguments of these functions are bounded by value: SymPy evaluates constants
 # even just to decide a sign (abs, log, +1), and exp(exp(exp(99))) has a value with
 # 10^43 digits in its exponent, while sin(exp(exp(99))) needs 10^43 digits of pi: it
-# would hang or overflow.
+# would hang or overflow. (The checker refuses such values at its sample points too.)
 MAX_EXP_ARG = 10**6
-MAX_PERIODIC_ARG = 10**12
 _EXP_LIKE = {"exp", "sinh", "cosh", "tanh", "sech", "csch", "coth", "sigmoid"}
 _PERIODIC = {"sin", "cos", "tan", "sec", "csc", "cot"}
 

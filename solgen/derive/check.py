@@ -95,13 +95,11 @@ def _numeric_verdict(points: Iterable[dict[sp.Symbol, sp.Expr]], evaluate: Calla
         verdict = None if pair is None else _agree(*pair)
         if verdict is False:
             finer = evaluate(point, 2 * numeric.PREC)
-            if finer is None:
-                continue
-            verdict = _agree(*finer)
-            if verdict is False and not (_agree(pair[0], finer[0]) and _agree(pair[1], finer[1])):
-                continue  # ill-conditioned here: no verdict from this point
+            verdict = None if finer is None else _agree(*finer)
             if verdict is False:
-                return False
+                if _agree(pair[0], finer[0]) and _agree(pair[1], finer[1]):
+                    return False
+                continue  # the values moved: ill-conditioned here, no verdict from this point
         if verdict:
             checked += 1
     return True if checked >= _NEEDED else None
