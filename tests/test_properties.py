@@ -66,8 +66,6 @@ MAX_DEPTH = 4
 EXAMPLE_SECONDS = 30  # one generated case (build, verify, print) running longer fails
 
 
-
-
 @contextmanager
 def _bounded(what: str):
     try:
