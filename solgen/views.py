@@ -69,7 +69,7 @@ class _Tex:
             return f"({tex})"
         if expr.is_Atom or isinstance(expr, (sp.Function,)) or (isinstance(expr, sp.Pow) and expr.base.is_Atom and expr.exp.is_Atom and not expr.exp.is_negative):
             return tex
-        if tex.startswith(("\\frac", "-\\frac")) and not isinstance(expr, sp.Add) and _one_fraction(tex):
+        if tex.startswith("\\frac") and not isinstance(expr, sp.Add) and _one_fraction(tex):
             return tex
         if "\\frac" in tex or "\\begin" in tex:
             return f"\\left({tex}\\right)"
@@ -346,6 +346,7 @@ def _view_taylor(d: Derivation, tex: _Tex, problem: Problem) -> dict[str, Any]:
             general += f" + \\frac{{1}}{{2}} \\epsilon^T {tex.nabla}^2 {f}(x) \\epsilon"
         answer.append(general)
     general_values = {
+        "f": f,
         "nabla": tex.nabla,
         "gradient": tex.col(data["gradient"]),
         "hessian": tex.mat(data["hessian"]) if data.get("hessian") else None,
@@ -393,6 +394,7 @@ def _view_directional(d: Derivation, tex: _Tex, problem: Problem) -> dict[str, A
         })
     return {
         "groups": groups,
+        "f": f,
         "gradient_at": f"{tex.nabla} {f}({at}) = {grad_at}",
         "readings": readings,
         "answer": [f"{tex.nabla} {f}({at}) = {grad_at}"],

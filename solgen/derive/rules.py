@@ -20,7 +20,7 @@ from typing import Iterator
 
 import sympy as sp
 
-from .tidy import tidy, tmul
+from .tidy import distribute, tidy, tmul
 
 
 @dataclass(frozen=True)
@@ -150,12 +150,15 @@ class QuotientRule(Rule):
 
     def eval(self) -> sp.Expr:
         assert self.num_step and self.den_step
-        top = sp.Add(
+        top = tidy(sp.Add(
             tmul(self.num_step.result, self.denominator),
             tmul(sp.Integer(-1), self.numerator, self.den_step.result),
             evaluate=False,
-        )
-        return tmul(tidy(top), sp.Pow(self.denominator, -2))
+        ))
+        multiplied = distribute(top)  # as a TA does: -3e(1 + e) + 3e^2 = -3e
+        if multiplied is not None and sp.count_ops(multiplied) < sp.count_ops(top):
+            top = multiplied
+        return tmul(top, sp.Pow(self.denominator, -2))
 
 
 @dataclass(frozen=True)

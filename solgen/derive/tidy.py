@@ -10,16 +10,30 @@ which is how a TA writes ``x_2 e^{x_1 x_2}``), but numbers are not distributed o
 
 from __future__ import annotations
 
+import itertools
+import math
+
 import sympy as sp
 
 
 def tmul(*factors: sp.Expr) -> sp.Expr:
     """Product of ``factors``: 1s vanish, powers merge, numbers are not distributed over
-    sums (SymPy turns ``2*(x + y)`` into ``2*x + 2*y``; a TA keeps ``2(x + y)``).
+    sums (SymPy turns ``2*(x + y)`` into ``2*x + 2*y``; a TA keeps ``2(x + y)``), and
+    ``e^{-(3w + b)}`` keeps its exponent as written (see ``_merge_exps``).
 
     Done without SymPy's ``distribute(False)`` switch, which clears SymPy's whole cache
     each time it is set."""
     flat = [a for f in factors for a in sp.Mul.make_args(f)]
+    if not any(isinstance(a, sp.exp) and _undistributed(a.args[0]) for a in flat):
+        return _tmul(flat)
+    flat, back = _merge_exps(flat)
+    result = _unshield(_tmul(flat), back)
+    if result.has(*back):  # a form _unshield does not know: let SymPy have its way
+        return _tmul([a for f in factors for a in sp.Mul.make_args(f)])
+    return result
+
+
+def _tmul(flat: list[sp.Expr]) -> sp.Expr:
     sums = [a for a in flat if isinstance(a, sp.Add)]
     others = sp.Mul(*[a for a in flat if not isinstance(a, sp.Add)])
     if not sums:
@@ -32,6 +46,44 @@ def tmul(*factors: sp.Expr) -> sp.Expr:
     if others.is_Number and isinstance(prod, sp.Add):
         return sp.Mul(others, prod, evaluate=False)
     return sp.Mul(others, prod)
+
+
+def _undistributed(expr: sp.Expr) -> bool:
+    """A number times a sum, kept as written: -(3w + b), 2(x + y)."""
+    return isinstance(expr, sp.Mul) and len(expr.args) == 2 and expr.args[0].is_Number and isinstance(expr.args[1], sp.Add)
+
+
+def _merge_exps(flat: list[sp.Expr]) -> tuple[list[sp.Expr], dict[sp.Expr, tuple[sp.Expr, sp.Expr]]]:
+    """In a product SymPy merges the powers of e, and so distributes the -1 of
+    e^{-(3w + b)} over the sum and sorts it (e^{-b - 3w}). Instead, powers of e whose
+    exponents are multiples of one sum are merged here, into c times the sum as first
+    written (e^{-(3w + b)} e^{-(3w + b)} = e^{-2 (3w + b)}; e^{-(3w + b)} e^{3w + b} = 1),
+    and stand in the product as placeholders for ``_unshield``."""
+    groups: dict[sp.Expr, list] = {}  # sum, evaluated -> [placeholder, coefficient, sum as written]
+    out = []
+    for a in flat:
+        arg = a.args[0] if isinstance(a, sp.exp) else None
+        if arg is not None and (_undistributed(arg) or isinstance(arg, sp.Add)):
+            c, written = arg.args if _undistributed(arg) else (sp.Integer(1), arg)
+            key = sp.Add(*written.args)
+            if key not in groups:
+                groups[key] = [sp.Dummy(), sp.Integer(0), written]
+                out.append(groups[key][0])
+            groups[key][1] += c
+        else:
+            out.append(a)
+    back = {d: (c, written) for d, c, written in groups.values()}
+    return [a for a in out if not (a in back and back[a][0] == 0)], back
+
+
+def _unshield(expr: sp.Expr, back: dict[sp.Expr, tuple[sp.Expr, sp.Expr]]) -> sp.Expr:
+    """Put the merged powers of e back without letting SymPy evaluate the product again."""
+    if expr in back:
+        c, written = back[expr]
+        return sp.exp(written if c == 1 else sp.Mul(c, written, evaluate=False))
+    if isinstance(expr, sp.Mul):
+        return sp.Mul(*[_unshield(a, back) for a in expr.args], evaluate=False)
+    return expr
 
 
 def _terms(expr: sp.Expr) -> list[sp.Expr]:
@@ -64,6 +116,20 @@ def tidy(expr: sp.Expr) -> sp.Expr:
     if len(kept) == 1:
         return kept[0]
     return sp.Add(*kept, evaluate=False)
+
+
+def distribute(expr: sp.Expr, limit: int = 64) -> sp.Expr | None:
+    """Multiply out the products of sums in ``expr`` (one level: not inside function
+    arguments or powers) and merge like terms in first-seen order:
+    ``2 x (x - 1) - (x^2 + 1)`` -> ``x^2 - 2 x - 1``. None when that makes more than
+    ``limit`` terms."""
+    terms: list[sp.Expr] = []
+    for term in _terms(expr):
+        choices = [_terms(f) for f in sp.Mul.make_args(term)]
+        if math.prod(len(c) for c in choices) + len(terms) > limit:
+            return None
+        terms.extend(tmul(*combo) for combo in itertools.product(*choices))
+    return tidy(sp.Add(*terms, evaluate=False)) if len(terms) > 1 else (terms[0] if terms else sp.Integer(0))
 
 
 def _powers(term: sp.Expr) -> dict[sp.Expr, sp.Expr]:

@@ -1,0 +1,53 @@
+"""Problem 5.1, the logistic loss, reads as a TA writes it: e^{-(3w + b)} kept as written
+(SymPy would print e^{-b - 3w}), quotient-rule numerators multiplied out and cancelled,
+and a negative fraction after d/dw in parentheses."""
+
+from __future__ import annotations
+
+import re
+
+import sympy as sp
+
+from conftest import ROOT, rendered, solved
+from solgen.derive.tidy import tmul
+from solgen.texmath import latex
+
+P51 = str(ROOT / "problems" / "5.1.yaml")
+E = r"e^{-(3 w + b)}"
+
+
+def _part(ask: str):
+    return next(d for d in solved(P51).derivations if d.part.ask == ask)
+
+
+def test_gradient_keeps_the_exponent_as_written():
+    grad = [latex(e) for e in _part("gradient").result]
+    assert grad == [rf"-\frac{{3 {E}}}{{1 + {E}}} + w", rf"-\frac{{{E}}}{{1 + {E}}}"]
+
+
+def test_hessian_is_cancelled_and_checks():
+    hess = _part("hessian")
+    assert [[latex(e) for e in row] for row in hess.result] == [
+        [rf"\frac{{9 {E}}}{{(1 + {E})^2}} + 1", rf"\frac{{3 {E}}}{{(1 + {E})^2}}"],
+        [rf"\frac{{3 {E}}}{{(1 + {E})^2}}", rf"\frac{{{E}}}{{(1 + {E})^2}}"],
+    ]
+    w, b = sp.symbols("w b", real=True)
+    loss = sp.log(1 + sp.exp(-(3 * w + b))) + w**2 / 2
+    for i, u in enumerate((w, b)):
+        for j, v in enumerate((w, b)):
+            assert sp.simplify(hess.result[i][j] - sp.diff(loss, u, v)) == 0
+
+
+def test_negative_fraction_after_an_operator_is_parenthesised():
+    md = rendered(P51, "md")
+    assert rf"\frac{{\partial}}{{\partial w}} \left(-\frac{{3 {E}}}{{1 + {E}}}\right)" in md
+    assert not re.search(r"\\partial w\} -\\frac", md)
+
+
+def test_powers_of_e_of_one_sum_merge_without_distributing():
+    w, b = sp.symbols("w b", real=True)
+    e = sp.exp(sp.Mul(-1, sp.Add(3 * w, b, evaluate=False), evaluate=False))
+    assert latex(tmul(e, e)) == r"e^{-2 (3 w + b)}"
+    assert tmul(e, 1 / e) == 1
+    assert latex(tmul(3, w, e)) == rf"3 w {E}"
+    assert sp.simplify(tmul(e, e, w) - w * sp.exp(-2 * (3 * w + b))) == 0
