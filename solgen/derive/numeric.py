@@ -13,6 +13,7 @@ add it to ``_FUNCS``.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Callable, Mapping
 
 import mpmath
@@ -150,7 +151,14 @@ def value(expr: sp.Expr, point: Mapping[sp.Symbol, object], prec: int = PREC, re
 
 
 def _mp_point(point: Mapping[sp.Symbol, object]) -> dict:
-    return {s: mpmath.mpf(int(v.p)) / int(v.q) if isinstance(v, sp.Rational) else mpmath.mpmathify(v) for s, v in point.items()}
+    """The point's coordinates as mpmath numbers at the working precision (the checker
+    asks for the same few points again and again: converted once)."""
+    return dict(_mp_items(tuple(point.items()), mpmath.mp.prec))
+
+
+@lru_cache(maxsize=4096)
+def _mp_items(items: tuple, prec: int) -> tuple:
+    return tuple((s, mpmath.mpf(int(v.p)) / int(v.q) if isinstance(v, sp.Rational) else mpmath.mpmathify(v)) for s, v in items)
 
 
 def slope(expr: sp.Expr, var: sp.Symbol, point: Mapping[sp.Symbol, object], prec: int = PREC) -> complex:
