@@ -52,7 +52,7 @@ class _Tex:
     def __init__(self, problem: Problem):
         self.printer = HousePrinter({"ln_notation": problem.log == "ln"})
         self.variables = problem.variables
-        self.seen: dict[tuple[sp.Expr, sp.Symbol], str] = {}  # step trees already shown -> question id
+        self.seen: dict[tuple[sp.Expr, sp.Symbol], tuple[str, int]] = {}  # step trees shown -> (question id, depth)
         self.question = ""
         names = [v.name for v in problem.variables]
         self.vector = len(names) > 1 and all(re.fullmatch(r"x_?\d+", n) for n in names)
@@ -178,10 +178,11 @@ def flatten(tree: Rule, tex: _Tex, max_depth: int = 99) -> list[dict[str, Any]]:
 
 def _group(heading: str, tree: Rule, tex: _Tex, part: Part, note: str | None = None) -> dict[str, Any]:
     held = [tex(v) for v in tex.variables if v != tree.var]
-    key = (tree.expr, tree.var)
-    seen_in = tex.seen.get(key) if DETAIL_DEPTH[part.detail] >= 0 else None
-    if not seen_in and part.detail == "full":
-        tex.seen[key] = tex.question  # shown in full here: later parts refer back
+    key, depth = (tree.expr, tree.var), DETAIL_DEPTH[part.detail]
+    shown = tex.seen.get(key)  # (question, depth) where this tree was shown before
+    seen_in = shown[0] if shown and depth >= 0 and shown[1] >= depth else None
+    if not seen_in and depth >= 0:
+        tex.seen[key] = (tex.question, depth)  # shown here: later parts as detailed refer back
     return {
         "seen_in": seen_in,
         "result": tex(tree.result),

@@ -51,3 +51,14 @@ def test_powers_of_e_of_one_sum_merge_without_distributing():
     assert tmul(e, 1 / e) == 1
     assert latex(tmul(3, w, e)) == rf"3 w {E}"
     assert sp.simplify(tmul(e, e, w) - w * sp.exp(-2 * (3 * w + b))) == 0
+
+
+def test_taylor_refers_back_to_steps_shown_as_fully_before():
+    """(b) shows the Hessian's steps at standard detail and (d) asks for the same detail:
+    (d) says "derived in (b)" instead of repeating them (and "derived in (a)" for the
+    gradient, shown in full there)."""
+    md = rendered(P51, "md")
+    taylor = md[md.index("## (d)"):]
+    assert taylor.count("(derived in (b))") == 3
+    assert taylor.count("(derived in (a))") == 2
+    assert "(quotient rule)" not in taylor
