@@ -27,6 +27,7 @@ class HousePrinter(LatexPrinter):
         "order": "none",
         "ln_notation": False,
         "inv_trig_style": "full",
+        "variable_order": (),  # the problem's variables: w b, not SymPy's alphabetical b w
     }
 
     def _print_sign(self, expr: sp.Expr, exp: str | None = None) -> str:
@@ -38,7 +39,9 @@ class HousePrinter(LatexPrinter):
         return self._do_exponent(tex, exp)
 
     def _print_Mul(self, expr: sp.Expr) -> str:
-        """A fractional coefficient goes in front: ``\\frac{3}{2} x_1^2``, not ``\\frac{3 x_1^2}{2}``."""
+        """A fractional coefficient goes in front: ``\\frac{3}{2} x_1^2``, not ``\\frac{3 x_1^2}{2}``;
+        powers of the variables in the problem's order (``w b``, not ``b w``)."""
+        expr = self._in_variable_order(expr)
         coeff, rest = expr.as_coeff_Mul()
         if isinstance(coeff, sp.Rational) and not coeff.is_Integer and rest != 1 and not _has_denominator(rest):
             sign = "-" if coeff < 0 else ""
@@ -55,6 +58,24 @@ class HousePrinter(LatexPrinter):
             if str(exc) != "Invalid NaN comparison":
                 raise
             return self._print_Mul_by_syntax(expr)
+
+    def _in_variable_order(self, expr: sp.Expr) -> sp.Expr:
+        order = {v: i for i, v in enumerate(self._settings["variable_order"])}
+        if not order:
+            return expr
+        args = list(expr.args)
+
+        def variable(a: sp.Expr) -> sp.Expr | None:
+            base = a.base if isinstance(a, sp.Pow) and a.exp.is_positive else a
+            return base if base in order else None
+
+        slots = [i for i, a in enumerate(args) if variable(a) is not None]
+        ranked = sorted((args[i] for i in slots), key=lambda a: order[variable(a)])
+        if ranked == [args[i] for i in slots]:
+            return expr
+        for i, a in zip(slots, ranked):
+            args[i] = a
+        return sp.Mul(*args, evaluate=False)
 
     def _print_Mul_by_syntax(self, expr: sp.Expr) -> str:
         coeff, rest = expr.as_coeff_Mul()

@@ -50,7 +50,7 @@ class _Tex:
     """LaTeX helpers bound to one problem's printer settings."""
 
     def __init__(self, problem: Problem):
-        self.printer = HousePrinter({"ln_notation": problem.log == "ln"})
+        self.printer = HousePrinter({"ln_notation": problem.log == "ln", "variable_order": tuple(problem.variables)})
         self.variables = problem.variables
         self.seen: dict[tuple[sp.Expr, sp.Symbol], tuple[str, int]] = {}  # step trees shown -> (question id, depth)
         self.question = ""

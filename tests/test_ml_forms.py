@@ -62,3 +62,17 @@ def test_taylor_refers_back_to_steps_shown_as_fully_before():
     assert taylor.count("(derived in (b))") == 3
     assert taylor.count("(derived in (a))") == 2
     assert "(quotient rule)" not in taylor
+
+
+def test_taylor_answer_is_right_and_in_the_variables_order():
+    """Products print in the problem's variable order, [w, b]: `w b`, not SymPy's `b w`."""
+    w, b = sp.symbols("w b", real=True)
+    loss = sp.log(1 + sp.exp(-(3 * w + b))) + w**2 / 2
+    at = {w: 0, b: 0}
+    grad = [sp.diff(loss, v).subs(at) for v in (w, b)]
+    hess = sp.hessian(loss, (w, b)).subs(at)
+    eps = sp.Matrix([w, b])
+    expected = loss.subs(at) + (sp.Matrix([grad]) * eps)[0] + (eps.T * hess * eps)[0] / 2
+    taylor = _part("taylor")
+    assert sp.simplify(taylor.result - expected) == 0
+    assert r"L(w, b) \approx \log(2) - \frac{3}{2} w - \frac{1}{2} b + \frac{13}{8} w^2 + \frac{3}{4} w b + \frac{1}{8} b^2" in rendered(P51, "md")
