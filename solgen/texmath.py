@@ -59,8 +59,12 @@ class HousePrinter(LatexPrinter):
                 raise
             return self._print_Mul_by_syntax(expr)
 
+    def __init__(self, settings: dict | None = None):
+        super().__init__(settings)
+        self._rank = {v: i for i, v in enumerate(self._settings["variable_order"])}
+
     def _in_variable_order(self, expr: sp.Expr) -> sp.Expr:
-        order = {v: i for i, v in enumerate(self._settings["variable_order"])}
+        order = self._rank
         if not order:
             return expr
         args = list(expr.args)

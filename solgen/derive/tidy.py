@@ -26,10 +26,10 @@ def tmul(*factors: sp.Expr) -> sp.Expr:
     flat = [a for f in factors for a in sp.Mul.make_args(f)]
     if not any(isinstance(a, sp.exp) and _undistributed(a.args[0]) for a in flat):
         return _tmul(flat)
-    flat, back = _merge_exps(flat)
-    result = _unshield(_tmul(flat), back)
+    merged, back = _merge_exps(flat)
+    result = _unshield(_tmul(merged), back)
     if result.has(*back):  # a form _unshield does not know: let SymPy have its way
-        return _tmul([a for f in factors for a in sp.Mul.make_args(f)])
+        return _tmul(flat)
     return result
 
 
