@@ -1,22 +1,36 @@
-"""Prose fields (prompt, answer, notes): Markdown with ``$...$`` math -> LaTeX or Markdown.
+"""Prose fields (prompt, answer, notes, intro): Markdown with ``$...$`` math -> LaTeX or Markdown.
 
-Parsed with markdown-it-py and its dollarmath plugin. The LaTeX renderer is keyed by
-token type (``_TEX``); text is escaped, math passed through. Math is untrusted too: a
-formula that uses a control sequence outside ``MATH_COMMANDS`` is printed as text,
-so a problem file cannot reach ``\\input`` or ``\\write18`` through ``$...$``.
+Prose is parsed once with markdown-it-py and its dollarmath plugin (raw HTML off, so
+``<script>`` is text), and each format renders the tokens with a table keyed by token
+type (``_TEX_BLOCK``/``_TEX_INLINE``, ``_MD_BLOCK``/``_MD_INLINE``). Prose is untrusted:
 
-To support another Markdown construct: add its token types to ``_TEX``.
+* text is escaped for its format: TeX specials, and characters pdflatex cannot set with
+  T1/TS1 fonts become a visible ``[U+XXXX]``; Markdown punctuation that could start
+  markup (``<``, ``[``, ``\\``, ...) is backslash-escaped, control characters dropped;
+* math passes only ``safe_math``: whitelisted control words, a few control symbols,
+  balanced braces, matched ``\\begin``/``\\end`` of allowed environments and
+  ``\\left``/``\\right``; anything else is shown as code, in both formats (a .md may be
+  turned into a PDF by pandoc, which passes math to LaTeX);
+* code is never ``verbatim``: each line is escaped and set in ``\\ttfamily``;
+* links keep their target only for ``http``, ``https`` and ``mailto``.
+
+To support another Markdown construct: add its token types to both tables.
 """
 
 from __future__ import annotations
 
+import bisect
 import re
 import unicodedata
 from functools import lru_cache
+from typing import Callable
+from urllib.parse import urlsplit
 
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 from mdit_py_plugins.dollarmath import dollarmath_plugin
+
+# -- TeX text ----------------------------------------------------------------------------
 
 _ESCAPES = {
     "\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "$": r"\$", "&": r"\&", "#": r"\#",
@@ -24,9 +38,63 @@ _ESCAPES = {
     "<": r"\textless{}", ">": r"\textgreater{}", "|": r"\textbar{}",
 }
 _ESCAPE_RE = re.compile(r"[\\{}$&#^_%~<>|]")
-_CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
-# Control sequences allowed inside $...$ in prose. Anything else is shown as text.
+# Non-ASCII characters pdflatex sets with \usepackage[T1]{fontenc} and Latin Modern:
+# those t1enc.dfu and ts1enc.dfu declare (TeX Live 2022), plus the ellipsis and the
+# accents utf8enc.dfu maps, each compiled once to check no glyph is missing.
+_TEXT_RANGES = (
+    (0x00A0, 0x0125), (0x0128, 0x0137), (0x0139, 0x013E), (0x0141, 0x0148), (0x014A, 0x0165),
+    (0x0168, 0x017E), (0x0192, 0x0192), (0x01C4, 0x01D4), (0x01E2, 0x01E3), (0x01E6, 0x01EB),
+    (0x01F0, 0x01F0), (0x01F4, 0x01F5), (0x0218, 0x021B), (0x0232, 0x0233), (0x0237, 0x0237),
+    (0x02C6, 0x02C7), (0x02D8, 0x02D9), (0x02DB, 0x02DD), (0x0E3F, 0x0E3F), (0x1E02, 0x1E03),
+    (0x1E0D, 0x1E0D), (0x1E1E, 0x1E21), (0x1E25, 0x1E25), (0x1E30, 0x1E31), (0x1E37, 0x1E37),
+    (0x1E43, 0x1E43), (0x1E45, 0x1E45), (0x1E47, 0x1E47), (0x1E5B, 0x1E5B), (0x1E63, 0x1E63),
+    (0x1E6D, 0x1E6D), (0x1E8E, 0x1E91), (0x1E9E, 0x1E9E), (0x1EF2, 0x1EF3), (0x2010, 0x2016),
+    (0x2018, 0x201A), (0x201C, 0x201E), (0x2020, 0x2022), (0x2026, 0x2026), (0x2030, 0x2031),
+    (0x2039, 0x203B), (0x203D, 0x203D), (0x2044, 0x2044), (0x204E, 0x204E), (0x2052, 0x2052),
+    (0x20A1, 0x20A1), (0x20A4, 0x20A4), (0x20A6, 0x20A6), (0x20A9, 0x20A9), (0x20AB, 0x20AC),
+    (0x20B1, 0x20B1), (0x2103, 0x2103), (0x2116, 0x2117), (0x211E, 0x211E), (0x2120, 0x2120),
+    (0x2122, 0x2122), (0x2126, 0x2127), (0x212E, 0x212E), (0x2190, 0x2193), (0x2329, 0x232A),
+    (0x2422, 0x2423), (0x25E6, 0x25E6), (0x25EF, 0x25EF), (0x266A, 0x266A), (0x27E8, 0x27E9),
+    (0x3008, 0x3009), (0xFB00, 0xFB06),
+)
+_RANGE_STARTS = [a for a, _ in _TEXT_RANGES]
+
+
+def tex_settable(ch: str) -> bool:
+    """Can pdflatex set ``ch`` in the documents' text font (T1, Latin Modern)?"""
+    code = ord(ch)
+    if code < 0x80:
+        return 0x20 <= code < 0x7F or ch in "\t\n"
+    i = bisect.bisect_right(_RANGE_STARTS, code) - 1
+    return i >= 0 and code <= _TEXT_RANGES[i][1]
+
+
+def _placeholder(ch: str) -> str:
+    """A character pdflatex cannot set: invisible format characters (zero-width, direction
+    overrides) vanish; anything else shows as its code point."""
+    if unicodedata.category(ch) == "Cf":
+        return ""
+    return r"{\ttfamily[U+%04X]}" % ord(ch)
+
+
+def escape_tex(text: str) -> str:
+    """Escape ``text`` for LaTeX body text: specials escaped, characters pdflatex cannot
+    set (control characters, CJK, emoji, ħ ...) shown as ``[U+XXXX]``."""
+    if not all(map(tex_settable, text)):
+        text = "".join(ch if tex_settable(ch) else "\0" + str(ord(ch)) + "\0" for ch in text)
+        parts = text.split("\0")  # even: text; odd: a code point to show
+        return "".join(
+            _ESCAPE_RE.sub(lambda m: _ESCAPES[m.group(0)], p) if i % 2 == 0 else _placeholder(chr(int(p)))
+            for i, p in enumerate(parts)
+        )
+    return _ESCAPE_RE.sub(lambda m: _ESCAPES[m.group(0)], text)
+
+
+# -- math --------------------------------------------------------------------------------
+
+# Control words allowed inside $...$ in prose. Anything else is shown as code.
 MATH_COMMANDS = frozenset(
     """alpha beta gamma delta epsilon varepsilon zeta eta theta vartheta iota kappa lambda mu nu xi
     pi varpi rho sigma tau upsilon phi varphi chi psi omega Gamma Delta Theta Lambda Xi Pi Sigma
@@ -38,168 +106,369 @@ MATH_COMMANDS = frozenset(
     det operatorname left right big Big bigg langle rangle lVert rVert Vert vert top intercal
     quad qquad hat bar tilde vec dot ddot overline underline underbrace overbrace begin end
     bmatrix pmatrix matrix vmatrix cases aligned xrightarrow hookrightarrow boxed mid circ
-    star ast prime emptyset setminus neg land lor""".split()
+    star ast prime emptyset setminus neg land lor ell hbar imath jmath Re Im wp aleph
+    Upsilon varsigma varrho varkappa mathsf mathit mathfrak mathring widehat widetilde
+    overrightarrow underset overset stackrel binom dbinom cfrac lfloor rfloor lceil rceil
+    lvert rvert lbrace rbrace backslash odot otimes oplus ominus vee wedge bigcup bigcap
+    bigl bigr Bigl Bigr biggl biggr Bigg colon ll gg subsetneq supset supseteq perp
+    parallel nexists varnothing bot dagger bullet diamond angle uparrow downarrow
+    longrightarrow Longrightarrow longleftarrow implies impliedby geqslant leqslant
+    triangleq nmid iint iiint oint liminf limsup arg Pr gcd dim ker deg coth displaystyle
+    textstyle pmod bmod""".split()
 )
-_CS_RE = re.compile(r"\\([A-Za-z]+)")
-
-
-_TEXT_EXTRA = set("\u2013\u2014\u2018\u2019\u201c\u201d\u2026\u00b7\u2022")
-
-
-def _printable(ch: str) -> str:
-    """Characters pdflatex sets with T1 fonts and utf8 input pass; format characters
-    (zero-width, direction overrides) vanish; anything else becomes '?' so the
-    document still compiles."""
-    if ord(ch) < 0x180 or ch in _TEXT_EXTRA:
-        return ch
-    if unicodedata.category(ch) in ("Cf", "Cc", "Co", "Cs"):
-        return ""
-    return "?"
-
-
-def escape_tex(text: str) -> str:
-    """Escape ``text`` for LaTeX body text: specials escaped, control characters dropped,
-    characters pdflatex cannot set replaced."""
-    text = _CONTROL_RE.sub("", text)
-    if not text.isascii():
-        text = "".join(_printable(ch) for ch in text)
-    return _ESCAPE_RE.sub(lambda m: _ESCAPES[m.group(0)], text)
-
-
-def _balanced(tex: str) -> bool:
-    depth = 0
-    for i, ch in enumerate(tex):
-        if ch in "{}" and i > 0 and tex[i - 1] == "\\":
-            continue
-        depth += {"{": 1, "}": -1}.get(ch, 0)
-        if depth < 0:
-            return False
-    return depth == 0
+MATH_ENVIRONMENTS = frozenset({"bmatrix", "pmatrix", "matrix", "vmatrix", "cases", "aligned"})
+MATH_SYMBOLS = frozenset(",;:! {}|\\_&%#$")  # control symbols: \, \; \{ \\ ...; never \( \) \[ \]
+_TOKEN_RE = re.compile(r"\\([A-Za-z]+|.)|([{}])|(\$)|([&%#])", re.S)
+_ENV_RE = re.compile(r"\s*\{([A-Za-z]+\*?)\}")
 
 
 def safe_math(tex: str) -> bool:
-    """May this formula from a problem file go into the .tex as math? Only whitelisted
-    control sequences, balanced braces, ASCII, no comment/parameter characters, and
-    alignment tabs only inside a matrix."""
+    """May this formula from a problem file go into a document as math? ASCII only;
+    whitelisted control words and symbols; balanced braces; ``\\begin``/``\\end`` of
+    allowed environments, matched; ``\\left``/``\\right`` paired; no bare ``$``, ``%``,
+    ``#``, ``^^`` or ``@``; alignment ``&`` only inside an environment."""
     if not tex.isascii() or _CONTROL_RE.search(tex) or "^^" in tex or "@" in tex:
         return False
-    if "%" in tex.replace("\\%", "") or "#" in tex.replace("\\#", "") or not _balanced(tex):
-        return False
-    if "&" in tex.replace("\\&", "") and "\\begin{" not in tex:
-        return False
-    if re.search(r"\\begin\{(?!(bmatrix|pmatrix|matrix|vmatrix|cases|aligned)\})", tex):
-        return False
-    return all(name in MATH_COMMANDS for name in _CS_RE.findall(tex))
+    stack: list[str] = []  # "{", "left" and environment names, innermost last
+    pos = 0
+    for m in _TOKEN_RE.finditer(tex):
+        if m.start() < pos:  # the {name} after \\begin/\\end, read with it
+            continue
+        word, brace, dollar, special = m.groups()
+        if dollar or (special in ("%", "#")):
+            return False
+        if special == "&" and not any(s in MATH_ENVIRONMENTS for s in stack):
+            return False
+        if brace == "{":
+            stack.append("{")
+        elif brace == "}":
+            if not stack or stack.pop() != "{":
+                return False
+        elif word is not None:
+            if len(word) == 1 and not word.isalpha():
+                if word not in MATH_SYMBOLS:
+                    return False
+            elif word not in MATH_COMMANDS:
+                return False
+            elif word in ("begin", "end"):
+                env = _ENV_RE.match(tex, m.end())
+                if not env or env.group(1) not in MATH_ENVIRONMENTS:
+                    return False
+                if word == "begin":
+                    stack.append(env.group(1))
+                elif not stack or stack.pop() != env.group(1):
+                    return False
+                pos = env.end()
+            elif word == "left":
+                stack.append("left")
+            elif word == "right":
+                if not stack or stack.pop() != "left":
+                    return False
+    return not stack
 
+
+# -- parsing -----------------------------------------------------------------------------
 
 @lru_cache(maxsize=1)
 def _parser() -> MarkdownIt:
     return MarkdownIt("commonmark", {"html": False}).use(dollarmath_plugin, double_inline=True).disable("image")
 
 
-def _math(content: str, display: bool) -> str:
+def parse(markdown: str) -> list[Token]:
+    """Prose -> markdown-it tokens (block tokens; inline ones as ``children``)."""
+    return _parser().parse(markdown)
+
+
+LINK_SCHEMES = ("http", "https", "mailto")
+
+
+def link_allowed(href: str) -> bool:
+    """Only web and mail links survive: ``run:``, ``file:``, ``javascript:``, ``data:`` and
+    relative targets (a PDF viewer may launch them) are dropped, their text kept."""
+    try:
+        scheme = urlsplit(href.strip()).scheme.lower()
+    except ValueError:
+        return False
+    return scheme in LINK_SCHEMES and not _CONTROL_RE.search(href)
+
+
+# -- LaTeX -------------------------------------------------------------------------------
+
+def _tex_math(content: str, display: bool) -> str:
     content = content.strip()
     if not safe_math(content):
         return r"\texttt{" + escape_tex(content) + "}"
     return f"\\[ {content} \\]\n" if display else f"${content}$"
 
 
-def _url(href: str) -> str:
+def _tex_url(href: str) -> str:
     """A link target for \\href: characters TeX would act on are percent-encoded, except
-    '%' and '#', which hyperref takes escaped."""
-    href = _CONTROL_RE.sub("", href)
+    '%' and '#', which hyperref takes escaped (and Beamer frames accept)."""
     out = []
     for ch in href:
         if ch in "%#":
             out.append("\\" + ch)
-        elif ch in "\\{}^$ " or not ch.isascii():
+        elif ch in "\\{}^$~& " or not ch.isascii():
             out.append("".join(f"%{b:02X}" for b in ch.encode("utf-8")))
         else:
             out.append(ch)
     return "".join(out)
 
 
-def _inline(tokens: list[Token]) -> str:
-    out: list[str] = []
-    for tok in tokens:
+def _tex_code_block(tok: Token) -> str:
+    """Code, line by line: escaped, in \\ttfamily, spaces kept, explicit line breaks. Never
+    verbatim (its end can be forged, and it breaks inside a Beamer frame)."""
+    lines = []
+    for line in tok.content.rstrip("\n").split("\n"):
+        line = line.expandtabs(4)
+        lines.append(r"\mbox{}" + "".join(r"\ " if ch == " " else escape_tex(ch) for ch in line))
+    return "\\par\\smallskip{\\ttfamily\\raggedright\\noindent\n" + "\\\\\n".join(lines) + "\\par}\\smallskip\n"
+
+
+class _TexInline:
+    """Renders one inline run; links remember whether they were kept, to close them right."""
+
+    def __init__(self) -> None:
+        self.links: list[bool] = []
+
+    def __call__(self, tokens: list[Token]) -> str:
+        return "".join(self.token(tok) for tok in tokens)
+
+    def token(self, tok: Token) -> str:
         kind = tok.type
-        if kind == "text":
-            out.append(escape_tex(tok.content))
-        elif kind == "math_inline":
-            out.append(_math(tok.content, False))
-        elif kind == "math_inline_double":
-            out.append(_math(tok.content, True))
-        elif kind == "code_inline":
-            out.append(r"\texttt{" + escape_tex(tok.content) + "}")
-        elif kind in ("softbreak",):
-            out.append("\n")
-        elif kind == "hardbreak":
-            out.append("\\\\\n")
-        elif kind in ("strong_open", "em_open"):
-            out.append(r"\textbf{" if kind == "strong_open" else r"\emph{")
-        elif kind in ("strong_close", "em_close", "link_close"):
-            out.append("}")
-        elif kind == "link_open":
+        if kind == "link_open":
             href = str(tok.attrs.get("href", ""))
-            out.append(r"\href{" + _url(href) + "}{")
-        else:
-            out.append(escape_tex(tok.content))
-    return "".join(out)
+            self.links.append(link_allowed(href))
+            return r"\href{" + _tex_url(href) + "}{" if self.links[-1] else "{"
+        if kind == "link_close":
+            self.links.pop()
+            return "}"
+        return _TEX_INLINE.get(kind, lambda t: escape_tex(t.content))(tok)
 
 
-_BLOCK_TEX = {  # block tokens that become fixed LaTeX
-    "paragraph_close": "\n\n",
-    "bullet_list_open": "\\begin{itemize}\n",
-    "bullet_list_close": "\\end{itemize}\n",
-    "ordered_list_open": "\\begin{enumerate}\n",
-    "ordered_list_close": "\\end{enumerate}\n",
-    "list_item_open": "\\item ",
-    "heading_open": "\\textbf{",
-    "heading_close": "}\n\n",
-    "blockquote_open": "\\begin{quote}\n",
-    "blockquote_close": "\\end{quote}\n",
-    "hr": "\\medskip\\hrule\\medskip\n",
+_TEX_INLINE: dict[str, Callable[[Token], str]] = {
+    "text": lambda t: escape_tex(t.content),
+    "math_inline": lambda t: _tex_math(t.content, False),
+    "math_inline_double": lambda t: _tex_math(t.content, True),
+    "code_inline": lambda t: r"\texttt{" + escape_tex(t.content) + "}",
+    "softbreak": lambda t: "\n",
+    "hardbreak": lambda t: "\\\\\n",
+    "strong_open": lambda t: r"\textbf{",
+    "em_open": lambda t: r"\emph{",
+    "strong_close": lambda t: "}",
+    "em_close": lambda t: "}",
 }
 
-
-def _verbatim(tok: Token) -> str:
-    return "\\begin{verbatim}\n" + tok.content.replace("\\end{verbatim}", "") + "\\end{verbatim}\n"
-
-
-_BLOCK_RENDER = {  # block tokens rendered from their content
-    "inline": lambda tok: _inline(tok.children or []),
-    "math_block": lambda tok: _math(tok.content, True),
-    "code_block": _verbatim,
-    "fence": _verbatim,
+_TEX_BLOCK: dict[str, Callable[[Token], str]] = {
+    "paragraph_close": lambda t: "\n\n",
+    "bullet_list_open": lambda t: "\\begin{itemize}\n",
+    "bullet_list_close": lambda t: "\\end{itemize}\n",
+    "ordered_list_open": lambda t: "\\begin{enumerate}\n",
+    "ordered_list_close": lambda t: "\\end{enumerate}\n",
+    "list_item_open": lambda t: "\\item ",
+    "heading_open": lambda t: "\\textbf{",
+    "heading_close": lambda t: "}\n\n",
+    "blockquote_open": lambda t: "\\begin{quote}\n",
+    "blockquote_close": lambda t: "\\end{quote}\n",
+    "hr": lambda t: "\\medskip\\hrule\\medskip\n",
+    "inline": lambda t: _TexInline()(t.children or []),
+    "math_block": lambda t: _tex_math(t.content, True),
+    "code_block": _tex_code_block,
+    "fence": _tex_code_block,
 }
 
 
 def to_tex(markdown: str) -> str:
     """Markdown prose -> LaTeX (paragraphs, lists, emphasis, code, links, math)."""
-    out: list[str] = []
-    for tok in _parser().parse(markdown):
-        if tok.type in _BLOCK_TEX:
-            out.append(_BLOCK_TEX[tok.type])
-        elif tok.type in _BLOCK_RENDER:
-            out.append(_BLOCK_RENDER[tok.type](tok))
+    out = [_TEX_BLOCK[tok.type](tok) for tok in parse(markdown) if tok.type in _TEX_BLOCK]
     return re.sub(r"\n{3,}", "\n\n", "".join(out)).strip()
 
 
+# -- Markdown ----------------------------------------------------------------------------
+
+_MD_SPECIAL_RE = re.compile(r"([\\`*_{}\[\]<>#!|$&~^@])")
+_MD_LINE_START_RE = re.compile(r"^(\s*)([-+=:]|\d{1,9}[.)](?=\s|$))")
+_MD_DROP_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def md_clean(text: str) -> str:
+    """Control characters (ESC, BEL, C1) and invisible format characters removed."""
+    text = _MD_DROP_RE.sub("", text)
+    if not text.isascii():
+        text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
+    return text
+
+
+def escape_md(text: str, line_start: bool = True) -> str:
+    """Plain text for any Markdown reader (CommonMark, GitHub, Marp, pandoc): punctuation
+    that could start markup, HTML, math, raw TeX or a pandoc extension is
+    backslash-escaped, and so is a list or heading marker at the start of a line."""
+    text = _MD_SPECIAL_RE.sub(r"\\\1", md_clean(text))
+    if line_start:
+        text = _MD_LINE_START_RE.sub(lambda m: m.group(1) + m.group(2)[:-1] + "\\" + m.group(2)[-1], text)
+    return text
+
+
+def _md_math_body(content: str) -> str:
+    """Math for a Markdown reader: '<' never followed by a letter, '/' or '!', so a viewer
+    without math support cannot read HTML in it."""
+    return re.sub(r"<(?=[A-Za-z/!?])", "< ", content.strip())
+
+
+def _md_code(content: str) -> str:
+    """An inline code span that its own backticks cannot close."""
+    content = md_clean(content).replace("\n", " ")
+    ticks = "`" * (max((len(r) for r in re.findall(r"`+", content)), default=0) + 1)
+    pad = " " if content.startswith("`") or content.endswith("`") or not content.strip() else ""
+    return f"{ticks}{pad}{content}{pad}{ticks}"
+
+
+def _md_math(content: str, display: bool) -> str:
+    if not safe_math(content.strip()):
+        return _md_code(content.strip())
+    body = _md_math_body(content)
+    return f"\n\n$$\n{body}\n$$\n\n" if display else f"${body}$"
+
+
+def _md_url(href: str) -> str:
+    return "<" + re.sub(r"[<>\s\\]", lambda m: "%{:02X}".format(ord(m.group(0))), href) + ">"
+
+
+class _MdInline:
+    def __init__(self) -> None:
+        self.links: list[str | None] = []
+        self.line_start = True
+
+    def __call__(self, tokens: list[Token]) -> str:
+        out = []
+        for tok in tokens:
+            out.append(self.token(tok))
+            self.line_start = tok.type in ("softbreak", "hardbreak")
+        return "".join(out)
+
+    def token(self, tok: Token) -> str:
+        kind = tok.type
+        if kind == "text":
+            return escape_md(tok.content, self.line_start)
+        if kind == "link_open":
+            href = str(tok.attrs.get("href", ""))
+            self.links.append(_md_url(href) if link_allowed(href) else None)
+            return "[" if self.links[-1] else ""
+        if kind == "link_close":
+            target = self.links.pop()
+            return f"]({target})" if target else ""
+        return _MD_INLINE.get(kind, lambda t: escape_md(t.content, False))(tok)
+
+
+_MD_INLINE: dict[str, Callable[[Token], str]] = {
+    "math_inline": lambda t: _md_math(t.content, False),
+    "math_inline_double": lambda t: _md_math(t.content, True),
+    "code_inline": lambda t: _md_code(t.content),
+    "softbreak": lambda t: "\n",
+    "hardbreak": lambda t: "\\\n",
+    "strong_open": lambda t: "**",
+    "strong_close": lambda t: "**",
+    "em_open": lambda t: "*",
+    "em_close": lambda t: "*",
+}
+
+
+def _md_fence(tok: Token) -> str:
+    content = md_clean(tok.content)
+    fence = "`" * max(3, max((len(r) for r in re.findall(r"`+", content)), default=0) + 1)
+    info = tok.info.strip().split(" ")[0] if tok.type == "fence" else ""
+    info = info if re.fullmatch(r"[A-Za-z0-9_+-]{1,20}", info) else ""
+    return f"{fence}{info}\n{content.rstrip(chr(10))}\n{fence}\n\n"
+
+
+class _MdBlocks:
+    """Block structure: list markers and quote prefixes are written at the start of each
+    line of the blocks inside them."""
+
+    def __init__(self) -> None:
+        self.prefix: list[str] = []  # what every line of the current block starts with
+        self.lists: list[list[int]] = []  # open lists: [next number] or [] for bullets
+        self.pending = ""  # a list marker waiting for its item's first line
+
+    def render(self, tokens: list[Token]) -> str:
+        out: list[str] = []
+        for tok in tokens:
+            text = self.block(tok)
+            if text:
+                out.append(text)
+        return "".join(out)
+
+    def lines(self, text: str) -> str:
+        """Indent ``text`` under the open lists and quotes; the first line takes the marker."""
+        indent = "".join(self.prefix)
+        rows = text.split("\n")
+        first = indent[: len(indent) - len(self.pending)] + self.pending if self.pending else indent
+        self.pending = ""
+        done = [first + rows[0]] + [(indent + r) if r else indent.rstrip() for r in rows[1:]]
+        return "\n".join(done)
+
+    def block(self, tok: Token) -> str:
+        kind = tok.type
+        if kind in ("bullet_list_open", "ordered_list_open"):
+            self.lists.append([int(tok.attrs.get("start", 1) or 1)] if kind == "ordered_list_open" else [])
+            return ""
+        if kind in ("bullet_list_close", "ordered_list_close"):
+            self.lists.pop()
+            return "\n" if not self.lists else ""
+        if kind == "list_item_open":
+            current = self.lists[-1]
+            marker = f"{current[0]}. " if current else "- "
+            if current:
+                current[0] += 1
+            self.prefix.append(" " * len(marker))
+            self.pending = marker
+            return ""
+        if kind == "list_item_close":
+            self.prefix.pop()
+            return ""
+        if kind == "blockquote_open":
+            self.prefix.append("> ")
+            return ""
+        if kind == "blockquote_close":
+            self.prefix.pop()
+            return "\n"
+        if kind == "inline":
+            return self.lines(_MdInline()(tok.children or []).strip("\n"))
+        if kind == "paragraph_close":
+            tight = bool(self.lists) and tok.hidden
+            return "\n" if tight else "\n" + self.blank()
+        if kind == "heading_close":
+            return "\n\n"
+        if kind == "hr":
+            return self.lines("---") + "\n" + self.blank()
+        if kind == "math_block":
+            return self.lines(_md_math(tok.content, True).strip("\n")) + "\n" + self.blank()
+        if kind in ("code_block", "fence"):
+            return self.lines(_md_fence(tok).rstrip("\n")) + "\n" + self.blank()
+        return ""
+
+    def blank(self) -> str:
+        """A blank line that stays inside the open quotes."""
+        return "".join(self.prefix).rstrip() + "\n"
+
+
 def to_md(markdown: str) -> str:
-    """Markdown prose as Markdown: math normalised to GitHub's rules ($x$ without inner
-    spaces; display math as ``$$`` blocks on their own lines)."""
+    """Markdown prose as safe Markdown: rebuilt from the tokens, so raw HTML is text,
+    links keep only allowed targets, math is normalised to GitHub's rules (``$x$``
+    without inner spaces; display math as ``$$`` blocks on their own lines)."""
+    tokens = parse(markdown)
+    blocks = _MdBlocks()
     out: list[str] = []
-    pos = 0
-    text = markdown.strip()
-    for m in re.finditer(r"\$\$(.+?)\$\$|\$([^$\n]+?)\$", text, flags=re.S):
-        out.append(text[pos : m.start()])
-        if m.group(1) is not None:
-            out.append("\n\n$$\n" + m.group(1).strip() + "\n$$\n\n")
-        else:
-            out.append("$" + m.group(2).strip() + "$")
-        pos = m.end()
-    out.append(text[pos:])
-    joined = "".join(out)
-    joined = re.sub(r"[ \t]*\n\n\$\$\n", "\n\n$$\n", joined)
-    joined = re.sub(r"\n\$\$\n\n[ \t]*", "\n$$\n\n", joined)
-    return re.sub(r"\n{3,}", "\n\n", joined).strip()
+    heading = ""
+    for tok in tokens:
+        if tok.type == "heading_open":
+            heading = tok.markup + " "
+            continue
+        if tok.type == "inline" and heading:
+            out.append(blocks.lines(heading + _MdInline()(tok.children or [])))
+            heading = ""
+            continue
+        out.append(blocks.block(tok))
+    text = re.sub(r"[ \t]+\n", "\n", "".join(out))
+    text = re.sub(r"(\n>+)+(?=\n\n|\n*$)", "", text)  # blank quote lines closing a quote
+    return re.sub(r"\n{3,}", "\n\n", text).strip()

@@ -1,14 +1,17 @@
 """View model -> text through Jinja2 templates; JSON straight from the Solution.
 
-One Environment factory (``environment``) for both formats. LaTeX templates use
-delimiters that do not collide with TeX (``\\VAR{...}``, ``\\BLOCK{...}``, ``\\#{...}``,
-as the ``latex``/``latexbuild`` packages do), ``StrictUndefined``, and a finalizer that
-escapes every value for LaTeX unless it is ``Markup`` (math from texmath, prose already
-rendered by prose.py). Built-in templates ship in the package (``solgen/templates``,
+One Environment factory (``environment``) for both formats. Templates travel between
+TAs, so they render in Jinja's ``ImmutableSandboxedEnvironment`` (no ``__globals__``,
+no mutation of the view). LaTeX templates use delimiters that do not collide with TeX
+(``\\VAR{...}``, ``\\BLOCK{...}``, ``\\#{...}``, as the ``latex``/``latexbuild``
+packages do), ``StrictUndefined``, and each format has a finalizer that escapes every
+value for it (``escape_tex``, ``escape_md``) unless it is ``Markup`` (math from
+texmath, prose already rendered by prose.py). Markdown front matter is written by a
+YAML serializer (the ``front_matter`` filter). Built-in templates ship in the package (``solgen/templates``,
 which is the repository's ``templates/``); ``--templates DIR`` puts DIR first on the
 search path, so any template can be overridden by name.
 
-To add an output kind: add ``<kind>.<fmt>.j2`` templates and a name in ``KINDS``.
+To add an output kind: add ``<kind>.<fmt>.j2`` templates.
 """
 
 from __future__ import annotations
@@ -18,14 +21,13 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+import yaml
+from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup
 
 from .derive.calculus import Solution
 from .derive.rules import Rule
-from .prose import escape_tex
-
-FORMATS = ("tex", "md", "json")
-KINDS = ("handout", "worksheet", "slides", "slides-worksheet")
+from .prose import escape_md, escape_tex
 
 
 def builtin_templates() -> Path:
@@ -45,6 +47,29 @@ def _tex_finalize(value: Any) -> Markup:
     return Markup(escape_tex(str(value)))
 
 
+def _md_finalize(value: Any) -> Markup:
+    """Every value printed into Markdown is escaped, unless it is Markup (math, rendered prose)."""
+    if value is None:
+        return Markup("")
+    if isinstance(value, Markup):
+        return value
+    return Markup(escape_md(str(value)))
+
+
+def front_matter(fields: dict[str, Any]) -> Markup:
+    """YAML front matter for Markdown slides, written by a YAML serializer: text values
+    are Markdown-escaped first (pandoc and Marp read them as Markdown), so no quote,
+    newline or tag in a title can end the block or add a key."""
+    def text(value: Any) -> Any:
+        if isinstance(value, Markup):  # joined in the template: autoescape made it HTML
+            value = value.unescape()
+        return escape_md(value) if isinstance(value, str) else value
+
+    clean = {k: text(v) for k, v in fields.items() if v not in (None, "")}
+    body = yaml.safe_dump(clean, sort_keys=False, allow_unicode=True, default_flow_style=False, width=10_000)
+    return Markup("---\n" + body + "---")
+
+
 def environment(fmt: str, templates: Path | None = None) -> jinja2.Environment:
     """The Jinja2 environment for ``fmt`` ("tex" or "md")."""
     search = ([str(templates / fmt)] if templates else []) + [str(builtin_templates() / fmt)]
@@ -58,7 +83,7 @@ def environment(fmt: str, templates: Path | None = None) -> jinja2.Environment:
         "autoescape": False,
     }
     if fmt == "tex":
-        env = jinja2.Environment(
+        env = ImmutableSandboxedEnvironment(
             block_start_string=r"\BLOCK{",
             block_end_string="}",
             variable_start_string=r"\VAR{",
@@ -70,7 +95,8 @@ def environment(fmt: str, templates: Path | None = None) -> jinja2.Environment:
             **{**common, "autoescape": True},
         )
     else:
-        env = jinja2.Environment(**common)
+        env = ImmutableSandboxedEnvironment(finalize=_md_finalize, **{**common, "autoescape": True})
+        env.filters["front_matter"] = front_matter
     env.filters["indent_md"] = lambda depth: "  " * int(depth)
     return env
 

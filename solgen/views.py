@@ -39,8 +39,8 @@ class Prose:
         return Markup(to_tex(self.source))
 
     @property
-    def md(self) -> str:
-        return to_md(self.source)
+    def md(self) -> Markup:
+        return Markup(to_md(self.source))
 
     def __bool__(self) -> bool:
         return bool(self.source.strip())
