@@ -202,14 +202,14 @@ def _tex_math(content: str, display: bool) -> str:
 
 
 def _tex_url(href: str) -> str:
-    """A link target for \\href: characters TeX would act on are percent-encoded, except
-    '%' and '#', which hyperref takes escaped (and Beamer frames accept)."""
+    """A link target for \\href: characters TeX would act on are percent-encoded, and every
+    '%' and '#' escaped, as hyperref takes them (a bare '%' would end a Beamer frame)."""
     out = []
     for ch in href:
         if ch in "%#":
             out.append("\\" + ch)
-        elif ch in "\\{}^$~& " or not ch.isascii():
-            out.append("".join(f"%{b:02X}" for b in ch.encode("utf-8")))
+        elif ch in "\\{}^$~& " or not ch.isascii():  # percent-encoded, the '%' escaped for TeX
+            out.append("".join(f"\\%{b:02X}" for b in ch.encode("utf-8")))
         else:
             out.append(ch)
     return "".join(out)
@@ -439,8 +439,8 @@ class _MdBlocks:
             return "\n" if tight else "\n" + self.blank()
         if kind == "heading_close":
             return "\n\n"
-        if kind == "hr":
-            return self.lines("---") + "\n" + self.blank()
+        if kind == "hr":  # a rule would start a new slide in Marp and pandoc: a blank line
+            return self.blank()
         if kind == "math_block":
             return self.lines(_md_math(tok.content, True).strip("\n")) + "\n" + self.blank()
         if kind in ("code_block", "fence"):
@@ -454,21 +454,20 @@ class _MdBlocks:
 
 def to_md(markdown: str) -> str:
     """Markdown prose as safe Markdown: rebuilt from the tokens, so raw HTML is text,
-    links keep only allowed targets, math is normalised to GitHub's rules (``$x$``
+    links keep only allowed targets, headings are bold and rules blank (neither may
+    start a slide), math is normalised to GitHub's rules (``$x$``
     without inner spaces; display math as ``$$`` blocks on their own lines)."""
-    tokens = parse(markdown)
     blocks = _MdBlocks()
     out: list[str] = []
-    heading = ""
-    for tok in tokens:
-        if tok.type == "heading_open":
-            heading = tok.markup + " "
-            continue
-        if tok.type == "inline" and heading:
-            out.append(blocks.lines(heading + _MdInline()(tok.children or [])))
-            heading = ""
-            continue
-        out.append(blocks.block(tok))
+    heading = False
+    for tok in parse(markdown):
+        if tok.type == "heading_open":  # bold, as in LaTeX: a '#' would start a slide or section
+            heading = True
+        elif tok.type == "inline" and heading:
+            out.append(blocks.lines("**" + _MdInline()(tok.children or []).strip() + "**"))
+            heading = False
+        else:
+            out.append(blocks.block(tok))
     text = re.sub(r"[ \t]+\n", "\n", "".join(out))
     text = re.sub(r"(\n>+)+(?=\n\n|\n*$)", "", text)  # blank quote lines closing a quote
     return re.sub(r"\n{3,}", "\n\n", text).strip()

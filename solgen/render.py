@@ -107,8 +107,30 @@ def template_name(kind: str, fmt: str) -> str:
 
 def render(view: dict[str, Any], fmt: str, kind: str = "handout", templates: Path | None = None) -> str:
     env = environment(fmt, templates)
-    text = env.get_template(template_name(kind, fmt)).render(doc=view, kind=kind, worksheet=kind.endswith("worksheet"), slides=kind.startswith("slides"))
+    try:
+        template = env.get_template(template_name(kind, fmt))
+        text = template.render(doc=view, kind=kind, worksheet=kind.endswith("worksheet"), slides=kind.startswith("slides"))
+    except jinja2.TemplateSyntaxError:
+        raise  # carries its file and line already
+    except Exception as exc:  # noqa: BLE001 - a template's fault, reported at its line
+        raise _at_template_line(exc) from None
     return _tidy_blank_lines(text)
+
+
+def _at_template_line(exc: Exception) -> jinja2.TemplateRuntimeError:
+    """A failure inside a template (a sandbox refusal, an undefined name, a bad filter
+    argument) as an error at the template's file and line: Jinja puts the template's
+    own lines into the traceback."""
+    where: tuple[str, int] | None = None
+    tb = exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename.endswith(".j2"):
+            where = (tb.tb_frame.f_code.co_filename, tb.tb_lineno)
+        tb = tb.tb_next
+    error = jinja2.TemplateRuntimeError(f"{type(exc).__name__}: {exc}" if not isinstance(exc, jinja2.TemplateError) else str(exc))
+    if where:
+        error.filename, error.lineno = where  # type: ignore[attr-defined]
+    return error
 
 
 def _tidy_blank_lines(text: str) -> str:

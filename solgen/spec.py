@@ -86,6 +86,7 @@ class Problem:
     intro: str | None = None
     log: str = "log"
     constants: tuple[sp.Symbol, ...] = ()
+    id_line: int = 1  # the line of the id key, for errors about the id (two files, one id)
 
 
 # -- YAML with lines ---------------------------------------------------------------------
@@ -107,6 +108,7 @@ def _line_at(starts: list[int], index: int) -> int:
 class _Loader(yaml.SafeLoader):
     def __init__(self, text: str):
         super().__init__(text)
+        self.text = text
         self.starts = _line_starts(text)
 
     def line_of(self, mark: yaml.Mark) -> int:
@@ -120,10 +122,12 @@ class _Loader(yaml.SafeLoader):
 
 
 class LDict(dict):
-    """A mapping that remembers the line of itself and of each key."""
+    """A mapping that remembers the line of itself and of each key, and each scalar
+    value as written (``1.10`` where YAML reads 1.1)."""
 
     line: int = 0
     key_lines: dict
+    key_sources: dict
 
 
 class LList(list):
@@ -140,12 +144,43 @@ _STANDARD_TAGS = {
 }
 
 
+# YAML escapes in double quotes that also start TeX commands: "\frac" is a form feed + "rac".
+_EATEN_RE = re.compile(r"(?<!\\)(?:\\\\)*\\([abefnrtvLNP0_][A-Za-z]*)")
+_TEX_WORDS = frozenset(
+    """frac dfrac tfrac nabla nu neq ne newline not ni alpha approx ast beta bar big bigg bmatrix
+    boldsymbol backslash epsilon eta exp equiv ell end forall flat theta tau times to top tan tanh
+    text textbf textit tilde rho right rightarrow Rightarrow vec varepsilon varphi vert vdots
+    Lambda Leftarrow Longrightarrow Nu Pi Phi Psi partial""".split()
+)
+
+
+def _eaten_backslash(node: yaml.ScalarNode, loader: _Loader) -> str | None:
+    """In a double-quoted string, a TeX command whose backslash YAML read as an escape
+    (``"\\frac"`` becomes a form feed and ``rac``): return the command, else None."""
+    if node.style != '"':
+        return None
+    raw = loader.text[node.start_mark.index : node.end_mark.index]
+    for m in _EATEN_RE.finditer(raw):
+        word = m.group(1)
+        if word in _TEX_WORDS:
+            return "\\" + word
+    return None
+
+
 def _plain(node: yaml.Node, loader: _Loader) -> Any:
+    if isinstance(node, yaml.ScalarNode):
+        eaten = _eaten_backslash(node, loader)
+        if eaten:
+            raise SpecError(
+                f"in double quotes, YAML reads the backslash of {eaten} as an escape; write the text in "
+                f"single quotes ('...{eaten}...'), as a block scalar (|), or double the backslash (\\{eaten})",
+                _line(node, loader),
+            )
     if node.tag not in _STANDARD_TAGS:
         raise SpecError(f"YAML tag {node.tag!r} is not allowed in problem files", _line(node, loader))
     if isinstance(node, yaml.MappingNode):
         out = LDict()
-        out.line, out.key_lines = _line(node, loader), {}
+        out.line, out.key_lines, out.key_sources = _line(node, loader), {}, {}
         for key_node, value_node in node.value:
             key = _plain(key_node, loader)
             if not isinstance(key, (str, int, float)):
@@ -155,6 +190,8 @@ def _plain(node: yaml.Node, loader: _Loader) -> Any:
                 raise SpecError(f"duplicate key {key!r} (first on line {out.key_lines[key]})", _line(key_node, loader))
             out.key_lines[key] = _line(key_node, loader)
             out[key] = _plain(value_node, loader)
+            if isinstance(value_node, yaml.ScalarNode):
+                out.key_sources[key] = value_node.value
         return out
     if isinstance(node, yaml.SequenceNode):
         seq = LList(_plain(n, loader) for n in node.value)
@@ -189,9 +226,16 @@ def load_yaml(text: str) -> Any:
         line = _line_at(_line_starts(text), exc.position)
         raise SpecError(f"YAML: character U+{ord(exc.character) if isinstance(exc.character, str) else exc.character:04X} is not allowed", line) from None
     except yaml.MarkedYAMLError as exc:
+        problem = str(exc.problem or exc)
         mark = exc.problem_mark or exc.context_mark
+        if exc.context_mark is not None and re.match(r"expected ',' or '[}\]]'", problem):
+            mark = exc.context_mark  # the { or [ left open, not the line where YAML noticed
+            closer = "}" if "flow mapping" in str(exc.context) else "]"
+            problem = f"missing '{closer}' (or ',') in the {{...}} or [...] opened here"
+        elif "unknown escape character" in problem:
+            problem += " (in double quotes a backslash starts an escape: write LaTeX in single quotes)"
         line = (loader.line_of(mark) if loader is not None else mark.line + 1) if mark else None
-        raise SpecError(f"YAML: {exc.problem or exc}", line) from None
+        raise SpecError(f"YAML: {problem}", line) from None
     except yaml.YAMLError as exc:
         raise SpecError(f"YAML: {exc}") from None
     except RecursionError:
@@ -226,6 +270,21 @@ def _text(data: LDict, key: str, limit: int = 4000) -> str | None:
     value = str(value)
     if len(value) > limit:
         raise SpecError(f"{key!r} is longer than {limit} characters", data.key_lines[key])
+    return value
+
+
+_ONE_LINE_BAD = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def _one_line(data: LDict, key: str, limit: int = 200) -> str | None:
+    """A header field (title, course, section, date, author): one line of text, no control
+    characters (a newline would break a Beamer title page or forge a Markdown heading)."""
+    value = _text(data, key, limit)
+    if value is not None:
+        bad = _ONE_LINE_BAD.search(value)
+        if bad:
+            what = "a line break" if bad.group(0) in "\n\r\u2028\u2029" else f"control character U+{ord(bad.group(0)):04X}"
+            raise SpecError(f"{key!r} must be one line of text; it contains {what}", data.key_lines[key])
     return value
 
 
@@ -310,7 +369,11 @@ def _part(data: Any, line: int, ctx: dict, functions: dict[str, Function], defau
     if not isinstance(data, dict):
         raise SpecError("each part must be a mapping such as {id: a, ask: gradient, of: f}", line)
     _check_keys(data, PART_KEYS, "a part")
-    pid = str(_need(data, "id", "a part"))
+    pid = _need(data, "id", "a part")
+    written = data.key_sources.get("id", str(pid))
+    if isinstance(pid, bool) or (not isinstance(pid, str) and str(pid) != written):
+        raise SpecError(f"part id {written} is read by YAML as the number {pid!r}; write it in quotes: id: \"{written}\"", data.key_lines["id"])
+    pid = str(pid)
     if not re.fullmatch(r"[A-Za-z0-9.]{1,8}", pid):
         raise SpecError(f"part id {pid!r} must be a short label such as a, b or 2", data.key_lines["id"])
     ask = _need(data, "ask", f"part ({pid})")
@@ -403,7 +466,8 @@ def load_problem(path: str | Path) -> Problem:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise SpecError(f"file is not UTF-8 (byte {exc.start})") from None
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise SpecError(f"file is not UTF-8 (byte 0x{raw[exc.start]:02X}; save it as UTF-8)", line) from None
     return parse_problem(text, str(path))
 
 
@@ -412,7 +476,13 @@ def parse_problem(text: str, path: str = "<string>") -> Problem:
     if not isinstance(data, dict):
         raise SpecError("a problem file is a mapping with id, title, variables, functions and parts", 1)
     _check_keys(data, TOP_KEYS, "the problem")
-    pid = str(_need(data, "id", "the problem"))
+    pid = _need(data, "id", "the problem")
+    if not isinstance(pid, str):
+        raise SpecError(
+            f"id must be a string: YAML reads {data.key_sources.get('id', pid)} as a number "
+            f"({pid!r}), so write it in quotes, e.g. id: \"{data.key_sources.get('id', pid)}\"",
+            data.key_lines["id"],
+        )
     if not ID_RE.match(pid) or pid.startswith("-") or pid in (".", ".."):
         raise SpecError(f"id {pid!r} must be letters, digits, '.', '_' or '-' (it names the output files)", data.key_lines["id"])
     options = data.get("options") or {}
@@ -439,7 +509,7 @@ def parse_problem(text: str, path: str = "<string>") -> Problem:
     parts = tuple(
         _part(p, ln, ctx, functions, {"detail": detail, "simplify": simplify}) for p, ln in zip(parts_data, parts_data.item_lines)
     )
-    title = _text(data, "title", 200) or f"Problem {pid}"
+    title = _one_line(data, "title") or f"Problem {pid}"
     return Problem(
         id=pid,
         title=title,
@@ -447,11 +517,12 @@ def parse_problem(text: str, path: str = "<string>") -> Problem:
         functions=functions,
         parts=parts,
         path=path,
-        course=_text(data, "course", 200),
-        section=_text(data, "section", 200),
-        date=_text(data, "date", 200),
-        author=_text(data, "author", 200),
+        course=_one_line(data, "course"),
+        section=_one_line(data, "section"),
+        date=_one_line(data, "date"),
+        author=_one_line(data, "author"),
         intro=_text(data, "intro"),
         log=log,
         constants=tuple(ctx["constants"].values()),
+        id_line=data.key_lines["id"],
     )

@@ -268,6 +268,27 @@ CASES = [
         problem(variables='["a\\nb", x2]', extra='assume: {"a\\nb": bogus}\n'),
         r"assumption|not a valid variable name",
     ),
+    # --- ids YAML reads as numbers, escapes YAML ate, encodings (issue 8, items 13 and 15) ---
+    Case("id-yaml-float", problem(pid="1.20"), r"id must be a string.*1\.20", 1),
+    Case("id-yaml-int", problem(pid="12"), r"id must be a string", 1),
+    Case("part-id-yaml-float", problem(parts="  - {id: 1.10, ask: gradient, of: f}\n"), r"part id 1\.10 .*number 1\.1\b", 7),
+    Case("part-id-yaml-octal", problem(parts="  - {id: 010, ask: gradient, of: f}\n"), r"part id 010 .*number 8\b", 7),
+    Case(
+        "yaml-eaten-backslash-frac",
+        problem(parts='  - {id: a, ask: text, prompt: "$\\frac{1}{2}$"}\n'),
+        r"backslash of \\frac.*single quotes",
+        7,
+    ),
+    Case("yaml-eaten-backslash-nabla", problem(extra='intro: "Use \\nabla f"\n'), r"\\nabla.*single quotes", 8),
+    Case("yaml-unknown-escape-hint", problem(extra='intro: "$\\sigma$"\n'), r"escape.*single quotes", 8),
+    Case("yaml-latin1", problem().replace('"Hostile"', '"caf\xe9"').encode("latin-1"), r"not UTF-8", 2),
+    Case(
+        "yaml-missing-brace",
+        problem(parts="  - {id: a, ask: gradient, of: f\n  - {id: b, ask: hessian, of: f}\n"),
+        r"missing '\}'",
+        7,
+    ),
+    Case("title-newline", problem().replace('"Hostile"', '"Two\\n\\nlines"'), r"'title' must be one line", 2),
     # --- names that print alike ---------------------------------------------------------
     Case("alike-x1-x_1", problem(variables="[x1, x_1]"), r"would print alike", 3),
 ]
