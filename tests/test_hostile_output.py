@@ -78,6 +78,13 @@ def compile_by_hand(tex: Path, timeout: int = 90) -> tuple[subprocess.CompletedP
     return proc, inputs
 
 
+def pdf_text(pdf: Path) -> str:
+    """The text a reader sees in ``pdf`` (pdftotext, from poppler-utils)."""
+    proc = subprocess.run([need_tool("pdftotext"), str(pdf), "-"], capture_output=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout.decode("utf-8", "replace")
+
+
 def pdf_objects(pdf: bytes) -> bytes:
     """The PDF's bytes with every Flate stream (object streams included) inflated."""
     parts = [pdf]
@@ -179,8 +186,7 @@ def test_forged_end_document_does_not_truncate_the_handout(tmp_path: Path) -> No
     proc, _ = compile_by_hand(out / "h1.tex", timeout=60)
     log = proc.stdout.decode(errors="replace")
     assert proc.returncode == 0, log[-2000:]
-    pdf = pdf_objects((out / "by-hand" / "h1.pdf").read_bytes())
-    assert b"ENDMARK" in pdf, "the handout was cut short"
+    assert "ENDMARK" in pdf_text(out / "by-hand" / "h1.pdf"), "the handout was cut short"
 
 
 # -- 4. characters and one-line fields -----------------------------------------------------
@@ -336,3 +342,60 @@ def test_templates_cannot_reach_python(tmp_path: Path, monkeypatch: pytest.Monke
     assert not (tmp_path / "PWNED").exists(), "a template ran a shell command"
     assert re.search(r"handout\.(tex|md)\.j2:1: error: .*(unsafe|not safely|immutable|access)", output), output
     assert not out.exists() or not any(out.iterdir())
+
+
+# -- every payload in every field, as the red team ran it ----------------------------------
+
+ONE_LINE = (
+    r"\input{secret.txt} ^^5cinput{secret.txt} \catcode`\^=7 \end{document} % # & _ ~ { } "
+    r"$\) \end{document} \($ \verb|x| <script>alert(1)</script> [x](run:/usr/bin/xcalc) ħ中😀 ---"
+)
+PROSE = (
+    ONE_LINE + "\n\n"
+    "```\n\\end{verb\\end{verbatim}atim}\\input{secret.txt}\n# ħ 中\n```\n\n"
+    "$\\begin{cases} x$ and $$\\write18{touch PWNED}$$ and [js](javascript:alert(1)) "
+    "<img src=x onerror=alert(1)>\n\n"
+    "---\n\n# heading\n\n- item `\\input{secret.txt}`\n"
+)
+FIELDS = ("title", "course", "section", "date", "author")
+
+
+def red_team_file() -> str:
+    lines = ['id: "red"']
+    lines += [f"{f}: {sq(f + ': ' + ONE_LINE)}" for f in FIELDS]
+    lines += ["intro: |", *("  " + l for l in PROSE.splitlines())]
+    lines += ["variables: [x1, x2]", "functions:", '  f: "x1^2 + x2"', "parts:", "  - {id: a, ask: gradient, of: f}"]
+    lines += ["  - id: b", "    ask: text"]
+    for key in ("prompt", "answer", "notes"):
+        lines += [f"    {key}: |", *("      " + l for l in (PROSE + f"\n{key.upper()}END").splitlines())]
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize("kind", ["handout", "slides"])
+def test_every_payload_in_every_field_is_inert(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str) -> None:
+    """The red team's matrix in one file: each payload in each text field, rendered by
+    solgen --pdf and compiled again by a plain pdflatex; nothing read, nothing launched,
+    nothing cut short; the Markdown of the same file carries no HTML."""
+    need_tool("pdflatex")
+    monkeypatch.chdir(tmp_path)
+    path = tmp_path / "red.yaml"
+    path.write_text(red_team_file(), encoding="utf-8")
+    out = tmp_path / "out"
+    slides = ["--slides"] if kind == "slides" else []
+    result = CliRunner().invoke(main, ["render", str(path), "--out", str(out), "--format", "tex", "--format", "md", "--pdf", *slides])
+    assert result.exit_code == 0, result.output
+    name = "red" if kind == "handout" else "red-slides"
+    assert not (tmp_path / "PWNED").exists()
+    proc, inputs = compile_by_hand(out / f"{name}.tex")
+    assert proc.returncode == 0, proc.stdout.decode(errors="replace")[-2000:]
+    assert not any("secret" in p for p in inputs), inputs
+    for pdf_path in (out / f"{name}.pdf", out / "by-hand" / f"{name}.pdf"):
+        pdf = pdf_objects(pdf_path.read_bytes())
+        for bad in (b"/Launch", b"/JavaScript", b"/JS", b"/URI (run:", b"/URI (javascript"):
+            assert bad not in pdf, (pdf_path.name, bad)
+        text = pdf_text(pdf_path)
+        assert SECRET not in text
+        for end in ("PROMPTEND", "ANSWEREND") + (("NOTESEND",) if kind == "handout" else ()):  # slides show no notes
+            assert end in text, (pdf_path.name, end, "the document was cut short")
+    html = MarkdownIt("commonmark", {"html": True}).render((out / f"{name}.md").read_text(encoding="utf-8"))
+    assert not TAGS.search(html), TAGS.search(html)
