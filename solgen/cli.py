@@ -41,6 +41,7 @@ def _work(path: str, formats: tuple[str, ...], kinds: tuple[str, ...], templates
     from .build import BuildError
     from .derive.calculus import DeriveError
     from .spec import SpecError, load_problem
+    from .words import WordsError
 
     out = Outcome(path)
     try:
@@ -60,15 +61,19 @@ def _work(path: str, formats: tuple[str, ...], kinds: tuple[str, ...], templates
         if text_formats:
             from .render import render
             from .views import build_view
+            from .words import load_words
 
-            view = build_view(solution)
             tdir = Path(templates) if templates else None
+            words = load_words(getattr(problem, "lang", "en"), tdir)
+            view = build_view(solution, words)
             for fmt in text_formats:
                 for kind in kinds:
                     suffix = "" if kind == "handout" else f"-{kind}"
-                    out.files[f"{problem.id}{suffix}.{fmt}"] = render(view, fmt, kind, tdir)
+                    out.files[f"{problem.id}{suffix}.{fmt}"] = render(view, fmt, kind, tdir, words)
     except (SpecError, DeriveError, BuildError) as exc:
         out.error, out.line = str(exc), getattr(exc, "line", None)
+    except WordsError as exc:  # a words catalog (the course's own, or a language) is at fault
+        out.error, out.where, out.line = str(exc), exc.file, exc.line
     except RecursionError:
         out.error = "expression too deeply nested to derive"
     except Exception as exc:  # noqa: BLE001 - any other failure is reported, not raised

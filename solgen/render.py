@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import jinja2
 import yaml
@@ -28,6 +28,7 @@ from markupsafe import Markup
 from .derive.calculus import Solution
 from .derive.rules import Rule
 from .prose import escape_md, escape_tex
+from .words import Words, load_words
 
 
 def builtin_templates() -> Path:
@@ -38,22 +39,20 @@ def builtin_templates() -> Path:
     return shipped if (shipped / "tex").is_dir() else here.parent / "templates"
 
 
-def _tex_finalize(value: Any) -> Markup:
-    """Every value printed into LaTeX is escaped, unless it is Markup (math, rendered prose)."""
-    if value is None:
-        return Markup("")
-    if isinstance(value, Markup):
-        return value
-    return Markup(escape_tex(str(value)))
+def _finalizer(fmt: str, escape: Callable[[str], str]) -> Callable[[Any], Markup]:
+    """Every value printed into a document is escaped for its format, unless it is Markup
+    (math from texmath); sentences from the catalog and prose fields render themselves."""
 
+    def finalize(value: Any) -> Markup:
+        if value is None:
+            return Markup("")
+        if isinstance(value, Markup):
+            return value
+        if hasattr(value, "as_format"):
+            return Markup(value.as_format(fmt))
+        return Markup(escape(str(value)))
 
-def _md_finalize(value: Any) -> Markup:
-    """Every value printed into Markdown is escaped, unless it is Markup (math, rendered prose)."""
-    if value is None:
-        return Markup("")
-    if isinstance(value, Markup):
-        return value
-    return Markup(escape_md(str(value)))
+    return finalize
 
 
 def front_matter(fields: dict[str, Any]) -> Markup:
@@ -63,9 +62,16 @@ def front_matter(fields: dict[str, Any]) -> Markup:
     def text(value: Any) -> Any:
         if isinstance(value, Markup):  # joined in the template: autoescape made it HTML
             value = value.unescape()
+        if hasattr(value, "as_format"):  # a sentence: its plain text
+            value = str(value)
         return escape_md(value) if isinstance(value, str) else value
 
-    clean = {k: text(v) for k, v in fields.items() if v not in (None, "")}
+    def value(v: Any) -> Any:
+        if isinstance(v, (list, tuple)):  # pieces of one line, e.g. a title and "(worksheet)"
+            return " ".join(str(text(p)) for p in v if p)
+        return text(v)
+
+    clean = {k: value(v) for k, v in fields.items() if v not in (None, "")}
     body = yaml.safe_dump(clean, sort_keys=False, allow_unicode=True, default_flow_style=False, width=10_000)
     return Markup("---\n" + body + "---")
 
@@ -91,11 +97,11 @@ def environment(fmt: str, templates: Path | None = None) -> jinja2.Environment:
             comment_start_string=r"\#{",
             comment_end_string="}",
             line_comment_prefix="%#",
-            finalize=_tex_finalize,
+            finalize=_finalizer("tex", escape_tex),
             **{**common, "autoescape": True},
         )
     else:
-        env = ImmutableSandboxedEnvironment(finalize=_md_finalize, **{**common, "autoescape": True})
+        env = ImmutableSandboxedEnvironment(finalize=_finalizer("md", escape_md), **{**common, "autoescape": True})
         env.filters["front_matter"] = front_matter
     env.filters["indent_md"] = lambda depth: "  " * int(depth)
     return env
@@ -105,11 +111,14 @@ def template_name(kind: str, fmt: str) -> str:
     return f"{kind}.{fmt}.j2"
 
 
-def render(view: dict[str, Any], fmt: str, kind: str = "handout", templates: Path | None = None) -> str:
+def render(view: dict[str, Any], fmt: str, kind: str = "handout", templates: Path | None = None,
+           words: Words | None = None) -> str:
+    """Render ``view`` as ``kind`` in ``fmt``; templates say ``w('key', ...)`` for a sentence."""
     env = environment(fmt, templates)
+    words = words or load_words("en", templates)
     try:
         template = env.get_template(template_name(kind, fmt))
-        text = template.render(doc=view, kind=kind, worksheet=kind.endswith("worksheet"), slides=kind.startswith("slides"))
+        text = template.render(doc=view, kind=kind, worksheet=kind.endswith("worksheet"), slides=kind.startswith("slides"), w=words)
     except jinja2.TemplateSyntaxError:
         raise  # carries its file and line already
     except Exception as exc:  # noqa: BLE001 - a template's fault, reported at its line

@@ -1,9 +1,11 @@
-"""Solution -> view model: plain dicts the templates read, with all math already LaTeX.
+"""Solution -> view model: plain dicts the templates read, with all math already LaTeX
+and every sentence a ``words.Sentence`` from the language's catalog.
 
-The view model is format-blind apart from prose, which carries both renderings
-(``Prose.tex`` and ``Prose.md``); templates pick one. Step trees are flattened into
-lines with a ``depth`` and the LaTeX of every field the rule's template macro may use,
-so wording and layout live entirely in templates.
+The view model is format-blind: math is LaTeX, sentences are runs that each format's
+writer renders, prose keeps its source and renders per format (``Prose.tex``,
+``Prose.md``). Step trees are flattened into lines with a ``depth``, the step's
+``equation`` (LaTeX) and its ``reason`` (a sentence), so wording lives in the catalog
+and layout in the templates.
 
 To show a new ask: add ``_view_<ask>`` returning a dict with ``groups`` (step trees with
 headings) and ``answer`` (display-math lines), then a block in the templates' parts partial.
@@ -25,6 +27,7 @@ from .derive.tidy import factor_common
 from .prose import to_md, to_tex
 from .spec import Part, Problem
 from .texmath import HousePrinter, column, matrix
+from .words import Run, Sentence, Words, join, load_words
 
 DETAIL_DEPTH = {"full": 99, "standard": 1, "answer": -1}
 WIDE = 2  # matrices with more columns than this show the result without the matrix of partials
@@ -32,15 +35,12 @@ WIDE = 2  # matrices with more columns than this show the result without the mat
 
 @dataclass(frozen=True)
 class Prose:
+    """A prose field from the problem file (Markdown with math), rendered per format."""
+
     source: str
 
-    @property
-    def tex(self) -> Markup:
-        return Markup(to_tex(self.source))
-
-    @property
-    def md(self) -> Markup:
-        return Markup(to_md(self.source))
+    def as_format(self, fmt: str) -> str:
+        return to_tex(self.source) if fmt == "tex" else to_md(self.source)
 
     def __bool__(self) -> bool:
         return bool(self.source.strip())
@@ -49,7 +49,8 @@ class Prose:
 class _Tex:
     """LaTeX helpers bound to one problem's printer settings."""
 
-    def __init__(self, problem: Problem):
+    def __init__(self, problem: Problem, words: Words):
+        self.words = words
         self.printer = HousePrinter({"ln_notation": problem.log == "ln", "variable_order": tuple(problem.variables)})
         self.variables = problem.variables
         self.seen: dict[tuple[sp.Expr, sp.Symbol], tuple[str, int]] = {}  # step trees shown -> (question id, depth)
@@ -96,6 +97,11 @@ class _Tex:
     def point(self, part: Part) -> str:
         return ", ".join(self(v) for _, v in part.at)
 
+    def function_name(self, func: type) -> str:
+        """How the printer names ``func``: ``\\sin``, ``\\operatorname{artanh}``."""
+        x = sp.Symbol("x")
+        return self(func(x)).removesuffix(r"{\left(x \right)}").removesuffix("(x)")
+
 
 def _one_fraction(tex: str) -> bool:
     """True when ``tex`` is a single \\frac{..}{..} (optionally negated) and nothing else."""
@@ -132,7 +138,7 @@ def _step_fields(node: Rule, tex: _Tex) -> dict[str, Any]:
     if hasattr(node, "held"):
         f["held"] = [tex(s) for s in node.held]  # type: ignore[attr-defined]
     if hasattr(node, "func"):
-        f["func"] = node.func.__name__  # type: ignore[attr-defined]
+        f["func"] = tex.function_name(node.func)  # type: ignore[attr-defined]
     subs = node.substeps
     if node.name() == "sum":
         f["parts"] = " + ".join(f"{tex.d(node.var)} {tex.paren(s.expr)}" for s in subs).replace("+ -", "- ")
@@ -156,7 +162,31 @@ def _step_fields(node: Rule, tex: _Tex) -> dict[str, Any]:
     if node.name() == "log_diff":
         f["log_form"] = tex(node.step.expr)  # type: ignore[attr-defined]
         f["log_d"] = tex.paren(node.step.result)  # type: ignore[attr-defined]
+    f["equation"] = _equation(f)
+    f["reason"] = tex.words("rule." + f["rule"], n=len(f.get("held", ())), **f)
     return f
+
+
+def _equation(f: dict[str, Any]) -> str:
+    """The step as one line of math: what is asked = how the rule computes it = the result."""
+    middle = {
+        "constant": None,
+        "variable": None,
+        "constant_multiple": lambda: f"{f.get('constant_f')} \\cdot {f['d']} {f.get('other_p')}",
+        "sum": lambda: f["parts"],
+        "power": lambda: f"{f.get('exponent_p')} \\, {f['var']}^{{{f.get('exponent')} - 1}}",
+        "product": lambda: " + ".join(f["terms"]),
+        "quotient": lambda: f"\\frac{{{f['num_d']} {f['denominator_p']} - {f['numerator_p']} {f['den_d']}}}{{{f['denominator_p']}^2}}",
+        "chain": lambda: f"\\left.\\frac{{d}}{{d{f['u']}}} {f['outer']}\\right|_{{{f['u']} = {f['inner']}}} \\cdot {f['d']} {f['inner_p']}",
+        "log_diff": lambda: f"{f['expr']} \\cdot {f['d']} \\left({f['log_form']}\\right)",
+    }.get(f["rule"])
+    if f["rule"] == "constant":
+        return f"{f['lhs']} = 0"
+    if f["rule"] == "variable":
+        return f"{f['lhs']} = 1"
+    if middle is None:
+        return f"{f['lhs']} = {f['result']}"
+    return f"{f['lhs']} = {middle()} = {f['result']}"
 
 
 def flatten(tree: Rule, tex: _Tex, max_depth: int = 99) -> list[dict[str, Any]]:
@@ -185,6 +215,9 @@ def _group(heading: str, tree: Rule, tex: _Tex, part: Part, note: str | None = N
         tex.seen[key] = (tex.question, depth)  # shown here: later parts as detailed refer back
     return {
         "seen_in": seen_in,
+        "derived_in": tex.words("steps.derived_in", part=seen_in) if seen_in else None,
+        "held_note": tex.words("steps.held", n=len(held), held=held),
+        "held_sentence": tex.words("steps.held_sentence", n=len(held), held=held),
         "result": tex(tree.result),
         "heading": heading,
         "var": tex(tree.var),
@@ -368,7 +401,7 @@ def _view_taylor(d: Derivation, tex: _Tex, problem: Problem) -> dict[str, Any]:
         answer.append(f"{f}({vars_}) \\approx {tex(d.result)}")
     return {
         "groups": groups,
-        "order_word": ORDER_WORDS.get(data["order"], f"order-{data['order']}"),
+        "intro": _taylor_intro(data["order"], single, bool(general_values["hessian"]), tex.words),
         "general": general_values,
         "at_lines": at_lines,
         "answer": answer,
@@ -392,10 +425,14 @@ def _view_directional(d: Derivation, tex: _Tex, problem: Problem) -> dict[str, A
             "slope": tex(r["slope"]),
             "relation": rel,
             "trend": r["trend"],
+            "reading": tex.words(f"directional.trend.{r['trend']}"),
+            "reading_short": tex.words(f"directional.trend_short.{r['trend']}"),
         })
     return {
         "groups": groups,
         "f": f,
+        "intro": tex.words("directional.intro", gradient_at=f"{tex.nabla} {f}({at}) = {grad_at}", f=f),
+        "intro_short": tex.words("directional.intro_short", gradient_at=f"{tex.nabla} {f}({at}) = {grad_at}"),
         "gradient_at": f"{tex.nabla} {f}({at}) = {grad_at}",
         "readings": readings,
         "answer": [f"{tex.nabla} {f}({at}) = {grad_at}"],
@@ -407,15 +444,15 @@ def _view_text(d: Derivation, tex: _Tex, problem: Problem) -> dict[str, Any]:
     return {"groups": [], "answer": [], "answer_short": []}
 
 
-ORDER_WORDS = {1: "first-order", 2: "second-order", 3: "third-order"}
-ASK_WORDS = {
-    "gradient": "the gradient", "hessian": "the Hessian", "jacobian": "the Jacobian",
-    "partial": "the partial derivative", "taylor": "the Taylor approximation",
-    "directional": "the directional derivatives", "evaluate": "the value",
-}
+def _taylor_intro(order: int, single: bool, hessian: bool, words: Words) -> Sentence:
+    word = words(f"taylor.order_{order}") if order <= 3 else words("taylor.order_n", n=str(order))
+    key = "taylor.intro" if single else ("taylor.intro_hessian" if hessian else "taylor.intro_gradient")
+    return words(key, order=word)
 
 
-def _prompt(parts: list[Part], problem: Problem, tex: _Tex) -> str:
+def _prompt(parts: list[Part], problem: Problem, tex: _Tex) -> Sentence:
+    """The generated question: "Let f(x) = .... What is the gradient of f at the point (..)?"."""
+    words = tex.words
     names = []
     for p in parts:
         if p.of and p.of not in names:
@@ -425,26 +462,23 @@ def _prompt(parts: list[Part], problem: Problem, tex: _Tex) -> str:
         func = problem.functions[name]
         args = ", ".join(tex(v) for v in problem.variables)
         body = tex.col(list(func.exprs)) if func.vector else tex(func.exprs[0])
-        defs.append(f"${name}({args}) = {body}$")
+        defs.append(Sentence((Run("math", f"{name}({args}) = {body}"),)))
     asks = [
-        f"${partial_symbol(p, tex)}$" if p.ask == "partial"
-        else ASK_WORDS[p.ask] + (f" of $\\nabla {p.of}$" if p.grad else f" of ${p.of}$")
+        words("prompt.partial", symbol=partial_symbol(p, tex)) if p.ask == "partial"
+        else words(f"prompt.{p.ask}", f=f"\\nabla {p.of}" if p.grad else p.of)
         for p in parts
     ]
-    extra = []
-    for p in parts:
-        if p.at:
-            extra.append(f"at the point $({tex.point(p)})$")
-    verb = "are" if len(asks) > 1 else "is"
-    sentence = f"Let {' and '.join(defs)}. What {verb} {' and '.join(asks)}"
-    if extra:
-        sentence += " " + extra[0]
-    return sentence + "?"
+    asked = join(asks, words("prompt.and"))
+    at = next((p for p in parts if p.at), None)
+    if at is not None:
+        asked = words("prompt.at", ask=asked, point=tex.point(at))
+    return words("prompt.question", n=len(asks), functions=join(defs, words("prompt.and")), asks=asked)
 
 
-def build_view(solution: Solution) -> dict[str, Any]:
+def build_view(solution: Solution, words: Words | None = None) -> dict[str, Any]:
     problem = solution.problem
-    tex = _Tex(problem)
+    words = words or load_words(getattr(problem, "lang", "en"))
+    tex = _Tex(problem, words)
     questions: list[dict[str, Any]] = []
     for d in solution.derivations:
         if not questions or questions[-1]["id"] != d.part.id:
@@ -467,7 +501,7 @@ def build_view(solution: Solution) -> dict[str, Any]:
         q["derivations"].append(d)
     for q in questions:
         given = next((d.part.prompt for d in q["derivations"] if d.part.prompt), None)
-        q["prompt"] = Prose(given or _prompt([d.part for d in q["derivations"]], problem, tex))
+        q["prompt"] = Prose(given) if given else _prompt([d.part for d in q["derivations"]], problem, tex)
         del q["derivations"]
     header = [problem.course, problem.section, problem.date, problem.author]
     return _mark_math({
@@ -482,10 +516,11 @@ def build_view(solution: Solution) -> dict[str, Any]:
         "variables": [tex(v) for v in problem.variables],
         "questions": questions,
         "fallbacks": solution.fallbacks(),
+        "heading": words("document.title", id=problem.id, title=problem.title),
     })
 
 
-TEXT_KEYS = frozenset({"id", "title", "course", "section", "date", "author", "header", "ask", "detail", "of", "rule", "trend", "func"})
+TEXT_KEYS = frozenset({"id", "title", "course", "section", "date", "author", "header", "ask", "detail", "of", "rule", "trend"})
 
 
 def _mark_math(value: Any, key: str = "") -> Any:

@@ -104,14 +104,24 @@ def test_help_teaches():
         assert option in res.output
 
 
-def test_template_override_changes_output(tmp_path):
-    (tmp_path / "tpl" / "tex").mkdir(parents=True)
-    steps = (ROOT / "templates" / "tex" / "steps.tex.j2").read_text()
-    (tmp_path / "tpl" / "tex" / "steps.tex.j2").write_text(steps.replace("sum rule: term by term", "Summenregel"))
-    res = run("render", P12, "--templates", str(tmp_path / "tpl"), "--out", str(tmp_path / "out"))
+def test_words_override_rewords_every_format(tmp_path):
+    """A course rewords a sentence once, in DIR/words/en.yaml, and every format follows."""
+    (tmp_path / "tpl" / "words").mkdir(parents=True)
+    (tmp_path / "tpl" / "words" / "en.yaml").write_text('rule:\n  sum: "Summenregel"\n', encoding="utf-8")
+    res = run("render", P12, "--templates", str(tmp_path / "tpl"), "--out", str(tmp_path / "out"), "--format", "tex", "--format", "md")
     assert res.exit_code == 0, res.output
-    tex = (tmp_path / "out" / "1.2.tex").read_text()
-    assert "Summenregel" in tex and "sum rule: term by term" not in tex
+    for name in ("1.2.tex", "1.2.md"):
+        text = (tmp_path / "out" / name).read_text()
+        assert "Summenregel" in text and "sum rule: term by term" not in text, name
+        assert "power rule" in text, name  # the other sentences stay
+
+
+def test_words_override_of_an_unknown_key_is_an_error(tmp_path):
+    (tmp_path / "tpl" / "words").mkdir(parents=True)
+    (tmp_path / "tpl" / "words" / "en.yaml").write_text('rule:\n  summ: "Summenregel"\n', encoding="utf-8")
+    res = run("render", P12, "--templates", str(tmp_path / "tpl"), "--out", str(tmp_path / "out"))
+    assert res.exit_code == 1
+    assert "words/en.yaml" in res.output and "'rule.summ' rewords nothing" in res.output, res.output
 
 
 @pytest.mark.parametrize("fmt", ["tex", "md"])

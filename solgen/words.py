@@ -1,0 +1,239 @@
+"""Every sentence a reader sees, once for all formats: the words catalogs.
+
+A catalog is ``templates/words/<lang>.yaml``: keys (nested mappings, read as dotted
+paths such as ``rule.chain``) map to sentences. A sentence is text with ``$...$`` math,
+``**bold**`` and ``{{name}}`` fields; a field in text takes text (or another sentence),
+a field inside math takes LaTeX from solgen. A key that depends on a count maps
+``zero``/``one``/``other`` to sentences. ``Words(key, n=..., **fields)`` gives a
+``Sentence``: format-blind runs that each writer renders (escaped text, math its own way).
+
+Catalogs travel between TAs like templates, so they are untrusted: read with the safe
+loader, every math segment must pass ``prose.safe_math``, and a course's catalog
+(``--templates DIR`` with ``DIR/words/<lang>.yaml``) may only reword keys the built-in
+one has. To add a sentence: add its key to every catalog (tests check they agree).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Iterable, Union
+
+from .prose import escape_md, escape_tex, safe_math
+
+FIELD_RE = re.compile(r"\{\{\s*([a-z_]+)\s*\}\}")
+LANGS = ("en", "de")
+
+
+class WordsError(ValueError):
+    """A catalog that cannot be used, at ``file``:``line``."""
+
+    def __init__(self, message: str, file: str | None = None, line: int | None = None):
+        super().__init__(message)
+        self.file, self.line = file, line
+
+
+@dataclass(frozen=True)
+class Run:
+    kind: str  # "text", "math" or "strong"
+    text: str
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """A sentence resolved from a catalog: runs of text, bold text and math."""
+
+    runs: tuple[Run, ...]
+
+    def __str__(self) -> str:  # plain text (front matter, titles): math as its LaTeX
+        return "".join(r.text for r in self.runs)
+
+    def __bool__(self) -> bool:
+        return bool(self.runs)
+
+    def __add__(self, other: "Sentence") -> "Sentence":
+        return Sentence(self.runs + other.runs)
+
+    def tex(self) -> str:
+        out = []
+        for r in self.runs:
+            if r.kind == "math":
+                out.append(f"${r.text}$")
+            elif r.kind == "strong":
+                out.append(r"\textbf{" + escape_tex(r.text) + "}")
+            else:
+                out.append(escape_tex(r.text))
+        return "".join(out)
+
+    def as_format(self, fmt: str) -> str:
+        return self.tex() if fmt == "tex" else self.md()
+
+    def md(self) -> str:
+        out = []
+        for i, r in enumerate(self.runs):
+            if r.kind == "math":
+                out.append(f"${r.text}$")
+            elif r.kind == "strong":
+                out.append("**" + escape_md(r.text, False) + "**")
+            else:
+                out.append(escape_md(r.text, line_start=i == 0))
+        return "".join(out)
+
+
+def join(sentences: Iterable[Sentence], sep: Sentence) -> Sentence:
+    runs: list[Run] = []
+    for i, s in enumerate(sentences):
+        if i:
+            runs.extend(sep.runs)
+        runs.extend(s.runs)
+    return Sentence(tuple(runs))
+
+
+Value = Union[str, Sentence, list, tuple]
+
+
+@dataclass(frozen=True)
+class _Template:
+    """A parsed catalog sentence: segments of (kind, text with {{fields}})."""
+
+    key: str
+    segments: tuple[tuple[str, str], ...]
+
+    def fill(self, fields: dict[str, Any]) -> Sentence:
+        runs: list[Run] = []
+        for kind, text in self.segments:
+            if kind == "math":
+                runs.append(Run("math", FIELD_RE.sub(lambda m: _latex(fields, m.group(1), self.key), text)))
+                continue
+            pos = 0
+            for m in FIELD_RE.finditer(text):
+                if m.start() > pos:
+                    runs.append(Run(kind, text[pos : m.start()]))
+                value = _field(fields, m.group(1), self.key)
+                if isinstance(value, Sentence):
+                    runs.extend(value.runs)
+                else:
+                    runs.append(Run(kind, str(value)))
+                pos = m.end()
+            if pos < len(text):
+                runs.append(Run(kind, text[pos:]))
+        return Sentence(tuple(r for r in runs if r.text))
+
+
+def _field(fields: dict[str, Any], name: str, key: str) -> Any:
+    if name not in fields:
+        raise KeyError(f"the words for {key!r} use {{{{{name}}}}}, which solgen does not give there")
+    return fields[name]
+
+
+def _latex(fields: dict[str, Any], name: str, key: str) -> str:
+    value = _field(fields, name, key)
+    if isinstance(value, (list, tuple)):
+        return ", ".join(str(v) for v in value)
+    return str(value)
+
+
+def _parse(key: str, text: str, where: tuple[str, int]) -> _Template:
+    """Split ``text`` into text, bold and math segments; check the math is safe."""
+    parts = re.split(r"(?<!\\)\$", text)
+    if len(parts) % 2 == 0:
+        raise WordsError(f"words {key!r}: a '$' is not closed", *where)
+    segments: list[tuple[str, str]] = []
+    for i, part in enumerate(parts):
+        if i % 2:
+            if not safe_math(FIELD_RE.sub("x", part)):
+                raise WordsError(f"words {key!r}: the math ${part}$ uses a command solgen does not allow", *where)
+            segments.append(("math", part))
+            continue
+        part = part.replace("\\$", "$")
+        bold = part.split("**")
+        if len(bold) % 2 == 0:
+            raise WordsError(f"words {key!r}: a '**' is not closed", *where)
+        segments.extend(("strong" if j % 2 else "text", b) for j, b in enumerate(bold) if b)
+    return _Template(key, tuple(segments))
+
+
+FORMS = ("zero", "one", "other")
+
+
+class Words:
+    """One language's catalog: ``words(key, n=None, **fields) -> Sentence``."""
+
+    def __init__(self, lang: str, entries: dict[str, _Template | dict[str, _Template]]):
+        self.lang = lang
+        self.entries = entries
+
+    def __call__(self, key: str, n: int | None = None, **fields: Any) -> Sentence:
+        entry = self.entries[key]
+        if isinstance(entry, dict):
+            form = "other" if n is None else ("zero" if n == 0 else "one" if n == 1 else "other")
+            entry = entry.get(form) or entry["other"]
+        return entry.fill(fields)
+
+    def keys(self) -> set[str]:
+        return set(self.entries)
+
+
+def builtin_words() -> Path:
+    from .render import builtin_templates
+
+    return builtin_templates() / "words"
+
+
+def _flatten(data: Any, prefix: str, file: str, out: dict[str, Any]) -> None:
+    from .spec import LDict
+
+    if not isinstance(data, dict):
+        raise WordsError("a words file maps keys to sentences", file, getattr(data, "line", None))
+    for key, value in data.items():
+        path = f"{prefix}{key}"
+        line = data.key_lines[key] if isinstance(data, LDict) else None
+        if isinstance(value, dict) and set(value) <= set(FORMS) and "other" in value:
+            forms = {}
+            for form, text in value.items():
+                if not isinstance(text, str):
+                    raise WordsError(f"words {path}.{form}: expected a sentence", file, line)
+                forms[form] = _parse(path, text, (file, line))
+            out[path] = forms
+        elif isinstance(value, dict):
+            _flatten(value, path + ".", file, out)
+        elif isinstance(value, str):
+            out[path] = _parse(path, value, (file, line))
+        else:
+            raise WordsError(f"words {path}: expected a sentence in quotes", file, line)
+
+
+def _read(path: Path) -> dict[str, Any]:
+    from .spec import SpecError, load_yaml
+
+    try:
+        data = load_yaml(path.read_text(encoding="utf-8"))
+    except SpecError as exc:
+        raise WordsError(str(exc), str(path), exc.line) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise WordsError(f"cannot read: {exc}", str(path)) from None
+    out: dict[str, Any] = {}
+    _flatten(data, "", str(path), out)
+    return out
+
+
+@lru_cache(maxsize=8)
+def _builtin(lang: str) -> dict[str, Any]:
+    return _read(builtin_words() / f"{lang}.yaml")
+
+
+def load_words(lang: str = "en", templates: Path | None = None) -> Words:
+    """The catalog for ``lang``: the built-in one, with a course's rewording from
+    ``templates/words/<lang>.yaml`` on top."""
+    if lang not in LANGS:
+        raise WordsError(f"no words for language {lang!r} (one of {', '.join(LANGS)})")
+    entries = dict(_builtin(lang))
+    own = templates / "words" / f"{lang}.yaml" if templates else None
+    if own is not None and own.is_file():
+        for key, value in _read(own).items():
+            if key not in entries:
+                raise WordsError(f"words {key!r} rewords nothing (no such key in the built-in {lang}.yaml)", str(own))
+            entries[key] = value
+    return Words(lang, entries)
