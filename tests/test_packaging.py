@@ -1,4 +1,4 @@
-"""A non-editable install renders too: the wheel carries every built-in template."""
+"""A non-editable install renders too: the wheel carries every built-in template and words catalog."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ def test_wheel_ships_every_template(tmp_path):
     assert proc.returncode == 0, proc.stderr[-2000:]
     (wheel,) = tmp_path.glob("solgen-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
-    templates = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "templates").rglob("*.j2"))
+    templates = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "templates").rglob("*") if p.is_file())
     assert templates
     for name in templates:
         assert f"solgen/{name}" in names
