@@ -115,7 +115,7 @@ def render(view: dict[str, Any], fmt: str, kind: str = "handout", templates: Pat
            words: Words | None = None) -> str:
     """Render ``view`` as ``kind`` in ``fmt``; templates say ``w('key', ...)`` for a sentence."""
     env = environment(fmt, templates)
-    words = words or load_words("en", templates)
+    words = words or load_words(view.get("lang", "en"), templates)
     try:
         template = env.get_template(template_name(kind, fmt))
         text = template.render(doc=view, kind=kind, worksheet=kind.endswith("worksheet"), slides=kind.startswith("slides"), w=words)

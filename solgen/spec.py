@@ -28,7 +28,8 @@ MAX_PARTS = 60
 ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}\Z")
 ASKS = ("gradient", "hessian", "jacobian", "partial", "taylor", "directional", "evaluate", "text")
 ASSUMPTIONS = ("real", "positive", "nonnegative")
-TOP_KEYS = ("id", "title", "course", "section", "date", "author", "variables", "assume", "functions", "parts", "options", "intro")
+TOP_KEYS = ("id", "title", "course", "section", "date", "author", "lang", "variables", "assume", "functions", "parts", "options", "intro")
+LANGS = ("en", "de")  # the catalogs in templates/words/
 PART_KEYS = ("id", "ask", "of", "order", "at", "directions", "prompt", "answer", "notes", "detail", "simplify", "decimals")
 OPTION_KEYS = ("log", "detail", "simplify")
 SIMPLIFY = ("none", "factor")
@@ -87,6 +88,7 @@ class Problem:
     log: str = "log"
     constants: tuple[sp.Symbol, ...] = ()
     id_line: int = 1  # the line of the id key, for errors about the id (two files, one id)
+    lang: str = "en"  # the words catalog (templates/words/<lang>.yaml)
 
 
 # -- YAML with lines ---------------------------------------------------------------------
@@ -485,6 +487,11 @@ def parse_problem(text: str, path: str = "<string>") -> Problem:
         )
     if not ID_RE.match(pid) or pid.startswith("-") or pid in (".", ".."):
         raise SpecError(f"id {pid!r} must be letters, digits, '.', '_' or '-' (it names the output files)", data.key_lines["id"])
+    lang = data.get("lang", "en")
+    if lang not in LANGS:
+        near = difflib.get_close_matches(str(lang), LANGS, n=1)
+        hint = f"; did you mean {near[0]!r}?" if near else ""
+        raise SpecError(f"lang {lang!r} has no words catalog{hint} (one of {', '.join(LANGS)})", data.key_lines["lang"])
     options = data.get("options") or {}
     if not isinstance(options, dict):
         raise SpecError("'options' must be a mapping such as {log: ln}", data.key_lines["options"])
@@ -525,4 +532,5 @@ def parse_problem(text: str, path: str = "<string>") -> Problem:
         log=log,
         constants=tuple(ctx["constants"].values()),
         id_line=data.key_lines["id"],
+        lang=lang,
     )

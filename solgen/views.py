@@ -477,7 +477,7 @@ def _prompt(parts: list[Part], problem: Problem, tex: _Tex) -> Sentence:
 
 def build_view(solution: Solution, words: Words | None = None) -> dict[str, Any]:
     problem = solution.problem
-    words = words or load_words(getattr(problem, "lang", "en"))
+    words = words or load_words(problem.lang)
     tex = _Tex(problem, words)
     questions: list[dict[str, Any]] = []
     for d in solution.derivations:
@@ -517,6 +517,7 @@ def build_view(solution: Solution, words: Words | None = None) -> dict[str, Any]
         "questions": questions,
         "fallbacks": solution.fallbacks(),
         "heading": words("document.title", id=problem.id, title=problem.title),
+        "lang": words.lang,
     })
 
 

@@ -22,9 +22,9 @@ from pathlib import Path
 from typing import Any, Iterable, Union
 
 from .prose import escape_md, escape_tex, safe_math
+from .spec import LANGS, LDict, SpecError, load_yaml
 
 FIELD_RE = re.compile(r"\{\{\s*([a-z_]+)\s*\}\}")
-LANGS = ("en", "de")
 
 
 class WordsError(ValueError):
@@ -183,8 +183,6 @@ def builtin_words() -> Path:
 
 
 def _flatten(data: Any, prefix: str, file: str, out: dict[str, Any]) -> None:
-    from .spec import LDict
-
     if not isinstance(data, dict):
         raise WordsError("a words file maps keys to sentences", file, getattr(data, "line", None))
     for key, value in data.items():
@@ -206,8 +204,6 @@ def _flatten(data: Any, prefix: str, file: str, out: dict[str, Any]) -> None:
 
 
 def _read(path: Path) -> dict[str, Any]:
-    from .spec import SpecError, load_yaml
-
     try:
         data = load_yaml(path.read_text(encoding="utf-8"))
     except SpecError as exc:

@@ -12,6 +12,7 @@ from mdit_py_plugins.dollarmath import dollarmath_plugin
 from syrupy.extensions.single_file import SingleFileSnapshotExtension, WriteMode
 
 from conftest import PROBLEMS, need_pdflatex, need_tool, rendered, solved, view
+from solgen.words import load_words
 
 KINDS = ("handout", "worksheet", "slides", "slides-worksheet")
 
@@ -99,7 +100,8 @@ def test_worksheet_holds_no_answer(path, kind):
     for fmt in ("tex", "md"):
         sheet = rendered(str(path), fmt, kind)
         handout = rendered(str(path), fmt, full)
-        marker = "Answer" if kind.startswith("slides") else "Solution"
+        words = load_words(view(str(path))["lang"])
+        marker = str(words("document.answer" if kind.startswith("slides") else "document.solution")).rstrip(".")
         assert marker not in sheet and marker in handout
         for d in solution.derivations:
             if d.part.answer:
@@ -110,7 +112,8 @@ def test_worksheet_holds_no_answer(path, kind):
         ]
         assert results and all(r in handout for r in results if fmt == "md")
         assert not [r for r in results if r in sheet]
-        assert "rule" not in sheet  # no step is shown
+        for rule in ("sum", "power", "product", "quotient", "variable"):  # no step is shown
+            assert str(words(f"rule.{rule}")) not in sheet, rule
 
 
 @pytest.mark.parametrize(("path", "kind"), CASES, ids=IDS)
