@@ -178,7 +178,7 @@ def main() -> None:
 
 @main.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
-@click.option("--format", "-f", "formats", multiple=True, type=click.Choice(["tex", "md", "json"]),
+@click.option("--format", "-f", "formats", multiple=True, type=click.Choice(["tex", "md", "html", "json"]),
               help="Output format; repeat for several. Default: tex.")
 @click.option("--worksheet", is_flag=True, help="Questions with room to work, no steps or answers.")
 @click.option("--slides", is_flag=True, help="A slide deck (Beamer / Markdown slides) instead of a handout.")

@@ -88,7 +88,15 @@ def environment(fmt: str, templates: Path | None = None) -> jinja2.Environment:
         "keep_trailing_newline": True,
         "autoescape": False,
     }
-    if fmt == "tex":
+    if fmt == "html":
+        from .formats.html import display, escape_html, inline, relation
+
+        env = ImmutableSandboxedEnvironment(finalize=_finalizer("html", escape_html), **{**common, "autoescape": True})
+        env.filters["display"] = lambda parts: Markup(display(parts))
+        env.filters["math"] = lambda parts: Markup(inline(parts))
+        env.filters["relation"] = relation
+        env.filters["csp_hash"] = _csp_hash
+    elif fmt == "tex":
         env = ImmutableSandboxedEnvironment(
             block_start_string=r"\BLOCK{",
             block_end_string="}",
@@ -116,6 +124,8 @@ def render(view: dict[str, Any], fmt: str, kind: str = "handout", templates: Pat
     """Render ``view`` as ``kind`` in ``fmt``; templates say ``w('key', ...)`` for a sentence."""
     env = environment(fmt, templates)
     words = words or load_words(view.get("lang", "en"), templates)
+    if fmt == "html":
+        view = _as_math(view)
     try:
         template = env.get_template(template_name(kind, fmt))
         text = template.render(doc=view, kind=kind, worksheet=kind.endswith("worksheet"), slides=kind.startswith("slides"), w=words)
@@ -124,6 +134,28 @@ def render(view: dict[str, Any], fmt: str, kind: str = "handout", templates: Pat
     except Exception as exc:  # noqa: BLE001 - a template's fault, reported at its line
         raise _at_template_line(exc) from None
     return _tidy_blank_lines(text)
+
+
+def _as_math(value: Any) -> Any:
+    """The view for HTML: its LaTeX strings (Markup) become ``TexMath``, which prints as
+    MathML, so a template cannot put LaTeX into a page as HTML."""
+    from .formats.html import TexMath
+
+    if isinstance(value, dict):
+        return {k: _as_math(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_as_math(v) for v in value]
+    if isinstance(value, Markup):
+        return TexMath(value)
+    return value
+
+
+def _csp_hash(script: str) -> str:
+    """The Content-Security-Policy source for one inline script: only it may run."""
+    import base64
+    import hashlib
+
+    return "'sha256-" + base64.b64encode(hashlib.sha256(str(script).encode("utf-8")).digest()).decode("ascii") + "'"
 
 
 def _at_template_line(exc: Exception) -> jinja2.TemplateRuntimeError:

@@ -40,6 +40,10 @@ class Prose:
     source: str
 
     def as_format(self, fmt: str) -> str:
+        if fmt == "html":
+            from .formats.html import prose_to_html
+
+            return prose_to_html(self.source)
         return to_tex(self.source) if fmt == "tex" else to_md(self.source)
 
     def __bool__(self) -> bool:
@@ -521,7 +525,7 @@ def build_view(solution: Solution, words: Words | None = None) -> dict[str, Any]
     })
 
 
-TEXT_KEYS = frozenset({"id", "title", "course", "section", "date", "author", "header", "ask", "detail", "of", "rule", "trend"})
+TEXT_KEYS = frozenset({"id", "title", "course", "section", "date", "author", "header", "ask", "detail", "of", "rule", "trend", "lang", "seen_in"})
 
 
 def _mark_math(value: Any, key: str = "") -> Any:

@@ -68,6 +68,10 @@ class Sentence:
         return "".join(out)
 
     def as_format(self, fmt: str) -> str:
+        if fmt == "html":
+            from .formats.html import sentence_html
+
+            return sentence_html(self.runs)
         return self.tex() if fmt == "tex" else self.md()
 
     def md(self) -> str:

@@ -27,6 +27,11 @@ class MdSnapshot(SingleFileSnapshotExtension):
     file_extension = "md"
 
 
+class HtmlSnapshot(SingleFileSnapshotExtension):
+    _write_mode = WriteMode.TEXT
+    file_extension = "html"
+
+
 CASES = [(p, k) for p in PROBLEMS for k in KINDS]
 IDS = [f"{p.stem}-{k}" for p, k in CASES]
 
@@ -39,6 +44,11 @@ def test_tex_snapshot(path, kind, snapshot):
 @pytest.mark.parametrize(("path", "kind"), CASES, ids=IDS)
 def test_md_snapshot(path, kind, snapshot):
     assert rendered(str(path), "md", kind) == snapshot(extension_class=MdSnapshot)
+
+
+@pytest.mark.parametrize(("path", "kind"), CASES, ids=IDS)
+def test_html_snapshot(path, kind, snapshot):
+    assert rendered(str(path), "html", kind) == snapshot(extension_class=HtmlSnapshot)
 
 
 @pytest.mark.parametrize(("path", "kind"), CASES, ids=IDS)

@@ -1,0 +1,94 @@
+"""HTML: escaping, math as MathML, prose from markdown-it tokens.
+
+Math is converted at build time with latex2mathml (pure Python, no browser-side script),
+so a page works offline, from a USB stick, and screen readers read the MathML. Prose is
+rendered by markdown-it-py's HTML renderer with raw HTML off (``<script>`` is text),
+links only for ``http``, ``https`` and ``mailto`` (others stay text), and math only when
+``prose.safe_math`` allows it (else it is shown as code). Imported only for ``--format html``.
+"""
+
+from __future__ import annotations
+
+import html
+from functools import lru_cache
+from typing import Any
+
+from markdown_it import MarkdownIt
+from mdit_py_plugins.dollarmath import dollarmath_plugin
+
+from ..prose import link_allowed, md_clean, safe_math
+
+
+def escape_html(text: str) -> str:
+    """Text for HTML: specials escaped, control characters dropped."""
+    return html.escape(md_clean(text), quote=True)
+
+
+@lru_cache(maxsize=4096)
+def mathml(tex: str, display: bool = False) -> str:
+    """LaTeX math (solgen's own, or prose math that passed ``safe_math``) as MathML."""
+    from latex2mathml.converter import convert
+
+    try:
+        out = convert(tex, display="block" if display else "inline")
+    except Exception:  # noqa: BLE001 - a formula latex2mathml cannot read is shown as code
+        return f"<code class=\"tex\">{escape_html(tex)}</code>"
+    return out.replace("<math ", f"<math alttext=\"{escape_html(tex)}\" ", 1)
+
+
+def _prose_math(content: str, options: dict[str, Any]) -> str:
+    content = content.strip()
+    if not safe_math(content):
+        return f"<code>{escape_html(content)}</code>"
+    return mathml(content, bool(options.get("display_mode")))
+
+
+@lru_cache(maxsize=1)
+def _parser() -> MarkdownIt:
+    md = MarkdownIt("commonmark", {"html": False}).use(dollarmath_plugin, double_inline=True, renderer=_prose_math)
+    md.disable("image")
+    md.validateLink = link_allowed  # type: ignore[method-assign]
+    return md
+
+
+def prose_to_html(markdown: str) -> str:
+    """A prose field (Markdown with $math$) as HTML."""
+    return _parser().render(md_clean(markdown)).strip()
+
+
+def sentence_html(runs: Any) -> str:
+    out = []
+    for r in runs:
+        if r.kind == "math":
+            out.append(mathml(r.text))
+        elif r.kind == "strong":
+            out.append(f"<strong>{escape_html(r.text)}</strong>")
+        else:
+            out.append(escape_html(r.text))
+    return "".join(out)
+
+
+class TexMath(str):
+    """A LaTeX string of the view, for the HTML templates: it prints as MathML."""
+
+    def as_format(self, fmt: str) -> str:
+        return mathml(str(self)) if fmt == "html" else str(self)
+
+
+def _tex(parts: Any) -> str:
+    return "".join(str(p) for p in parts) if isinstance(parts, (list, tuple)) else str(parts)
+
+
+def inline(parts: Any) -> str:
+    """An inline formula from one LaTeX string or pieces (the templates' ``math`` filter)."""
+    return mathml(_tex(parts))
+
+
+def relation(rel: str) -> str:
+    """`` > 0`` after a directional slope, nothing when it is ``=``."""
+    return "" if str(rel) == "=" else f" {rel} 0"
+
+
+def display(parts: Any) -> str:
+    """A displayed formula: one LaTeX string, or pieces joined (the templates' ``display`` filter)."""
+    return f"<div class=\"display\">{mathml(_tex(parts), True)}</div>"
