@@ -55,6 +55,18 @@ def _finalizer(fmt: str, escape: Callable[[str], str]) -> Callable[[Any], Markup
     return finalize
 
 
+MD_LIST_LEVELS = 3  # Beamer nests three lists (LaTeX four): deeper steps are indented, not nested
+
+
+def step_bullet(depth: int) -> Markup:
+    """The list marker of a step ``depth`` deep in its tree: nested lists down to
+    ``MD_LIST_LEVELS``, then non-breaking spaces, so pandoc's PDF and Beamer never hit
+    "Too deeply nested"."""
+    depth = int(depth)
+    level = min(depth, MD_LIST_LEVELS - 1)
+    return Markup("  " * level + "- " + "&nbsp;&nbsp;&nbsp;" * (depth - level))
+
+
 def front_matter(fields: dict[str, Any]) -> Markup:
     """YAML front matter for Markdown slides, written by a YAML serializer: text values
     are Markdown-escaped first (pandoc and Marp read them as Markdown), so no quote,
@@ -111,7 +123,7 @@ def environment(fmt: str, templates: Path | None = None) -> jinja2.Environment:
     else:
         env = ImmutableSandboxedEnvironment(finalize=_finalizer("md", escape_md), **{**common, "autoescape": True})
         env.filters["front_matter"] = front_matter
-    env.filters["indent_md"] = lambda depth: "  " * int(depth)
+    env.filters["step_bullet"] = step_bullet
     return env
 
 

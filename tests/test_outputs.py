@@ -127,6 +127,20 @@ def test_worksheet_holds_no_answer(path, kind):
 
 
 @pytest.mark.parametrize(("path", "kind"), CASES, ids=IDS)
+def test_pandoc_makes_a_pdf(path, kind, tmp_path):
+    """`pandoc X.md -o X.pdf` (or `-t beamer` for a deck) succeeds at any depth of steps."""
+    exe = need_tool("pandoc")
+    need_pdflatex()
+    src = tmp_path / "doc.md"
+    src.write_text(rendered(str(path), "md", kind))
+    args = ["-t", "beamer"] if kind.startswith("slides") else []
+    proc = subprocess.run([exe, str(src), *args, "-o", str(tmp_path / "doc.pdf")], capture_output=True, text=True,
+                          timeout=180, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert (tmp_path / "doc.pdf").read_bytes().startswith(b"%PDF")
+
+
+@pytest.mark.parametrize(("path", "kind"), CASES, ids=IDS)
 def test_pandoc_reads_markdown(path, kind, tmp_path):
     exe = need_tool("pandoc")
     src = tmp_path / "doc.md"
@@ -147,3 +161,4 @@ def test_pandoc_reads_markdown(path, kind, tmp_path):
             assert frames >= slides - 1
         if target == "revealjs":
             assert out.count("<section") >= 2
+            assert 'id="title-slide"' not in out  # the deck's own first slide is its title slide
