@@ -28,7 +28,7 @@ from markupsafe import Markup
 from .derive.calculus import Solution
 from .derive.rules import Rule
 from .prose import escape_md, escape_tex
-from .words import Words, load_words
+from .words import Words, WordsError, load_words
 
 
 def builtin_templates() -> Path:
@@ -88,8 +88,31 @@ def front_matter(fields: dict[str, Any]) -> Markup:
     return Markup("---\n" + body + "---")
 
 
+class TemplateOverrideError(WordsError):
+    """A file in a --templates folder that overrides nothing (a typo would be ignored)."""
+
+
+def check_overrides(templates: Path) -> None:
+    """Every file under ``templates/<tex|md|html|words>/`` must have a built-in of the same
+    name, and nothing else may sit in the folder; a misspelt override is an error, never
+    silently ignored."""
+    builtin = builtin_templates()
+    for entry in sorted(templates.iterdir()):
+        if entry.name.startswith("."):
+            continue
+        if not entry.is_dir() or entry.name not in ("tex", "md", "html", "words"):
+            raise TemplateOverrideError(
+                "overrides nothing: a templates folder holds tex/, md/, html/ and words/", str(entry))
+        for own in sorted(entry.iterdir()):
+            if not own.name.startswith(".") and not (builtin / entry.name / own.name).is_file():
+                names = ", ".join(sorted(p.name for p in (builtin / entry.name).iterdir()))
+                raise TemplateOverrideError(f"overrides nothing: no built-in {entry.name}/{own.name} (there are: {names})", str(own))
+
+
 def environment(fmt: str, templates: Path | None = None) -> jinja2.Environment:
-    """The Jinja2 environment for ``fmt`` ("tex" or "md")."""
+    """The Jinja2 environment for ``fmt`` ("tex", "md" or "html")."""
+    if templates is not None:
+        check_overrides(templates)
     search = ([str(templates / fmt)] if templates else []) + [str(builtin_templates() / fmt)]
     loader = jinja2.FileSystemLoader(search)
     common: dict[str, Any] = {

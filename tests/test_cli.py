@@ -248,3 +248,15 @@ def test_a_function_with_no_real_values_is_named_not_blamed_on_solgen(tmp_path):
     assert res.output.startswith(f"{src}:6: error: part (a): cannot check d/dx of "), res.output
     assert "no real value" in res.output and "internal" not in res.output
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("name", ["tex/handout.tx.j2", "md/hand-out.md.j2", "words/english.yaml", "latex/handout.tex.j2"])
+def test_an_override_that_overrides_nothing_is_an_error(tmp_path, name):
+    """A misspelt template or words file would be ignored silently: it is an error naming it."""
+    own = tmp_path / "tpl" / name
+    own.parent.mkdir(parents=True)
+    own.write_text("x\n", encoding="utf-8")
+    res = run("render", P12, "--templates", str(tmp_path / "tpl"), "--out", str(tmp_path / "out"), "--format", "md")
+    assert res.exit_code == 1
+    assert "overrides nothing" in res.output and name.split("/")[0] in res.output, res.output
+    assert not (tmp_path / "out").exists()
