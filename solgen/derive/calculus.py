@@ -17,7 +17,7 @@ from typing import Any, Callable
 import sympy as sp
 
 from ..spec import Part, Problem
-from .check import equal, has_real_points, matches_slope, verify
+from .check import TooLarge, equal, expand_guarded, has_huge_values, has_real_points, matches_slope, verify
 from .diff import diff_steps
 from .rules import Rule
 from .tidy import tidy, tmul
@@ -98,14 +98,30 @@ class Engine:
         sympy.diff needed), then a comparison with sympy.diff when that is inconclusive or
         disagrees (a central difference can lose its digits to cancellation)."""
         slope = matches_slope(result, expr, var)
-        if slope or equal(result, sp.diff(expr, var)):
-            return
+        try:
+            if slope or equal(result, sp.diff(expr, var)):
+                return
+            too_large = None
+        except TooLarge as exc:
+            too_large = exc
         if slope is None and not has_real_points(expr):
+            if has_huge_values(expr):
+                also = f", and {too_large}" if too_large else ""
+                raise DeriveError(
+                    f"cannot check {what()}: its values at the checker's sample points are too large to compute"
+                    f"{also}; simplify it (smaller powers or numbers)"
+                )
             raise CheckError(
                 f"cannot check {what()}: it has no real value at the checker's sample points "
                 "(solgen differentiates real functions; is the function real for these variables?)"
             )
-        bad = verify(tree)[:1] if tree is not None else []
+        if too_large is not None:
+            raise DeriveError(f"cannot check {what()}: the checker's sample points do not decide it, and {too_large}; "
+                              "simplify it")
+        try:
+            bad = verify(tree)[:1] if tree is not None else []
+        except TooLarge:
+            bad = []
         step = f": the {type(bad[0]).__name__} step d/d{bad[0].var} of {bad[0].expr} gave {bad[0].result}" if bad else ""
         raise CheckError(f"internal check failed for {what()}{step} (please report this problem file)")
 
@@ -149,7 +165,10 @@ class Engine:
         data: dict[str, Any] = {"rows": rows}
         if part.grad:
             _, hess = self.hessian(self.problem.functions[part.of].exprs[0])  # type: ignore[index]
-            data["equals_hessian"] = all(equal(a, b) for ra, rb in zip(matrix, hess) for a, b in zip(ra, rb))
+            try:
+                data["equals_hessian"] = all(equal(a, b) for ra, rb in zip(matrix, hess) for a, b in zip(ra, rb))
+            except TooLarge as exc:
+                raise DeriveError(f"cannot compare the Jacobian of grad {part.of} with the Hessian: {exc}; simplify it") from None
         return Derivation(part, matrix, tuple(Entry(k, t) for k, t in trees.items()), data)
 
     def _ask_partial(self, part: Part) -> Derivation:
@@ -220,7 +239,11 @@ class Engine:
         grad_at = [self.at(t.result, part) for t in trees]
         readings = {}
         for name, vec in part.directions:
-            slope = sp.expand(sum((g * d for g, d in zip(grad_at, vec)), sp.Integer(0)))
+            slope = sum((g * d for g, d in zip(grad_at, vec)), sp.Integer(0))
+            try:
+                slope = expand_guarded(slope)
+            except TooLarge as exc:
+                raise DeriveError(f"the slope in direction {name}: {exc}; simplify it") from None
             if slope == 0:
                 trend = "constant"
             else:

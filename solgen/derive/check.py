@@ -4,12 +4,16 @@
 Cheap tests come first (structural); then 60-digit evaluation at a few rational points in
 the real domain (two expressions built from elementary functions that agree at random
 points are equal with overwhelming probability; one real point where they differ proves
-them different); ``expand`` and ``simplify`` are the last resort.
+them different); ``expand`` and ``simplify`` are the last resort, and only for
+expressions whose expansion ``expansion_work`` estimates as small: past EXPAND_MAX_WORK
+``equal`` raises ``TooLarge`` instead (multiplying out (x1 + x2 + 1)^60 (x1 - x2 + 3)^60
+holds millions of terms at once, gigabytes).
 """
 
 from __future__ import annotations
 
 import itertools
+import math
 import random
 from typing import Callable, Iterable
 
@@ -153,13 +157,141 @@ def has_real_points(expr: sp.Expr) -> bool:
     return False
 
 
+def has_huge_values(expr: sp.Expr) -> bool:
+    """Are ``expr``'s values (or values of its parts) too large to compute (numeric.MAX_MAG)
+    at _NEEDED or more of the first sample points? Then numeric checks cannot judge it."""
+    free = expr.free_symbols
+    huge = 0
+    for point in _sample_points(free, seed=len(free)):
+        try:
+            numeric.value(expr, point)
+        except numeric.TooLargeValue:
+            huge += 1
+        except numeric.NotNumeric:
+            pass
+    return huge >= _NEEDED
+
+
+class TooLarge(ValueError):
+    """An exact check would multiply out too much (see ``expansion_work``)."""
+
+
+# Estimated terms made while multiplying out (see expansion_work) up to which the exact
+# fallback may call expand() or simplify(): about a second and some 50 MB at most.
+EXPAND_MAX_WORK = 20_000
+_CAP = 1e15  # estimates are floats clipped here: past the limit, how far past does not matter
+
+
+def _comb(n: float, k: float) -> float:
+    """C(n, k) as a float, clipped at _CAP."""
+    if k <= 0 or n <= k:
+        return 1.0
+    log = math.lgamma(n + 1) - math.lgamma(k + 1) - math.lgamma(n - k + 1)
+    return _CAP if log > math.log(_CAP) else min(_CAP, math.exp(log))
+
+
+def expansion_work(expr: sp.Expr, dense: bool = False) -> float:
+    """About how many terms ``sympy.expand(expr)`` makes on the way (an upper bound, as a
+    float clipped at 1e15), computed from the tree without expanding anything: a product
+    of sums makes the product of their sizes before like terms merge, a power of a sum of
+    t terms C(n + t - 1, t - 1), and no result has more terms than there are monomials of
+    its degree in its generators. Function arguments, non-integer powers and denominators
+    are expanded on their own and add their work.
+
+    ``dense``: the work of putting ``expr`` over one denominator and multiplying out
+    numerator and denominator, as ``simplify`` (through ``together`` and ``cancel``) may."""
+    work: list[float] = []
+    if dense:
+        _dense(expr, {}, work)
+    else:
+        _shape(expr, {}, work)
+    return min(_CAP, math.fsum(work))
+
+
+def _shape(expr: sp.Expr, memo: dict, work: list[float]) -> tuple[float, float, frozenset]:
+    """(terms, degree, generators) of ``expr`` multiplied out; ``work`` gets the terms made."""
+    if expr in memo:
+        return memo[expr]
+    if not expr.args or expr.is_Number:
+        out = (1.0, 0.0, frozenset()) if expr.is_number else (1.0, 1.0, frozenset([expr]))
+    elif isinstance(expr, (sp.Add, sp.Mul)):
+        shapes = [_shape(a, memo, work) for a in expr.args]
+        gens = frozenset().union(*(g for _, _, g in shapes))
+        if isinstance(expr, sp.Add):
+            terms, degree = math.fsum(t for t, _, _ in shapes), max(d for _, d, _ in shapes)
+        else:
+            terms, degree = min(_CAP, math.prod(t for t, _, _ in shapes)), math.fsum(d for _, d, _ in shapes)
+        work.append(terms)
+        out = (min(terms, _comb(degree + len(gens), len(gens))), degree, gens)
+    elif isinstance(expr, sp.Pow) and expr.exp.is_Rational and expr.exp >= 1:
+        n = int(math.floor(expr.exp))
+        terms, degree, gens = _shape(expr.base, memo, work)
+        if not expr.exp.is_Integer:  # (x + y)^(5/2) = (x + y)^2 sqrt(x + y)
+            gens = gens | {expr}
+        made = _comb(n + terms - 1, terms - 1)
+        work.append(made)
+        degree = min(_CAP, n * degree + (not expr.exp.is_Integer))
+        out = (min(made, _comb(degree + len(gens), len(gens))), degree, gens)
+    else:  # a function, a denominator, a root: its arguments multiplied out on their own
+        for arg in expr.args:
+            _shape(arg, memo, work)
+        out = (1.0, 1.0, frozenset([expr]))
+    memo[expr] = out
+    return out
+
+
+def _dense(expr: sp.Expr, memo: dict, work: list[float]) -> tuple[float, float]:
+    """(terms of the numerator, terms of the denominator) of ``expr`` over one denominator,
+    multiplied out (no monomial bound: a rough upper bound, for ``simplify`` only)."""
+    if expr in memo:
+        return memo[expr]
+    if not expr.args or expr.is_Number:
+        out = (1.0, 1.0)
+    elif isinstance(expr, sp.Add):
+        parts = [_dense(a, memo, work) for a in expr.args]
+        den = min(_CAP, math.prod(d for _, d in parts))
+        out = (min(_CAP, math.fsum(n * den / d for n, d in parts)), den)
+    elif isinstance(expr, sp.Mul):
+        parts = [_dense(a, memo, work) for a in expr.args]
+        out = (min(_CAP, math.prod(n for n, _ in parts)), min(_CAP, math.prod(d for _, d in parts)))
+    elif isinstance(expr, sp.Pow) and expr.exp.is_Rational and abs(expr.exp) >= 1:
+        k = int(math.floor(abs(expr.exp)))
+        num, den = _dense(expr.base, memo, work)
+        num, den = _comb(k + num - 1, num - 1), _comb(k + den - 1, den - 1)
+        out = (num, den) if expr.exp > 0 else (den, num)
+    else:
+        for arg in expr.args:
+            _dense(arg, memo, work)
+        out = (1.0, 1.0)
+    work.append(out[0] + out[1])
+    memo[expr] = out
+    return out
+
+
+def _expand_size_check(expr: sp.Expr, dense: bool = False) -> None:
+    work = expansion_work(expr, dense)
+    if work > EXPAND_MAX_WORK:
+        raise TooLarge(f"multiplying it out would make about {_about(work)} terms")
+
+
+def expand_guarded(expr: sp.Expr) -> sp.Expr:
+    """``sympy.expand(expr)``, or TooLarge when that would multiply out too much."""
+    _expand_size_check(expr)
+    return sp.expand(expr)
+
+
+def _about(count: float) -> str:
+    return f"{count:.0f}" if count < 1e6 else f"10^{math.floor(math.log10(count))}"
+
+
 # The exact fallback's simplify() is only tried on differences up to this size (operation
 # count): past it, simplify can run for minutes, and "not proved equal" is the answer.
 SIMPLIFY_MAX_OPS = 120
 
 
 def equal(a: sp.Expr, b: sp.Expr) -> bool:
-    """True when ``a`` and ``b`` are the same function on the real domain."""
+    """True when ``a`` and ``b`` are the same function on the real domain. Raises TooLarge
+    when only an exact check could tell and it would multiply out too much."""
     if a == b:
         return True
     diff = a - b
@@ -170,6 +302,7 @@ def equal(a: sp.Expr, b: sp.Expr) -> bool:
         verdict = _numeric_verdict(_points(free), lambda point, prec: _pair(a, b, point, prec))
         if verdict is not None:
             return verdict
+    _expand_size_check(diff)
     try:
         if sp.expand(diff) == 0:
             return True
@@ -177,6 +310,7 @@ def equal(a: sp.Expr, b: sp.Expr) -> bool:
         pass
     if sp.count_ops(diff) > SIMPLIFY_MAX_OPS:
         return False
+    _expand_size_check(diff, dense=True)
     return sp.simplify(diff) == 0
 
 

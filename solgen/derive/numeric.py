@@ -37,7 +37,11 @@ class NotNumeric(ValueError):
     """The expression has no finite value at the point (or none we can trust)."""
 
 
-# Values beyond these bounds are refused (NotNumeric) rather than computed: no course
+class TooLargeValue(NotNumeric):
+    """The value (or a part of it) is beyond MAX_MAG: refused, not computed."""
+
+
+# Values beyond these bounds are refused (TooLargeValue) rather than computed: no course
 # function reaches them, and computing them can take unbounded time and memory
 # (exp(exp(exp(exp(2)))) has a 10^(10^70)-sized exponent; sin of a 10^70000-sized number
 # needs 70000 digits of pi, and at 60 digits its value is noise anyway).
@@ -49,9 +53,9 @@ _EXPLIKE = (sp.exp, sp.sinh, sp.cosh, sp.sech, sp.csch)
 
 def _guard_arg(func: type, arg: object) -> None:
     if func in _PERIODIC and abs(arg) > MAX_PERIODIC_ARG:
-        raise NotNumeric("argument too large to evaluate accurately")
+        raise TooLargeValue("argument too large to evaluate accurately")
     if func in _EXPLIKE and abs(arg) > MAX_MAG:
-        raise NotNumeric("value too large")
+        raise TooLargeValue("value too large")
 
 
 def _check_size(out: object) -> None:
@@ -62,12 +66,12 @@ def _check_size(out: object) -> None:
         if not mpmath.isfinite(out):
             raise NotNumeric("not finite")
         if out and mpmath.mag(out) > MAX_MAG:
-            raise NotNumeric("value too large")
+            raise TooLargeValue("value too large")
     elif not raw[1]:  # zero, or inf / nan (mantissa 0, exponent not 0)
         if raw[2]:
             raise NotNumeric("not finite")
     elif raw[2] + raw[3] > MAX_MAG:
-        raise NotNumeric("value too large")
+        raise TooLargeValue("value too large")
 
 
 def _guard_power(base: object, exp: object) -> None:
@@ -75,7 +79,7 @@ def _guard_power(base: object, exp: object) -> None:
     if base == 0:
         return
     if abs(exp) * (abs(mpmath.mag(base)) + 1) > 4 * MAX_MAG:
-        raise NotNumeric("value too large")
+        raise TooLargeValue("value too large")
 
 
 def _walk(expr: sp.Expr, point: Mapping[sp.Symbol, object], memo: dict, real_parts: bool = True) -> object:
@@ -143,6 +147,8 @@ def value(expr: sp.Expr, point: Mapping[sp.Symbol, object], prec: int = PREC, re
         try:
             out = _walk(expr, _mp_point(point), {}, real_parts)
             result = complex(out)
+        except NotNumeric:
+            raise
         except (ZeroDivisionError, OverflowError, ValueError, TypeError) as exc:
             raise NotNumeric(str(exc)) from None
     if result != result or abs(result) == float("inf"):
@@ -170,6 +176,8 @@ def slope(expr: sp.Expr, var: sp.Symbol, point: Mapping[sp.Symbol, object], prec
             up = _walk(expr, {**base, var: base[var] + h}, {})
             down = _walk(expr, {**base, var: base[var] - h}, {})
             result = complex((up - down) / (2 * h))
+        except NotNumeric:
+            raise
         except (ZeroDivisionError, OverflowError, ValueError, TypeError) as exc:
             raise NotNumeric(str(exc)) from None
     if result != result or abs(result) == float("inf"):
