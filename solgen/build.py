@@ -1,25 +1,40 @@
 """Write outputs: atomic files in the output folder, and PDFs through pdflatex.
 
-Every file is written to a temporary name in the target folder and renamed into place,
-so an interrupted run never leaves a half-written file. PDFs are built in a fresh
-temporary folder (never reading a latexmkrc or anything else beside the problem file),
-with shell escape off, and only a finished PDF is moved into the output folder.
+A problem's outputs are written all or nothing (``write_all``): every file goes to a
+temporary name in the target folder first, and only when all of them are written are they
+renamed into place; should a rename fail, the files already renamed are put back as they
+were. An interrupted run never leaves a half-written file, and an existing output is never
+lost.
 
-To add a writer: produce text, then call ``write_atomic``.
+PDFs are built in a fresh temporary folder (never reading a latexmkrc or anything else
+beside the problem file), with shell escape off, and only a finished PDF is moved into the
+output folder. pdflatex runs in a process group of its own under a time limit, with the
+files it writes capped in size (``PDF_MAX_FILE``), its terminal output discarded and only
+the end of its .log read; on a timeout, an error or a signal the whole group is killed
+before the temporary folder is removed, and on Linux it is killed as well should the
+process that started it die first. ``SOURCE_DATE_EPOCH`` is passed on (with
+``FORCE_SOURCE_DATE=1``), so PDFs are reproducible byte for byte.
+
+To add a writer: produce text, then call ``write_atomic`` (one file) or ``write_all``.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import resource
 import shutil
+import signal
 import subprocess
+import sys
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 PDFLATEX_ARGS = ("-no-shell-escape", "-halt-on-error", "-interaction=nonstopmode", "-file-line-error")
-PDF_TIMEOUT = 120
+PDF_MAX_FILE = 64 << 20  # bytes: a file pdflatex writes (.log, .pdf, ...) may not grow past this
+LOG_TAIL = 64 << 10  # bytes at the end of the .log read back for the error message
 
 
 class BuildError(RuntimeError):
@@ -41,19 +56,104 @@ def safe_target(out_dir: Path, name: str) -> Path:
 
 
 def write_atomic(path: Path, data: str | bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    """Write one file atomically (see ``write_all``)."""
+    write_all({path: data})
+
+
+def write_all(files: dict[Path, str | bytes]) -> None:
+    """Write ``files`` (path -> text or bytes) all or nothing.
+
+    Each is written in full to a temporary file beside its target; only when every one of
+    them is written are they renamed into place. Should a rename fail, the targets already
+    replaced get their old contents back (kept as hard links, or renamed aside where the
+    file system has none) and new ones that had no old version are removed. Raises
+    BuildError naming the path that could not be written; no temporary file is left."""
+    temps: dict[Path, str] = {}
+    done: list[tuple[Path, str | None]] = []  # renamed into place, with the old version's temporary name
     try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data.encode("utf-8") if isinstance(data, str) else data)
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; outputs are ordinary files
-        os.replace(tmp, path)
+        for path in files:
+            if path.is_dir() and not path.is_symlink():
+                raise BuildError(f"cannot write {path}: a folder is in the way")
+        for path, data in files.items():
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                fd, temps[path] = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+                _write_temp(fd, data.encode("utf-8") if isinstance(data, str) else data)
+                os.chmod(temps[path], 0o666 & ~_umask())  # mkstemp makes 0600; outputs are ordinary files
+            except OSError as exc:
+                raise _cannot(path, exc) from None
+        for path in files:
+            try:
+                old = _keep_old(path)
+            except OSError as exc:
+                raise _cannot(path, exc) from None
+            try:
+                _replace(temps[path], path)
+            except OSError as exc:
+                if old is not None:
+                    _restore(path, old)
+                raise _cannot(path, exc) from None
+            del temps[path]
+            done.append((path, old))
     except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
+        for path, old in reversed(done):
+            if old is None:
+                _unlink(str(path))
+            else:
+                _restore(path, old)
+        for tmp in temps.values():
+            _unlink(tmp)
         raise
+    for _, old in done:
+        if old is not None:
+            _unlink(old)
+
+
+def _write_temp(fd: int, data: bytes) -> None:
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)
+
+
+def _replace(src: str, dst: Path) -> None:
+    os.replace(src, dst)
+
+
+def _cannot(path: Path, exc: OSError) -> BuildError:
+    return BuildError(f"cannot write {path}: {exc.strerror or exc}")
+
+
+def _keep_old(path: Path) -> str | None:
+    """A second name for the file at ``path`` (None if there is none), so that it can be
+    put back: a hard link, or, where the file system has none, the file renamed aside."""
+    if not os.path.lexists(path):
+        return None
+    for _ in range(100):
+        old = str(path.parent / f".{path.name}.{os.urandom(4).hex()}.old")
+        try:
+            os.link(path, old, follow_symlinks=False)
+            return old
+        except FileExistsError:
+            continue
+        except OSError:
+            if os.path.lexists(old):
+                continue
+            os.replace(path, old)
+            return old
+    raise FileExistsError(f"no free temporary name beside {path}")
+
+
+def _restore(path: Path, old: str) -> None:
+    try:
+        os.replace(old, path)
+    except OSError:
+        pass
+
+
+def _unlink(name: str) -> None:
+    try:
+        os.unlink(name)
+    except OSError:
+        pass
 
 
 def _umask() -> int:
@@ -72,37 +172,155 @@ class PdfResult:
     log: str
 
 
-def compile_pdf(tex: str, name: str = "doc", runs: int = 2, timeout: int = PDF_TIMEOUT) -> PdfResult:
+_PR_SET_PDEATHSIG = 1
+_prctl = None
+
+
+def _load_prctl() -> None:
+    """Find prctl(2) now, in the parent: a child between fork and exec should not load libraries."""
+    global _prctl
+    if _prctl is None and sys.platform.startswith("linux"):
+        import ctypes
+
+        try:
+            _prctl = ctypes.CDLL(None, use_errno=True).prctl
+        except (OSError, AttributeError):  # pragma: no cover - no libc prctl
+            _prctl = False
+
+
+def die_with_parent(sig: int, parent: int | None = None) -> None:
+    """Have the kernel send ``sig`` to this process when its parent dies (Linux; elsewhere
+    nothing). ``parent``: the pid the parent had; if it is gone already, ``sig`` now."""
+    _load_prctl()
+    if _prctl:
+        _prctl(_PR_SET_PDEATHSIG, int(sig), 0, 0, 0)
+    if parent is not None and os.getppid() != parent:
+        os.kill(os.getpid(), sig)
+
+
+def _tex_limits(parent: int) -> None:
+    """In pdflatex, between fork and exec: killed when its parent dies; no file it writes
+    may grow past PDF_MAX_FILE (then it gets SIGXFSZ); the signals held while it was
+    started are its own again."""
+    resource.setrlimit(resource.RLIMIT_FSIZE, (PDF_MAX_FILE, PDF_MAX_FILE))
+    die_with_parent(signal.SIGKILL, parent)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
+
+
+def _tex_env(work: str) -> dict[str, str]:
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "HOME": work,
+        "TEXMFOUTPUT": work,
+        "openout_any": "p",
+        "openin_any": "p",
+        "shell_escape": "f",
+    }
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if epoch.isdigit():  # dates, \today and the PDF's /ID from it: the same PDF every time
+        env["SOURCE_DATE_EPOCH"] = epoch
+        env["FORCE_SOURCE_DATE"] = "1"
+    return env
+
+
+def _log_tail(path: Path) -> str:
+    try:
+        with open(path, "rb") as fh:
+            fh.seek(0, os.SEEK_END)
+            fh.seek(max(0, fh.tell() - LOG_TAIL))
+            return fh.read().decode("utf-8", "replace")
+    except OSError:
+        return ""
+
+
+# What this process has running: pdflatex process groups and their temporary folders,
+# for ``abandon`` (a signal handler that is about to exit).
+_groups: set[int] = set()
+_folders: set[str] = set()
+STOP_SIGNALS = {signal.SIGTERM, signal.SIGINT} | ({signal.SIGHUP} if hasattr(signal, "SIGHUP") else set())
+
+
+def abandon() -> None:
+    """Kill every pdflatex this process started and remove their temporary folders: for a
+    signal handler that exits next (finally-blocks will not run)."""
+    for group in list(_groups):
+        try:
+            os.killpg(group, signal.SIGKILL)
+        except OSError:
+            pass
+    for folder in list(_folders):
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+class signals_held:
+    """Hold the stop signals for a few steps that must happen together (create a folder or
+    a process, and note it for ``abandon``); a signal that came meanwhile arrives after."""
+
+    def __enter__(self) -> None:
+        self.old = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+
+    def __exit__(self, *exc: object) -> None:
+        signal.pthread_sigmask(signal.SIG_SETMASK, self.old)
+
+
+def compile_pdf(tex: str, name: str = "doc", runs: int = 2, timeout: float | None = None) -> PdfResult:
     """Compile ``tex`` with pdflatex in a private temporary folder; return the PDF bytes.
 
-    Raises BuildError with the first TeX error and its .tex line on failure.
-    """
+    ``timeout`` (seconds, None: no limit) bounds all the runs together. Raises BuildError
+    with the first TeX error and its .tex line on failure, or on a timeout."""
     exe = pdflatex()
     if exe is None:
         raise BuildError("pdflatex is not on the PATH (install TeX Live, e.g. texlive-latex-extra)")
-    with tempfile.TemporaryDirectory(prefix="solgen-tex-") as work:
+    deadline = None if timeout is None else time.monotonic() + timeout
+    with signals_held():
+        work = tempfile.mkdtemp(prefix="solgen-tex-")
+        _folders.add(work)
+    try:
         src = Path(work) / f"{name}.tex"
         src.write_text(tex, encoding="utf-8")
-        env = {
-            "PATH": os.environ.get("PATH", ""),
-            "HOME": work,
-            "TEXMFOUTPUT": work,
-            "openout_any": "p",
-            "openin_any": "p",
-            "shell_escape": "f",
-        }
+        env = _tex_env(work)
+        log = ""
         for _ in range(runs):
-            try:
-                proc = subprocess.run(
-                    [exe, *PDFLATEX_ARGS, src.name],
-                    cwd=work, env=env, stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout,
-                )
-            except subprocess.TimeoutExpired:
-                raise BuildError(f"pdflatex took longer than {timeout} s") from None
-            log = proc.stdout.decode("utf-8", "replace")
-            if proc.returncode != 0:
+            code = _run_tex([exe, *PDFLATEX_ARGS, src.name], work, env, deadline, timeout)
+            log = _log_tail(Path(work) / f"{name}.log")
+            if code == -signal.SIGXFSZ:
+                raise BuildError(f"pdflatex wrote a file larger than {PDF_MAX_FILE >> 20} MB (an endless loop in the template?)")
+            if code != 0:
                 raise _tex_error(log, src.name)
-        return PdfResult((Path(work) / f"{name}.pdf").read_bytes(), log)
+        try:
+            pdf = (Path(work) / f"{name}.pdf").read_bytes()
+        except OSError:
+            raise BuildError("pdflatex made no PDF (an empty document?)") from None
+        return PdfResult(pdf, log)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+        _folders.discard(work)
+
+
+def _run_tex(argv: list[str], work: str, env: dict[str, str], deadline: float | None, timeout: float | None) -> int:
+    """Run pdflatex once in its own process group; kill the group on a timeout or on any
+    exception (a signal turned into one) before returning or raising."""
+    _load_prctl()
+    me = os.getpid()
+    with signals_held():
+        proc = subprocess.Popen(
+            argv, cwd=work, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            start_new_session=True, preexec_fn=lambda: _tex_limits(me),
+        )
+        _groups.add(proc.pid)
+    try:
+        try:
+            return proc.wait(None if deadline is None else max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            raise BuildError(f"pdflatex did not finish in the {timeout:.3g} s left of --timeout (an endless loop in the template?)") from None
+    finally:
+        if proc.returncode is None:
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except OSError:
+                pass
+            proc.wait()
+        _groups.discard(proc.pid)
 
 
 def _tex_error(log: str, filename: str) -> BuildError:
