@@ -168,21 +168,22 @@ def _work(path: str, formats: tuple[str, ...], kinds: tuple[str, ...], templates
                     out.files[f"{problem.id}{suffix}.{fmt}"] = render(view, fmt, kind, tdir, words)
         if pdf:
             _compile(out, deadline, tell, doing)
-    except (SpecError, DeriveError, BuildError) as exc:
-        out.error, out.line = str(exc), getattr(exc, "line", None)
-    except WordsError as exc:  # a words catalog (the course's own, or a language) is at fault
-        out.error, out.where, out.line = str(exc), exc.file, exc.line
-    except RecursionError:
-        out.error = "expression too deeply nested to derive"
-    except MemoryError:
-        out.error, out.line = _memory_error(doing["what"]), doing["line"]
-    except Exception as exc:  # noqa: BLE001 - any other failure is reported, not raised
-        name = type(exc).__name__
-        out.error = f"{name}: {exc}" if "jinja2" in type(exc).__module__ else f"internal error ({name}): {exc}"
-        if getattr(exc, "lineno", None) and getattr(exc, "filename", None):
-            out.where, out.line = exc.filename, exc.lineno  # template syntax errors
-    if debug and out.error:
-        out.trace = traceback.format_exc()
+    except Exception as exc:  # noqa: BLE001 - every failure is reported, not raised
+        if isinstance(exc, (SpecError, DeriveError, BuildError)):
+            out.error, out.line = str(exc), getattr(exc, "line", None)
+        elif isinstance(exc, WordsError):  # a words catalog (the course's own, or a language) is at fault
+            out.error, out.where, out.line = str(exc), exc.file, exc.line
+        elif isinstance(exc, RecursionError):
+            out.error = "expression too deeply nested to derive"
+        elif isinstance(exc, MemoryError):
+            out.error, out.line = _memory_error(doing["what"]), doing["line"]
+        else:
+            name = type(exc).__name__
+            out.error = f"{name}: {exc}" if "jinja2" in type(exc).__module__ else f"internal error ({name}): {exc}"
+            if getattr(exc, "lineno", None) and getattr(exc, "filename", None):
+                out.where, out.line = exc.filename, exc.lineno  # template syntax errors
+        if debug:
+            out.trace = traceback.format_exc()  # here: after the except block there is none
     if out.error and not out.tex:
         out.files.clear()
     return out

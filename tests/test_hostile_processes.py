@@ -440,3 +440,16 @@ def test_pdfs_are_reproducible_with_source_date_epoch(tmp_path: Path, monkeypatc
     assert pdfs[0].startswith(b"%PDF")
     assert pdfs[0] == pdfs[1]
     assert b"D:20231114221320" in pdfs[0]  # the PDF's date is SOURCE_DATE_EPOCH's
+
+
+# -- --debug ------------------------------------------------------------------------------
+
+
+def test_debug_shows_the_traceback_of_an_error(tmp_path: Path) -> None:
+    src = tmp_path / "t1.yaml"
+    src.write_text(problem(f="x1^2 + x3"), encoding="utf-8")
+    res = CliRunner().invoke(main, ["check", str(src), "--debug"])
+    assert res.exit_code == 1
+    assert res.stderr.startswith(f"{src}:6: error: "), res.stderr
+    assert "Traceback (most recent call last)" in res.stderr and "load_problem" in res.stderr, res.stderr
+    assert "NoneType: None" not in res.stderr
