@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import os
 import re
-import resource
 import shutil
 import signal
 import subprocess
@@ -202,6 +201,8 @@ def _tex_limits(parent: int) -> None:
     """In pdflatex, between fork and exec: killed when its parent dies; no file it writes
     may grow past PDF_MAX_FILE (then it gets SIGXFSZ); the signals held while it was
     started are its own again."""
+    import resource  # imported in the parent already: no import machinery runs here
+
     resource.setrlimit(resource.RLIMIT_FSIZE, (PDF_MAX_FILE, PDF_MAX_FILE))
     die_with_parent(signal.SIGKILL, parent)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
@@ -238,29 +239,29 @@ def _log_tail(path: Path) -> str:
 _groups: set[int] = set()
 _folders: set[str] = set()
 STOP_SIGNALS = {signal.SIGTERM, signal.SIGINT} | ({signal.SIGHUP} if hasattr(signal, "SIGHUP") else set())
+_POSIX = os.name == "posix"
 
 
 def abandon() -> None:
     """Kill every pdflatex this process started and remove their temporary folders: for a
     signal handler that exits next (finally-blocks will not run)."""
     for group in list(_groups):
-        try:
-            os.killpg(group, signal.SIGKILL)
-        except OSError:
-            pass
+        _kill_group(group)
     for folder in list(_folders):
         shutil.rmtree(folder, ignore_errors=True)
 
 
 class signals_held:
     """Hold the stop signals for a few steps that must happen together (create a folder or
-    a process, and note it for ``abandon``); a signal that came meanwhile arrives after."""
+    a process, and note it for ``abandon``); a signal that came meanwhile arrives after.
+    (Where signals cannot be held, nothing.)"""
 
     def __enter__(self) -> None:
-        self.old = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+        self.old = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS) if _POSIX else None
 
     def __exit__(self, *exc: object) -> None:
-        signal.pthread_sigmask(signal.SIG_SETMASK, self.old)
+        if self.old is not None:
+            signal.pthread_sigmask(signal.SIG_SETMASK, self.old)
 
 
 def compile_pdf(tex: str, name: str = "doc", runs: int = 2, timeout: float | None = None) -> PdfResult:
@@ -283,7 +284,7 @@ def compile_pdf(tex: str, name: str = "doc", runs: int = 2, timeout: float | Non
         for _ in range(runs):
             code = _run_tex([exe, *PDFLATEX_ARGS, src.name], work, env, deadline, timeout)
             log = _log_tail(Path(work) / f"{name}.log")
-            if code == -signal.SIGXFSZ:
+            if hasattr(signal, "SIGXFSZ") and code == -signal.SIGXFSZ:
                 raise BuildError(f"pdflatex wrote a file larger than {PDF_MAX_FILE >> 20} MB (an endless loop in the template?)")
             if code != 0:
                 raise _tex_error(log, src.name)
@@ -301,11 +302,14 @@ def _run_tex(argv: list[str], work: str, env: dict[str, str], deadline: float | 
     """Run pdflatex once in its own process group; kill the group on a timeout or on any
     exception (a signal turned into one) before returning or raising."""
     _load_prctl()
+    if _POSIX:
+        import resource  # noqa: F401 - for _tex_limits, which runs between fork and exec
+
     me = os.getpid()
     with signals_held():
         proc = subprocess.Popen(
             argv, cwd=work, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            start_new_session=True, preexec_fn=lambda: _tex_limits(me),
+            start_new_session=_POSIX, preexec_fn=(lambda: _tex_limits(me)) if _POSIX else None,
         )
         _groups.add(proc.pid)
     try:
@@ -315,12 +319,17 @@ def _run_tex(argv: list[str], work: str, env: dict[str, str], deadline: float | 
             raise BuildError(f"pdflatex did not finish in the {timeout:.3g} s left of --timeout (an endless loop in the template?)") from None
     finally:
         if proc.returncode is None:
-            try:
-                os.killpg(proc.pid, signal.SIGKILL)
-            except OSError:
-                pass
+            _kill_group(proc.pid)
+            proc.kill()
             proc.wait()
         _groups.discard(proc.pid)
+
+
+def _kill_group(group: int) -> None:
+    try:
+        os.killpg(group, signal.SIGKILL)
+    except (OSError, AttributeError):  # gone already; or no process groups (Windows)
+        pass
 
 
 def _tex_error(log: str, filename: str) -> BuildError:

@@ -213,14 +213,15 @@ def _become_worker(parent: int) -> None:
     worker kills its pdflatex and removes its temporary folder), leave
     Ctrl-C to the parent (which stops the worker), and use at most WORKER_MEMORY more
     memory than it started with (a MemoryError past that is reported as such)."""
-    import resource
-
     from .build import STOP_SIGNALS, die_with_parent
 
     signal.signal(signal.SIGTERM, _stop_worker)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    if hasattr(signal, "SIGHUP"):
-        signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    if os.name != "posix":  # pragma: no cover - no signal masks, parent-death signals or rlimits
+        return
+    import resource
+
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)  # held by the parent while it forked
     die_with_parent(signal.SIGTERM, parent)
     soft, hard = resource.getrlimit(resource.RLIMIT_AS)

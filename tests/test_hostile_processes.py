@@ -69,6 +69,14 @@ def solgen(*args: str) -> list[str]:
     return [sys.executable, "-m", "solgen.cli", *args]
 
 
+# Runs a command and reports its exit code, peak memory (KB, its largest process) and stderr.
+PEAK = """
+import resource, subprocess, sys
+proc = subprocess.run(sys.argv[1:], capture_output=True, text=True, timeout=120)
+sys.stdout.write(f"{proc.returncode}\\n{resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}\\n{proc.stderr}")
+"""
+
+
 def tex_folders(tmp_path: Path) -> list[str]:
     tmp = tmp_path / "tmp"
     return sorted(p.name for p in tmp.iterdir() if p.name.startswith("solgen-tex-")) if tmp.exists() else []
@@ -102,13 +110,13 @@ def wait_until(condition, seconds: float) -> bool:
     return condition()
 
 
-def looping_templates(tmp_path: Path) -> Path:
+def looping_templates(tmp_path: Path, loop: str = "\\def\\x{\\x}\\x") -> Path:
     """A --templates folder whose handout loops forever in TeX (a template from someone else)."""
     tpl = tmp_path / "tpl" / "tex"
     tpl.mkdir(parents=True)
     handout = (ROOT / "templates" / "tex" / "handout.tex.j2").read_text(encoding="utf-8")
     assert "\\begin{document}" in handout
-    tpl.joinpath("handout.tex.j2").write_text(handout.replace("\\begin{document}", "\\begin{document}\n\\def\\x{\\x}\\x", 1),
+    tpl.joinpath("handout.tex.j2").write_text(handout.replace("\\begin{document}", "\\begin{document}\n" + loop, 1),
                                               encoding="utf-8")
     return tmp_path / "tpl"
 
@@ -141,6 +149,32 @@ def test_a_tex_loop_in_a_template_ends_within_the_timeout(tmp_path: Path) -> Non
     assert (out / "t1.tex").exists()  # written: it is what the error is about
     assert tex_folders(tmp_path) == []
     assert wait_until(lambda: not processes_in(tmp_path), 3), processes_in(tmp_path)
+
+
+@pytest.mark.skipif(not LINUX, reason="looks for processes in /proc")
+def test_a_tex_loop_that_writes_without_end_is_not_kept_in_memory(tmp_path: Path) -> None:
+    """pdflatex's terminal output went into solgen's memory (458 MB from one template)."""
+    need_pdflatex()
+    src = tmp_path / "t1.yaml"
+    src.write_text(problem(), encoding="utf-8")
+    chatty = looping_templates(tmp_path, "\\def\\x{\\message{" + "blah " * 40 + "}\\x}\\x")
+    out = tmp_path / "out"
+    start = time.monotonic()
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-c", PEAK, *solgen("render", str(src), "--pdf", "--timeout", "6", "--templates", str(chatty),
+                                                 "--out", str(out))],
+            cwd=tmp_path, env=env_for(tmp_path), stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=30,
+        )
+    except subprocess.TimeoutExpired:
+        pytest.fail("solgen was still compiling a looping template after 30 s (--timeout 6)")
+    elapsed = time.monotonic() - start
+    code, peak_kb, stderr = proc.stdout.split("\n", 2)
+    assert elapsed < 12, f"took {elapsed:.1f} s with --timeout 6"
+    assert code == "1", stderr
+    assert int(peak_kb) < 300 * 1024, f"peak {int(peak_kb) // 1024} MB"
+    assert re.match(rf"^{re.escape(str(out / 't1.tex'))}(:\d+)?: error: .*pdflatex", stderr), stderr
+    assert tex_folders(tmp_path) == []
 
 
 def _start(tmp_path: Path, *args: str) -> subprocess.Popen:
@@ -225,12 +259,6 @@ MEMORY_HOGS = {
                                     parts="  - {id: a, ask: hessian, of: f}\n"),
                             r"part \(a\): cannot check .*too large to compute.*simplify it"),
 }
-
-PEAK = """
-import resource, subprocess, sys
-proc = subprocess.run(sys.argv[1:], capture_output=True, text=True, timeout=120)
-sys.stdout.write(f"{proc.returncode}\\n{resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}\\n{proc.stderr}")
-"""
 
 
 @pytest.mark.parametrize("name", list(MEMORY_HOGS))
