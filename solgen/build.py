@@ -274,11 +274,17 @@ def compile_pdf(tex: str, name: str = "doc", runs: int = 2, timeout: float | Non
         raise BuildError("pdflatex is not on the PATH (install TeX Live, e.g. texlive-latex-extra)")
     deadline = None if timeout is None else time.monotonic() + timeout
     with signals_held():
-        work = tempfile.mkdtemp(prefix="solgen-tex-")
+        try:
+            work = tempfile.mkdtemp(prefix="solgen-tex-")
+        except OSError as exc:
+            raise BuildError(f"cannot make a temporary folder for pdflatex in {tempfile.gettempdir()}: {exc.strerror}") from None
         _folders.add(work)
     try:
         src = Path(work) / f"{name}.tex"
-        src.write_text(tex, encoding="utf-8")
+        try:
+            src.write_text(tex, encoding="utf-8")
+        except OSError as exc:
+            raise BuildError(f"cannot write {src}: {exc.strerror}") from None
         env = _tex_env(work)
         log = ""
         for _ in range(runs):
