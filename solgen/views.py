@@ -344,8 +344,8 @@ def _view_evaluate(d: Derivation, tex: _Tex, problem: Problem) -> dict[str, Any]
     groups = [_group(_pd(d.part.of, tex(v), x), e.tree, tex, d.part) for v, e in zip(problem.variables, d.entries)]
     exprs = d.data["exprs"]
     values = d.result if d.data["vector"] else [d.result]
-    if d.part.decimals is not None:  # rounded from a 30-digit value, so the printed digits are right
-        shown: list[Any] = [f"{float(sp.N(v, 30)):.{d.part.decimals}f}" for v in values]
+    if d.part.decimals is not None and all(_rounded(v, 0) is not None for v in values):
+        shown: list[Any] = [_rounded(v, d.part.decimals) for v in values]
         approx = "\\approx"
     else:
         shown, approx = values, "="
@@ -357,6 +357,21 @@ def _view_evaluate(d: Derivation, tex: _Tex, problem: Problem) -> dict[str, Any]
         "answer": [f"{name}({x}) = {sym}", f"{lhs} {approx} {value_tex}"],
         "answer_short": [f"{lhs} {approx} {value_tex}"],
     }
+
+
+def _rounded(value: sp.Expr, decimals: int) -> str | None:
+    """``value`` rounded to ``decimals`` places from 50 significant digits (exact values
+    first, then rounded); None when it is not a number (it holds a constant such as a)."""
+    from decimal import Decimal, InvalidOperation
+
+    number = sp.N(value, 50)
+    if not number.is_Number or not number.is_finite:
+        return None
+    try:
+        exact = Decimal(str(number))
+        return format(exact.quantize(Decimal(1).scaleb(-decimals)), "f")
+    except InvalidOperation:  # more digits than Decimal's context holds: keep it exact
+        return None
 
 
 def _view_taylor(d: Derivation, tex: _Tex, problem: Problem) -> dict[str, Any]:

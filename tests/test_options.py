@@ -49,3 +49,16 @@ def test_detail_levels():
     assert "(sum rule: term by term)" in standard and "(the variable itself)" not in standard
     assert "rule" not in answer and r"\begin{bmatrix}" in answer
     assert full.count("\n") > standard.count("\n") > answer.count("\n")
+
+
+def test_decimals_round_numbers_and_keep_values_with_constants_exact():
+    text = (
+        'id: "d"\nvariables: [x1, x2]\nfunctions:\n  f: "a*x1 + exp(x2)"\n  g: "x1^2 + exp(x2)"\nparts:\n'
+        "  - {id: a, ask: evaluate, of: f, at: {x1: 1, x2: 0}, decimals: 3}\n"
+        '  - {id: b, ask: evaluate, of: grad g, at: {x1: 1, x2: "1/3"}, decimals: 4}\n'
+        "  - {id: c, ask: evaluate, of: g, at: {x1: 999, x2: 999}, decimals: 3}\n"
+    )
+    out = render(build_view(solve(parse_problem(text))), "md")
+    assert "f(1, 0) = 1 + a" in out  # a constant cannot be rounded: the exact value, not a crash
+    assert r"\approx \begin{bmatrix} 2.0000 \\ 1.3956 \end{bmatrix}" in out  # e^{1/3} = 1.39561...
+    assert "g(999, 999) = 998001 + e^{999}" in out and "inf" not in out
