@@ -67,21 +67,21 @@ PROBLEMS = sorted((ROOT / "problems").glob("*.yaml"))
 @lru_cache(maxsize=None)
 def solved(path: str):
     from solgen.derive.calculus import solve
-    from solgen.spec import load_problem
+    from solgen.input.problem import load_problem
 
     return solve(load_problem(path))
 
 
 @lru_cache(maxsize=None)
 def view(path: str):
-    from solgen.views import build_view
+    from solgen.present.view import build_view
 
     return build_view(solved(path))
 
 
 @lru_cache(maxsize=None)
 def rendered(path: str, fmt: str, kind: str = "handout") -> str:
-    from solgen.render import render
+    from solgen.formats.templates import render
 
     return render(view(path), fmt, kind)
 

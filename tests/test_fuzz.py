@@ -51,8 +51,8 @@ from hypothesis import strategies as st
 from hypothesis.control import currently_in_test_context
 
 from solgen.derive.calculus import DeriveError, solve
-from solgen.parse import ParseError, parse_expression, parse_number
-from solgen.spec import ASKS, PART_KEYS, TOP_KEYS, Problem, SpecError, load_problem, parse_problem
+from solgen.input.expr import ParseError, parse_expression, parse_number
+from solgen.input.problem import ASKS, PART_KEYS, TOP_KEYS, Problem, SpecError, load_problem, parse_problem
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE_SECONDS = 5  # parsing one example

@@ -32,7 +32,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-import solgen.spec  # noqa: F401 - imports SymPy once here, so each forked worker starts warm
+import solgen.input.problem  # noqa: F401 - imports SymPy once here, so each forked worker starts warm
 from solgen.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]

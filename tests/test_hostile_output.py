@@ -20,7 +20,7 @@ from markdown_it import MarkdownIt
 
 from conftest import need_tool
 from solgen.cli import main
-from solgen.prose import safe_math, tex_settable, to_md, to_tex
+from solgen.formats.prose import safe_math, tex_settable, to_md, to_tex
 
 SECRET = "S3CRET-MARKER-7731"
 

@@ -29,7 +29,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-import solgen.spec  # noqa: F401 - imports SymPy once here, so each forked worker starts warm
+import solgen.input.problem  # noqa: F401 - imports SymPy once here, so each forked worker starts warm
 from conftest import ROOT, need_pdflatex
 from solgen.cli import main
 
@@ -290,7 +290,7 @@ def test_a_small_file_cannot_take_gigabytes(tmp_path: Path, name: str) -> None:
 def test_running_out_of_memory_in_the_worker_is_an_error_at_the_part(tmp_path: Path, monkeypatch) -> None:
     """Whatever a guard misses, the worker's memory limit stops it: a clear error, not
     a traceback, a killed machine or a worker that vanished."""
-    import solgen.cli as cli
+    import solgen.pipeline as cli
     import solgen.derive.calculus as calculus
 
     def hungry(problem, check=True, progress=None):

@@ -9,8 +9,8 @@ import re
 import sympy as sp
 
 from conftest import ROOT, rendered, solved
-from solgen.derive.tidy import tmul
-from solgen.texmath import latex
+from solgen.math.tidy import tmul
+from solgen.math.printer import latex
 
 P51 = str(ROOT / "problems" / "5.1.yaml")
 E = r"e^{-(3 w + b)}"

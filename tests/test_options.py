@@ -5,9 +5,9 @@ from __future__ import annotations
 import sympy as sp
 
 from solgen.derive.calculus import solve
-from solgen.render import render
-from solgen.spec import parse_problem
-from solgen.views import build_view
+from solgen.formats.templates import render
+from solgen.input.problem import parse_problem
+from solgen.present.view import build_view
 
 BASE = """id: t
 variables: [x1, x2]
@@ -31,7 +31,7 @@ def test_factor_adds_a_step_with_the_common_factor_pulled_out():
 
 
 def test_factored_form_is_equal():
-    from solgen.derive.tidy import factor_common
+    from solgen.math.tidy import factor_common
 
     x1, x2 = sp.symbols("x1 x2")
     e = sp.Add(3 * x1**2 * x2, 6 * x1 * x2**2, evaluate=False)

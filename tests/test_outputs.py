@@ -12,7 +12,7 @@ from mdit_py_plugins.dollarmath import dollarmath_plugin
 from syrupy.extensions.single_file import SingleFileSnapshotExtension, WriteMode
 
 from conftest import PROBLEMS, need_pdflatex, need_tool, rendered, solved, view
-from solgen.words import load_words
+from solgen.present.words import load_words
 
 KINDS = ("handout", "worksheet", "slides", "slides-worksheet")
 

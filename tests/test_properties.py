@@ -51,8 +51,8 @@ from hypothesis import strategies as st
 
 from solgen.derive.check import equal, has_real_points, verify
 from solgen.derive.diff import diff_steps
-from solgen.parse import ParseError, parse_expression
-from solgen.texmath import latex
+from solgen.input.expr import ParseError, parse_expression
+from solgen.math.printer import latex
 
 X1, X2, X3 = (sp.Symbol(name, real=True) for name in ("x1", "x2", "x3"))
 VARIABLES = (X1, X2, X3)

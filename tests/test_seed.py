@@ -7,7 +7,7 @@ import re
 import sympy as sp
 
 from conftest import ROOT, rendered, solved, view
-from solgen.texmath import latex
+from solgen.math.printer import latex
 
 P12 = str(ROOT / "problems" / "1.2.yaml")
 

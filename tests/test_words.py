@@ -11,8 +11,8 @@ from click.testing import CliRunner
 
 from conftest import ROOT, need_pdflatex, need_tool, rendered
 from solgen.cli import main
-from solgen.spec import LANGS
-from solgen.words import WordsError, load_words
+from solgen.input.problem import LANGS
+from solgen.present.words import WordsError, load_words
 
 GERMAN = ROOT / "problems" / "6.1.yaml"
 KINDS = ("handout", "worksheet", "slides", "slides-worksheet")
@@ -59,8 +59,8 @@ def test_german_pdf_has_no_english_word(kind: str, tmp_path) -> None:
 def test_english_and_german_say_the_same_steps() -> None:
     """The catalog changes the words, never the math: the same equations in both languages."""
     from solgen.derive.calculus import solve
-    from solgen.spec import load_problem
-    from solgen.views import build_view
+    from solgen.input.problem import load_problem
+    from solgen.present.view import build_view
 
     solution = solve(load_problem(str(GERMAN)))
     views = {lang: build_view(solution, load_words(lang)) for lang in LANGS}
@@ -96,3 +96,14 @@ def test_lang_in_the_file_must_have_a_catalog(tmp_path) -> None:
     res = CliRunner().invoke(main, ["render", str(src), "--out", str(tmp_path / "out")])
     assert res.exit_code == 1
     assert "p.yaml:2: error: lang 'fr' has no words catalog" in res.output, res.output
+
+
+def test_lang_on_the_command_line_overrides_the_file(tmp_path) -> None:
+    res = CliRunner().invoke(main, ["render", str(ROOT / "problems" / "3.1.yaml"), "--lang", "de", "--format", "md",
+                                    "--out", str(tmp_path)])
+    assert res.exit_code == 0, res.output
+    md = (tmp_path / "3.1.md").read_text(encoding="utf-8")
+    assert "Aufgabe 3.1" in md and "Summenregel" in md and "sum rule" not in md
+    res = CliRunner().invoke(main, ["render", str(GERMAN), "--lang", "en", "--format", "md", "--out", str(tmp_path)])
+    assert res.exit_code == 0, res.output
+    assert "Problem 6.1" in (tmp_path / "6.1.md").read_text(encoding="utf-8")

@@ -16,23 +16,12 @@ from typing import Any, Callable
 
 import sympy as sp
 
-from ..spec import Part, Problem
-from .check import TooLarge, equal, expand_guarded, has_huge_values, has_real_points, matches_slope, verify
-from .diff import diff_steps
-from .rules import Rule
-from .tidy import tidy, tmul
-
-
-class DeriveError(ValueError):
-    """A part that cannot be derived (a point outside the domain, say), at ``line``."""
-
-    def __init__(self, message: str, line: int | None = None):
-        super().__init__(message)
-        self.line = line
-
-
-class CheckError(DeriveError):
-    """A step failed its check against sympy.diff: a bug in solgen, never the user's."""
+from solgen.input.problem import Part, Problem
+from solgen.derive.check import TooLarge, equal, expand_guarded, has_huge_values, has_real_points, matches_slope, verify
+from solgen.derive.diff import diff_steps
+from solgen.derive.rules import Rule
+from solgen.math.tidy import tidy, tmul
+from solgen.errors import CheckError, DeriveError
 
 
 @dataclass(frozen=True)

@@ -19,8 +19,8 @@ from typing import Callable, Iterable
 
 import sympy as sp
 
-from . import numeric
-from .rules import Rule
+from solgen.math import numeric
+from solgen.derive.rules import Rule
 
 # Sample boxes, in hundredths: (0.11, 0.89) first (inside the domain of log, sqrt, asin,
 # acos, atanh, ...), then negative values and values above 1 for functions defined there.

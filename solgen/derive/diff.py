@@ -17,8 +17,8 @@ from typing import Callable, Optional
 import sympy as sp
 from sympy.core.function import AppliedUndef
 
-from . import rules as R
-from .tidy import tmul
+from solgen.derive import rules as R
+from solgen.math.tidy import tmul
 
 CHAIN_NAMES = ("u", "v", "w", "s", "t", "z", "p", "q")
 

@@ -20,7 +20,7 @@ from typing import Iterator
 
 import sympy as sp
 
-from .tidy import distribute, tidy, tmul
+from solgen.math.tidy import distribute, tidy, tmul
 
 
 @dataclass(frozen=True)

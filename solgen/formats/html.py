@@ -16,7 +16,7 @@ from typing import Any
 from markdown_it import MarkdownIt
 from mdit_py_plugins.dollarmath import dollarmath_plugin
 
-from ..prose import link_allowed, md_clean, safe_math
+from solgen.formats.prose import link_allowed, md_clean, safe_math
 
 
 def escape_html(text: str) -> str:

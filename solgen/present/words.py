@@ -21,18 +21,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable, Union
 
-from .prose import escape_md, escape_tex, safe_math
-from .spec import LANGS, LDict, SpecError, load_yaml
+from solgen.formats.prose import escape_md, escape_tex, safe_math
+from solgen.input.problem import LANGS, LDict, SpecError, load_yaml
+from solgen.errors import WordsError
 
 FIELD_RE = re.compile(r"\{\{\s*([a-z_]+)\s*\}\}")
-
-
-class WordsError(ValueError):
-    """A catalog that cannot be used, at ``file``:``line``."""
-
-    def __init__(self, message: str, file: str | None = None, line: int | None = None):
-        super().__init__(message)
-        self.file, self.line = file, line
 
 
 @dataclass(frozen=True)
@@ -69,7 +62,7 @@ class Sentence:
 
     def as_format(self, fmt: str) -> str:
         if fmt == "html":
-            from .formats.html import sentence_html
+            from solgen.formats.html import sentence_html
 
             return sentence_html(self.runs)
         return self.tex() if fmt == "tex" else self.md()
@@ -143,18 +136,18 @@ def _parse(key: str, text: str, where: tuple[str, int]) -> _Template:
     """Split ``text`` into text, bold and math segments; check the math is safe."""
     parts = re.split(r"(?<!\\)\$", text)
     if len(parts) % 2 == 0:
-        raise WordsError(f"words {key!r}: a '$' is not closed", *where)
+        raise WordsError(f"words {key!r}: a '$' is not closed", where[1], where[0])
     segments: list[tuple[str, str]] = []
     for i, part in enumerate(parts):
         if i % 2:
             if not safe_math(FIELD_RE.sub("x", part)):
-                raise WordsError(f"words {key!r}: the math ${part}$ uses a command solgen does not allow", *where)
+                raise WordsError(f"words {key!r}: the math ${part}$ uses a command solgen does not allow", where[1], where[0])
             segments.append(("math", part))
             continue
         part = part.replace("\\$", "$")
         bold = part.split("**")
         if len(bold) % 2 == 0:
-            raise WordsError(f"words {key!r}: a '**' is not closed", *where)
+            raise WordsError(f"words {key!r}: a '**' is not closed", where[1], where[0])
         segments.extend(("strong" if j % 2 else "text", b) for j, b in enumerate(bold) if b)
     return _Template(key, tuple(segments))
 
@@ -181,14 +174,14 @@ class Words:
 
 
 def builtin_words() -> Path:
-    from .render import builtin_templates
+    from solgen.formats.templates import builtin_templates
 
     return builtin_templates() / "words"
 
 
 def _flatten(data: Any, prefix: str, file: str, out: dict[str, Any]) -> None:
     if not isinstance(data, dict):
-        raise WordsError("a words file maps keys to sentences", file, getattr(data, "line", None))
+        raise WordsError("a words file maps keys to sentences", getattr(data, "line", None), file)
     for key, value in data.items():
         path = f"{prefix}{key}"
         line = data.key_lines[key] if isinstance(data, LDict) else None
@@ -196,7 +189,7 @@ def _flatten(data: Any, prefix: str, file: str, out: dict[str, Any]) -> None:
             forms = {}
             for form, text in value.items():
                 if not isinstance(text, str):
-                    raise WordsError(f"words {path}.{form}: expected a sentence", file, line)
+                    raise WordsError(f"words {path}.{form}: expected a sentence", line, file)
                 forms[form] = _parse(path, text, (file, line))
             out[path] = forms
         elif isinstance(value, dict):
@@ -204,16 +197,16 @@ def _flatten(data: Any, prefix: str, file: str, out: dict[str, Any]) -> None:
         elif isinstance(value, str):
             out[path] = _parse(path, value, (file, line))
         else:
-            raise WordsError(f"words {path}: expected a sentence in quotes", file, line)
+            raise WordsError(f"words {path}: expected a sentence in quotes", line, file)
 
 
 def _read(path: Path) -> dict[str, Any]:
     try:
         data = load_yaml(path.read_text(encoding="utf-8"))
     except SpecError as exc:
-        raise WordsError(str(exc), str(path), exc.line) from None
+        raise WordsError(str(exc), exc.line, str(path)) from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise WordsError(f"cannot read: {exc}", str(path)) from None
+        raise WordsError(f"cannot read: {exc}", file=str(path)) from None
     out: dict[str, Any] = {}
     _flatten(data, "", str(path), out)
     return out
@@ -234,6 +227,6 @@ def load_words(lang: str = "en", templates: Path | None = None) -> Words:
     if own is not None and own.is_file():
         for key, value in _read(own).items():
             if key not in entries:
-                raise WordsError(f"words {key!r} rewords nothing (no such key in the built-in {lang}.yaml)", str(own))
+                raise WordsError(f"words {key!r} rewords nothing (no such key in the built-in {lang}.yaml)", file=str(own))
             entries[key] = value
     return Words(lang, entries)

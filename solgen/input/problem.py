@@ -20,7 +20,8 @@ from typing import Any
 import sympy as sp
 import yaml
 
-from .parse import NAME_RE, RESERVED, ParseError, parse_expression, parse_number
+from solgen.input.expr import NAME_RE, RESERVED, ParseError, parse_expression, parse_number
+from solgen.errors import SpecError
 
 MAX_FILE_BYTES = 256 * 1024
 MAX_VARIABLES = 12
@@ -29,19 +30,11 @@ ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}\Z")
 ASKS = ("gradient", "hessian", "jacobian", "partial", "taylor", "directional", "evaluate", "text")
 ASSUMPTIONS = ("real", "positive", "nonnegative")
 TOP_KEYS = ("id", "title", "course", "section", "date", "author", "lang", "variables", "assume", "functions", "parts", "options", "intro")
-LANGS = ("en", "de")  # the catalogs in templates/words/
+from solgen.input import LANGS  # noqa: E402 - the catalogs in templates/words/
 PART_KEYS = ("id", "ask", "of", "order", "at", "directions", "prompt", "answer", "notes", "detail", "simplify", "decimals")
 OPTION_KEYS = ("log", "detail", "simplify")
 SIMPLIFY = ("none", "factor")
 DETAILS = ("full", "standard", "answer")
-
-
-class SpecError(ValueError):
-    """A problem-file error at ``line`` (1-based; None when the whole file is at fault)."""
-
-    def __init__(self, message: str, line: int | None = None):
-        super().__init__(message)
-        self.line = line
 
 
 @dataclass(frozen=True)

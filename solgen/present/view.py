@@ -21,13 +21,13 @@ import sympy as sp
 
 from markupsafe import Markup
 
-from .derive.calculus import Derivation, Solution
-from .derive.rules import Rule
-from .derive.tidy import factor_common
-from .prose import to_md, to_tex
-from .spec import Part, Problem
-from .texmath import HousePrinter, column, matrix
-from .words import Run, Sentence, Words, join, load_words
+from solgen.derive.calculus import Derivation, Solution
+from solgen.derive.rules import Rule
+from solgen.math.tidy import factor_common
+from solgen.formats.prose import to_md, to_tex
+from solgen.input.problem import Part, Problem
+from solgen.math.printer import HousePrinter, column, matrix
+from solgen.present.words import Run, Sentence, Words, join, load_words
 
 DETAIL_DEPTH = {"full": 99, "standard": 1, "answer": -1}
 WIDE = 2  # matrices with more columns than this show the result without the matrix of partials
@@ -41,7 +41,7 @@ class Prose:
 
     def as_format(self, fmt: str) -> str:
         if fmt == "html":
-            from .formats.html import prose_to_html
+            from solgen.formats.html import prose_to_html
 
             return prose_to_html(self.source)
         return to_tex(self.source) if fmt == "tex" else to_md(self.source)

@@ -31,17 +31,11 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from solgen.errors import BuildError
+
 PDFLATEX_ARGS = ("-no-shell-escape", "-halt-on-error", "-interaction=nonstopmode", "-file-line-error")
 PDF_MAX_FILE = 64 << 20  # bytes: a file pdflatex writes (.log, .pdf, ...) may not grow past this
 LOG_TAIL = 64 << 10  # bytes at the end of the .log read back for the error message
-
-
-class BuildError(RuntimeError):
-    """An output could not be written or compiled; ``line`` is a line of the .tex, if known."""
-
-    def __init__(self, message: str, line: int | None = None):
-        super().__init__(message)
-        self.line = line
 
 
 def safe_target(out_dir: Path, name: str) -> Path:

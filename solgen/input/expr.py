@@ -26,8 +26,8 @@ import unicodedata
 from dataclasses import dataclass
 
 import sympy as sp
-from .derive.numeric import MAX_PERIODIC_ARG
-from .derive.tidy import tmul
+from solgen.math.numeric import MAX_PERIODIC_ARG
+from solgen.math.tidy import tmul
 
 # Budgets, checked before SymPy evaluates anything.
 MAX_LENGTH = 2000

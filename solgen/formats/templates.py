@@ -25,16 +25,17 @@ import yaml
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup
 
-from .derive.calculus import Solution
-from .derive.rules import Rule
-from .prose import escape_md, escape_tex
-from .words import Words, WordsError, load_words
+from solgen.derive.calculus import Solution
+from solgen.derive.rules import Rule
+from solgen.formats.prose import escape_md, escape_tex
+from solgen.errors import WordsError
+from solgen.present.words import Words, load_words
 
 
 def builtin_templates() -> Path:
     """The built-in templates: ``solgen/templates`` in an installed wheel, or the
     repository's ``templates/`` in a checkout (an editable install)."""
-    here = Path(__file__).resolve().parent
+    here = Path(__file__).resolve().parent.parent  # the solgen package
     shipped = here / "templates"
     return shipped if (shipped / "tex").is_dir() else here.parent / "templates"
 
@@ -88,10 +89,6 @@ def front_matter(fields: dict[str, Any]) -> Markup:
     return Markup("---\n" + body + "---")
 
 
-class TemplateOverrideError(WordsError):
-    """A file in a --templates folder that overrides nothing (a typo would be ignored)."""
-
-
 def check_overrides(templates: Path) -> None:
     """Every file under ``templates/<tex|md|html|words>/`` must have a built-in of the same
     name, and nothing else may sit in the folder; a misspelt override is an error, never
@@ -101,12 +98,11 @@ def check_overrides(templates: Path) -> None:
         if entry.name.startswith("."):
             continue
         if not entry.is_dir() or entry.name not in ("tex", "md", "html", "words"):
-            raise TemplateOverrideError(
-                "overrides nothing: a templates folder holds tex/, md/, html/ and words/", str(entry))
+            raise WordsError("overrides nothing: a templates folder holds tex/, md/, html/ and words/", file=str(entry))
         for own in sorted(entry.iterdir()):
             if not own.name.startswith(".") and not (builtin / entry.name / own.name).is_file():
                 names = ", ".join(sorted(p.name for p in (builtin / entry.name).iterdir()))
-                raise TemplateOverrideError(f"overrides nothing: no built-in {entry.name}/{own.name} (there are: {names})", str(own))
+                raise WordsError(f"overrides nothing: no built-in {entry.name}/{own.name} (there are: {names})", file=str(own))
 
 
 def environment(fmt: str, templates: Path | None = None) -> jinja2.Environment:
@@ -124,7 +120,7 @@ def environment(fmt: str, templates: Path | None = None) -> jinja2.Environment:
         "autoescape": False,
     }
     if fmt == "html":
-        from .formats.html import display, escape_html, inline, relation
+        from solgen.formats.html import display, escape_html, inline, relation
 
         env = ImmutableSandboxedEnvironment(finalize=_finalizer("html", escape_html), **{**common, "autoescape": True})
         env.filters["display"] = lambda parts: Markup(display(parts))
@@ -174,7 +170,7 @@ def render(view: dict[str, Any], fmt: str, kind: str = "handout", templates: Pat
 def _as_math(value: Any) -> Any:
     """The view for HTML: its LaTeX strings (Markup) become ``TexMath``, which prints as
     MathML, so a template cannot put LaTeX into a page as HTML."""
-    from .formats.html import TexMath
+    from solgen.formats.html import TexMath
 
     if isinstance(value, dict):
         return {k: _as_math(v) for k, v in value.items()}

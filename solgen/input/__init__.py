@@ -1,0 +1,6 @@
+"""Reading what users write: problem files (``problem``), expressions (``expr``).
+
+Everything here treats its input as untrusted: no eval, limits on size and nesting, and
+errors as ``SpecError`` with the line at fault."""
+
+LANGS = ("en", "de")  # the words catalogs in templates/words/ (kept here: light to import)

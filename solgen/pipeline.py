@@ -1,0 +1,350 @@
+"""The pipeline: load -> solve -> present -> write, for each problem file, under limits.
+
+Used by the command line and the tests alike. Each problem file is loaded, derived,
+rendered and (with ``pdf``) compiled in a worker process under a wall-clock limit
+(``timeout``, for the whole file, pdflatex included) and a memory limit
+(``WORKER_MEMORY``), so a runaway SymPy computation or TeX loop is really stopped; the
+worker returns finished texts and the parent writes a file's outputs all or nothing
+(``write``). The worker dies with solgen: on Linux the kernel signals it when solgen dies
+(even by SIGKILL), and on SIGTERM, SIGHUP or Ctrl-C solgen stops it (and its pdflatex)
+and removes temporary folders before exiting. Every failure becomes an ``Outcome`` with
+an error (and its file and line), never an exception; a folder, a missing file, or a
+second file with an id seen before is such an error of that file alone.
+
+To add a step to the pipeline: extend ``_work`` (it runs in the worker) and ``Job``.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import time
+import traceback
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+
+DEFAULT_TIMEOUT = 20.0
+MAX_TIMEOUT = 24 * 3600.0  # --timeout's largest value
+WORKER_MEMORY = 2 << 30  # bytes of address space a worker may add to what it started with (RLIMIT_AS)
+STOP_GRACE = 2.0  # seconds a stopped worker has to clean up (kill pdflatex, remove its folder)
+PDF_MARGIN = 0.5  # seconds of --timeout kept back from pdflatex, so its own timeout is the one reported
+
+
+@dataclass(frozen=True)
+class Job:
+    """What to make of each problem file."""
+
+    formats: tuple[str, ...] = ("tex",)  # tex, md, html, json
+    kinds: tuple[str, ...] = ("handout",)  # handout, worksheet, slides, slides-worksheet
+    templates: str | None = None  # a --templates folder
+    lang: str | None = None  # overrides the file's lang
+    debug: bool = False  # in-process, with tracebacks
+    pdf: bool = False  # compile each .tex
+
+
+@dataclass
+class Outcome:
+    """What one problem file produced: named texts to write, or an error."""
+
+    path: str
+    files: dict[str, str | bytes] = field(default_factory=dict)
+    error: str | None = None
+    line: int | None = None
+    where: str | None = None  # a file other than the problem (a template), if the error is there
+    tex: str | None = None  # the output .tex whose PDF failed: it is written (the error names its lines), no PDF
+    trace: str | None = None
+    fallbacks: int = 0
+    id: str | None = None  # the problem's id and the line of its id key, once loaded
+    id_line: int | None = None
+
+
+class Stopped(BaseException):
+    """A signal asked solgen to stop: raised so that finally-blocks stop the worker (or,
+    in-process, kill pdflatex and remove its folder). A BaseException: no ``except
+    Exception`` in SymPy or solgen swallows it."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+
+_stop_signal: list[int] = []  # a stop signal that came (should its exception have been swallowed)
+
+
+def _raise_stopped(signum: int, frame: Any) -> None:
+    signal.signal(signum, signal.SIG_IGN)  # a second signal may not interrupt the cleanup
+    _stop_signal.append(signum)
+    raise Stopped(signum)
+
+
+@contextmanager
+def stoppable() -> Iterator[None]:
+    """SIGTERM and SIGHUP raise Stopped here (Ctrl-C raises KeyboardInterrupt already);
+    on leaving, exit with 128 + the signal's number. Outside the main thread: as it is."""
+    previous = {}
+    _stop_signal.clear()
+    try:
+        for sig in (signal.SIGTERM, getattr(signal, "SIGHUP", None)):
+            if sig is not None:
+                previous[sig] = signal.signal(sig, _raise_stopped)
+    except ValueError:  # not the main thread
+        pass
+    try:
+        yield
+    except Stopped as stop:
+        sys.stderr.write(f"solgen: stopped by signal {stop.signum}\n")
+        sys.exit(128 + stop.signum)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _stop_worker(signum: int, frame: Any) -> None:
+    """The worker's SIGTERM (from the parent, or from the kernel when the parent died):
+    kill its pdflatex, remove its temporary folder, and exit now. No exception: one
+    raised inside a destructor or a fork hook would be printed and swallowed."""
+    from solgen.build import abandon
+
+    abandon()
+    os._exit(128 + signum)
+
+
+def _memory_error(what: str) -> str:
+    return f"{what} needs more memory than solgen allows ({WORKER_MEMORY / (1 << 30):g} GiB); simplify it"
+
+
+def _work(path: str, job: Job, deadline: float | None = None, progress: Any = None) -> Outcome:
+    """Load, derive, render and (``pdf``) compile one problem file (runs in the worker).
+    ``progress(text)`` is told what is being worked on, so a timeout can name it;
+    ``deadline`` (time.monotonic()) bounds pdflatex."""
+    tell = progress or (lambda text: None)
+    from solgen.errors import SolgenError
+    from solgen.input.problem import load_problem
+
+    out = Outcome(path)
+    doing: dict[str, Any] = {"what": "loading the file", "line": None}
+
+    def part_started(part: Any) -> None:
+        doing.update(what=f"part ({part.id}), the {part.ask},", line=part.line)
+        tell(f"part ({part.id}), the {part.ask}, at line {part.line}")
+
+    try:
+        problem = load_problem(path)
+        out.id, out.id_line = problem.id, getattr(problem, "id_line", None)
+        formats, kinds, templates, debug, pdf = job.formats, job.kinds, job.templates, job.debug, job.pdf
+        if job.lang is not None:
+            from dataclasses import replace
+
+            problem = replace(problem, lang=job.lang)
+        if not formats:
+            return out
+        from solgen.derive.calculus import solve
+
+        solution = solve(problem, progress=part_started)
+        doing.update(what="rendering", line=None)
+        tell("rendering")
+        out.fallbacks = solution.fallbacks()
+        if "json" in formats:
+            from solgen.formats.templates import to_json
+
+            out.files[f"{problem.id}.json"] = to_json(solution)
+        text_formats = [f for f in formats if f != "json"]
+        if text_formats:
+            from solgen.formats.templates import render
+            from solgen.present.view import build_view
+            from solgen.present.words import load_words
+
+            tdir = Path(templates) if templates else None
+            words = load_words(getattr(problem, "lang", "en"), tdir)
+            view = build_view(solution, words)
+            for fmt in text_formats:
+                for kind in kinds:
+                    suffix = "" if kind == "handout" else f"-{kind}"
+                    out.files[f"{problem.id}{suffix}.{fmt}"] = render(view, fmt, kind, tdir, words)
+        if pdf:
+            _compile(out, deadline, tell, doing)
+    except Exception as exc:  # noqa: BLE001 - every failure is reported, not raised
+        if isinstance(exc, SolgenError):  # the file at fault: the problem, or a template or words file
+            out.error, out.line, out.where = str(exc), exc.line, exc.file
+        elif isinstance(exc, RecursionError):
+            out.error = "expression too deeply nested to derive"
+        elif isinstance(exc, MemoryError):
+            out.error, out.line = _memory_error(doing["what"]), doing["line"]
+        else:
+            name = type(exc).__name__
+            out.error = f"{name}: {exc}" if "jinja2" in type(exc).__module__ else f"internal error ({name}): {exc}"
+            if getattr(exc, "lineno", None) and getattr(exc, "filename", None):
+                out.where, out.line = exc.filename, exc.lineno  # template syntax errors
+        if job.debug:
+            out.trace = traceback.format_exc()  # here: after the except block there is none
+    if out.error and not out.tex:
+        out.files.clear()
+    return out
+
+
+def _compile(out: Outcome, deadline: float | None, tell: Any, doing: dict) -> None:
+    """Add a PDF for each .tex in ``out.files``; on a TeX error, record it in ``out``
+    (``out.tex``: the .tex is still written, its line is in the message; no PDF)."""
+    from solgen.build import BuildError, compile_pdf
+
+    for name, text in list(out.files.items()):
+        if not name.endswith(".tex"):
+            continue
+        doing.update(what=f"compiling {name}", line=None)
+        tell(f"compiling {name} with pdflatex")
+        left = None if deadline is None else max(0.1, deadline - time.monotonic())
+        try:
+            out.files[name[:-4] + ".pdf"] = compile_pdf(str(text), name[:-4], timeout=left).pdf
+        except BuildError as exc:
+            out.error, out.line, out.tex = str(exc), exc.line, name
+            out.files = {n: t for n, t in out.files.items() if not n.endswith(".pdf")}
+            return
+
+
+def _become_worker(parent: int) -> None:
+    """In the forked worker: die with the parent (the kernel sends SIGTERM, on which the
+    worker kills its pdflatex and removes its temporary folder), leave
+    Ctrl-C to the parent (which stops the worker), and use at most WORKER_MEMORY more
+    memory than it started with (a MemoryError past that is reported as such)."""
+    from solgen.build import STOP_SIGNALS, die_with_parent
+
+    signal.signal(signal.SIGTERM, _stop_worker)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if os.name != "posix":  # pragma: no cover - no signal masks, parent-death signals or rlimits
+        return
+    import resource
+
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)  # held by the parent while it forked
+    die_with_parent(signal.SIGTERM, parent)
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    limit = _address_space() + WORKER_MEMORY  # on top of what it shares with the parent
+    if hard != resource.RLIM_INFINITY:
+        limit = min(limit, hard)
+    if soft == resource.RLIM_INFINITY or soft > limit:
+        resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+
+
+def _address_space() -> int:
+    """Bytes of address space this process uses now (Linux; elsewhere 0)."""
+    try:
+        with open("/proc/self/statm") as fh:
+            return int(fh.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+def _child(conn: Any, args: tuple, parent: int) -> None:
+    try:
+        _become_worker(parent)
+        try:
+            outcome = _work(*args, progress=lambda text: conn.send(text))
+        except MemoryError:
+            outcome = Outcome(args[0], error=_memory_error("this problem file"))
+        try:
+            conn.send(outcome)
+        except MemoryError:
+            conn.send(Outcome(args[0], error=_memory_error("this problem file's output")))
+    except BaseException:  # noqa: BLE001 - the parent is gone (a broken pipe): leave quietly
+        os._exit(1)
+    finally:
+        conn.close()
+
+
+def run_limited(args: tuple, timeout: float) -> Outcome:
+    """``_work(*args)`` in a forked worker, stopped after ``timeout`` seconds (SIGTERM, so
+    it cleans up, then SIGKILL after STOP_GRACE), or when this process is interrupted."""
+    import multiprocessing as mp
+
+    try:
+        ctx = mp.get_context("fork")
+    except ValueError:  # pragma: no cover - platforms without fork
+        ctx = mp.get_context("spawn")
+    deadline = time.monotonic() + timeout
+    args = (*args, deadline - min(PDF_MARGIN, timeout / 10))  # pdflatex's deadline: its timeout is the one reported
+    from solgen.build import signals_held
+
+    parent, child = ctx.Pipe(duplex=False)
+    proc = ctx.Process(target=_child, args=(child, args, os.getpid()), daemon=True)
+    doing = "loading"
+    try:
+        with signals_held():  # not while forking: the worker sets its own handlers first
+            proc.start()
+        child.close()
+        while parent.poll(max(0.0, deadline - time.monotonic())):
+            try:
+                message = parent.recv()
+            except EOFError:
+                proc.join(1)
+                return Outcome(args[0], error=f"the worker stopped unexpectedly (exit code {proc.exitcode})")
+            if isinstance(message, Outcome):
+                return message
+            doing = message
+        return Outcome(args[0], error=f"{doing} took longer than the {timeout:g} s allowed for a problem file; "
+                       "simplify it or raise --timeout")
+    finally:
+        if proc.is_alive():
+            proc.terminate()
+            proc.join(STOP_GRACE)
+        if proc.is_alive():
+            proc.kill()
+        if proc.pid is not None:
+            proc.join(5)
+        parent.close()
+        child.close()
+
+
+def _not_a_file(path: str) -> Outcome | None:
+    """An error for a folder among the files (its .yaml files are meant); None otherwise
+    (a missing or unreadable file is the loader's to report)."""
+    if os.path.isdir(path):
+        shown = path.rstrip("/" + os.sep) or path
+        return Outcome(shown, error=f"is a folder (pass the .yaml files in it, e.g. {os.path.join(shown, '*.yaml')})")
+    return None
+
+
+def process(files: tuple[str, ...], job: Job, timeout: float) -> Iterator[Outcome]:
+    """The outcome of each file in turn (a file listed twice is done once). The second
+    file with an id seen before is an error and yields nothing to write: the outputs of
+    the two would overwrite each other."""
+    seen_paths: set[str] = set()
+    seen_ids: dict[str, str] = {}
+    for path in files:
+        if _stop_signal:  # stopped, but its exception was swallowed somewhere
+            raise Stopped(_stop_signal[0])
+        real = os.path.realpath(path)
+        if real in seen_paths:
+            continue
+        seen_paths.add(real)
+        outcome = _not_a_file(path)
+        if outcome is None:
+            if job.debug or timeout <= 0:
+                deadline = time.monotonic() + timeout if timeout > 0 else None
+                outcome = _work(path, job, deadline)
+            else:
+                outcome = run_limited((path, job), timeout)
+        if outcome.id is not None:
+            first = seen_ids.setdefault(outcome.id, path)
+            if first != path:
+                outcome = Outcome(path, error=f"id {outcome.id!r} is also the id of {first}; outputs would overwrite each other",
+                                  line=outcome.id_line)
+        yield outcome
+
+
+def write(outcome: Outcome, out: Path) -> None:
+    """Write ``outcome``'s files into ``out``, all or nothing; a failure becomes its error.
+    A .tex whose PDF failed is written (the error names its lines), without the PDF."""
+    from solgen.build import BuildError, safe_target, write_all
+
+    if outcome.tex:
+        outcome.where = str(out / outcome.tex)
+    if outcome.error is None or outcome.tex:
+        try:
+            for name in outcome.files:
+                safe_target(out, name)  # refuses names that would leave the folder
+            write_all({out / name: data for name, data in outcome.files.items()})
+        except BuildError as exc:
+            outcome.error, outcome.line, outcome.where = str(exc), None, None
