@@ -148,7 +148,7 @@ def _work(path: str, job: Job, deadline: float | None = None, progress: Any = No
         tell("rendering")
         out.fallbacks = solution.fallbacks()
         if "json" in formats:
-            from solgen.formats.templates import to_json
+            from solgen.formats.json import to_json
 
             out.files[f"{problem.id}.json"] = to_json(solution)
         text_formats = [f for f in formats if f != "json"]

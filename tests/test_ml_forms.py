@@ -21,13 +21,13 @@ def _part(ask: str):
 
 
 def test_gradient_keeps_the_exponent_as_written():
-    grad = [latex(e) for e in _part("gradient").result]
+    grad = [latex(e) for e in _part("gradient").answer]
     assert grad == [rf"-\frac{{3 {E}}}{{1 + {E}}} + w", rf"-\frac{{{E}}}{{1 + {E}}}"]
 
 
 def test_hessian_is_cancelled_and_checks():
     hess = _part("hessian")
-    assert [[latex(e) for e in row] for row in hess.result] == [
+    assert [[latex(e) for e in row] for row in hess.answer] == [
         [rf"\frac{{9 {E}}}{{(1 + {E})^2}} + 1", rf"\frac{{3 {E}}}{{(1 + {E})^2}}"],
         [rf"\frac{{3 {E}}}{{(1 + {E})^2}}", rf"\frac{{{E}}}{{(1 + {E})^2}}"],
     ]
@@ -35,7 +35,7 @@ def test_hessian_is_cancelled_and_checks():
     loss = sp.log(1 + sp.exp(-(3 * w + b))) + w**2 / 2
     for i, u in enumerate((w, b)):
         for j, v in enumerate((w, b)):
-            assert sp.simplify(hess.result[i][j] - sp.diff(loss, u, v)) == 0
+            assert sp.simplify(hess.answer[i][j] - sp.diff(loss, u, v)) == 0
 
 
 def test_negative_fraction_after_an_operator_is_parenthesised():
@@ -74,5 +74,5 @@ def test_taylor_answer_is_right_and_in_the_variables_order():
     eps = sp.Matrix([w, b])
     expected = loss.subs(at) + (sp.Matrix([grad]) * eps)[0] + (eps.T * hess * eps)[0] / 2
     taylor = _part("taylor")
-    assert sp.simplify(taylor.result - expected) == 0
+    assert sp.simplify(taylor.polynomial - expected) == 0
     assert r"L(w, b) \approx \log(2) - \frac{3}{2} w - \frac{1}{2} b + \frac{13}{8} w^2 + \frac{3}{4} w b + \frac{1}{8} b^2" in rendered(P51, "md")

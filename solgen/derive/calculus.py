@@ -1,49 +1,34 @@
-"""Problem -> Solution: one ``Derivation`` per part, every derivative a checked step tree.
+"""Problem -> Solution: one typed result per part, every derivative a checked step tree.
 
 ``Engine`` owns a cache of step trees, so the gradient of f derived for part (a) is the
 same object the Hessian, the Taylor polynomial and the directional slopes of later parts
-build on: steps and answers cannot drift apart. Each ask has one method ``_ask_<name>``;
-to add an ask, write the method and list the ask in ``spec.ASKS``.
+build on: steps and answers cannot drift apart. The engine gives the building blocks
+(``tree``, ``gradient``, ``hessian``, ``function``, ``at``); each ask's ``derive`` in
+``asks/`` puts them together into its result dataclass.
 
-Nothing here is worded: a ``Derivation`` holds expressions, step trees and facts
-(``data``) that the templates turn into sentences.
+Nothing here is worded: results hold expressions, step trees and facts that the
+present layer turns into sentences from the words catalogs.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Callable
+from dataclasses import dataclass
+from typing import Callable
 
 import sympy as sp
 
 from solgen.input.problem import Part, Problem
-from solgen.derive.check import TooLarge, equal, expand_guarded, has_huge_values, has_real_points, matches_slope, verify
+from solgen.derive.check import TooLarge, equal, has_huge_values, has_real_points, matches_slope, verify
 from solgen.derive.diff import diff_steps
+from solgen.asks.base import Entry, Result
 from solgen.derive.rules import Rule
-from solgen.math.tidy import tidy, tmul
 from solgen.errors import CheckError, DeriveError
-
-
-@dataclass(frozen=True)
-class Entry:
-    """One step tree: ``index`` is (i,) for a gradient entry, (i, j) for a matrix entry."""
-
-    index: tuple[int, ...]
-    tree: Rule
-
-
-@dataclass(frozen=True)
-class Derivation:
-    part: Part
-    result: Any = None
-    entries: tuple[Entry, ...] = ()
-    data: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
 class Solution:
     problem: Problem
-    derivations: tuple[Derivation, ...]
+    derivations: tuple[Result, ...]  # one typed result per part (asks/<ask>.py)
 
     def fallbacks(self) -> int:
         return sum(e.tree.contains_fallback() for d in self.derivations for e in d.entries)
@@ -129,119 +114,10 @@ class Engine:
         return value
 
     # -- asks
-    def derive(self, part: Part) -> Derivation:
-        return getattr(self, f"_ask_{part.ask}")(part)
+    def derive(self, part: Part) -> Result:
+        from solgen import asks
 
-    def _ask_text(self, part: Part) -> Derivation:
-        return Derivation(part)
-
-    def _ask_gradient(self, part: Part) -> Derivation:
-        (expr,) = self.function(part)
-        trees = self.gradient(expr)
-        return Derivation(part, [t.result for t in trees], tuple(Entry((i,), t) for i, t in enumerate(trees)), {"expr": expr})
-
-    def _ask_hessian(self, part: Part) -> Derivation:
-        (expr,) = self.function(part)
-        trees, matrix = self.hessian(expr)
-        entries = tuple(Entry(k, t) for k, t in trees.items())
-        grad = [t.result for t in self.gradient(expr)]
-        return Derivation(part, matrix, entries, {"expr": expr, "gradient": grad, "symmetric": True})
-
-    def _ask_jacobian(self, part: Part) -> Derivation:
-        rows = self.function(part)
-        trees = {(i, j): self.tree(r, v) for i, r in enumerate(rows) for j, v in enumerate(self.vars)}
-        matrix = [[trees[(i, j)].result for j in range(len(self.vars))] for i in range(len(rows))]
-        data: dict[str, Any] = {"rows": rows}
-        if part.grad:
-            _, hess = self.hessian(self.problem.functions[part.of].exprs[0])  # type: ignore[index]
-            try:
-                data["equals_hessian"] = all(equal(a, b) for ra, rb in zip(matrix, hess) for a, b in zip(ra, rb))
-            except TooLarge as exc:
-                raise DeriveError(f"cannot compare the Jacobian of grad {part.of} with the Hessian: {exc}; simplify it") from None
-        return Derivation(part, matrix, tuple(Entry(k, t) for k, t in trees.items()), data)
-
-    def _ask_partial(self, part: Part) -> Derivation:
-        (expr,) = self.function(part)
-        entries, current = [], expr
-        for k, var in enumerate(part.order):
-            tree = self.tree(current, var)
-            entries.append(Entry((k,), tree))
-            current = tree.result
-        return Derivation(part, current, tuple(entries), {"expr": expr})
-
-    def _ask_evaluate(self, part: Part) -> Derivation:
-        exprs = self.function(part)
-        entries: tuple[Entry, ...] = ()
-        if part.grad:
-            entries = tuple(Entry((i,), t) for i, t in enumerate(self.gradient(self.problem.functions[part.of].exprs[0])))  # type: ignore[index]
-        values = [self.at(e, part) for e in exprs]
-        vector = part.grad or self.problem.functions[part.of].vector  # type: ignore[index]
-        result = values if vector else values[0]
-        return Derivation(part, result, entries, {"exprs": exprs, "vector": vector})
-
-    def _ask_taylor(self, part: Part) -> Derivation:
-        (expr,) = self.function(part)
-        order = part.order
-        grad_trees = self.gradient(expr)
-        grad = [t.result for t in grad_trees]
-        entries = [Entry((i,), t) for i, t in enumerate(grad_trees)]
-        data: dict[str, Any] = {"expr": expr, "gradient": grad, "order": order}
-        hess = None
-        if order >= 2 and len(self.vars) > 1:
-            trees, hess = self.hessian(expr)
-            entries += [Entry(k, t) for k, t in trees.items()]
-            data["hessian"] = hess
-        if not part.at:
-            return Derivation(part, None, tuple(entries), data)
-        value = self.at(expr, part)
-        grad_at = [self.at(g, part) for g in grad]
-        data.update(value=value, gradient_at=grad_at)
-        shifts = [tidy(sp.Add(v, -a, evaluate=False)) for v, a in part.at]
-        terms: list[sp.Expr] = [value]
-        terms += [tmul(g, s) for g, s in zip(grad_at, shifts)]
-        if len(self.vars) == 1:
-            derivs, current = [], grad[0]
-            for k in range(2, order + 1):
-                tree = self.tree(current, self.vars[0])
-                entries.append(Entry((k - 1,), tree))
-                current = tree.result
-                coeff = self.at(current, part) / sp.factorial(k)
-                derivs.append(self.at(current, part))
-                terms.append(tmul(coeff, sp.Pow(shifts[0], k)))
-            data["derivatives_at"] = derivs
-        elif hess is not None:
-            hess_at = [[self.at(h, part) for h in row] for row in hess]
-            data["hessian_at"] = hess_at
-            n = len(self.vars)
-            for i in range(n):
-                for j in range(i, n):
-                    if i == j:
-                        terms.append(tmul(hess_at[i][i] / 2, sp.Pow(shifts[i], 2)))
-                    else:
-                        terms.append(tmul(hess_at[i][j], shifts[i], shifts[j]))
-        poly = tidy(sp.Add(*terms, evaluate=False))
-        return Derivation(part, poly, tuple(entries), data)
-
-    def _ask_directional(self, part: Part) -> Derivation:
-        (expr,) = self.function(part)
-        trees = self.gradient(expr)
-        grad_at = [self.at(t.result, part) for t in trees]
-        readings = {}
-        for name, vec in part.directions:
-            slope = sum((g * d for g, d in zip(grad_at, vec)), sp.Integer(0))
-            try:
-                slope = expand_guarded(slope)
-            except TooLarge as exc:
-                raise DeriveError(f"the slope in direction {name}: {exc}; simplify it") from None
-            if slope == 0:
-                trend = "constant"
-            else:
-                sign = sp.sign(slope.evalf(30)) if slope.is_number else None
-                trend = {1: "increase", -1: "decrease"}.get(int(sign) if sign in (1, -1) else 0, "unknown")
-            readings[name] = {"direction": list(vec), "slope": slope, "trend": trend}
-        return Derivation(
-            part, readings, tuple(Entry((i,), t) for i, t in enumerate(trees)), {"expr": expr, "gradient_at": grad_at}
-        )
+        return asks.get(part.ask).derive(self, part)
 
 
 def solve(problem: Problem, check: bool = True, progress: Callable[[Part], None] | None = None) -> Solution:

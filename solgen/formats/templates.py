@@ -1,4 +1,4 @@
-"""View model -> text through Jinja2 templates; JSON straight from the Solution.
+"""View model -> text through Jinja2 templates (LaTeX, Markdown, HTML).
 
 One Environment factory (``environment``) for both formats. Templates travel between
 TAs, so they render in Jinja's ``ImmutableSandboxedEnvironment`` (no ``__globals__``,
@@ -11,12 +11,12 @@ YAML serializer (the ``front_matter`` filter). Built-in templates ship in the pa
 which is the repository's ``templates/``); ``--templates DIR`` puts DIR first on the
 search path, so any template can be overridden by name.
 
-To add an output kind: add ``<kind>.<fmt>.j2`` templates.
+To add an output kind: add ``<kind>.<fmt>.j2`` templates. To add a format: its escape and
+finalizer here, its pieces in ``formats/<fmt>.py``, its templates in ``templates/<fmt>/``.
 """
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any, Callable
 
@@ -25,8 +25,6 @@ import yaml
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup
 
-from solgen.derive.calculus import Solution
-from solgen.derive.rules import Rule
 from solgen.formats.prose import escape_md, escape_tex
 from solgen.errors import WordsError
 from solgen.present.words import Words, load_words
@@ -213,58 +211,3 @@ def _tidy_blank_lines(text: str) -> str:
         if blank <= 1:
             lines.append(line)
     return "\n".join(lines).strip() + "\n"
-
-
-# -- JSON ---------------------------------------------------------------------------------
-
-def _node(tree: Rule, text: dict[Any, str]) -> dict[str, Any]:
-    """One step node as JSON; ``text`` memoises str() of expressions shared between trees."""
-
-    def s(expr: Any) -> str:
-        if expr not in text:
-            text[expr] = str(expr)
-        return text[expr]
-
-    return {
-        "rule": tree.name(),
-        "expr": s(tree.expr),
-        "var": s(tree.var),
-        "result": s(tree.result),
-        "substeps": [_node(sub, text) for sub in tree.substeps],
-    }
-
-
-def _strings(value: Any) -> Any:
-    if isinstance(value, (list, tuple)):
-        return [_strings(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _strings(v) for k, v in value.items()}
-    if isinstance(value, str):
-        return value
-    return str(value)
-
-
-def to_json(solution: Solution) -> str:
-    problem = solution.problem
-    parts = []
-    text: dict[Any, str] = {}
-    for d in solution.derivations:
-        entry = dict(d.part.raw)
-        if d.part.ask != "text":
-            entry["result"] = _strings(d.result)
-            entry["steps"] = [{"index": list(e.index), **_node(e.tree, text)} for e in d.entries]
-            if d.part.ask == "hessian":
-                entry["symmetry"] = "entries with i <= j derived; the rest by symmetry, checked"
-            if "equals_hessian" in d.data:
-                entry["equals_hessian"] = d.data["equals_hessian"]
-        parts.append(entry)
-    doc = {
-        "id": problem.id,
-        "title": problem.title,
-        "variables": [v.name for v in problem.variables],
-        "functions": {
-            name: (list(f.source) if f.vector else f.source[0]) for name, f in problem.functions.items()
-        },
-        "parts": parts,
-    }
-    return json.dumps(doc, indent=2, ensure_ascii=False, default=str) + "\n"

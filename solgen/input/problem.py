@@ -5,7 +5,8 @@ duplicate keys, and composed into nodes so every value keeps its line. Validatio
 hand-written so each error names the line and, for a misspelt key, the nearest valid one.
 Expressions go through ``parse.py`` only.
 
-To add a key: add it to ``TOP_KEYS``/``PART_KEYS`` and read it in ``_problem``/``_part``.
+To add a key: a file-level one goes in ``TOP_KEYS`` and ``parse_problem``; a part's is
+read by its ask (``asks/<ask>.py``, with the readers of ``input/fields.py``).
 """
 
 from __future__ import annotations
@@ -20,21 +21,19 @@ from typing import Any
 import sympy as sp
 import yaml
 
+from solgen.asks.base import COMMON_KEYS
 from solgen.input.expr import NAME_RE, RESERVED, ParseError, parse_expression, parse_number
+from solgen.input.fields import DETAILS, SIMPLIFY
 from solgen.errors import SpecError
 
 MAX_FILE_BYTES = 256 * 1024
 MAX_VARIABLES = 12
 MAX_PARTS = 60
 ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}\Z")
-ASKS = ("gradient", "hessian", "jacobian", "partial", "taylor", "directional", "evaluate", "text")
 ASSUMPTIONS = ("real", "positive", "nonnegative")
 TOP_KEYS = ("id", "title", "course", "section", "date", "author", "lang", "variables", "assume", "functions", "parts", "options", "intro")
 from solgen.input import LANGS  # noqa: E402 - the catalogs in templates/words/
-PART_KEYS = ("id", "ask", "of", "order", "at", "directions", "prompt", "answer", "notes", "detail", "simplify", "decimals")
 OPTION_KEYS = ("log", "detail", "simplify")
-SIMPLIFY = ("none", "factor")
-DETAILS = ("full", "standard", "answer")
 
 
 @dataclass(frozen=True)
@@ -344,26 +343,14 @@ def _functions(data: LDict, ctx: dict) -> dict[str, Function]:
     return out
 
 
-def _point(value: Any, line: int, what: str, ctx: dict) -> tuple[tuple[sp.Symbol, sp.Rational], ...]:
-    if not isinstance(value, dict):
-        raise SpecError(f"{what} must map each variable to a number, e.g. {{x1: 0, x2: 1}}", line)
-    symbols = ctx["symbols"]
-    for name in value:
-        if name not in symbols:
-            raise SpecError(f"{what} names {name!r}, which is not a variable", value.key_lines[name])
-    missing = [n for n in symbols if n not in value]
-    if missing:
-        raise SpecError(f"{what} gives no value for {', '.join(missing)}", line)
-    try:
-        return tuple((symbols[n], parse_number(value[n])) for n in symbols)
-    except ParseError as exc:
-        raise SpecError(f"{what}: {exc}", line) from None
+def _part(data: Any, line: int, ctx: dict, defaults: dict) -> Part:
+    """One part: the keys every part has, then the ask's own (``asks/<ask>.py`` reads them)."""
+    from solgen import asks
 
-
-def _part(data: Any, line: int, ctx: dict, functions: dict[str, Function], defaults: dict) -> Part:
     if not isinstance(data, dict):
         raise SpecError("each part must be a mapping such as {id: a, ask: gradient, of: f}", line)
-    _check_keys(data, PART_KEYS, "a part")
+    every = part_keys()
+    _check_keys(data, every, "a part")
     pid = _need(data, "id", "a part")
     written = data.key_sources.get("id", str(pid))
     if isinstance(pid, bool) or (not isinstance(pid, str) and str(pid) != written):
@@ -372,82 +359,42 @@ def _part(data: Any, line: int, ctx: dict, functions: dict[str, Function], defau
     if not re.fullmatch(r"[A-Za-z0-9.]{1,8}", pid):
         raise SpecError(f"part id {pid!r} must be a short label such as a, b or 2", data.key_lines["id"])
     ask = _need(data, "ask", f"part ({pid})")
-    if ask not in ASKS:
-        near = difflib.get_close_matches(str(ask), ASKS, n=1)
+    names = asks.names()
+    if ask not in names:
+        near = difflib.get_close_matches(str(ask), names, n=1)
         hint = f"; did you mean {near[0]!r}?" if near else ""
-        raise SpecError(f"part ({pid}): unknown ask {ask!r}{hint} (one of {', '.join(ASKS)})", data.key_lines["ask"])
+        raise SpecError(f"part ({pid}): unknown ask {ask!r}{hint} (one of {', '.join(names)})", data.key_lines["ask"])
+    entry = asks.get(ask)
+    for key in data:
+        if key not in COMMON_KEYS and key not in entry.keys:
+            users = [a.name for a in asks.registry().values() if key in a.keys]
+            raise SpecError(f"part ({pid}): {key!r} does not apply to a {ask} part (it is read by {', '.join(users)})",
+                            data.key_lines[key])
     kw: dict[str, Any] = {"raw": dict(data)}
     for key in ("prompt", "answer", "notes"):
         kw[key] = _text(data, key)
-    detail = data.get("detail", defaults["detail"])
-    if detail not in DETAILS:
-        raise SpecError(f"part ({pid}): detail must be one of {', '.join(DETAILS)}", data.key_lines.get("detail", line))
-    kw["detail"] = detail
-    simplify = data.get("simplify", defaults["simplify"])
-    if simplify not in SIMPLIFY:
-        raise SpecError(f"part ({pid}): simplify must be one of {', '.join(SIMPLIFY)}", data.key_lines.get("simplify", line))
-    kw["simplify"] = simplify
-    if ask == "text":
-        if not kw["prompt"]:
-            raise SpecError(f"part ({pid}): a text part needs a 'prompt'", data.line)
-        return Part(pid, ask, data.line, **kw)
-    of = str(_need(data, "of", f"part ({pid})"))
-    m = re.fullmatch(r"\s*(grad\s+)?([A-Za-z][A-Za-z0-9_]*)\s*", of)
-    if not m or m.group(2) not in functions:
-        names = ", ".join(functions)
-        raise SpecError(f"part ({pid}): of: {of!r} names no function (defined: {names}; or 'grad NAME')", data.key_lines["of"])
-    name, grad = m.group(2), bool(m.group(1))
-    func = functions[name]
-    kw["of"], kw["grad"] = name, grad
-    if grad and func.vector:
-        raise SpecError(f"part ({pid}): 'grad {name}' needs a scalar function; {name} is a vector", data.key_lines["of"])
-    if ask in ("gradient", "hessian", "partial", "taylor", "directional") and (func.vector or grad):
-        raise SpecError(f"part ({pid}): the {ask} needs a scalar function; {of} is a vector", data.key_lines["of"])
-    if "at" in data:
-        kw["at"] = _point(data["at"], data.key_lines["at"], f"part ({pid}): 'at'", ctx)
-    elif ask in ("directional", "evaluate"):
-        raise SpecError(f"part ({pid}): the {ask} needs a point 'at', e.g. at: {{x1: 0, x2: 1}}", data.line)
-    if ask == "taylor":
-        order = data.get("order", 2)
-        if isinstance(order, bool) or not isinstance(order, int) or not 1 <= order <= (2 if len(ctx["symbols"]) > 1 else 6):
-            limit = 2 if len(ctx["symbols"]) > 1 else 6
-            raise SpecError(f"part ({pid}): taylor order must be an integer from 1 to {limit}", data.key_lines.get("order", line))
-        kw["order"] = order
-    elif ask == "partial":
-        order = _need(data, "order", f"part ({pid})")
-        if not isinstance(order, list) or not order or len(order) > 4:
-            raise SpecError(f"part ({pid}): partial order must list 1 to 4 variables, e.g. [x1, x2]", data.key_lines["order"])
-        bad = [str(v) for v in order if str(v) not in ctx["symbols"]]
-        if bad:
-            raise SpecError(f"part ({pid}): {bad[0]!r} in order is not a variable", data.key_lines["order"])
-        kw["order"] = tuple(ctx["symbols"][str(v)] for v in order)
-    elif "order" in data:
-        raise SpecError(f"part ({pid}): 'order' applies to taylor and partial only", data.key_lines["order"])
-    if ask == "directional":
-        dirs = _need(data, "directions", f"part ({pid})")
-        if not isinstance(dirs, dict) or not dirs:
-            raise SpecError(f"part ({pid}): directions must map names to vectors, e.g. {{d1: [1, 1]}}", data.key_lines["directions"])
-        out = []
-        n = len(ctx["symbols"])
-        for dname, vec in dirs.items():
-            dline = dirs.key_lines[dname]
-            if not NAME_RE.match(dname):
-                raise SpecError(f"part ({pid}): direction name {dname!r} is not a name", dline)
-            if not isinstance(vec, list) or len(vec) != n:
-                raise SpecError(f"part ({pid}): direction {dname} must have {n} entries, one per variable", dline)
-            try:
-                out.append((dname, tuple(parse_number(v) for v in vec)))
-            except ParseError as exc:
-                raise SpecError(f"part ({pid}): direction {dname}: {exc}", dline) from None
-        kw["directions"] = tuple(out)
-    elif "directions" in data:
-        raise SpecError(f"part ({pid}): 'directions' applies to directional parts only", data.key_lines["directions"])
-    if "decimals" in data:
-        dec = data["decimals"]
-        if isinstance(dec, bool) or not isinstance(dec, int) or not 0 <= dec <= 15:
-            raise SpecError(f"part ({pid}): decimals must be an integer from 0 to 15", data.key_lines["decimals"])
-        kw["decimals"] = dec
+    entry.read(data, {**ctx, "defaults": defaults}, kw, pid)
     return Part(pid, ask, data.line, **kw)
+
+
+def part_keys() -> tuple[str, ...]:
+    """Every key some part may have, for suggestions on a misspelt one."""
+    from solgen import asks
+
+    keys = set(COMMON_KEYS)
+    for a in asks.registry().values():
+        keys |= a.keys
+    return tuple(sorted(keys, key=lambda k: (k not in ("id", "ask", "of"), k)))
+
+
+def __getattr__(name: str) -> Any:  # ASKS and PART_KEYS come from the asks registry
+    if name == "ASKS":
+        from solgen import asks
+
+        return asks.names()
+    if name == "PART_KEYS":
+        return part_keys()
+    raise AttributeError(name)
 
 
 def load_problem(path: str | Path) -> Problem:
@@ -506,8 +453,9 @@ def parse_problem(text: str, path: str = "<string>") -> Problem:
         raise SpecError("'parts' must be a list with at least one part", data.key_lines["parts"])
     if len(parts_data) > MAX_PARTS:
         raise SpecError(f"at most {MAX_PARTS} parts", data.key_lines["parts"])
+    ctx["functions"] = functions
     parts = tuple(
-        _part(p, ln, ctx, functions, {"detail": detail, "simplify": simplify}) for p, ln in zip(parts_data, parts_data.item_lines)
+        _part(p, ln, ctx, {"detail": detail, "simplify": simplify}) for p, ln in zip(parts_data, parts_data.item_lines)
     )
     title = _one_line(data, "title") or f"Problem {pid}"
     return Problem(

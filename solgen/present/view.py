@@ -2,13 +2,12 @@
 and every sentence a ``words.Sentence`` from the language's catalog.
 
 The view model is format-blind: math is LaTeX, sentences are runs that each format's
-writer renders, prose keeps its source and renders per format (``Prose.tex``,
-``Prose.md``). Step trees are flattened into lines with a ``depth``, the step's
-``equation`` (LaTeX) and its ``reason`` (a sentence), so wording lives in the catalog
-and layout in the templates.
-
-To show a new ask: add ``_view_<ask>`` returning a dict with ``groups`` (step trees with
-headings) and ``answer`` (display-math lines), then a block in the templates' parts partial.
+writer renders, prose keeps its source and renders per format (``Prose.as_format``).
+Step trees are flattened into lines with a ``depth``, the step's ``equation`` (LaTeX) and
+its ``reason`` (a sentence), so wording lives in the catalog and layout in the templates.
+Each ask's ``present`` (``asks/<ask>.py``) builds its part's view with the helpers here
+(``group``, ``pd``, ``second``, ``add_factored``): ``groups`` (step trees with headings)
+and ``answer`` (display-math lines).
 """
 
 from __future__ import annotations
@@ -21,9 +20,8 @@ import sympy as sp
 
 from markupsafe import Markup
 
-from solgen.derive.calculus import Derivation, Solution
+from solgen.derive.calculus import Solution
 from solgen.derive.rules import Rule
-from solgen.math.tidy import factor_common
 from solgen.formats.prose import to_md, to_tex
 from solgen.input.problem import Part, Problem
 from solgen.math.printer import HousePrinter, column, matrix
@@ -50,7 +48,7 @@ class Prose:
         return bool(self.source.strip())
 
 
-class _Tex:
+class Tex:
     """LaTeX helpers bound to one problem's printer settings."""
 
     def __init__(self, problem: Problem, words: Words):
@@ -123,7 +121,7 @@ def _one_fraction(tex: str) -> bool:
     return False
 
 
-def _step_fields(node: Rule, tex: _Tex) -> dict[str, Any]:
+def _step_fields(node: Rule, tex: Tex) -> dict[str, Any]:
     """The LaTeX of every field of ``node`` a template may use."""
     f: dict[str, Any] = {
         "rule": node.name(),
@@ -193,7 +191,7 @@ def _equation(f: dict[str, Any]) -> str:
     return f"{f['lhs']} = {middle()} = {f['result']}"
 
 
-def flatten(tree: Rule, tex: _Tex, max_depth: int = 99) -> list[dict[str, Any]]:
+def flatten(tree: Rule, tex: Tex, max_depth: int = 99) -> list[dict[str, Any]]:
     """Depth-first lines of a step tree, each with its ``depth`` (0 = root)."""
     lines: list[dict[str, Any]] = []
 
@@ -210,7 +208,7 @@ def flatten(tree: Rule, tex: _Tex, max_depth: int = 99) -> list[dict[str, Any]]:
     return lines
 
 
-def _group(heading: str, tree: Rule, tex: _Tex, part: Part, note: str | None = None) -> dict[str, Any]:
+def group(heading: str, tree: Rule, tex: Tex, part: Part, note: str | None = None) -> dict[str, Any]:
     held = [tex(v) for v in tex.variables if v != tree.var]
     key, depth = (tree.expr, tree.var), DETAIL_DEPTH[part.detail]
     shown = tex.seen.get(key)  # (question, depth) where this tree was shown before
@@ -232,104 +230,27 @@ def _group(heading: str, tree: Rule, tex: _Tex, part: Part, note: str | None = N
     }
 
 
-def _pd(fname: str, var: str, args: str) -> str:
+def pd(fname: str, var: str, args: str) -> str:
     return f"\\frac{{\\partial {fname}({args})}}{{\\partial {var}}}"
 
 
-def _view_gradient(d: Derivation, tex: _Tex, problem: Problem) -> dict[str, Any]:
-    f, x = d.part.of, tex.args
-    groups = [
-        _group(_pd(f, tex(v), x), e.tree, tex, d.part) for v, e in zip(problem.variables, d.entries)
-    ]
-    symbolic = tex.col([_pd(f, tex(v), x) for v in problem.variables])
-    return {
-        "groups": groups,
-        "answer": [f"{tex.nabla} {f}({x}) = {symbolic} = {tex.col(d.result)}"],
-        "equation": [f"{tex.nabla} {f}({x})", symbolic, tex.col(d.result)],
-        "answer_short": [f"{tex.nabla} {f}({x}) = {tex.col(d.result)}"],
-    }
-
-
-def _second(fname: str, vi: str, vj: str, args: str) -> str:
+def second(fname: str, vi: str, vj: str, args: str) -> str:
     if vi == vj:
         return f"\\frac{{\\partial^2 {fname}({args})}}{{\\partial {vi}^2}}"
     return f"\\frac{{\\partial^2 {fname}({args})}}{{\\partial {vi} \\partial {vj}}}"
 
 
-def _view_hessian(d: Derivation, tex: _Tex, problem: Problem) -> dict[str, Any]:
-    f, x, v = d.part.of, tex.args, [tex(s) for s in problem.variables]
-    groups = []
-    for e in d.entries:
-        i, j = e.index
-        heading = _second(f, v[i], v[j], x) + f" = {tex.d(problem.variables[j])} {_pd(f, v[i], x)}"
-        groups.append(_group(heading, e.tree, tex, d.part))
-    n = len(v)
-    symbolic = tex.mat([[_second(f, v[i], v[j], x) for j in range(n)] for i in range(n)])
-    full = f"{tex.nabla}^2 {f}({x}) = {symbolic} = " if n <= WIDE else f"{tex.nabla}^2 {f}({x}) = "
-    return {
-        "groups": groups,
-        "symmetric": n > 1,
-        "answer": [full + tex.mat(d.result)],
-        "equation": [f"{tex.nabla}^2 {f}({x})", symbolic, tex.mat(d.result)] if n <= WIDE else None,
-        "answer_short": [f"{tex.nabla}^2 {f}({x}) = {tex.mat(d.result)}"],
-    }
-
-
-def _view_jacobian(d: Derivation, tex: _Tex, problem: Problem) -> dict[str, Any]:
-    x, v = tex.args, [tex(s) for s in problem.variables]
-    name = f"({tex.nabla} {d.part.of})" if d.part.grad else d.part.of
-    rows = len(d.result)
-    groups = []
-    for e in d.entries:
-        i, j = e.index
-        comp = f"{name}_{i + 1}" if rows > 1 or d.part.grad else name
-        groups.append(_group(_pd(comp, v[j], x), e.tree, tex, d.part))
-    comp = (lambda i: f"{name}_{i + 1}") if rows > 1 or d.part.grad else (lambda i: name)
-    symbolic = tex.mat([[_pd(comp(i), v[j], x) for j in range(len(v))] for i in range(rows)])
-    lhs = f"{tex.nabla} {name}({x})" if d.part.grad else f"J_{{{d.part.of}}}({x})"
-    tail = f" = {tex.nabla}^2 {d.part.of}({x})" if d.data.get("equals_hessian") else ""
-    middle = f" = {symbolic}" if len(v) <= WIDE and rows <= WIDE else ""
-    return {
-        "groups": groups,
-        "equals_hessian": d.data.get("equals_hessian", False),
-        "answer": [f"{lhs}{middle} = {tex.mat(d.result)}{tail}"],
-        "equation": [lhs, symbolic, tex.mat(d.result) + tail] if middle else None,
-        "answer_short": [f"{lhs} = {tex.mat(d.result)}{tail}"],
-    }
-
-
-def _view_partial(d: Derivation, tex: _Tex, problem: Problem) -> dict[str, Any]:
-    order = d.part.order
-    groups, current = [], d.part.of
-    for k, e in enumerate(d.entries):
-        groups.append(_group(f"{tex.d(order[k])} {current}", e.tree, tex, d.part))
-        current = tex.paren(e.tree.result)
-    sym = partial_symbol(d.part, tex)
-    return {"groups": groups, "answer": [f"{sym} = {tex(d.result)}"], "answer_short": [f"{sym} = {tex(d.result)}"]}
-
-
-def _add_factored(view: dict[str, Any], d: Derivation, tex: _Tex) -> None:
-    """simplify: factor -- append the result with common factors pulled out, as one more step."""
-    if d.part.ask not in ("gradient", "hessian", "jacobian", "partial"):
-        return
-    result = d.result
-    if d.part.ask == "partial":
-        factored = factor_common(result)
-        shown = tex(factored) if factored != result else None
-    elif d.part.ask == "gradient":
-        rows = [factor_common(e) for e in result]
-        shown = tex.col(rows) if rows != list(result) else None
-    else:
-        rows = [[factor_common(e) for e in row] for row in result]
-        shown = tex.mat(rows) if rows != [list(r) for r in result] else None
+def add_factored(view: dict[str, Any], shown: str | None) -> dict[str, Any]:
+    """simplify: factor -- the result with common factors pulled out, as one more ``=``."""
     if shown:
         view["answer"] = view["answer"][:-1] + [view["answer"][-1] + f" = {shown}"]
         if view.get("equation"):
             view["equation"] = view["equation"][:-1] + [view["equation"][-1] + f" = {shown}"]
         view["answer_short"] = view["answer_short"][:-1] + [view["answer_short"][-1] + f" = {shown}"]
+    return view
 
 
-def partial_symbol(part: Part, tex: _Tex) -> str:
+def partial_symbol(part: Part, tex: Tex) -> str:
     """d^n f / dx_k ... dx_1 for a partial taken in ``part.order`` (first variable first)."""
     order = part.order
     if len(order) == 1:
@@ -338,138 +259,13 @@ def partial_symbol(part: Part, tex: _Tex) -> str:
     return f"\\frac{{\\partial^{len(order)} {part.of}}}{{{den}}}"
 
 
-def _view_evaluate(d: Derivation, tex: _Tex, problem: Problem) -> dict[str, Any]:
-    x, at = tex.args, tex.point(d.part)
-    name = f"{tex.nabla} {d.part.of}" if d.part.grad else d.part.of
-    groups = [_group(_pd(d.part.of, tex(v), x), e.tree, tex, d.part) for v, e in zip(problem.variables, d.entries)]
-    exprs = d.data["exprs"]
-    values = d.result if d.data["vector"] else [d.result]
-    if d.part.decimals is not None and all(_rounded(v, 0) is not None for v in values):
-        shown: list[Any] = [_rounded(v, d.part.decimals) for v in values]
-        approx = "\\approx"
-    else:
-        shown, approx = values, "="
-    value_tex = tex.col(shown) if d.data["vector"] else (shown[0] if isinstance(shown[0], str) else tex(shown[0]))
-    sym = tex.col(exprs) if d.data["vector"] else tex(exprs[0])
-    lhs = f"{name}({at})"
-    return {
-        "groups": groups,
-        "answer": [f"{name}({x}) = {sym}", f"{lhs} {approx} {value_tex}"],
-        "answer_short": [f"{lhs} {approx} {value_tex}"],
-    }
-
-
-def _rounded(value: sp.Expr, decimals: int) -> str | None:
-    """``value`` rounded to ``decimals`` places from 50 significant digits (exact values
-    first, then rounded); None when it is not a number (it holds a constant such as a)."""
-    from decimal import Decimal, InvalidOperation
-
-    number = sp.N(value, 50)
-    if not number.is_Number or not number.is_finite:
-        return None
-    try:
-        exact = Decimal(str(number))
-        return format(exact.quantize(Decimal(1).scaleb(-decimals)), "f")
-    except InvalidOperation:  # more digits than Decimal's context holds: keep it exact
-        return None
-
-
-def _view_taylor(d: Derivation, tex: _Tex, problem: Problem) -> dict[str, Any]:
-    f, x, data = d.part.of, tex.args, d.data
-    single = len(problem.variables) == 1
-    groups = []
-    for e in d.entries:
-        if len(e.index) == 1 and not single:
-            groups.append(_group(_pd(f, tex(problem.variables[e.index[0]]), x), e.tree, tex, d.part))
-        elif len(e.index) == 2:
-            i, j = e.index
-            v = [tex(s) for s in problem.variables]
-            groups.append(_group(_second(f, v[i], v[j], x), e.tree, tex, d.part))
-        else:
-            k = e.index[0] + 1
-            heading = f"{f}^{{({k})}}({x})" if k > 2 else f + "'" * k + f"({x})"
-            groups.append(_group(heading, e.tree, tex, d.part))
-    answer = []
-    if single:
-        terms = [f"{f}(x)"] + [f"\\frac{{{f}^{{({k})}}(x)}}{{{k}!}} \\epsilon^{{{k}}}" if k > 1 else f"{f}'(x) \\epsilon" for k in range(1, data["order"] + 1)]
-        answer.append(f"{f}(x + \\epsilon) \\approx " + " + ".join(terms))
-    else:
-        general = f"{f}(x + \\epsilon) \\approx {f}(x) + {tex.nabla} {f}(x)^T \\epsilon"
-        if data["order"] >= 2:
-            general += f" + \\frac{{1}}{{2}} \\epsilon^T {tex.nabla}^2 {f}(x) \\epsilon"
-        answer.append(general)
-    general_values = {
-        "f": f,
-        "nabla": tex.nabla,
-        "gradient": tex.col(data["gradient"]),
-        "hessian": tex.mat(data["hessian"]) if data.get("hessian") else None,
-    }
-    at_lines = []
-    if d.part.at:
-        at = tex.point(d.part)
-        at_lines.append(f"{f}({at}) = {tex(data['value'])}")
-        if single:
-            at_lines.append(f"{f}'({at}) = {tex(data['gradient_at'][0])}")
-            for k, val in enumerate(data.get("derivatives_at", []), start=2):
-                at_lines.append(f"{f}^{{({k})}}({at}) = {tex(val)}")
-        else:
-            at_lines.append(f"{tex.nabla} {f}({at}) = {tex.col(data['gradient_at'])}")
-            if data.get("hessian_at"):
-                at_lines.append(f"{tex.nabla}^2 {f}({at}) = {tex.mat(data['hessian_at'])}")
-        vars_ = ", ".join(tex(v) for v in problem.variables)
-        answer.append(f"{f}({vars_}) \\approx {tex(d.result)}")
-    return {
-        "groups": groups,
-        "intro": _taylor_intro(data["order"], single, bool(general_values["hessian"]), tex.words),
-        "general": general_values,
-        "at_lines": at_lines,
-        "answer": answer,
-        "answer_short": answer[-1:],
-    }
-
-
-def _view_directional(d: Derivation, tex: _Tex, problem: Problem) -> dict[str, Any]:
-    f, x, at = d.part.of, tex.args, tex.point(d.part)
-    groups = [_group(_pd(f, tex(v), x), e.tree, tex, d.part) for v, e in zip(problem.variables, d.entries)]
-    grad_at = tex.col(d.data["gradient_at"])
-    readings = []
-    for name, r in d.result.items():
-        dname = re.sub(r"^([A-Za-z]+)(\d+)$", r"\1_\2", name)
-        products = " + ".join(f"{tex.paren(g)} \\cdot {tex.paren(sp.Integer(c) if c.is_Integer else c)}" for g, c in zip(d.data["gradient_at"], r["direction"]))
-        rel = {"increase": ">", "decrease": "<", "constant": "="}.get(r["trend"], "?")
-        readings.append({
-            "name": dname,
-            "direction": tex.mat([r["direction"]]) + "^T",
-            "products": products,
-            "slope": tex(r["slope"]),
-            "relation": rel,
-            "trend": r["trend"],
-            "reading": tex.words(f"directional.trend.{r['trend']}"),
-            "reading_short": tex.words(f"directional.trend_short.{r['trend']}"),
-        })
-    return {
-        "groups": groups,
-        "f": f,
-        "intro": tex.words("directional.intro", gradient_at=f"{tex.nabla} {f}({at}) = {grad_at}", f=f),
-        "intro_short": tex.words("directional.intro_short", gradient_at=f"{tex.nabla} {f}({at}) = {grad_at}"),
-        "gradient_at": f"{tex.nabla} {f}({at}) = {grad_at}",
-        "readings": readings,
-        "answer": [f"{tex.nabla} {f}({at}) = {grad_at}"],
-        "answer_short": [f"{tex.nabla} {f}({at}) = {grad_at}"],
-    }
-
-
-def _view_text(d: Derivation, tex: _Tex, problem: Problem) -> dict[str, Any]:
-    return {"groups": [], "answer": [], "answer_short": []}
-
-
-def _taylor_intro(order: int, single: bool, hessian: bool, words: Words) -> Sentence:
+def taylor_intro(order: int, single: bool, hessian: bool, words: Words) -> Sentence:
     word = words(f"taylor.order_{order}") if order <= 3 else words("taylor.order_n", n=str(order))
     key = "taylor.intro" if single else ("taylor.intro_hessian" if hessian else "taylor.intro_gradient")
     return words(key, order=word)
 
 
-def _prompt(parts: list[Part], problem: Problem, tex: _Tex) -> Sentence:
+def _prompt(parts: list[Part], problem: Problem, tex: Tex) -> Sentence:
     """The generated question: "Let f(x) = .... What is the gradient of f at the point (..)?"."""
     words = tex.words
     names = []
@@ -495,19 +291,21 @@ def _prompt(parts: list[Part], problem: Problem, tex: _Tex) -> Sentence:
 
 
 def build_view(solution: Solution, words: Words | None = None) -> dict[str, Any]:
+    """The view of a whole solution: each part presented by its ask, grouped into
+    questions, with the header, prompts and sentences in the catalog's language."""
+    from solgen import asks
+
     problem = solution.problem
     words = words or load_words(problem.lang)
-    tex = _Tex(problem, words)
+    tex = Tex(problem, words)
     questions: list[dict[str, Any]] = []
     for d in solution.derivations:
         if not questions or questions[-1]["id"] != d.part.id:
             questions.append({"id": d.part.id, "parts": [], "derivations": []})
         q = questions[-1]
         tex.question = d.part.id
-        view = globals()[f"_view_{d.part.ask}"](d, tex, problem)
+        view = asks.get(d.part.ask).present(d, tex, problem)
         view.setdefault("equation", None)  # lhs = matrix of partials = result, when shown
-        if d.part.simplify == "factor":
-            _add_factored(view, d, tex)
         view.update(
             ask=d.part.ask,
             detail=d.part.detail,

@@ -1,0 +1,68 @@
+"""What every ask has: a typed ``Result`` (the writers and JSON read it by attribute) and
+an ``Ask`` entry (its keys, how to read them, derive, present)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import TYPE_CHECKING, Any, Callable, ClassVar
+
+import sympy as sp
+
+if TYPE_CHECKING:
+    from solgen.derive.calculus import Engine
+    from solgen.derive.rules import Rule
+    from solgen.input.problem import Part, Problem
+    from solgen.present.view import Tex
+
+COMMON_KEYS = frozenset({"id", "ask", "prompt", "answer", "notes"})
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One step tree: ``index`` is (i,) for a gradient entry, (i, j) for a matrix entry."""
+
+    index: tuple[int, ...]
+    tree: "Rule"
+
+
+@dataclass(frozen=True)
+class Result:
+    """The derivation of one part. Subclasses add typed fields; ``answer`` is what JSON
+    gives as the part's ``result``; every other field (but ``part`` and ``entries``) goes
+    into the JSON under its own name, so each option's effect reaches it."""
+
+    part: "Part"
+    entries: tuple[Entry, ...] = ()
+    ANSWER: ClassVar[str | None] = None  # the field ``answer`` gives (not repeated in the JSON)
+
+    @property
+    def answer(self) -> Any:
+        return None
+
+    def json_fields(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name not in ("part", "entries", self.ANSWER)}
+
+
+@dataclass(frozen=True)
+class Ask:
+    """An ask's entry in the registry."""
+
+    name: str
+    keys: frozenset[str]  # the part keys it reads, beyond id, ask, prompt, answer, notes
+    read: Callable[[Any, dict, dict, str], None]  # (data, ctx, kw, pid): check and fill Part fields
+    derive: Callable[["Engine", "Part"], Result]
+    present: Callable[[Any, "Tex", "Problem"], dict[str, Any]]
+    scalar: bool = True  # needs a scalar function (not a vector, not grad f)
+
+
+def factored(result: Any, factor: Callable[[sp.Expr], sp.Expr]) -> Any:
+    """``simplify: factor``: the result with common factors pulled out, or None if that
+    changes nothing (a list, a matrix or one expression)."""
+    if isinstance(result, list) and result and isinstance(result[0], list):
+        rows = [[factor(e) for e in row] for row in result]
+        return rows if rows != [list(r) for r in result] else None
+    if isinstance(result, list):
+        out = [factor(e) for e in result]
+        return out if out != list(result) else None
+    out1 = factor(result)
+    return out1 if out1 != result else None

@@ -1,0 +1,99 @@
+"""directional: the gradient at a point and, along each direction d, the slope of the
+linear approximation, gradient^T d, whose sign is the trend."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import sympy as sp
+
+from solgen.asks.base import Ask, Entry, Result
+from solgen.derive.check import TooLarge, expand_guarded
+from solgen.errors import DeriveError
+from solgen.input.fields import read_at, read_detail, read_directions, read_of
+
+
+@dataclass(frozen=True)
+class Reading:
+    name: str
+    direction: tuple[sp.Expr, ...]
+    slope: sp.Expr
+    trend: str  # increase | decrease | constant | unknown
+
+
+@dataclass(frozen=True)
+class DirectionalResult(Result):
+    gradient_at: tuple[sp.Expr, ...] = ()
+    readings: tuple[Reading, ...] = ()
+
+    @property
+    def answer(self) -> dict[str, dict[str, Any]]:
+        return {r.name: {"direction": list(r.direction), "slope": r.slope, "trend": r.trend} for r in self.readings}
+
+    def json_fields(self) -> dict[str, Any]:
+        return {"gradient_at": list(self.gradient_at)}  # the readings are the result
+
+
+def read(data: Any, ctx: dict, kw: dict, pid: str) -> None:
+    read_of(data, ctx, kw, pid, "directional", scalar=True)
+    read_at(data, ctx, kw, pid, "directional", required=True)
+    read_directions(data, ctx, kw, pid)
+    read_detail(data, kw, pid, ctx["defaults"]["detail"])
+
+
+def derive(engine: Any, part: Any) -> DirectionalResult:
+    (expr,) = engine.function(part)
+    trees = engine.gradient(expr)
+    grad_at = [engine.at(t.result, part) for t in trees]
+    readings = []
+    for name, vec in part.directions:
+        slope = sum((g * d for g, d in zip(grad_at, vec)), sp.Integer(0))
+        try:
+            slope = expand_guarded(slope)
+        except TooLarge as exc:
+            raise DeriveError(f"the slope in direction {name}: {exc}; simplify it") from None
+        if slope == 0:
+            trend = "constant"
+        else:
+            sign = sp.sign(slope.evalf(30)) if slope.is_number else None
+            trend = {1: "increase", -1: "decrease"}.get(int(sign) if sign in (1, -1) else 0, "unknown")
+        readings.append(Reading(name, tuple(vec), slope, trend))
+    return DirectionalResult(part, tuple(Entry((i,), t) for i, t in enumerate(trees)), tuple(grad_at), tuple(readings))
+
+
+def present(r: DirectionalResult, tex: Any, problem: Any) -> dict[str, Any]:
+    from solgen.present.view import group, pd
+
+    f, x, at = r.part.of, tex.args, tex.point(r.part)
+    groups = [group(pd(f, tex(v), x), e.tree, tex, r.part) for v, e in zip(problem.variables, r.entries)]
+    grad_at = tex.col(list(r.gradient_at))
+    readings = []
+    for reading in r.readings:
+        products = " + ".join(f"{tex.paren(g)} \\cdot {tex.paren(sp.Integer(c) if c.is_Integer else c)}"
+                              for g, c in zip(r.gradient_at, reading.direction))
+        readings.append({
+            "name": re.sub(r"^([A-Za-z]+)(\d+)$", r"\1_\2", reading.name),
+            "direction": tex.mat([list(reading.direction)]) + "^T",
+            "products": products,
+            "slope": tex(reading.slope),
+            "relation": {"increase": ">", "decrease": "<", "constant": "="}.get(reading.trend, "?"),
+            "trend": reading.trend,
+            "reading": tex.words(f"directional.trend.{reading.trend}"),
+            "reading_short": tex.words(f"directional.trend_short.{reading.trend}"),
+        })
+    at_point = f"{tex.nabla} {f}({at}) = {grad_at}"
+    return {
+        "groups": groups,
+        "f": f,
+        "intro": tex.words("directional.intro", gradient_at=at_point, f=f),
+        "intro_short": tex.words("directional.intro_short", gradient_at=at_point),
+        "gradient_at": at_point,
+        "readings": readings,
+        "answer": [at_point],
+        "answer_short": [at_point],
+    }
+
+
+ASK = Ask("directional", frozenset({"of", "at", "directions", "detail"}), read, derive, present)

@@ -1,0 +1,56 @@
+"""gradient: the column of first partials of a scalar function, a step tree per variable."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import sympy as sp
+
+from solgen.asks.base import Ask, Entry, Result, factored
+from solgen.input.fields import read_detail, read_of, read_simplify
+from solgen.math.tidy import factor_common
+
+
+@dataclass(frozen=True)
+class GradientResult(Result):
+    ANSWER = "gradient"
+    gradient: tuple[sp.Expr, ...] = ()
+    factored: list[sp.Expr] | None = None  # simplify: factor, when it changes something
+
+    @property
+    def answer(self) -> list[sp.Expr]:
+        return list(self.gradient)
+
+
+def read(data: Any, ctx: dict, kw: dict, pid: str) -> None:
+    read_of(data, ctx, kw, pid, "gradient", scalar=True)
+    read_detail(data, kw, pid, ctx["defaults"]["detail"])
+    read_simplify(data, kw, pid, ctx["defaults"]["simplify"])
+
+
+def derive(engine: Any, part: Any) -> GradientResult:
+    (expr,) = engine.function(part)
+    trees = engine.gradient(expr)
+    grad = [t.result for t in trees]
+    return GradientResult(part, tuple(Entry((i,), t) for i, t in enumerate(trees)), tuple(grad),
+                          factored(grad, factor_common) if part.simplify == "factor" else None)
+
+
+def present(r: GradientResult, tex: Any, problem: Any) -> dict[str, Any]:
+    from solgen.present.view import add_factored, group, pd
+
+    f, x = r.part.of, tex.args
+    groups = [group(pd(f, tex(v), x), e.tree, tex, r.part) for v, e in zip(problem.variables, r.entries)]
+    symbolic = tex.col([pd(f, tex(v), x) for v in problem.variables])
+    result = tex.col(list(r.gradient))
+    view = {
+        "groups": groups,
+        "answer": [f"{tex.nabla} {f}({x}) = {symbolic} = {result}"],
+        "equation": [f"{tex.nabla} {f}({x})", symbolic, result],
+        "answer_short": [f"{tex.nabla} {f}({x}) = {result}"],
+    }
+    return add_factored(view, tex.col(r.factored) if r.factored else None)
+
+
+ASK = Ask("gradient", frozenset({"of", "detail", "simplify"}), read, derive, present)

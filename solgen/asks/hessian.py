@@ -1,0 +1,66 @@
+"""hessian: the matrix of second partials; the entries on and above the diagonal are
+derived, the rest follow by symmetry (checked)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import sympy as sp
+
+from solgen.asks.base import Ask, Entry, Result, factored
+from solgen.input.fields import read_detail, read_of, read_simplify
+from solgen.math.tidy import factor_common
+
+
+@dataclass(frozen=True)
+class HessianResult(Result):
+    ANSWER = "hessian"
+    hessian: tuple[tuple[sp.Expr, ...], ...] = ()
+    gradient: tuple[sp.Expr, ...] = ()
+    symmetry: str = "entries with i <= j derived; the rest by symmetry, checked"
+    factored: list[list[sp.Expr]] | None = None
+
+    @property
+    def answer(self) -> list[list[sp.Expr]]:
+        return [list(row) for row in self.hessian]
+
+
+def read(data: Any, ctx: dict, kw: dict, pid: str) -> None:
+    read_of(data, ctx, kw, pid, "hessian", scalar=True)
+    read_detail(data, kw, pid, ctx["defaults"]["detail"])
+    read_simplify(data, kw, pid, ctx["defaults"]["simplify"])
+
+
+def derive(engine: Any, part: Any) -> HessianResult:
+    (expr,) = engine.function(part)
+    trees, matrix = engine.hessian(expr)
+    grad = tuple(t.result for t in engine.gradient(expr))
+    return HessianResult(part, tuple(Entry(k, t) for k, t in trees.items()), tuple(tuple(r) for r in matrix), grad,
+                         factored=factored(matrix, factor_common) if part.simplify == "factor" else None)
+
+
+def present(r: HessianResult, tex: Any, problem: Any) -> dict[str, Any]:
+    from solgen.present.view import WIDE, add_factored, group, pd, second
+
+    f, x, v = r.part.of, tex.args, [tex(s) for s in problem.variables]
+    groups = []
+    for e in r.entries:
+        i, j = e.index
+        heading = second(f, v[i], v[j], x) + f" = {tex.d(problem.variables[j])} {pd(f, v[i], x)}"
+        groups.append(group(heading, e.tree, tex, r.part))
+    n = len(v)
+    symbolic = tex.mat([[second(f, v[i], v[j], x) for j in range(n)] for i in range(n)])
+    full = f"{tex.nabla}^2 {f}({x}) = {symbolic} = " if n <= WIDE else f"{tex.nabla}^2 {f}({x}) = "
+    result = tex.mat(r.answer)
+    view = {
+        "groups": groups,
+        "symmetric": n > 1,
+        "answer": [full + result],
+        "equation": [f"{tex.nabla}^2 {f}({x})", symbolic, result] if n <= WIDE else None,
+        "answer_short": [f"{tex.nabla}^2 {f}({x}) = {result}"],
+    }
+    return add_factored(view, tex.mat(r.factored) if r.factored else None)
+
+
+ASK = Ask("hessian", frozenset({"of", "detail", "simplify"}), read, derive, present)

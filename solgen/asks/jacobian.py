@@ -1,0 +1,78 @@
+"""jacobian: the matrix of first partials of a vector function (rows are its components),
+or of ``grad f``, which is the Hessian of f (solgen says so and checks it)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import sympy as sp
+
+from solgen.asks.base import Ask, Entry, Result, factored
+from solgen.derive.check import TooLarge, equal
+from solgen.errors import DeriveError
+from solgen.input.fields import read_detail, read_of, read_simplify
+from solgen.math.tidy import factor_common
+
+
+@dataclass(frozen=True)
+class JacobianResult(Result):
+    ANSWER = "jacobian"
+    jacobian: tuple[tuple[sp.Expr, ...], ...] = ()
+    equals_hessian: bool | None = None  # for of: grad f, whether it equals f's Hessian
+    factored: list[list[sp.Expr]] | None = None
+
+    @property
+    def answer(self) -> list[list[sp.Expr]]:
+        return [list(row) for row in self.jacobian]
+
+
+def read(data: Any, ctx: dict, kw: dict, pid: str) -> None:
+    read_of(data, ctx, kw, pid, "jacobian", scalar=False)
+    read_detail(data, kw, pid, ctx["defaults"]["detail"])
+    read_simplify(data, kw, pid, ctx["defaults"]["simplify"])
+
+
+def derive(engine: Any, part: Any) -> JacobianResult:
+    rows = engine.function(part)
+    trees = {(i, j): engine.tree(r, v) for i, r in enumerate(rows) for j, v in enumerate(engine.vars)}
+    matrix = [[trees[(i, j)].result for j in range(len(engine.vars))] for i in range(len(rows))]
+    same = None
+    if part.grad:
+        _, hess = engine.hessian(engine.problem.functions[part.of].exprs[0])
+        try:
+            same = all(equal(a, b) for ra, rb in zip(matrix, hess) for a, b in zip(ra, rb))
+        except TooLarge as exc:
+            raise DeriveError(f"cannot compare the Jacobian of grad {part.of} with the Hessian: {exc}; simplify it") from None
+    return JacobianResult(part, tuple(Entry(k, t) for k, t in trees.items()), tuple(tuple(r) for r in matrix), same,
+                          factored(matrix, factor_common) if part.simplify == "factor" else None)
+
+
+def present(r: JacobianResult, tex: Any, problem: Any) -> dict[str, Any]:
+    from solgen.present.view import WIDE, add_factored, group, pd
+
+    x, v = tex.args, [tex(s) for s in problem.variables]
+    name = f"({tex.nabla} {r.part.of})" if r.part.grad else r.part.of
+    rows = len(r.jacobian)
+    groups = []
+    for e in r.entries:
+        i, j = e.index
+        comp = f"{name}_{i + 1}" if rows > 1 or r.part.grad else name
+        groups.append(group(pd(comp, v[j], x), e.tree, tex, r.part))
+    comp = (lambda i: f"{name}_{i + 1}") if rows > 1 or r.part.grad else (lambda i: name)
+    symbolic = tex.mat([[pd(comp(i), v[j], x) for j in range(len(v))] for i in range(rows)])
+    lhs = f"{tex.nabla} {name}({x})" if r.part.grad else f"J_{{{r.part.of}}}({x})"
+    tail = f" = {tex.nabla}^2 {r.part.of}({x})" if r.equals_hessian else ""
+    middle = f" = {symbolic}" if len(v) <= WIDE and rows <= WIDE else ""
+    result = tex.mat(r.answer)
+    view = {
+        "groups": groups,
+        "equals_hessian": bool(r.equals_hessian),
+        "answer": [f"{lhs}{middle} = {result}{tail}"],
+        "equation": [lhs, symbolic, result + tail] if middle else None,
+        "answer_short": [f"{lhs} = {result}{tail}"],
+    }
+    return add_factored(view, tex.mat(r.factored) if r.factored else None)
+
+
+ASK = Ask("jacobian", frozenset({"of", "detail", "simplify"}), read, derive, present, scalar=False)

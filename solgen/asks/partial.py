@@ -1,0 +1,56 @@
+"""partial: a (mixed) partial derivative taken in the order given, first variable first."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import sympy as sp
+
+from solgen.asks.base import Ask, Entry, Result, factored
+from solgen.input.fields import read_detail, read_of, read_partial_order, read_simplify
+from solgen.math.tidy import factor_common
+
+
+@dataclass(frozen=True)
+class PartialResult(Result):
+    ANSWER = "derivative"
+    derivative: sp.Expr | None = None
+    factored: sp.Expr | None = None
+
+    @property
+    def answer(self) -> sp.Expr:
+        return self.derivative
+
+
+def read(data: Any, ctx: dict, kw: dict, pid: str) -> None:
+    read_of(data, ctx, kw, pid, "partial", scalar=True)
+    read_partial_order(data, ctx, kw, pid)
+    read_detail(data, kw, pid, ctx["defaults"]["detail"])
+    read_simplify(data, kw, pid, ctx["defaults"]["simplify"])
+
+
+def derive(engine: Any, part: Any) -> PartialResult:
+    (expr,) = engine.function(part)
+    entries, current = [], expr
+    for k, var in enumerate(part.order):
+        tree = engine.tree(current, var)
+        entries.append(Entry((k,), tree))
+        current = tree.result
+    return PartialResult(part, tuple(entries), current, factored(current, factor_common) if part.simplify == "factor" else None)
+
+
+def present(r: PartialResult, tex: Any, problem: Any) -> dict[str, Any]:
+    from solgen.present.view import add_factored, group, partial_symbol
+
+    order = r.part.order
+    groups, current = [], r.part.of
+    for k, e in enumerate(r.entries):
+        groups.append(group(f"{tex.d(order[k])} {current}", e.tree, tex, r.part))
+        current = tex.paren(e.tree.result)
+    sym = partial_symbol(r.part, tex)
+    view = {"groups": groups, "answer": [f"{sym} = {tex(r.derivative)}"], "answer_short": [f"{sym} = {tex(r.derivative)}"]}
+    return add_factored(view, tex(r.factored) if r.factored is not None else None)
+
+
+ASK = Ask("partial", frozenset({"of", "order", "detail", "simplify"}), read, derive, present)

@@ -1,0 +1,74 @@
+"""JSON for auto-graders and checks, from the typed results.
+
+``{id, title, variables, functions, parts}``; each part keeps its input keys and adds
+``result`` (the ask's answer), ``steps`` (one tree per entry, ``{index, rule, expr, var,
+result, substeps}`` with result = d(expr)/d(var)), and every other field of its result
+dataclass under its own name (``factored`` for simplify: factor, ``rounded`` for
+decimals, ``equals_hessian``, ``symmetry``, ...), so each option's effect reaches it.
+Expressions are strings SymPy's ``sympify`` reads back.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from solgen.asks.base import Result
+from solgen.derive.calculus import Solution
+from solgen.derive.rules import Rule
+
+
+def _node(tree: Rule, text: dict[Any, str]) -> dict[str, Any]:
+    """One step node; ``text`` memoises str() of expressions shared between trees."""
+
+    def s(expr: Any) -> str:
+        if expr not in text:
+            text[expr] = str(expr)
+        return text[expr]
+
+    return {
+        "rule": tree.name(),
+        "expr": s(tree.expr),
+        "var": s(tree.var),
+        "result": s(tree.result),
+        "substeps": [_node(sub, text) for sub in tree.substeps],
+    }
+
+
+def _plain(value: Any) -> Any:
+    """Expressions as strings; lists, tuples, dicts and dataclasses walked; None, bools and
+    strings as they are."""
+    if value is None or isinstance(value, (bool, str, int, float)):
+        return value
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if hasattr(value, "__dataclass_fields__"):
+        return {k: _plain(getattr(value, k)) for k in value.__dataclass_fields__}
+    return str(value)
+
+
+def part_json(result: Result, text: dict[Any, str]) -> dict[str, Any]:
+    entry = dict(result.part.raw)
+    if result.part.ask == "text":
+        return entry
+    entry["result"] = _plain(result.answer)
+    entry["steps"] = [{"index": list(e.index), **_node(e.tree, text)} for e in result.entries]
+    for name, value in result.json_fields().items():
+        if value is not None:
+            entry[name] = _plain(value)
+    return entry
+
+
+def to_json(solution: Solution) -> str:
+    problem = solution.problem
+    text: dict[Any, str] = {}
+    doc = {
+        "id": problem.id,
+        "title": problem.title,
+        "variables": [v.name for v in problem.variables],
+        "functions": {name: (list(f.source) if f.vector else f.source[0]) for name, f in problem.functions.items()},
+        "parts": [part_json(r, text) for r in solution.derivations],
+    }
+    return json.dumps(doc, indent=2, ensure_ascii=False, default=str) + "\n"

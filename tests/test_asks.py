@@ -1,0 +1,61 @@
+"""The asks registry: every ask is one module with its keys, a typed result and a view;
+keys an ask does not read are errors; JSON carries every option's effect."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from solgen import asks
+from solgen.asks.base import Result
+from solgen.cli import main
+from solgen.errors import SpecError
+from solgen.input.problem import parse_problem
+
+BASE = 'id: "t"\nvariables: [x1, x2]\nfunctions:\n  f: "x1^2 * exp(x1*x2)"\n  g: ["x1*x2", "x1 + x2^2"]\nparts:\n'
+
+
+def test_every_ask_is_a_module_with_a_typed_result() -> None:
+    for name, ask in asks.registry().items():
+        assert ask.name == name
+        module = __import__(f"solgen.asks.{name}", fromlist=["ASK"])
+        results = [v for v in vars(module).values() if isinstance(v, type) and issubclass(v, Result) and v is not Result]
+        assert len(results) == 1 and dataclasses.is_dataclass(results[0]), name
+        assert results[0].__dataclass_params__.frozen, name
+
+
+@pytest.mark.parametrize(
+    ("part", "message"),
+    [
+        ("{id: a, ask: gradient, of: f, at: {x1: 0, x2: 1}}", "'at' does not apply to a gradient part (it is read by"),
+        ("{id: a, ask: hessian, of: f, decimals: 2}", "'decimals' does not apply to a hessian part (it is read by evaluate)"),
+        ("{id: a, ask: text, prompt: hi, detail: full}", "'detail' does not apply to a text part"),
+        ("{id: a, ask: taylor, of: f, simplify: factor}", "'simplify' does not apply to a taylor part"),
+        ("{id: a, ask: directional, of: f, at: {x1: 0, x2: 1}, directions: {d: [1, 1]}, order: 2}", "'order' does not apply"),
+    ],
+)
+def test_a_key_the_ask_does_not_read_is_an_error(part: str, message: str) -> None:
+    with pytest.raises(SpecError) as err:
+        parse_problem(BASE + f"  - {part}\n")
+    assert message in str(err.value) and err.value.line == 7
+
+
+def test_json_carries_simplify_and_decimals(tmp_path) -> None:
+    src = tmp_path / "t.yaml"
+    src.write_text(BASE + "  - {id: a, ask: gradient, of: f, simplify: factor}\n"
+                   '  - {id: b, ask: evaluate, of: grad f, at: {x1: 1, x2: "1/3"}, decimals: 3}\n'
+                   "  - {id: c, ask: jacobian, of: grad f}\n", encoding="utf-8")
+    res = CliRunner().invoke(main, ["render", str(src), "--format", "json", "--out", str(tmp_path / "out")])
+    assert res.exit_code == 0, res.output
+    a, b, c = json.loads((tmp_path / "out" / "t.json").read_text())["parts"]
+    assert a["result"] == ["x1**2*x2*exp(x1*x2) + 2*x1*exp(x1*x2)", "x1**3*exp(x1*x2)"]
+    import sympy as sp
+
+    x1, x2 = sp.symbols("x1 x2", real=True)
+    factored = [sp.sympify(t, locals={"x1": x1, "x2": x2}) for t in a["factored"]]
+    assert "(x1*x2 + 2)" in a["factored"][0] and sp.simplify(factored[0] - x1 * (x1 * x2 + 2) * sp.exp(x1 * x2)) == 0
+    assert b["rounded"] == ["3.256", "1.396"] and b["vector"] is True  # e^(1/3) = 1.39561...
+    assert c["equals_hessian"] is True
