@@ -134,7 +134,7 @@ def _work(path: str, job: Job, deadline: float | None = None, progress: Any = No
     try:
         problem = load_problem(path)
         out.id, out.id_line = problem.id, getattr(problem, "id_line", None)
-        formats, kinds, templates, debug, pdf = job.formats, job.kinds, job.templates, job.debug, job.pdf
+        formats, kinds, templates, pdf = job.formats, job.kinds, job.templates, job.pdf
         if job.lang is not None:
             from dataclasses import replace
 
@@ -197,7 +197,7 @@ def _compile(out: Outcome, deadline: float | None, tell: Any, doing: dict) -> No
         tell(f"compiling {name} with pdflatex")
         left = None if deadline is None else max(0.1, deadline - time.monotonic())
         try:
-            out.files[name[:-4] + ".pdf"] = compile_pdf(str(text), name[:-4], timeout=left).pdf
+            out.files[name[:-4] + ".pdf"] = compile_pdf(str(text), name[:-4], timeout=left)
         except BuildError as exc:
             out.error, out.line, out.tex = str(exc), exc.line, name
             out.files = {n: t for n, t in out.files.items() if not n.endswith(".pdf")}

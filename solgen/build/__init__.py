@@ -28,7 +28,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 from solgen.errors import BuildError
@@ -159,12 +158,6 @@ def pdflatex() -> str | None:
     return shutil.which("pdflatex")
 
 
-@dataclass(frozen=True)
-class PdfResult:
-    pdf: bytes
-    log: str
-
-
 _PR_SET_PDEATHSIG = 1
 _prctl = None
 
@@ -258,7 +251,7 @@ class signals_held:
             signal.pthread_sigmask(signal.SIG_SETMASK, self.old)
 
 
-def compile_pdf(tex: str, name: str = "doc", runs: int = 2, timeout: float | None = None) -> PdfResult:
+def compile_pdf(tex: str, name: str = "doc", runs: int = 2, timeout: float | None = None) -> bytes:
     """Compile ``tex`` with pdflatex in a private temporary folder; return the PDF bytes.
 
     ``timeout`` (seconds, None: no limit) bounds all the runs together. Raises BuildError
@@ -280,7 +273,6 @@ def compile_pdf(tex: str, name: str = "doc", runs: int = 2, timeout: float | Non
         except OSError as exc:
             raise BuildError(f"cannot write {src}: {exc.strerror}") from None
         env = _tex_env(work)
-        log = ""
         for _ in range(runs):
             code = _run_tex([exe, *PDFLATEX_ARGS, src.name], work, env, deadline, timeout)
             log = _log_tail(Path(work) / f"{name}.log")
@@ -289,10 +281,9 @@ def compile_pdf(tex: str, name: str = "doc", runs: int = 2, timeout: float | Non
             if code != 0:
                 raise _tex_error(log, src.name)
         try:
-            pdf = (Path(work) / f"{name}.pdf").read_bytes()
+            return (Path(work) / f"{name}.pdf").read_bytes()
         except OSError:
             raise BuildError("pdflatex made no PDF (an empty document?)") from None
-        return PdfResult(pdf, log)
     finally:
         shutil.rmtree(work, ignore_errors=True)
         _folders.discard(work)

@@ -20,7 +20,7 @@ import sympy as sp
 from solgen.input.problem import Part, Problem
 from solgen.derive.check import TooLarge, equal, has_huge_values, has_real_points, matches_slope, verify
 from solgen.derive.diff import diff_steps
-from solgen.asks.base import Entry, Result
+from solgen.asks.base import Result
 from solgen.derive.rules import Rule
 from solgen.errors import CheckError, DeriveError
 

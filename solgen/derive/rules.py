@@ -3,22 +3,26 @@
 A rule node records what a reader needs to follow one step (the expression, the
 variable, the pieces it split the expression into, its substeps) and ``eval()``
 rebuilds d(expr)/d(var) from its substeps alone. ``result`` is ``eval()`` tidied
-(see ``tidy.py``) and cached. No English lives here: templates word each rule, keyed
-by ``Rule.name`` (the class name without "Rule", in snake case).
+(see ``math/tidy.py``) and cached. Child steps and pieces are required fields. No English
+lives here: the words catalogs word each rule, keyed ``rule.<Rule.name>`` (the class name
+without "Rule", in snake case).
 
 To add a rule: subclass ``Rule`` here with a docstring that states the math, add a
-finder in ``diff.py`` that returns it, and add a macro of the same name to
-``templates/*/steps.*``.
+finder in ``diff.py`` that returns it, and add its ``rule.<name>`` sentence to every
+catalog in ``templates/words/`` (and, if its step shows a middle form, to
+``present/view.py``'s ``_equation``).
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from typing import Iterator
 
 import sympy as sp
+
+from solgen.math import functions
 
 from solgen.math.tidy import distribute, tidy, tmul
 
@@ -75,9 +79,9 @@ class VariableRule(Rule):
 class ConstantMultipleRule(Rule):
     """d/dx (c*u) = c*u'"""
 
-    constant: sp.Expr = sp.Integer(1)
-    other: sp.Expr = sp.Integer(1)
-    step: Rule | None = None
+    constant: sp.Expr
+    other: sp.Expr
+    step: Rule
     held: tuple[sp.Symbol, ...] = ()
 
     @property
@@ -93,7 +97,7 @@ class ConstantMultipleRule(Rule):
 class SumRule(Rule):
     """d/dx (u + v + ...) = u' + v' + ..."""
 
-    steps: tuple[Rule, ...] = ()
+    steps: tuple[Rule, ...]
 
     @property
     def substeps(self) -> tuple[Rule, ...]:
@@ -107,7 +111,7 @@ class SumRule(Rule):
 class PowerRule(Rule):
     """d/dx x^n = n*x^(n-1), for any exponent n not depending on x (roots are x^(1/n))"""
 
-    exponent: sp.Expr = sp.Integer(1)
+    exponent: sp.Expr
 
     def eval(self) -> sp.Expr:
         return tmul(self.exponent, sp.Pow(self.var, self.exponent - 1))
@@ -117,8 +121,8 @@ class PowerRule(Rule):
 class ProductRule(Rule):
     """d/dx (u*v*w) = u'*v*w + u*v'*w + u*v*w'"""
 
-    factors: tuple[sp.Expr, ...] = ()
-    steps: tuple[Rule, ...] = ()
+    factors: tuple[sp.Expr, ...]
+    steps: tuple[Rule, ...]
 
     @property
     def substeps(self) -> tuple[Rule, ...]:
@@ -139,10 +143,10 @@ class ProductRule(Rule):
 class QuotientRule(Rule):
     """d/dx (u/v) = (u'*v - u*v')/v^2"""
 
-    numerator: sp.Expr = sp.Integer(1)
-    denominator: sp.Expr = sp.Integer(1)
-    num_step: Rule | None = None
-    den_step: Rule | None = None
+    numerator: sp.Expr
+    denominator: sp.Expr
+    num_step: Rule
+    den_step: Rule
 
     @property
     def substeps(self) -> tuple[Rule, ...]:
@@ -165,10 +169,10 @@ class QuotientRule(Rule):
 class ChainRule(Rule):
     """d/dx f(g(x)) = f'(u)|_{u=g(x)} * g'(x), with u = g(x)"""
 
-    u: sp.Symbol = sp.Symbol("u")
-    inner: sp.Expr = sp.Integer(0)
-    outer_step: Rule | None = None
-    inner_step: Rule | None = None
+    u: sp.Symbol
+    inner: sp.Expr
+    outer_step: Rule
+    inner_step: Rule
 
     @property
     def substeps(self) -> tuple[Rule, ...]:
@@ -196,7 +200,7 @@ class ExpRule(Rule):
 class ExponentialRule(Rule):
     """d/dx a^x = a^x*ln(a)"""
 
-    base: sp.Expr = sp.E
+    base: sp.Expr
 
     def eval(self) -> sp.Expr:
         return tmul(sp.Pow(self.base, self.var), sp.log(self.base))
@@ -214,43 +218,17 @@ def _formula(table: dict[type, object], func: type, x: sp.Symbol) -> sp.Expr:
     return table[func](x)  # type: ignore[operator]
 
 
-TRIG = {
-    sp.sin: lambda x: sp.cos(x),
-    sp.cos: lambda x: -sp.sin(x),
-    sp.tan: lambda x: sp.sec(x) ** 2,
-    sp.sec: lambda x: sp.sec(x) * sp.tan(x),
-    sp.csc: lambda x: -sp.csc(x) * sp.cot(x),
-    sp.cot: lambda x: -sp.csc(x) ** 2,
-}
-INVERSE_TRIG = {
-    sp.asin: lambda x: 1 / sp.sqrt(1 - x**2),
-    sp.acos: lambda x: -1 / sp.sqrt(1 - x**2),
-    sp.atan: lambda x: 1 / (1 + x**2),
-    sp.acot: lambda x: -1 / (1 + x**2),
-    sp.asec: lambda x: 1 / (x**2 * sp.sqrt(1 - 1 / x**2)),
-    sp.acsc: lambda x: -1 / (x**2 * sp.sqrt(1 - 1 / x**2)),
-}
-HYPERBOLIC = {
-    sp.sinh: lambda x: sp.cosh(x),
-    sp.cosh: lambda x: sp.sinh(x),
-    sp.tanh: lambda x: 1 - sp.tanh(x) ** 2,
-    sp.sech: lambda x: -sp.tanh(x) * sp.sech(x),
-    sp.csch: lambda x: -sp.coth(x) * sp.csch(x),
-    sp.coth: lambda x: -1 / sp.sinh(x) ** 2,
-}
-INVERSE_HYPERBOLIC = {
-    sp.asinh: lambda x: 1 / sp.sqrt(x**2 + 1),
-    sp.acosh: lambda x: 1 / sp.sqrt(x**2 - 1),
-    sp.atanh: lambda x: 1 / (1 - x**2),
-    sp.acoth: lambda x: 1 / (1 - x**2),
-}
+TRIG = functions.family("trig")
+INVERSE_TRIG = functions.family("inverse_trig")
+HYPERBOLIC = functions.family("hyperbolic")
+INVERSE_HYPERBOLIC = functions.family("inverse_hyperbolic")
 
 
 @dataclass(frozen=True)
 class TrigRule(Rule):
     """d/dx sin x = cos x, cos -> -sin, tan -> sec^2, sec -> sec tan, csc -> -csc cot, cot -> -csc^2"""
 
-    func: type = sp.sin
+    func: type
 
     def eval(self) -> sp.Expr:
         return _formula(TRIG, self.func, self.var)
@@ -260,7 +238,7 @@ class TrigRule(Rule):
 class InverseTrigRule(Rule):
     """d/dx asin x = 1/sqrt(1-x^2), acos -> -1/sqrt(1-x^2), atan -> 1/(1+x^2), ..."""
 
-    func: type = sp.asin
+    func: type
 
     def eval(self) -> sp.Expr:
         return _formula(INVERSE_TRIG, self.func, self.var)
@@ -270,7 +248,7 @@ class InverseTrigRule(Rule):
 class HyperbolicRule(Rule):
     """d/dx sinh x = cosh x, cosh -> sinh, tanh -> 1 - tanh^2, ..."""
 
-    func: type = sp.sinh
+    func: type
 
     def eval(self) -> sp.Expr:
         return _formula(HYPERBOLIC, self.func, self.var)
@@ -280,7 +258,7 @@ class HyperbolicRule(Rule):
 class InverseHyperbolicRule(Rule):
     """d/dx asinh x = 1/sqrt(x^2+1), acosh -> 1/sqrt(x^2-1), atanh -> 1/(1-x^2)"""
 
-    func: type = sp.asinh
+    func: type
 
     def eval(self) -> sp.Expr:
         return _formula(INVERSE_HYPERBOLIC, self.func, self.var)
@@ -306,9 +284,9 @@ class SignRule(Rule):
 class LogDiffRule(Rule):
     """d/dx f^g = f^g * d/dx (g*log f)   (logarithmic differentiation)"""
 
-    base: sp.Expr = sp.E
-    exponent: sp.Expr = sp.Integer(1)
-    step: Rule | None = None  # d/dx (g*log f)
+    base: sp.Expr
+    exponent: sp.Expr
+    step: Rule  # d/dx (g*log f)
 
     @property
     def substeps(self) -> tuple[Rule, ...]:
@@ -323,7 +301,7 @@ class LogDiffRule(Rule):
 class KnownDerivativeRule(Rule):
     """d/dx F(x) = F'(x) from SymPy's table of known derivatives (erf, gamma, ...)"""
 
-    formula: sp.Expr = sp.Integer(0)
+    formula: sp.Expr
 
     def eval(self) -> sp.Expr:
         return self.formula
@@ -333,7 +311,7 @@ class KnownDerivativeRule(Rule):
 class FallbackRule(Rule):
     """d/dx expr computed by SymPy without steps; counted and reported."""
 
-    derivative: sp.Expr = field(default=sp.Integer(0))
+    derivative: sp.Expr
 
     def eval(self) -> sp.Expr:
         return self.derivative

@@ -16,7 +16,7 @@ Sums keep the order the author wrote them in (``Add(..., evaluate=False)``) beca
 handouts reproduce the source term order. Products are built with numbers not
 distributed over sums, so ``2(x + 1)`` stays as written.
 
-To add a function: put it in ``FUNCTIONS`` with its arity.
+To add a function: add it to the table in ``math/functions.py``.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ import unicodedata
 from dataclasses import dataclass
 
 import sympy as sp
+from solgen.math.functions import FUNCTIONS as KNOWN
 from solgen.math.numeric import MAX_PERIODIC_ARG
 from solgen.math.tidy import tmul
 
@@ -40,23 +41,16 @@ MAX_EXPONENT = 100
 # 10^43 digits in its exponent, while sin(exp(exp(99))) needs 10^43 digits of pi: it
 # would hang or overflow. (The checker refuses such values at its sample points too.)
 MAX_EXP_ARG = 10**6
-_EXP_LIKE = {"exp", "sinh", "cosh", "tanh", "sech", "csch", "coth", "sigmoid"}
-_PERIODIC = {"sin", "cos", "tan", "sec", "csc", "cot"}
+_EXP_LIKE = {n for k in KNOWN for n in k.names if k.family in ("exp", "hyperbolic")} | {"sigmoid"}
+_PERIODIC = {n for k in KNOWN for n in k.names if k.periodic}
 
 NAME_RE = re.compile(r"[A-Za-z][A-Za-z0-9]*(_[A-Za-z0-9]+)?\Z")
 
-# name -> (SymPy constructor, arity)
+# name -> (SymPy constructor, arity): the known functions (math/functions.py), plus two
+# that are written as other expressions: sqrt(u) = u^(1/2), sigmoid(u) = 1/(1 + e^(-u)).
 FUNCTIONS: dict[str, tuple[object, int]] = {
-    "exp": (sp.exp, 1), "log": (sp.log, 1), "ln": (sp.log, 1), "sqrt": (sp.sqrt, 1),
-    "sin": (sp.sin, 1), "cos": (sp.cos, 1), "tan": (sp.tan, 1),
-    "sec": (sp.sec, 1), "csc": (sp.csc, 1), "cot": (sp.cot, 1),
-    "asin": (sp.asin, 1), "acos": (sp.acos, 1), "atan": (sp.atan, 1),
-    "asec": (sp.asec, 1), "acsc": (sp.acsc, 1), "acot": (sp.acot, 1),
-    "arcsin": (sp.asin, 1), "arccos": (sp.acos, 1), "arctan": (sp.atan, 1),
-    "sinh": (sp.sinh, 1), "cosh": (sp.cosh, 1), "tanh": (sp.tanh, 1),
-    "sech": (sp.sech, 1), "csch": (sp.csch, 1), "coth": (sp.coth, 1),
-    "asinh": (sp.asinh, 1), "acosh": (sp.acosh, 1), "atanh": (sp.atanh, 1),
-    "abs": (sp.Abs, 1), "Abs": (sp.Abs, 1), "erf": (sp.erf, 1), "erfc": (sp.erfc, 1),
+    **{name: (k.sympy, 1) for k in KNOWN for name in k.names},
+    "sqrt": (sp.sqrt, 1),
     "sigmoid": (lambda u: 1 / (1 + sp.exp(-u)), 1),
 }
 CONSTANTS: dict[str, sp.Expr] = {"pi": sp.pi, "e": sp.E, "E": sp.E}

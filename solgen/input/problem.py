@@ -22,7 +22,7 @@ import sympy as sp
 import yaml
 
 from solgen.asks.base import COMMON_KEYS
-from solgen.input.expr import NAME_RE, RESERVED, ParseError, parse_expression, parse_number
+from solgen.input.expr import NAME_RE, RESERVED, ParseError, parse_expression
 from solgen.input.fields import DETAILS, SIMPLIFY
 from solgen.errors import SpecError
 
@@ -78,7 +78,6 @@ class Problem:
     author: str | None = None
     intro: str | None = None
     log: str = "log"
-    constants: tuple[sp.Symbol, ...] = ()
     id_line: int = 1  # the line of the id key, for errors about the id (two files, one id)
     lang: str = "en"  # the words catalog (templates/words/<lang>.yaml)
 
@@ -471,7 +470,6 @@ def parse_problem(text: str, path: str = "<string>") -> Problem:
         author=_one_line(data, "author"),
         intro=_text(data, "intro"),
         log=log,
-        constants=tuple(ctx["constants"].values()),
         id_line=data.key_lines["id"],
         lang=lang,
     )

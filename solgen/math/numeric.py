@@ -8,7 +8,7 @@ simplifies anything. ``slope(expr, var, point)`` is a central difference at high
 an independent check of a symbolic derivative that needs no ``sympy.diff``.
 
 Unknown node types fall back to SymPy's own ``evalf``. To support a function natively,
-add it to ``_FUNCS``.
+add it to the table in ``math/functions.py``.
 """
 
 from __future__ import annotations
@@ -19,18 +19,11 @@ from typing import Callable, Mapping
 import mpmath
 import sympy as sp
 
+from solgen.math import functions
+
 PREC = 60  # decimal digits used for checks
 
-_FUNCS: dict[type, Callable] = {
-    sp.exp: mpmath.exp, sp.log: mpmath.log, sp.sin: mpmath.sin, sp.cos: mpmath.cos,
-    sp.tan: mpmath.tan, sp.sec: mpmath.sec, sp.csc: mpmath.csc, sp.cot: mpmath.cot,
-    sp.asin: mpmath.asin, sp.acos: mpmath.acos, sp.atan: mpmath.atan, sp.acot: mpmath.acot,
-    sp.asec: mpmath.asec, sp.acsc: mpmath.acsc,
-    sp.sinh: mpmath.sinh, sp.cosh: mpmath.cosh, sp.tanh: mpmath.tanh, sp.sech: mpmath.sech,
-    sp.csch: mpmath.csch, sp.coth: mpmath.coth, sp.asinh: mpmath.asinh, sp.acosh: mpmath.acosh,
-    sp.atanh: mpmath.atanh, sp.acoth: mpmath.acoth, sp.Abs: abs, sp.erf: mpmath.erf,
-    sp.erfc: mpmath.erfc, sp.sign: lambda v: mpmath.sign(v), sp.re: mpmath.re, sp.im: mpmath.im,
-}
+_FUNCS: dict[type, Callable] = {**{k.sympy: k.numeric for k in functions.FUNCTIONS}, **functions.INTERNAL}
 
 
 class NotNumeric(ValueError):
@@ -47,8 +40,8 @@ class TooLargeValue(NotNumeric):
 # needs 70000 digits of pi, and at 60 digits its value is noise anyway).
 MAX_MAG = 4000  # bits: |value| < 2^4000, about 10^1200
 MAX_PERIODIC_ARG = 10**12  # |u| in sin(u), cos(u), ... : beyond, 60 digits leave < 48 for the value
-_PERIODIC = (sp.sin, sp.cos, sp.tan, sp.sec, sp.csc, sp.cot)
-_EXPLIKE = (sp.exp, sp.sinh, sp.cosh, sp.sech, sp.csch)
+_PERIODIC = tuple(k.sympy for k in functions.FUNCTIONS if k.periodic)
+_EXPLIKE = tuple(k.sympy for k in functions.FUNCTIONS if k.grows)
 
 
 def _guard_arg(func: type, arg: object) -> None:

@@ -24,6 +24,7 @@ from solgen.derive.calculus import Solution
 from solgen.derive.rules import Rule
 from solgen.formats.prose import to_md, to_tex
 from solgen.input.problem import Part, Problem
+from solgen.math.functions import tex_name
 from solgen.math.printer import HousePrinter, column, matrix
 from solgen.present.words import Run, Sentence, Words, join, load_words
 
@@ -100,9 +101,8 @@ class Tex:
         return ", ".join(self(v) for _, v in part.at)
 
     def function_name(self, func: type) -> str:
-        """How the printer names ``func``: ``\\sin``, ``\\operatorname{artanh}``."""
-        x = sp.Symbol("x")
-        return self(func(x)).removesuffix(r"{\left(x \right)}").removesuffix("(x)")
+        """How the printer names ``func``: ``\\sin``, ``\\operatorname{artanh}`` (math/functions.py)."""
+        return tex_name(func)
 
 
 def _one_fraction(tex: str) -> bool:
