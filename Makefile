@@ -22,7 +22,7 @@ $(TSTAMP): $(STAMP)
 
 # Create .venv, install solgen, render problems/1.2.yaml into out/ (and a PDF if pdflatex exists).
 demo: $(STAMP)
-	$(BIN)/solgen render problems/1.2.yaml --format tex --format md --format json --out out
+	$(BIN)/solgen render problems/1.2.yaml --format tex --format md --format html --format json --out out
 	@if command -v pdflatex >/dev/null 2>&1; then \
 		$(BIN)/solgen render problems/1.2.yaml --pdf --out out; \
 	else \
