@@ -73,3 +73,36 @@ def test_every_node_reads_back_and_checks(doc, family):
     assert "fallback" not in rules
     assert RULE[family] in rules
     assert part["result"] == [tree["result"]]
+
+
+NAMES = ["lambda", "gamma", "beta", "I", "S", "N", "Q", "O", "zeta", "test", "x"]  # E and e are the constant e
+
+
+def test_json_reads_back_with_sympify_whatever_the_names(tmp_path):
+    """A grader's sympify must read every expression back to the same value, even for names
+    SymPy would read as something else (I is not the imaginary unit here)."""
+    names = NAMES
+    f = " + ".join(f"{n}^2*{names[(i + 1) % len(names)]}" for i, n in enumerate(names))
+    src = tmp_path / "n.yaml"
+    src.write_text(f'id: "n"\nvariables: [{", ".join(names)}]\nfunctions:\n  f: "{f}"\n'
+                   "parts:\n  - {id: a, ask: gradient, of: f}\n  - {id: b, ask: hessian, of: f, detail: answer}\n",
+                   encoding="utf-8")
+    res = CliRunner().invoke(main, ["render", str(src), "--format", "json", "--out", str(tmp_path / "out")])
+    assert res.exit_code == 0, res.output
+    doc = json.loads((tmp_path / "out" / "n.json").read_text())
+    symbols = {n: sp.Symbol(n) for n in names}
+    point = {symbols[n]: sp.Rational(i + 2, 7) for i, n in enumerate(names)}
+
+    def value(text):
+        expr = sp.sympify(text)  # as a grader would: no locals, no hints
+        assert {s.name for s in expr.free_symbols} <= set(names), text
+        return expr.subs(point)
+
+    reference = sum(symbols[n] ** 2 * symbols[names[(i + 1) % len(names)]] for i, n in enumerate(names))
+    grad = [sp.diff(reference, symbols[n]) for n in names]
+    got = [value(t) for t in doc["parts"][0]["result"]]
+    assert got == [g.subs(point) for g in grad]
+    for node in doc["parts"][0]["steps"]:
+        value(node["expr"]), value(node["result"])
+    hess = doc["parts"][1]["result"]
+    assert value(hess[0][1]) == sp.diff(grad[0], symbols[names[1]]).subs(point)

@@ -5,25 +5,51 @@
 result, substeps}`` with result = d(expr)/d(var)), and every other field of its result
 dataclass under its own name (``factored`` for simplify: factor, ``rounded`` for
 decimals, ``equals_hessian``, ``symmetry``, ...), so each option's effect reaches it.
-Expressions are strings SymPy's ``sympify`` reads back.
+Expressions are strings SymPy's ``sympify`` reads back to the same value, whatever the
+names: a symbol whose name ``sympify`` would read as something else (``lambda``, ``gamma``,
+``I``, ``E``, ``S``, ``N``, ``Q``, any name SymPy exports) is written ``Symbol('lambda')``.
 """
 
 from __future__ import annotations
 
 import json
+import keyword
+from functools import lru_cache
 from typing import Any
+
+import sympy as sp
+from sympy.printing.str import StrPrinter
 
 from solgen.asks.base import Result
 from solgen.derive.calculus import Solution
 from solgen.derive.rules import Rule
 
 
+class _Printer(StrPrinter):
+    """``str()`` of an expression, but with the symbols sympify would misread spelt out."""
+
+    def _print_Symbol(self, expr: sp.Symbol) -> str:
+        name = expr.name
+        if keyword.iskeyword(name) or hasattr(sp, name) or not name.isidentifier():
+            return f"Symbol({name!r})"
+        return name
+
+
+@lru_cache(maxsize=1)
+def _printer() -> _Printer:
+    return _Printer()
+
+
+def expr_text(expr: Any) -> str:
+    return _printer().doprint(expr) if isinstance(expr, sp.Basic) else str(expr)
+
+
 def _node(tree: Rule, text: dict[Any, str]) -> dict[str, Any]:
-    """One step node; ``text`` memoises str() of expressions shared between trees."""
+    """One step node; ``text`` memoises the text of expressions shared between trees."""
 
     def s(expr: Any) -> str:
         if expr not in text:
-            text[expr] = str(expr)
+            text[expr] = expr_text(expr)
         return text[expr]
 
     return {
@@ -46,7 +72,7 @@ def _plain(value: Any) -> Any:
         return {k: _plain(v) for k, v in value.items()}
     if hasattr(value, "__dataclass_fields__"):
         return {k: _plain(getattr(value, k)) for k in value.__dataclass_fields__}
-    return str(value)
+    return expr_text(value)
 
 
 def part_json(result: Result, text: dict[Any, str]) -> dict[str, Any]:
