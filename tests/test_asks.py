@@ -59,3 +59,33 @@ def test_json_carries_simplify_and_decimals(tmp_path) -> None:
     assert "(x1*x2 + 2)" in a["factored"][0] and sp.simplify(factored[0] - x1 * (x1 * x2 + 2) * sp.exp(x1 * x2)) == 0
     assert b["rounded"] == ["3.256", "1.396"] and b["vector"] is True  # e^(1/3) = 1.39561...
     assert c["equals_hessian"] is True
+
+
+STEWART = (
+    'id: "st"\nvariables: [x, y]\nfunctions:\n  f: "1 + 2*x*sqrt(y)"\n  g: "x^2*y + y^3"\nparts:\n'
+    "  - {id: a, ask: directional, of: f, at: {x: 3, y: 4}, directions: {v: [4, -3]}}\n"
+    '  - {id: b, ask: directional, of: g, at: {x: 1, y: 2}, directions: {d1: [3, 4], d2: ["2/sqrt(13)", "3/sqrt(13)"]}}\n'
+)
+
+
+def test_directional_gives_the_textbook_derivative_along_the_unit_vector(tmp_path) -> None:
+    """Stewart 14.6: f = 1 + 2x sqrt(y) at (3, 4) along <4, -3> is 23/10 (not 23/2, the slope
+    along the unnormalised d); g = x^2 y + y^3 at (1, 2) along <3, 4> is 64/5 (not 64)."""
+    src = tmp_path / "st.yaml"
+    src.write_text(STEWART, encoding="utf-8")
+    res = CliRunner().invoke(main, ["render", str(src), "--format", "json", "--format", "md", "--out", str(tmp_path / "out")])
+    assert res.exit_code == 0, res.output
+    a, b = json.loads((tmp_path / "out" / "st.json").read_text())["parts"]
+    assert a["result"]["v"]["unit_slope"] == "23/10" and a["result"]["v"]["slope"] == "23/2"
+    assert b["result"]["d1"]["unit_slope"] == "64/5" and b["result"]["d1"]["norm"] == "5"
+    assert b["result"]["d2"]["norm"] == "1"  # an exact unit direction written as 2/sqrt(13), 3/sqrt(13)
+    md = (tmp_path / "out" / "st.md").read_text()
+    assert r"\|v\| = \sqrt{4^2 + (-3)^2} = 5" in md and r"D_{u} f(3, 4) = \nabla f(3, 4)^T u = \frac{23}{10}" in md
+
+
+@pytest.mark.parametrize(("direction", "message"), [("[0, 0]", "zero vector"), ('["x", 1]', "unknown name 'x'"),
+                                                     ('["sqrt(-2)", 1]', "not a real number")])
+def test_a_direction_must_be_a_real_nonzero_vector(direction: str, message: str) -> None:
+    with pytest.raises(SpecError) as err:
+        parse_problem(BASE + f"  - {{id: a, ask: directional, of: f, at: {{x1: 0, x2: 1}}, directions: {{d: {direction}}}}}\n")
+    assert message in str(err.value) and err.value.line == 7

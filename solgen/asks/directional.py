@@ -1,5 +1,7 @@
 """directional: the gradient at a point and, along each direction d, the slope of the
-linear approximation, gradient^T d, whose sign is the trend."""
+linear approximation, gradient^T d, whose sign is the trend (the seed's reading), and the
+directional derivative along the unit vector u = d/||d||, D_u f = gradient^T d / ||d||
+(the textbook's)."""
 
 from __future__ import annotations
 
@@ -19,8 +21,10 @@ from solgen.input.fields import read_at, read_detail, read_directions, read_of
 class Reading:
     name: str
     direction: tuple[sp.Expr, ...]
-    slope: sp.Expr
+    slope: sp.Expr  # gradient^T d
     trend: str  # increase | decrease | constant | unknown
+    norm: sp.Expr  # ||d||
+    unit_slope: sp.Expr  # D_u f = gradient^T d / ||d||
 
 
 @dataclass(frozen=True)
@@ -30,7 +34,8 @@ class DirectionalResult(Result):
 
     @property
     def answer(self) -> dict[str, dict[str, Any]]:
-        return {r.name: {"direction": list(r.direction), "slope": r.slope, "trend": r.trend} for r in self.readings}
+        return {r.name: {"direction": list(r.direction), "slope": r.slope, "unit_slope": r.unit_slope, "norm": r.norm,
+                         "trend": r.trend} for r in self.readings}
 
     def json_fields(self) -> dict[str, Any]:
         return {"gradient_at": list(self.gradient_at)}  # the readings are the result
@@ -59,8 +64,17 @@ def derive(engine: Any, part: Any) -> DirectionalResult:
         else:
             sign = sp.sign(slope.evalf(30)) if slope.is_number else None
             trend = {1: "increase", -1: "decrease"}.get(int(sign) if sign in (1, -1) else 0, "unknown")
-        readings.append(Reading(name, tuple(vec), slope, trend))
+        norm = sp.sqrt(sum((c**2 for c in vec), sp.Integer(0)))
+        unit_slope = _over_norm(slope, norm)
+        readings.append(Reading(name, tuple(vec), slope, trend, norm, unit_slope))
     return DirectionalResult(part, tuple(Entry((i,), t) for i, t in enumerate(trees)), tuple(grad_at), tuple(readings))
+
+
+def _over_norm(slope: sp.Expr, norm: sp.Expr) -> sp.Expr:
+    """slope / ||d|| as a TA writes it: no root left in a denominator, common factors out
+    (sqrt(2) (2 + e), not (4 + 2e)/sqrt(2) or 1/2 sqrt(2) (4 + 2e))."""
+    rationalised = sp.radsimp(slope / norm)
+    return min((rationalised, sp.factor(rationalised)), key=lambda e: (sp.count_ops(e), len(str(e))))
 
 
 def present(r: DirectionalResult, tex: Any, problem: Any) -> dict[str, Any]:
@@ -71,10 +85,14 @@ def present(r: DirectionalResult, tex: Any, problem: Any) -> dict[str, Any]:
     grad_at = tex.col(list(r.gradient_at))
     readings = []
     for reading in r.readings:
+        name = re.sub(r"^([A-Za-z]+)(\d+)$", r"\1_\2", reading.name)
+        digits = re.fullmatch(r"[A-Za-z]+(\d+)", reading.name)
+        unit = f"u_{digits.group(1)}" if digits else "u"
+        squares = " + ".join(f"{tex.paren(sp.Integer(c) if c.is_Integer else c)}^2" for c in reading.direction)
         products = " + ".join(f"{tex.paren(g)} \\cdot {tex.paren(sp.Integer(c) if c.is_Integer else c)}"
                               for g, c in zip(r.gradient_at, reading.direction))
         readings.append({
-            "name": re.sub(r"^([A-Za-z]+)(\d+)$", r"\1_\2", reading.name),
+            "name": name,
             "direction": tex.mat([list(reading.direction)]) + "^T",
             "products": products,
             "slope": tex(reading.slope),
@@ -82,6 +100,9 @@ def present(r: DirectionalResult, tex: Any, problem: Any) -> dict[str, Any]:
             "trend": reading.trend,
             "reading": tex.words(f"directional.trend.{reading.trend}"),
             "reading_short": tex.words(f"directional.trend_short.{reading.trend}"),
+            "unit_reading": tex.words("directional.unit", name=name, unit=unit, norm=f"\\sqrt{{{squares}}} = {tex(reading.norm)}",
+                                      f=f, point=at, unit_slope=tex(reading.unit_slope)),
+            "unit_short": f"D_{{{unit}}} {f}({at}) = {tex(reading.unit_slope)}",
         })
     at_point = f"{tex.nabla} {f}({at}) = {grad_at}"
     return {

@@ -11,7 +11,7 @@ from typing import Any
 import sympy as sp
 
 from solgen.errors import SpecError
-from solgen.input.expr import NAME_RE, ParseError, parse_number
+from solgen.input.expr import NAME_RE, ParseError, parse_exact
 
 SIMPLIFY = ("none", "factor")
 DETAILS = ("full", "standard", "answer")
@@ -51,7 +51,7 @@ def read_point(value: Any, line: int, what: str, ctx: dict) -> tuple[tuple[sp.Sy
     if missing:
         raise SpecError(f"{what} gives no value for {', '.join(missing)}", line)
     try:
-        return tuple((symbols[n], parse_number(value[n])) for n in symbols)
+        return tuple((symbols[n], parse_exact(value[n])) for n in symbols)
     except ParseError as exc:
         raise SpecError(f"{what}: {exc}", line) from None
 
@@ -120,7 +120,10 @@ def read_directions(data: Any, ctx: dict, kw: dict, pid: str) -> None:
         if not isinstance(vec, list) or len(vec) != n:
             raise SpecError(f"part ({pid}): direction {dname} must have {n} entries, one per variable", dline)
         try:
-            out.append((dname, tuple(parse_number(v) for v in vec)))
+            direction = tuple(parse_exact(v) for v in vec)
+            if all(c == 0 for c in direction):
+                raise SpecError(f"part ({pid}): direction {dname} is the zero vector", dline)
+            out.append((dname, direction))
         except ParseError as exc:
             raise SpecError(f"part ({pid}): direction {dname}: {exc}", dline) from None
     kw["directions"] = tuple(out)
