@@ -30,7 +30,7 @@ def test_every_ask_is_a_module_with_a_typed_result() -> None:
 @pytest.mark.parametrize(
     ("part", "message"),
     [
-        ("{id: a, ask: gradient, of: f, at: {x1: 0, x2: 1}}", "'at' does not apply to a gradient part (it is read by"),
+        ("{id: a, ask: gradient, of: f, directions: {d: [1, 1]}}", "'directions' does not apply to a gradient part (it is read by directional)"),
         ("{id: a, ask: hessian, of: f, decimals: 2}", "'decimals' does not apply to a hessian part (it is read by evaluate)"),
         ("{id: a, ask: text, prompt: hi, detail: full}", "'detail' does not apply to a text part"),
         ("{id: a, ask: taylor, of: f, simplify: factor}", "'simplify' does not apply to a taylor part"),
@@ -89,3 +89,26 @@ def test_a_direction_must_be_a_real_nonzero_vector(direction: str, message: str)
     with pytest.raises(SpecError) as err:
         parse_problem(BASE + f"  - {{id: a, ask: directional, of: f, at: {{x1: 0, x2: 1}}, directions: {{d: {direction}}}}}\n")
     assert message in str(err.value) and err.value.line == 7
+
+
+ROSENBROCK = (
+    'id: "ros"\nvariables: [x1, x2]\nfunctions:\n  f: "100*(x2 - x1^2)^2 + (1 - x1)^2"\nparts:\n'
+    "  - {id: a, ask: gradient, of: f, at: {x1: 1, x2: 1}}\n"
+    "  - {id: b, ask: hessian, of: f, at: {x1: 1, x2: 1}}\n"
+    "  - {id: c, ask: partial, of: f, order: [x1, x2], at: {x1: 1, x2: 1}}\n"
+    "  - {id: d, ask: jacobian, of: grad f, at: {x1: 0, x2: 0}}\n"
+)
+
+
+def test_at_on_a_symbolic_ask_gives_its_value_at_the_point(tmp_path) -> None:
+    """The prompt promises the value at the point: the answer ends with it, JSON has it."""
+    src = tmp_path / "ros.yaml"
+    src.write_text(ROSENBROCK, encoding="utf-8")
+    res = CliRunner().invoke(main, ["render", str(src), "--format", "json", "--format", "md", "--out", str(tmp_path / "out")])
+    assert res.exit_code == 0, res.output
+    a, b, c, d = json.loads((tmp_path / "out" / "ros.json").read_text())["parts"]
+    assert a["value"] == ["0", "0"]
+    assert b["value"] == [["802", "-400"], ["-400", "200"]]
+    assert c["value"] == "-400" and d["value"] == [["2", "0"], ["0", "200"]]
+    md = (tmp_path / "out" / "ros.md").read_text()
+    assert r"\nabla_x^2 f(1, 1) = \begin{bmatrix} 802 & -400 \\ -400 & 200 \end{bmatrix}" in md

@@ -55,6 +55,16 @@ class Ask:
     scalar: bool = True  # needs a scalar function (not a vector, not grad f)
 
 
+def at_point(engine: "Engine", part: "Part", result: Any) -> Any:
+    """``result`` (an expression, a list or a matrix) at the part's point ``at``, exactly;
+    None when the part has no point."""
+    if not part.at:
+        return None
+    if isinstance(result, (list, tuple)):
+        return [at_point(engine, part, r) for r in result]
+    return engine.at(result, part)
+
+
 def factored(result: Any, factor: Callable[[sp.Expr], sp.Expr]) -> Any:
     """``simplify: factor``: the result with common factors pulled out, or None if that
     changes nothing (a list, a matrix or one expression)."""

@@ -7,8 +7,8 @@ from typing import Any
 
 import sympy as sp
 
-from solgen.asks.base import Ask, Entry, Result, factored
-from solgen.input.fields import read_detail, read_of, read_simplify
+from solgen.asks.base import Ask, Entry, Result, at_point, factored
+from solgen.input.fields import read_at, read_detail, read_of, read_simplify
 from solgen.math.tidy import factor_common
 
 
@@ -17,6 +17,7 @@ class GradientResult(Result):
     ANSWER = "gradient"
     gradient: tuple[sp.Expr, ...] = ()
     factored: list[sp.Expr] | None = None  # simplify: factor, when it changes something
+    value: list[sp.Expr] | None = None  # with at: the gradient at the point
 
     @property
     def answer(self) -> list[sp.Expr]:
@@ -25,6 +26,7 @@ class GradientResult(Result):
 
 def read(data: Any, ctx: dict, kw: dict, pid: str) -> None:
     read_of(data, ctx, kw, pid, "gradient", scalar=True)
+    read_at(data, ctx, kw, pid, "gradient", required=False)
     read_detail(data, kw, pid, ctx["defaults"]["detail"])
     read_simplify(data, kw, pid, ctx["defaults"]["simplify"])
 
@@ -34,11 +36,11 @@ def derive(engine: Any, part: Any) -> GradientResult:
     trees = engine.gradient(expr)
     grad = [t.result for t in trees]
     return GradientResult(part, tuple(Entry((i,), t) for i, t in enumerate(trees)), tuple(grad),
-                          factored(grad, factor_common) if part.simplify == "factor" else None)
+                          factored(grad, factor_common) if part.simplify == "factor" else None, at_point(engine, part, grad))
 
 
 def present(r: GradientResult, tex: Any, problem: Any) -> dict[str, Any]:
-    from solgen.present.view import add_factored, group, pd
+    from solgen.present.view import add_factored, add_value, group, pd
 
     f, x = r.part.of, tex.args
     groups = [group(pd(f, tex(v), x), e.tree, tex, r.part) for v, e in zip(problem.variables, r.entries)]
@@ -50,7 +52,8 @@ def present(r: GradientResult, tex: Any, problem: Any) -> dict[str, Any]:
         "equation": [f"{tex.nabla} {f}({x})", symbolic, result],
         "answer_short": [f"{tex.nabla} {f}({x}) = {result}"],
     }
-    return add_factored(view, tex.col(r.factored) if r.factored else None)
+    add_factored(view, tex.col(r.factored) if r.factored else None)
+    return add_value(view, f"{tex.nabla} {f}({tex.point(r.part)})", tex.col(r.value) if r.value is not None else None)
 
 
-ASK = Ask("gradient", frozenset({"of", "detail", "simplify"}), read, derive, present)
+ASK = Ask("gradient", frozenset({"of", "at", "detail", "simplify"}), read, derive, present)

@@ -8,8 +8,8 @@ from typing import Any
 
 import sympy as sp
 
-from solgen.asks.base import Ask, Entry, Result, factored
-from solgen.input.fields import read_detail, read_of, read_simplify
+from solgen.asks.base import Ask, Entry, Result, at_point, factored
+from solgen.input.fields import read_at, read_detail, read_of, read_simplify
 from solgen.math.tidy import factor_common
 
 
@@ -20,6 +20,7 @@ class HessianResult(Result):
     gradient: tuple[sp.Expr, ...] = ()
     symmetry: str = "entries with i <= j derived; the rest by symmetry, checked"
     factored: list[list[sp.Expr]] | None = None
+    value: list[list[sp.Expr]] | None = None  # with at: the Hessian at the point
 
     @property
     def answer(self) -> list[list[sp.Expr]]:
@@ -28,6 +29,7 @@ class HessianResult(Result):
 
 def read(data: Any, ctx: dict, kw: dict, pid: str) -> None:
     read_of(data, ctx, kw, pid, "hessian", scalar=True)
+    read_at(data, ctx, kw, pid, "hessian", required=False)
     read_detail(data, kw, pid, ctx["defaults"]["detail"])
     read_simplify(data, kw, pid, ctx["defaults"]["simplify"])
 
@@ -37,11 +39,12 @@ def derive(engine: Any, part: Any) -> HessianResult:
     trees, matrix = engine.hessian(expr)
     grad = tuple(t.result for t in engine.gradient(expr))
     return HessianResult(part, tuple(Entry(k, t) for k, t in trees.items()), tuple(tuple(r) for r in matrix), grad,
-                         factored=factored(matrix, factor_common) if part.simplify == "factor" else None)
+                         factored=factored(matrix, factor_common) if part.simplify == "factor" else None,
+                         value=at_point(engine, part, matrix))
 
 
 def present(r: HessianResult, tex: Any, problem: Any) -> dict[str, Any]:
-    from solgen.present.view import WIDE, add_factored, group, pd, second
+    from solgen.present.view import WIDE, add_factored, add_value, group, pd, second
 
     f, x, v = r.part.of, tex.args, [tex(s) for s in problem.variables]
     groups = []
@@ -60,7 +63,8 @@ def present(r: HessianResult, tex: Any, problem: Any) -> dict[str, Any]:
         "equation": [f"{tex.nabla}^2 {f}({x})", symbolic, result] if n <= WIDE else None,
         "answer_short": [f"{tex.nabla}^2 {f}({x}) = {result}"],
     }
-    return add_factored(view, tex.mat(r.factored) if r.factored else None)
+    add_factored(view, tex.mat(r.factored) if r.factored else None)
+    return add_value(view, f"{tex.nabla}^2 {f}({tex.point(r.part)})", tex.mat(r.value) if r.value is not None else None)
 
 
-ASK = Ask("hessian", frozenset({"of", "detail", "simplify"}), read, derive, present)
+ASK = Ask("hessian", frozenset({"of", "at", "detail", "simplify"}), read, derive, present)

@@ -8,10 +8,10 @@ from typing import Any
 
 import sympy as sp
 
-from solgen.asks.base import Ask, Entry, Result, factored
+from solgen.asks.base import Ask, Entry, Result, at_point, factored
 from solgen.derive.check import TooLarge, equal
 from solgen.errors import DeriveError
-from solgen.input.fields import read_detail, read_of, read_simplify
+from solgen.input.fields import read_at, read_detail, read_of, read_simplify
 from solgen.math.tidy import factor_common
 
 
@@ -21,6 +21,7 @@ class JacobianResult(Result):
     jacobian: tuple[tuple[sp.Expr, ...], ...] = ()
     equals_hessian: bool | None = None  # for of: grad f, whether it equals f's Hessian
     factored: list[list[sp.Expr]] | None = None
+    value: list[list[sp.Expr]] | None = None  # with at: the Jacobian at the point
 
     @property
     def answer(self) -> list[list[sp.Expr]]:
@@ -29,6 +30,7 @@ class JacobianResult(Result):
 
 def read(data: Any, ctx: dict, kw: dict, pid: str) -> None:
     read_of(data, ctx, kw, pid, "jacobian", scalar=False)
+    read_at(data, ctx, kw, pid, "jacobian", required=False)
     read_detail(data, kw, pid, ctx["defaults"]["detail"])
     read_simplify(data, kw, pid, ctx["defaults"]["simplify"])
 
@@ -45,11 +47,12 @@ def derive(engine: Any, part: Any) -> JacobianResult:
         except TooLarge as exc:
             raise DeriveError(f"cannot compare the Jacobian of grad {part.of} with the Hessian: {exc}; simplify it") from None
     return JacobianResult(part, tuple(Entry(k, t) for k, t in trees.items()), tuple(tuple(r) for r in matrix), same,
-                          factored(matrix, factor_common) if part.simplify == "factor" else None)
+                          factored(matrix, factor_common) if part.simplify == "factor" else None,
+                          at_point(engine, part, matrix))
 
 
 def present(r: JacobianResult, tex: Any, problem: Any) -> dict[str, Any]:
-    from solgen.present.view import WIDE, add_factored, group, pd
+    from solgen.present.view import WIDE, add_factored, add_value, group, pd
 
     x, v = tex.args, [tex(s) for s in problem.variables]
     name = f"({tex.nabla} {r.part.of})" if r.part.grad else r.part.of
@@ -72,7 +75,9 @@ def present(r: JacobianResult, tex: Any, problem: Any) -> dict[str, Any]:
         "equation": [lhs, symbolic, result + tail] if middle else None,
         "answer_short": [f"{lhs} = {result}{tail}"],
     }
-    return add_factored(view, tex.mat(r.factored) if r.factored else None)
+    add_factored(view, tex.mat(r.factored) if r.factored else None)
+    at_lhs = f"{tex.nabla} {name}({tex.point(r.part)})" if r.part.grad else f"J_{{{r.part.of}}}({tex.point(r.part)})"
+    return add_value(view, at_lhs, tex.mat(r.value) if r.value is not None else None)
 
 
-ASK = Ask("jacobian", frozenset({"of", "detail", "simplify"}), read, derive, present, scalar=False)
+ASK = Ask("jacobian", frozenset({"of", "at", "detail", "simplify"}), read, derive, present, scalar=False)

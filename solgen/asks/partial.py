@@ -7,8 +7,8 @@ from typing import Any
 
 import sympy as sp
 
-from solgen.asks.base import Ask, Entry, Result, factored
-from solgen.input.fields import read_detail, read_of, read_partial_order, read_simplify
+from solgen.asks.base import Ask, Entry, Result, at_point, factored
+from solgen.input.fields import read_at, read_detail, read_of, read_partial_order, read_simplify
 from solgen.math.tidy import factor_common
 
 
@@ -17,6 +17,7 @@ class PartialResult(Result):
     ANSWER = "derivative"
     derivative: sp.Expr | None = None
     factored: sp.Expr | None = None
+    value: sp.Expr | None = None  # with at: the derivative at the point
 
     @property
     def answer(self) -> sp.Expr:
@@ -26,6 +27,7 @@ class PartialResult(Result):
 def read(data: Any, ctx: dict, kw: dict, pid: str) -> None:
     read_of(data, ctx, kw, pid, "partial", scalar=True)
     read_partial_order(data, ctx, kw, pid)
+    read_at(data, ctx, kw, pid, "partial", required=False)
     read_detail(data, kw, pid, ctx["defaults"]["detail"])
     read_simplify(data, kw, pid, ctx["defaults"]["simplify"])
 
@@ -37,11 +39,12 @@ def derive(engine: Any, part: Any) -> PartialResult:
         tree = engine.tree(current, var)
         entries.append(Entry((k,), tree))
         current = tree.result
-    return PartialResult(part, tuple(entries), current, factored(current, factor_common) if part.simplify == "factor" else None)
+    return PartialResult(part, tuple(entries), current, factored(current, factor_common) if part.simplify == "factor" else None,
+                         at_point(engine, part, current))
 
 
 def present(r: PartialResult, tex: Any, problem: Any) -> dict[str, Any]:
-    from solgen.present.view import add_factored, group, partial_symbol
+    from solgen.present.view import add_factored, add_value, group, partial_symbol
 
     order = r.part.order
     groups, current = [], r.part.of
@@ -50,7 +53,8 @@ def present(r: PartialResult, tex: Any, problem: Any) -> dict[str, Any]:
         current = tex.paren(e.tree.result)
     sym = partial_symbol(r.part, tex)
     view = {"groups": groups, "answer": [f"{sym} = {tex(r.derivative)}"], "answer_short": [f"{sym} = {tex(r.derivative)}"]}
-    return add_factored(view, tex(r.factored) if r.factored is not None else None)
+    add_factored(view, tex(r.factored) if r.factored is not None else None)
+    return add_value(view, f"{sym}\\Big|_{{({tex.point(r.part)})}}", tex(r.value) if r.value is not None else None)
 
 
-ASK = Ask("partial", frozenset({"of", "order", "detail", "simplify"}), read, derive, present)
+ASK = Ask("partial", frozenset({"of", "order", "at", "detail", "simplify"}), read, derive, present)

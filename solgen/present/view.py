@@ -250,6 +250,14 @@ def add_factored(view: dict[str, Any], shown: str | None) -> dict[str, Any]:
     return view
 
 
+def add_value(view: dict[str, Any], lhs: str, value: str | None) -> dict[str, Any]:
+    """``at`` on a symbolic ask: its value at the point, as one more answer line."""
+    if value is not None:
+        view["answer"] = view["answer"] + [f"{lhs} = {value}"]
+        view["answer_short"] = view["answer_short"] + [f"{lhs} = {value}"]
+    return view
+
+
 def partial_symbol(part: Part, tex: Tex) -> str:
     """d^n f / dx_k ... dx_1 for a partial taken in ``part.order`` (first variable first)."""
     order = part.order
