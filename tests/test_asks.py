@@ -112,3 +112,26 @@ def test_at_on_a_symbolic_ask_gives_its_value_at_the_point(tmp_path) -> None:
     assert c["value"] == "-400" and d["value"] == [["2", "0"], ["0", "200"]]
     md = (tmp_path / "out" / "ros.md").read_text()
     assert r"\nabla_x^2 f(1, 1) = \begin{bmatrix} 802 & -400 \\ -400 & 200 \end{bmatrix}" in md
+
+
+def test_taylor_estimate_prints_the_approximation_beside_the_value(tmp_path) -> None:
+    """Stewart 14.4: the linearisation of sqrt(x^2 + y^2) at (3, 4) estimates
+    sqrt(3.02^2 + 3.97^2) as 4.988; the true value is printed beside it, labelled."""
+    src = tmp_path / "e.yaml"
+    src.write_text('id: "e"\nvariables: [x, y]\nfunctions:\n  f: "sqrt(x^2 + y^2)"\nparts:\n'
+                   "  - {id: a, ask: taylor, of: f, order: 1, at: {x: 3, y: 4}, estimate: {x: 3.02, y: 3.97}}\n",
+                   encoding="utf-8")
+    res = CliRunner().invoke(main, ["render", str(src), "--format", "json", "--format", "md", "--out", str(tmp_path / "out")])
+    assert res.exit_code == 0, res.output
+    (part,) = json.loads((tmp_path / "out" / "e.json").read_text())["parts"]
+    assert part["estimate"] == {"x": 3.02, "y": 3.97}  # the input, as written
+    assert part["estimated"] == "1247/250" and part["exact"] == "sqrt(248813)/100"
+    md = (tmp_path / "out" / "e.md").read_text()
+    assert "Read off at $(3.02, 3.97)$, the approximation gives" in md
+    assert r"f(3.02, 3.97) \approx 4.988" in md and r"\approx 4.988115877" in md
+
+
+def test_estimate_needs_the_point_it_is_made_around() -> None:
+    with pytest.raises(SpecError) as err:
+        parse_problem(BASE + "  - {id: a, ask: taylor, of: f, estimate: {x1: 0.1, x2: 1}}\n")
+    assert "'estimate' needs the point 'at'" in str(err.value) and err.value.line == 7

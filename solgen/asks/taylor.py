@@ -3,13 +3,13 @@ variable), in general form and, with ``at``, around the point."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import sympy as sp
 
 from solgen.asks.base import Ask, Entry, Result
-from solgen.input.fields import read_at, read_detail, read_of, read_taylor_order
+from solgen.input.fields import read_at, read_detail, read_estimate, read_of, read_taylor_order
 from solgen.math.tidy import tidy, tmul
 
 
@@ -24,6 +24,8 @@ class TaylorResult(Result):
     hessian_at: tuple[tuple[sp.Expr, ...], ...] | None = None
     derivatives_at: tuple[sp.Expr, ...] | None = None  # one variable: f'', f''', ... at the point
     polynomial: sp.Expr | None = None  # around the point
+    estimated: sp.Expr | None = None  # with estimate: the approximation's value there
+    exact: sp.Expr | None = None  # and f's own value there, to compare
 
     @property
     def answer(self) -> sp.Expr | None:
@@ -34,6 +36,7 @@ def read(data: Any, ctx: dict, kw: dict, pid: str) -> None:
     read_of(data, ctx, kw, pid, "taylor", scalar=True)
     read_at(data, ctx, kw, pid, "taylor", required=False)
     read_taylor_order(data, ctx, kw, pid)
+    read_estimate(data, ctx, kw, pid)
     read_detail(data, kw, pid, ctx["defaults"]["detail"])
 
 
@@ -73,10 +76,14 @@ def derive(engine: Any, part: Any) -> TaylorResult:
                 else:
                     terms.append(tmul(hess_at[i][j], shifts[i], shifts[j]))
     poly = tidy(sp.Add(*terms, evaluate=False))
+    estimated = exact = None
+    if part.estimate:
+        estimated = poly.xreplace(dict(part.estimate))
+        exact = engine.at(expr, replace(part, at=part.estimate))
     return TaylorResult(
         part, tuple(entries), order, tuple(grad), hessian, value, tuple(grad_at),
         tuple(tuple(r) for r in hess_at) if hess_at is not None else None,
-        tuple(derivs) if derivs is not None else None, poly,
+        tuple(derivs) if derivs is not None else None, poly, estimated, exact,
     )
 
 
@@ -127,7 +134,17 @@ def present(r: TaylorResult, tex: Any, problem: Any) -> dict[str, Any]:
                 at_lines.append(f"{tex.nabla}^2 {f}({at}) = {tex.mat([list(row) for row in r.hessian_at])}")
         variables = ", ".join(tex(v) for v in problem.variables)
         answer.append(f"{f}({variables}) \\approx {tex(r.polynomial)}")
+    estimate_lines = []
+    if r.estimated is not None:
+        where = ", ".join(_decimal(v) for _, v in r.part.estimate)
+        approx, exact = _decimal(r.estimated), tex(r.exact)
+        numeric = sp.N(r.exact, 10)
+        exact_line = f"{f}({where}) = {exact}" + ("" if r.exact.is_Rational else f" \\approx {sp.latex(numeric)}")
+        estimate_lines = [f"{f}({where}) \\approx {approx}", exact_line]
     return {
+        "estimate_lines": estimate_lines,
+        "estimate_intro": tex.words("taylor.estimate", point=", ".join(_decimal(v) for _, v in r.part.estimate)) if r.estimated is not None else None,
+        "estimate_exact": tex.words("taylor.exact") if r.estimated is not None else None,
         "groups": groups,
         "intro": taylor_intro(r.order, single, bool(general_values["hessian"]), tex.words),
         "general": general_values,
@@ -137,4 +154,19 @@ def present(r: TaylorResult, tex: Any, problem: Any) -> dict[str, Any]:
     }
 
 
-ASK = Ask("taylor", frozenset({"of", "at", "order", "detail"}), read, derive, present)
+def _decimal(value: sp.Expr) -> str:
+    """A value as a TA writes an estimate: a terminating decimal as a decimal (6.9, not 69/10)."""
+    if isinstance(value, sp.Rational) and not value.is_Integer:
+        q = value.q
+        while q % 2 == 0:
+            q //= 2
+        while q % 5 == 0:
+            q //= 5
+        if q == 1:
+            from decimal import Decimal
+
+            return format(Decimal(value.p) / Decimal(value.q), "f")
+    return sp.latex(value)
+
+
+ASK = Ask("taylor", frozenset({"of", "at", "order", "estimate", "detail"}), read, derive, present)

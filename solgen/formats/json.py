@@ -82,7 +82,7 @@ def part_json(result: Result, text: dict[Any, str]) -> dict[str, Any]:
     entry["result"] = _plain(result.answer)
     entry["steps"] = [{"index": list(e.index), **_node(e.tree, text)} for e in result.entries]
     for name, value in result.json_fields().items():
-        if value is not None:
+        if value is not None and name not in entry:  # the input keys stay as written
             entry[name] = _plain(value)
     return entry
 

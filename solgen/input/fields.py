@@ -63,6 +63,15 @@ def read_at(data: Any, ctx: dict, kw: dict, pid: str, ask: str, required: bool) 
         raise SpecError(f"part ({pid}): the {ask} needs a point 'at', e.g. at: {{x1: 0, x2: 1}}", data.line)
 
 
+def read_estimate(data: Any, ctx: dict, kw: dict, pid: str) -> None:
+    """``estimate: {x: 6.9, y: 2.06}``: where to read the approximation off (needs ``at``)."""
+    if "estimate" in data:
+        if "at" not in data:
+            raise SpecError(f"part ({pid}): 'estimate' needs the point 'at' the approximation is made around",
+                            data.key_lines["estimate"])
+        kw["estimate"] = read_point(data["estimate"], data.key_lines["estimate"], f"part ({pid}): 'estimate'", ctx)
+
+
 def read_detail(data: Any, kw: dict, pid: str, default: str) -> None:
     detail = data.get("detail", default)
     if detail not in DETAILS:

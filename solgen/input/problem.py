@@ -61,6 +61,7 @@ class Part:
     detail: str = "full"
     simplify: str = "none"
     decimals: int | None = None
+    estimate: tuple[tuple[sp.Symbol, sp.Expr], ...] = ()  # taylor: where to read the approximation off
     raw: dict = field(default_factory=dict, compare=False)
 
 
