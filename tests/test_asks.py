@@ -135,3 +135,27 @@ def test_estimate_needs_the_point_it_is_made_around() -> None:
     with pytest.raises(SpecError) as err:
         parse_problem(BASE + "  - {id: a, ask: taylor, of: f, estimate: {x1: 0.1, x2: 1}}\n")
     assert "'estimate' needs the point 'at'" in str(err.value) and err.value.line == 7
+
+
+def test_parts_sharing_an_id_keep_every_prompt_given(tmp_path) -> None:
+    """Two parts of question (a), each with its own prompt: the worksheet asks both."""
+    src = tmp_path / "p.yaml"
+    src.write_text(BASE + '  - {id: a, ask: gradient, of: f, prompt: "First, the gradient."}\n'
+                   '  - {id: a, ask: hessian, of: f, prompt: "Then the Hessian."}\n'
+                   "  - {id: b, ask: taylor, of: f, order: 1, at: {x1: 0, x2: 1}}\n", encoding="utf-8")
+    res = CliRunner().invoke(main, ["render", str(src), "--format", "md", "--worksheet", "--out", str(tmp_path / "out")])
+    assert res.exit_code == 0, res.output
+    md = (tmp_path / "out" / "t-worksheet.md").read_text()
+    assert "First, the gradient." in md and "Then the Hessian." in md
+    assert "What is the first-order Taylor approximation of $f$ at the point $(0, 1)$?" in md
+
+
+def test_a_one_variable_point_reads_x_equals() -> None:
+    from solgen.derive.calculus import solve
+    from solgen.formats.templates import render
+    from solgen.present.view import build_view
+
+    problem = parse_problem('id: "o"\nvariables: [x]\nfunctions:\n  f: "exp(x)"\nparts:\n'
+                            "  - {id: a, ask: taylor, of: f, order: 3, at: {x: 0}}\n")
+    md = render(build_view(solve(problem)), "md")
+    assert "What is the third-order Taylor approximation of $f$ at $x = 0$?" in md

@@ -286,16 +286,47 @@ def _prompt(parts: list[Part], problem: Problem, tex: Tex) -> Sentence:
         args = ", ".join(tex(v) for v in problem.variables)
         body = tex.col(list(func.exprs)) if func.vector else tex(func.exprs[0])
         defs.append(Sentence((Run("math", f"{name}({args}) = {body}"),)))
-    asks = [
-        words("prompt.partial", symbol=partial_symbol(p, tex)) if p.ask == "partial"
-        else words(f"prompt.{p.ask}", f=f"\\nabla {p.of}" if p.grad else p.of)
-        for p in parts
-    ]
-    asked = join(asks, words("prompt.and"))
-    at = next((p for p in parts if p.at), None)
-    if at is not None:
-        asked = words("prompt.at", ask=asked, point=tex.point(at))
-    return words("prompt.question", n=len(asks), functions=join(defs, words("prompt.and")), asks=asked)
+    def ask(p: Part) -> Sentence:
+        if p.ask == "partial":
+            return words("prompt.partial", symbol=partial_symbol(p, tex))
+        if p.ask == "taylor":
+            order = words(f"taylor.order_{p.order}") if p.order <= 3 else words("taylor.order_n", n=str(p.order))
+            return words("prompt.taylor", f=p.of, order=order)
+        return words(f"prompt.{p.ask}", f=f"\\nabla {p.of}" if p.grad else p.of)
+
+    def at(sentence: Sentence, p: Part) -> Sentence:
+        if len(problem.variables) == 1:  # "at x = 0", not "at the point (0)"
+            return words("prompt.at_value", ask=sentence, point=f"{tex(p.at[0][0])} = {tex(p.at[0][1])}")
+        return words("prompt.at", ask=sentence, point=tex.point(p))
+
+    points = {p.at for p in parts}
+    if len(points) == 1 and parts[0].at:  # one point for all: said once, at the end
+        asked = at(join([ask(p) for p in parts], words("prompt.and")), parts[0])
+    else:
+        asked = join([at(ask(p), p) if p.at else ask(p) for p in parts], words("prompt.and"))
+    return words("prompt.question", n=len(parts), functions=join(defs, words("prompt.and")), asks=asked)
+
+
+class Prompts:
+    """A question's prompt: every prompt given for its parts, each kept (a TA's prompt on
+    one part speaks for the question); with none given, one generated question."""
+
+    def __init__(self, items: list[Any]):
+        self.items = items
+
+    def __bool__(self) -> bool:
+        return bool(self.items)
+
+    def as_format(self, fmt: str) -> str:
+        rendered = [item.as_format(fmt) for item in self.items]
+        if fmt == "html":
+            return "\n".join(r if isinstance(item, Prose) else f"<p>{r}</p>" for item, r in zip(self.items, rendered))
+        return "\n\n".join(rendered)
+
+
+def _prompts(parts: list[Part], problem: Problem, tex: Tex) -> Prompts:
+    given = [Prose(p.prompt) for p in parts if p.prompt]
+    return Prompts(given or [_prompt(parts, problem, tex)])
 
 
 def build_view(solution: Solution, words: Words | None = None) -> dict[str, Any]:
@@ -325,8 +356,7 @@ def build_view(solution: Solution, words: Words | None = None) -> dict[str, Any]
         q["parts"].append(view)
         q["derivations"].append(d)
     for q in questions:
-        given = next((d.part.prompt for d in q["derivations"] if d.part.prompt), None)
-        q["prompt"] = Prose(given) if given else _prompt([d.part for d in q["derivations"]], problem, tex)
+        q["prompt"] = _prompts([d.part for d in q["derivations"]], problem, tex)
         del q["derivations"]
     header = [problem.course, problem.section, problem.date, problem.author]
     return _mark_math({
