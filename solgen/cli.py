@@ -57,7 +57,8 @@ def main() -> None:
     """solgen writes worked solutions for multivariable calculus problems.
 
     A problem file (YAML) names a function, its variables and the parts to ask:
-    gradient, hessian, jacobian, partial, taylor, directional, evaluate, text.
+    gradient, hessian, jacobian, partial, laplacian, taylor, directional,
+    evaluate, text.
     solgen derives every part with SymPy, records and checks every step, and
     renders a handout, worksheet or slide deck in LaTeX, Markdown or HTML,
     or JSON for auto-graders.

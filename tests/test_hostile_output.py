@@ -159,7 +159,7 @@ def test_dollar_and_percent_in_a_link_compile_on_slides(tmp_path: Path) -> None:
     "math",
     [r"\) \end{document} \(", r"\[ x \]", r"\begin{cases} x", r"x \end{cases}", r"\begin{document}",
      r"\left( x", r"x \right)", r"\begin{bmatrix} 1 \end{pmatrix}", r"a $ b", r"\csname input\endcsname",
-     r"\begin{verbatim}", r"\@input", "a\\\nb"],
+     r"\begin{verbatim}", r"\@input", "a\\\nb", "x \\"],
 )
 def test_math_outside_the_whitelist_is_refused(math: str) -> None:
     assert not safe_math(math)
@@ -399,3 +399,8 @@ def test_every_payload_in_every_field_is_inert(tmp_path: Path, monkeypatch: pyte
             assert end in text, (pdf_path.name, end, "the document was cut short")
     html = MarkdownIt("commonmark", {"html": True}).render((out / f"{name}.md").read_text(encoding="utf-8"))
     assert not TAGS.search(html), TAGS.search(html)
+
+
+def test_line_separators_cannot_start_markdown_structure() -> None:
+    md = to_md("Compute this\u2028---\u2028Title\u2028===\u2029# not a heading")
+    assert not any(line.strip() in ("---", "===") or line.startswith("#") for line in md.splitlines()), md

@@ -127,3 +127,20 @@ def test_prose_cannot_add_markup_links_or_scripts(tmp_path: Path, kind: str) -> 
     assert "&lt;script&gt;" in page
     dom, console = load_in_chromium(page, tmp_path)
     assert not console, console
+
+
+def test_text_in_math_cannot_become_html(tmp_path: Path) -> None:
+    """latex2mathml copies \\text{...} into <mtext> unescaped: solgen keeps only MathML."""
+    prompt = ("A $\\text{<img/src=x/onerror=alert(1)>}$ B $\\text{<script>alert(2)</script>}$ "
+              "C $\\text{<meta/http-equiv=refresh/content=0;url=file:///etc/hostname>}$")
+    src = tmp_path / "m.yaml"
+    src.write_text('id: "m"\nvariables: [x]\nfunctions: {f: "x^2"}\nparts:\n  - id: a\n    ask: text\n'
+                   f"    prompt: '{prompt}'\n", encoding="utf-8")
+    res = CliRunner().invoke(main, ["render", str(src), "--format", "html", "--out", str(tmp_path / "out")])
+    assert res.exit_code == 0, res.output
+    page = (tmp_path / "out" / "m.html").read_text(encoding="utf-8")
+    parser = Markup()
+    parser.feed(page)
+    assert "img" not in parser.tags and "script" not in parser.tags
+    assert parser.tags.count("meta") == 4  # the page's own: charset, viewport, CSP, generator
+    assert not [k for k, _ in parser.attrs if k.startswith("on") or k == "http-equiv" and _ != "Content-Security-Policy"]

@@ -107,3 +107,30 @@ def test_lang_on_the_command_line_overrides_the_file(tmp_path) -> None:
     res = CliRunner().invoke(main, ["render", str(GERMAN), "--lang", "en", "--format", "md", "--out", str(tmp_path)])
     assert res.exit_code == 0, res.output
     assert "Problem 6.1" in (tmp_path / "6.1.md").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("catalog", "message"),
+    [
+        ("document:\n  title: 'Problem {{id}}: ${{title}}$'\n", "{{title}} is text and may not stand inside $...$"),
+        ("prompt:\n  at: '${{ask}}$ at the point $({{point}})$'\n", "{{ask}} is text and may not stand inside $...$"),
+        ("prompt:\n  evaluate: 'the value of ${{g}}$'\n", "solgen has no field {{g}}"),
+    ],
+)
+def test_a_catalog_cannot_put_text_into_math(tmp_path, catalog: str, message: str) -> None:
+    """A title or a whole sentence inside $...$ would reach the .tex as live TeX."""
+    (tmp_path / "words").mkdir()
+    (tmp_path / "words" / "en.yaml").write_text(catalog, encoding="utf-8")
+    with pytest.raises(WordsError) as err:
+        load_words("en", tmp_path)
+    assert message in str(err.value) and err.value.line == 2
+
+
+def test_high_taylor_orders_and_untitled_problems_are_worded(tmp_path) -> None:
+    src = tmp_path / "t.yaml"
+    src.write_text('id: "t4"\nlang: de\nvariables: [x]\nfunctions:\n  f: "exp(x)"\nparts:\n'
+                   "  - {id: a, ask: taylor, of: f, order: 5, at: {x: 0}, detail: answer}\n", encoding="utf-8")
+    res = CliRunner().invoke(main, ["render", str(src), "--format", "md", "--out", str(tmp_path / "out")])
+    assert res.exit_code == 0, res.output
+    md = (tmp_path / "out" / "t4.md").read_text(encoding="utf-8")
+    assert md.startswith("# Aufgabe t4\n") and "5. Ordnung" in md

@@ -52,7 +52,6 @@ class Ask:
     read: Callable[[Any, dict, dict, str], None]  # (data, ctx, kw, pid): check and fill Part fields
     derive: Callable[["Engine", "Part"], Result]
     present: Callable[[Any, "Tex", "Problem"], dict[str, Any]]
-    scalar: bool = True  # needs a scalar function (not a vector, not grad f)
 
 
 def at_point(engine: "Engine", part: "Part", result: Any) -> Any:

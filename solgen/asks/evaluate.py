@@ -79,4 +79,4 @@ def present(r: EvaluateResult, tex: Any, problem: Any) -> dict[str, Any]:
     }
 
 
-ASK = Ask("evaluate", frozenset({"of", "at", "decimals", "detail"}), read, derive, present, scalar=False)
+ASK = Ask("evaluate", frozenset({"of", "at", "decimals", "detail"}), read, derive, present)

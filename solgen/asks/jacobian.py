@@ -80,4 +80,4 @@ def present(r: JacobianResult, tex: Any, problem: Any) -> dict[str, Any]:
     return add_value(view, at_lhs, tex.mat(r.value) if r.value is not None else None)
 
 
-ASK = Ask("jacobian", frozenset({"of", "at", "detail", "simplify"}), read, derive, present, scalar=False)
+ASK = Ask("jacobian", frozenset({"of", "at", "detail", "simplify"}), read, derive, present)

@@ -143,7 +143,8 @@ def present(r: TaylorResult, tex: Any, problem: Any) -> dict[str, Any]:
         estimate_lines = [f"{f}({where}) \\approx {approx}", exact_line]
     return {
         "estimate_lines": estimate_lines,
-        "estimate_intro": tex.words("taylor.estimate", point=", ".join(_decimal(v) for _, v in r.part.estimate)) if r.estimated is not None else None,
+        "estimate_intro": tex.words("taylor.estimate", point=", ".join(_decimal(v) for _, v in r.part.estimate))
+        if r.estimated is not None else None,
         "estimate_exact": tex.words("taylor.exact") if r.estimated is not None else None,
         "groups": groups,
         "intro": taylor_intro(r.order, single, bool(general_values["hessian"]), tex.words),

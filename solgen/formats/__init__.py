@@ -1,3 +1,3 @@
-"""One module per output format's own pieces (escaping, prose, math); ``render.py`` holds
-the Jinja environments that use them. HTML lives here; LaTeX and Markdown prose are in
-``prose.py``."""
+"""The writers: ``templates.py`` (one sandboxed Jinja environment per format, with its
+escaping), ``prose.py`` (prose to LaTeX and Markdown, the math whitelist), ``html.py``
+(prose and math to HTML/MathML), ``json.py`` (JSON from the typed results)."""

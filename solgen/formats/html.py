@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 from functools import lru_cache
+from html.parser import HTMLParser
 from typing import Any
 
 from markdown_it import MarkdownIt
@@ -24,16 +25,61 @@ def escape_html(text: str) -> str:
     return html.escape(md_clean(text), quote=True)
 
 
+MATHML_TAGS = frozenset(
+    "math mrow mi mn mo ms mtext mspace msup msub msubsup mfrac msqrt mroot mtable mtr mtd mstyle "
+    "mpadded mphantom menclose mover munder munderover mfenced semantics annotation".split()
+)
+MATHML_ATTRS = frozenset(
+    "xmlns display alttext mathvariant stretchy fence form separator columnalign rowspacing columnspacing "
+    "columnlines rowlines frame lspace rspace width height depth accent accentunder movablelimits "
+    "linethickness minsize maxsize symmetric largeop displaystyle scriptlevel notation".split()
+)
+
+
+class _MathML(HTMLParser):
+    """Rebuilds latex2mathml's output keeping only MathML elements and attributes, every
+    text escaped: what \\text{...} held (``<script>``, ``<meta http-equiv>``) stays text."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.out: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in MATHML_TAGS:
+            kept = "".join(f' {k}="{html.escape(v or "", quote=True)}"' for k, v in attrs if k in MATHML_ATTRS)
+            self.out.append(f"<{tag}{kept}>")
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in MATHML_TAGS:
+            self.handle_starttag(tag, attrs)
+            self.out.append(f"</{tag}>")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in MATHML_TAGS:
+            self.out.append(f"</{tag}>")
+
+    def handle_data(self, data: str) -> None:
+        self.out.append(html.escape(data, quote=False))
+
+
+def _sanitized(markup: str) -> str:
+    parser = _MathML()
+    parser.feed(markup)
+    parser.close()
+    return "".join(parser.out)
+
+
 @lru_cache(maxsize=4096)
 def mathml(tex: str, display: bool = False) -> str:
-    """LaTeX math (solgen's own, or prose math that passed ``safe_math``) as MathML."""
+    """LaTeX math (solgen's own, or prose math that passed ``safe_math``) as MathML, with
+    nothing but MathML in it."""
     from latex2mathml.converter import convert
 
     try:
         out = convert(tex, display="block" if display else "inline")
     except Exception:  # noqa: BLE001 - a formula latex2mathml cannot read is shown as code
         return f"<code class=\"tex\">{escape_html(tex)}</code>"
-    return out.replace("<math ", f"<math alttext=\"{escape_html(tex)}\" ", 1)
+    return _sanitized(out.replace("<math ", f"<math alttext=\"{escape_html(tex)}\" ", 1))
 
 
 def _prose_math(content: str, options: dict[str, Any]) -> str:

@@ -62,7 +62,7 @@ def _node(tree: Rule, text: dict[Any, str]) -> dict[str, Any]:
 
 
 def _plain(value: Any) -> Any:
-    """Expressions as strings; lists, tuples, dicts and dataclasses walked; None, bools and
+    """Expressions as strings; lists, tuples and dicts walked; None, bools, numbers and
     strings as they are."""
     if value is None or isinstance(value, (bool, str, int, float)):
         return value
@@ -70,8 +70,6 @@ def _plain(value: Any) -> Any:
         return [_plain(v) for v in value]
     if isinstance(value, dict):
         return {k: _plain(v) for k, v in value.items()}
-    if hasattr(value, "__dataclass_fields__"):
-        return {k: _plain(getattr(value, k)) for k in value.__dataclass_fields__}
     return expr_text(value)
 
 

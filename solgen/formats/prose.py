@@ -129,6 +129,8 @@ def safe_math(tex: str) -> bool:
     ``#``, ``^^`` or ``@``; alignment ``&`` only inside an environment."""
     if not tex.isascii() or _CONTROL_RE.search(tex) or "^^" in tex or "@" in tex:
         return False
+    if re.search(r"(?<!\\)(\\\\)*\\$", tex):  # a lone backslash at the end would escape the closing $
+        return False
     stack: list[str] = []  # "{", "left" and environment names, innermost last
     pos = 0
     for m in _TOKEN_RE.finditer(tex):
@@ -288,14 +290,13 @@ def to_tex(markdown: str) -> str:
 
 _MD_SPECIAL_RE = re.compile(r"([\\`*_{}\[\]<>#!|$&~^@])")
 _MD_LINE_START_RE = re.compile(r"^(\s*)([-+=:]|\d{1,9}[.)](?=\s|$))")
-_MD_DROP_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-
-
 def md_clean(text: str) -> str:
-    """Control characters (ESC, BEL, C1) and invisible format characters removed."""
-    text = _MD_DROP_RE.sub("", text)
+    """Control characters (ESC, BEL, C1) and invisible format characters removed; the line
+    and paragraph separators U+2028/U+2029 become spaces (a reader would break lines there,
+    after escaping, and a '---' could start a slide)."""
+    text = _CONTROL_RE.sub("", text)
     if not text.isascii():
-        text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
+        text = "".join(" " if ch in "\u2028\u2029" else ch for ch in text if unicodedata.category(ch) != "Cf")
     return text
 
 

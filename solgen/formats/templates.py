@@ -17,6 +17,7 @@ finalizer here, its pieces in ``formats/<fmt>.py``, its templates in ``templates
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable
 
@@ -103,8 +104,10 @@ def check_overrides(templates: Path) -> None:
                 raise WordsError(f"overrides nothing: no built-in {entry.name}/{own.name} (there are: {names})", file=str(own))
 
 
+@lru_cache(maxsize=16)
 def environment(fmt: str, templates: Path | None = None) -> jinja2.Environment:
-    """The Jinja2 environment for ``fmt`` ("tex", "md" or "html")."""
+    """The Jinja2 environment for ``fmt`` ("tex", "md" or "html"), one per format and
+    templates folder (its compiled templates are kept for the next kind)."""
     if templates is not None:
         check_overrides(templates)
     search = ([str(templates / fmt)] if templates else []) + [str(builtin_templates() / fmt)]

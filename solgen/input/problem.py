@@ -68,7 +68,7 @@ class Part:
 @dataclass(frozen=True)
 class Problem:
     id: str
-    title: str
+    title: str | None  # None: the heading is the words' "Problem {{id}}"
     variables: tuple[sp.Symbol, ...]
     functions: dict[str, Function]
     parts: tuple[Part, ...]
@@ -368,7 +368,8 @@ def _part(data: Any, line: int, ctx: dict, defaults: dict) -> Part:
     for key in data:
         if key not in COMMON_KEYS and key not in entry.keys:
             users = [a.name for a in asks.registry().values() if key in a.keys]
-            raise SpecError(f"part ({pid}): {key!r} does not apply to a {ask} part (it is read by {', '.join(users)})",
+            article = "an" if ask[0] in "aeiou" else "a"
+            raise SpecError(f"part ({pid}): {key!r} does not apply to {article} {ask} part (it is read by {', '.join(users)})",
                             data.key_lines[key])
     kw: dict[str, Any] = {"raw": dict(data)}
     for key in ("prompt", "answer", "notes"):
@@ -457,7 +458,7 @@ def parse_problem(text: str, path: str = "<string>") -> Problem:
     parts = tuple(
         _part(p, ln, ctx, {"detail": detail, "simplify": simplify}) for p, ln in zip(parts_data, parts_data.item_lines)
     )
-    title = _one_line(data, "title") or f"Problem {pid}"
+    title = _one_line(data, "title")  # None: the words' "Problem {{id}}"
     return Problem(
         id=pid,
         title=title,

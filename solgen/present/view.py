@@ -26,7 +26,7 @@ from solgen.formats.prose import to_md, to_tex
 from solgen.input.problem import Part, Problem
 from solgen.math.functions import tex_name
 from solgen.math.printer import HousePrinter, column, matrix
-from solgen.present.words import Run, Sentence, Words, join, load_words
+from solgen.present.words import Run, Sentence, Words, join, load_words, text
 
 DETAIL_DEPTH = {"full": 99, "standard": 1, "answer": -1}
 WIDE = 2  # matrices with more columns than this show the result without the matrix of partials
@@ -165,7 +165,7 @@ def _step_fields(node: Rule, tex: Tex) -> dict[str, Any]:
         f["log_form"] = tex(node.step.expr)  # type: ignore[attr-defined]
         f["log_d"] = tex.paren(node.step.result)  # type: ignore[attr-defined]
     f["equation"] = _equation(f)
-    f["reason"] = tex.words("rule." + f["rule"], n=len(f.get("held", ())), **f)
+    f["reason"] = tex.words("rule." + f["rule"], count=len(f.get("held", ())), **f)
     return f
 
 
@@ -217,9 +217,9 @@ def group(heading: str, tree: Rule, tex: Tex, part: Part, note: str | None = Non
         tex.seen[key] = (tex.question, depth)  # shown here: later parts as detailed refer back
     return {
         "seen_in": seen_in,
-        "derived_in": tex.words("steps.derived_in", part=seen_in) if seen_in else None,
-        "held_note": tex.words("steps.held", n=len(held), held=held),
-        "held_sentence": tex.words("steps.held_sentence", n=len(held), held=held),
+        "derived_in": tex.words("steps.derived_in", part=text(seen_in)) if seen_in else None,
+        "held_note": tex.words("steps.held", count=len(held), held=held),
+        "held_sentence": tex.words("steps.held_sentence", count=len(held), held=held),
         "result": tex(tree.result),
         "heading": heading,
         "var": tex(tree.var),
@@ -268,7 +268,7 @@ def partial_symbol(part: Part, tex: Tex) -> str:
 
 
 def taylor_intro(order: int, single: bool, hessian: bool, words: Words) -> Sentence:
-    word = words(f"taylor.order_{order}") if order <= 3 else words("taylor.order_n", n=str(order))
+    word = words(f"taylor.order_{order}") if order <= 3 else words("taylor.order_n", n=text(str(order)))
     key = "taylor.intro" if single else ("taylor.intro_hessian" if hessian else "taylor.intro_gradient")
     return words(key, order=word)
 
@@ -290,7 +290,7 @@ def _prompt(parts: list[Part], problem: Problem, tex: Tex) -> Sentence:
         if p.ask == "partial":
             return words("prompt.partial", symbol=partial_symbol(p, tex))
         if p.ask == "taylor":
-            order = words(f"taylor.order_{p.order}") if p.order <= 3 else words("taylor.order_n", n=str(p.order))
+            order = words(f"taylor.order_{p.order}") if p.order <= 3 else words("taylor.order_n", n=text(str(p.order)))
             return words("prompt.taylor", f=p.of, order=order)
         return words(f"prompt.{p.ask}", f=f"\\nabla {p.of}" if p.grad else p.of)
 
@@ -304,7 +304,7 @@ def _prompt(parts: list[Part], problem: Problem, tex: Tex) -> Sentence:
         asked = at(join([ask(p) for p in parts], words("prompt.and")), parts[0])
     else:
         asked = join([at(ask(p), p) if p.at else ask(p) for p in parts], words("prompt.and"))
-    return words("prompt.question", n=len(parts), functions=join(defs, words("prompt.and")), asks=asked)
+    return words("prompt.question", count=len(parts), functions=join(defs, words("prompt.and")), asks=asked)
 
 
 class Prompts:
@@ -371,7 +371,8 @@ def build_view(solution: Solution, words: Words | None = None) -> dict[str, Any]
         "variables": [tex(v) for v in problem.variables],
         "questions": questions,
         "fallbacks": solution.fallbacks(),
-        "heading": words("document.title", id=problem.id, title=problem.title),
+        "heading": words("document.title", id=text(problem.id), title=text(problem.title)) if problem.title
+        else words("document.untitled", id=text(problem.id)),
         "lang": words.lang,
     })
 

@@ -19,15 +19,24 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterable, Union
+from typing import Any, Iterable
 
 import yaml
 
-from solgen.formats.prose import escape_md, escape_tex, safe_math
+from solgen.formats.prose import _md_math_body, escape_md, escape_tex, safe_math
 from solgen.input.problem import LANGS, LDict, SpecError, load_yaml
 from solgen.errors import WordsError
 
 FIELD_RE = re.compile(r"\{\{\s*([a-z_]+)\s*\}\}")
+# The fields solgen fills in. Text fields hold words or text from the problem file (a
+# title, a part id) and may not stand inside $...$; math fields hold solgen's own LaTeX.
+TEXT_FIELDS = frozenset({"id", "title", "part", "n", "order", "ask", "asks", "functions"})
+_PIECES = ("constant", "other", "inner", "numerator", "denominator", "base", "exponent", "formula", "u")
+MATH_FIELDS = frozenset(
+    [p + suffix for p in _PIECES for suffix in ("", "_p", "_f")]
+    + """rule expr var result d lhs held func parts terms outer outer_d outer_at inner_d inner_d_p num_d den_d
+    log_form log_d equation depth f symbol point gradient_at name unit norm unit_slope""".split()
+)
 
 
 @dataclass(frozen=True)
@@ -47,9 +56,6 @@ class Sentence:
 
     def __bool__(self) -> bool:
         return bool(self.runs)
-
-    def __add__(self, other: "Sentence") -> "Sentence":
-        return Sentence(self.runs + other.runs)
 
     def tex(self) -> str:
         out = []
@@ -73,7 +79,7 @@ class Sentence:
         out = []
         for i, r in enumerate(self.runs):
             if r.kind == "math":
-                out.append(f"${r.text}$")
+                out.append(f"${_md_math_body(r.text)}$")
             elif r.kind == "strong":
                 out.append("**" + escape_md(r.text, False) + "**")
             else:
@@ -88,9 +94,6 @@ def join(sentences: Iterable[Sentence], sep: Sentence) -> Sentence:
             runs.extend(sep.runs)
         runs.extend(s.runs)
     return Sentence(tuple(runs))
-
-
-Value = Union[str, Sentence, list, tuple]
 
 
 @dataclass(frozen=True)
@@ -129,9 +132,16 @@ def _field(fields: dict[str, Any], name: str, key: str) -> Any:
 
 def _latex(fields: dict[str, Any], name: str, key: str) -> str:
     value = _field(fields, name, key)
+    if isinstance(value, Sentence):  # text (a title, words) never becomes math
+        raise WordsError(f"the words for {key!r} put the text field {{{{{name}}}}} inside $...$")
     if isinstance(value, (list, tuple)):
         return ", ".join(str(v) for v in value)
     return str(value)
+
+
+def text(value: str) -> Sentence:
+    """Plain text for a text field (a title, a part id): escaped by each format, never math."""
+    return Sentence((Run("text", value),))
 
 
 def _parse(key: str, text: str, where: tuple[str, int]) -> _Template:
@@ -140,8 +150,14 @@ def _parse(key: str, text: str, where: tuple[str, int]) -> _Template:
     if len(parts) % 2 == 0:
         raise WordsError(f"words {key!r}: a '$' is not closed", where[1], where[0])
     segments: list[tuple[str, str]] = []
+    for name in FIELD_RE.findall(text):
+        if name not in TEXT_FIELDS and name not in MATH_FIELDS:
+            raise WordsError(f"words {key!r}: solgen has no field {{{{{name}}}}}", where[1], where[0])
     for i, part in enumerate(parts):
         if i % 2:
+            inside = [n for n in FIELD_RE.findall(part) if n in TEXT_FIELDS]
+            if inside:
+                raise WordsError(f"words {key!r}: {{{{{inside[0]}}}}} is text and may not stand inside $...$", where[1], where[0])
             if not safe_math(FIELD_RE.sub("x", part)):
                 raise WordsError(f"words {key!r}: the math ${part}$ uses a command solgen does not allow", where[1], where[0])
             segments.append(("math", part))
@@ -158,16 +174,16 @@ FORMS = ("zero", "one", "other")
 
 
 class Words:
-    """One language's catalog: ``words(key, n=None, **fields) -> Sentence``."""
+    """One language's catalog: ``words(key, count=None, **fields) -> Sentence``."""
 
     def __init__(self, lang: str, entries: dict[str, _Template | dict[str, _Template]]):
         self.lang = lang
         self.entries = entries
 
-    def __call__(self, key: str, n: int | None = None, **fields: Any) -> Sentence:
+    def __call__(self, key: str, count: int | None = None, **fields: Any) -> Sentence:
         entry = self.entries[key]
         if isinstance(entry, dict):
-            form = "other" if n is None else ("zero" if n == 0 else "one" if n == 1 else "other")
+            form = "other" if count is None else ("zero" if count == 0 else "one" if count == 1 else "other")
             entry = entry.get(form) or entry["other"]
         return entry.fill(fields)
 
