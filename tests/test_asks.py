@@ -159,3 +159,28 @@ def test_a_one_variable_point_reads_x_equals() -> None:
                             "  - {id: a, ask: taylor, of: f, order: 3, at: {x: 0}}\n")
     md = render(build_view(solve(problem)), "md")
     assert "What is the third-order Taylor approximation of $f$ at $x = 0$?" in md
+
+
+@pytest.mark.parametrize(
+    "part",
+    ["{id: a, ask: evaluate, of: grad f, at: {x1: 0, x2: 1}}",
+     "{id: a, ask: directional, of: f, at: {x1: 0, x2: 1}, directions: {d: [1, 0]}}",
+     "{id: a, ask: gradient, of: f, at: {x1: 0, x2: 2}}"],
+)
+def test_a_kink_at_the_point_is_an_error_not_sign_of_zero(part: str) -> None:
+    """d|u|/du = sign(u) holds for u != 0: at u = 0 solgen says so instead of printing 0."""
+    from solgen.derive.calculus import solve
+    from solgen.errors import DeriveError
+
+    problem = parse_problem('id: "k"\nvariables: [x1, x2]\nfunctions:\n  f: "abs(x1) + x2^2"\nparts:\n' + f"  - {part}\n")
+    with pytest.raises(DeriveError) as err:
+        solve(problem)
+    assert "not differentiable at (x1 = 0, x2 =" in str(err.value) and err.value.line == 6
+
+
+def test_away_from_the_kink_the_value_is_given() -> None:
+    from solgen.derive.calculus import solve
+
+    problem = parse_problem('id: "k"\nvariables: [x1, x2]\nfunctions:\n  f: "abs(x1) + x2^2"\nparts:\n'
+                            "  - {id: a, ask: gradient, of: f, at: {x1: -2, x2: 1}}\n")
+    assert solve(problem).derivations[0].value == [-1, 2]

@@ -106,7 +106,16 @@ class Engine:
         return list(func.exprs)
 
     def at(self, expr: sp.Expr, part: Part) -> sp.Expr:
+        """``expr`` at the part's point, exactly. A derivative through |u| (whose rule,
+        d|u|/du = sign(u), holds for u != 0 only) at a point where u = 0 is an error, never
+        a number made of sign(0) = 0."""
         point = dict(part.at)
+        for kink in expr.atoms(sp.sign):
+            if kink.args[0].xreplace(point) == 0:
+                where = ", ".join(f"{s} = {v}" for s, v in part.at)
+                raise DeriveError(
+                    f"part ({part.id}): not differentiable at ({where}): the step for |u| holds only where "
+                    f"u != 0, and u = {kink.args[0]} is 0 there", part.line)
         value = expr.xreplace(point)  # exact arithmetic; SymPy evaluates what it can
         if value.has(sp.zoo, sp.nan, sp.oo, -sp.oo) or value.is_real is False:
             where = ", ".join(f"{s} = {v}" for s, v in part.at)
