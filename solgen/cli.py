@@ -43,6 +43,11 @@ def _printable(text: str) -> str:
     )
 
 
+def _warn(outcome: Outcome) -> None:
+    for line, message in outcome.warnings:
+        click.echo(f"{_printable(outcome.path)}:{line}: warning: {_printable(message)}", err=True)
+
+
 def _report(outcome: Outcome) -> None:
     where = outcome.where or outcome.path
     loc = f"{where}:{outcome.line}" if outcome.line else where
@@ -119,10 +124,12 @@ def render(files: tuple[str, ...], formats: tuple[str, ...], worksheet: bool, sl
             if outcome.error is not None:
                 failed += 1
                 _report(outcome)
+                _warn(outcome)
                 continue
             names = ", ".join(str(out / n) for n in outcome.files)
             note = f" ({outcome.fallbacks} step(s) without a rule)" if outcome.fallbacks else ""
             click.echo(f"{outcome.path} -> {names}{note}")
+            _warn(outcome)
     if done > 1:
         click.echo(f"{done - failed} of {done} problem files rendered" + (f", {failed} failed" if failed else ""))
     sys.exit(1 if failed else 0)
@@ -143,6 +150,7 @@ def check(files: tuple[str, ...], timeout: float, debug: bool) -> None:
                 _report(outcome)
             else:
                 click.echo(f"{outcome.path}: ok")
+            _warn(outcome)
     sys.exit(1 if failed else 0)
 
 

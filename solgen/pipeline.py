@@ -59,6 +59,7 @@ class Outcome:
     fallbacks: int = 0
     id: str | None = None  # the problem's id and the line of its id key, once loaded
     id_line: int | None = None
+    warnings: tuple[tuple[int, str], ...] = ()  # (line, message) in the problem file
 
 
 class Stopped(BaseException):
@@ -133,7 +134,7 @@ def _work(path: str, job: Job, deadline: float | None = None, progress: Any = No
 
     try:
         problem = load_problem(path)
-        out.id, out.id_line = problem.id, getattr(problem, "id_line", None)
+        out.id, out.id_line, out.warnings = problem.id, problem.id_line, problem.warnings
         formats, kinds, templates, pdf = job.formats, job.kinds, job.templates, job.pdf
         if job.lang is not None:
             from dataclasses import replace

@@ -260,3 +260,16 @@ def test_an_override_that_overrides_nothing_is_an_error(tmp_path, name):
     assert res.exit_code == 1
     assert "overrides nothing" in res.output and name.split("/")[0] in res.output, res.output
     assert not (tmp_path / "out").exists()
+
+
+def test_prose_math_a_ta_writes_passes_and_refused_math_is_a_warning(tmp_path):
+    """\\succeq, \\mathbb, \\top pass; a command outside the whitelist is shown as code and
+    said at its line, never silently."""
+    src = tmp_path / "w.yaml"
+    src.write_text('id: "w"\nvariables: [x]\nfunctions: {f: "x^2"}\nparts:\n  - id: a\n    ask: text\n'
+                   "    prompt: 'Is $A \\succeq 0$, $x^\\top \\preceq \\mathbb{E}[x]$ and $\\foo x$?'\n", encoding="utf-8")
+    res = run("render", str(src), "--out", str(tmp_path / "out"))
+    assert res.exit_code == 0, res.output
+    tex = (tmp_path / "out" / "w.tex").read_text()
+    assert "$A \\succeq 0$" in tex and "$x^\\top \\preceq \\mathbb{E}[x]$" in tex
+    assert f"{src}:7: warning: the math $\\foo x$ in 'prompt' uses \\foo, which solgen does not allow" in res.output

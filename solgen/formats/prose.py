@@ -114,7 +114,10 @@ MATH_COMMANDS = frozenset(
     parallel nexists varnothing bot dagger bullet diamond angle uparrow downarrow
     longrightarrow Longrightarrow longleftarrow implies impliedby geqslant leqslant
     triangleq nmid iint iiint oint liminf limsup arg Pr gcd dim ker deg coth displaystyle
-    textstyle pmod bmod""".split()
+    textstyle pmod bmod succ prec succeq preceq succcurlyeq preccurlyeq lesssim gtrsim sqrt
+    mathscr leadsto rightharpoonup nsubseteq supsetneq Longleftrightarrow longmapsto
+    lfloor rfloor varPhi varPsi varTheta varLambda varSigma varOmega hslash complement
+    therefore because smallsetminus triangle nearrow searrow downarrow updownarrow""".split()
 )
 MATH_ENVIRONMENTS = frozenset({"bmatrix", "pmatrix", "matrix", "vmatrix", "cases", "aligned"})
 MATH_SYMBOLS = frozenset(",;:! {}|\\_&%#$")  # control symbols: \, \; \{ \\ ...; never \( \) \[ \]
@@ -167,6 +170,20 @@ def safe_math(tex: str) -> bool:
                 if not stack or stack.pop() != "left":
                     return False
     return not stack
+
+
+def refused_math(markdown: str) -> list[tuple[str, str]]:
+    """The formulas of a prose field that ``safe_math`` refuses (they are shown as code),
+    each with why: for a warning, so a TA can fix them instead of finding code in the handout."""
+    refused = []
+    for tok in parse(markdown):
+        for t in [tok, *(tok.children or [])]:
+            formula = t.content.strip()
+            if t.type.startswith("math") and not safe_math(formula):
+                unknown = [w for w in re.findall(r"\\([A-Za-z]+)", formula) if w not in MATH_COMMANDS]
+                why = f"\\{unknown[0]}, which solgen does not allow" if unknown else "an unbalanced or unsafe construct"
+                refused.append((formula, why))
+    return refused
 
 
 # -- parsing -----------------------------------------------------------------------------

@@ -80,6 +80,7 @@ class Problem:
     intro: str | None = None
     log: str = "log"
     id_line: int = 1  # the line of the id key, for errors about the id (two files, one id)
+    warnings: tuple[tuple[int, str], ...] = ()  # (line, message): what renders, but not as written
     lang: str = "en"  # the words catalog (templates/words/<lang>.yaml)
 
 
@@ -282,6 +283,21 @@ def _one_line(data: LDict, key: str, limit: int = 200) -> str | None:
     return value
 
 
+def _prose_warnings(data: LDict, parts: Any) -> list[tuple[int, str]]:
+    """Math in prose that the whitelist refuses: it is shown as code, and said at its line."""
+    from solgen.formats.prose import refused_math
+
+    fields = [(data, "intro")] + [(p, key) for p in parts if isinstance(p, dict) for key in ("prompt", "answer", "notes")]
+    out = []
+    for mapping, key in fields:
+        value = mapping.get(key)
+        if isinstance(value, str):
+            for formula, why in refused_math(value):
+                shown = formula if len(formula) <= 60 else formula[:57] + "..."
+                out.append((mapping.key_lines[key], f"the math ${shown}$ in {key!r} uses {why}; it is shown as code"))
+    return out
+
+
 def _expr(text: Any, line: int, ctx: dict) -> sp.Expr:
     if isinstance(text, bool) or not isinstance(text, (str, int, float)):
         raise SpecError("expected an expression such as \"x1^2 + 3*x2\"", line)
@@ -471,6 +487,7 @@ def parse_problem(text: str, path: str = "<string>") -> Problem:
         date=_one_line(data, "date"),
         author=_one_line(data, "author"),
         intro=_text(data, "intro"),
+        warnings=tuple(_prose_warnings(data, parts_data)),
         log=log,
         id_line=data.key_lines["id"],
         lang=lang,
