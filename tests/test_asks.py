@@ -184,3 +184,21 @@ def test_away_from_the_kink_the_value_is_given() -> None:
     problem = parse_problem('id: "k"\nvariables: [x1, x2]\nfunctions:\n  f: "abs(x1) + x2^2"\nparts:\n'
                             "  - {id: a, ask: gradient, of: f, at: {x1: -2, x2: 1}}\n")
     assert solve(problem).derivations[0].value == [-1, 2]
+
+
+@pytest.mark.parametrize(
+    ("f", "message"),
+    [
+        ("2x1x2", "'x1x2' reads as variables run together: write x1*x2"),
+        ("x1*x2x1", "'x2x1' reads as variables run together: write x2*x1"),
+        ("x1 x2", "unexpected 'x2': put '*' between factors (x1*x2)"),
+        ("2x1 sqrt(x2)", "unexpected 'sqrt': put '*' between factors"),
+        ("a12 x1", "unexpected 'x1': put '*' between factors (a12*x1)"),
+        ("log(x1 - x1)", "log() of 0 is undefined"),
+    ],
+)
+def test_silent_misparses_are_errors(f: str, message: str) -> None:
+    """Today's constant named x1x2, or log of 0, would be a wrong answer without a word."""
+    with pytest.raises(SpecError) as err:
+        parse_problem(BASE.replace('f: "x1^2 * exp(x1*x2)"', f'f: "{f}"') + "  - {id: a, ask: gradient, of: f}\n")
+    assert message in str(err.value) and err.value.line == 4

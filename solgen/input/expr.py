@@ -156,6 +156,9 @@ class _Parser:
         for var in self.symbols:
             if var != name and re.match(r"[A-Za-z]+", var).group(0) == stem and name[len(stem):].lstrip("_").isdigit():  # type: ignore[union-attr]
                 raise ParseError(f"{name!r} is not one of the variables ({', '.join(self.symbols)})", tok.pos + 1)
+        pieces = _run_together(name, list(self.symbols))
+        if pieces:  # x1x2, xy: variables written without '*'
+            raise ParseError(f"{name!r} reads as variables run together: write {'*'.join(pieces)}", tok.pos + 1)
         if self.constants is None:
             raise ParseError(f"unknown name {name!r}", tok.pos + 1)
         if name not in self.constants:
@@ -179,6 +182,10 @@ class _Parser:
         expr = self.expr()
         tok = self.peek()
         if tok.kind != "END":
+            if tok.kind in ("NAME", "NUM") or tok.text == "(":  # x y, 2x sqrt(y), a12 x1
+                before = self.text[: tok.pos].rstrip()
+                raise ParseError(f"unexpected {tok.text!r}: put '*' between factors "
+                                 f"({before[-12:]}*{self.text[tok.pos:tok.pos + 12].split()[0]})", tok.pos + 1)
             raise ParseError(f"unexpected {tok.text!r}", tok.pos + 1)
         return expr
 
@@ -279,7 +286,28 @@ class _Parser:
         limit = MAX_EXP_ARG if name.text in _EXP_LIKE else MAX_PERIODIC_ARG if name.text in _PERIODIC else None
         if limit is not None and any(not a.free_symbols and _size(a) > limit for a in args):
             raise ParseError(f"the argument of {name.text}() is too large (at most {limit:.0e} in size)", name.pos + 1)
+        if name.text in ("log", "ln") and args[0].free_symbols and args[0].doit() == 0:  # log(x1 - x1)
+            raise ParseError(f"{name.text}() of 0 is undefined: its argument is 0 everywhere", name.pos + 1)
         return _defined(ctor(*args), f"{name.text}() is undefined here", name)  # type: ignore[operator]
+
+
+def _run_together(name: str, variables: list[str]) -> list[str] | None:
+    """``name`` as two or more variable names written one after the other, if it is one."""
+    if name in variables:
+        return None
+
+    def split(rest: str) -> list[str] | None:
+        if not rest:
+            return []
+        for var in sorted(variables, key=len, reverse=True):
+            if rest.startswith(var):
+                tail = split(rest[len(var):])
+                if tail is not None:
+                    return [var, *tail]
+        return None
+
+    pieces = split(name)
+    return pieces if pieces and len(pieces) > 1 else None
 
 
 _UNDEFINED = (sp.nan, sp.zoo, sp.oo, -sp.oo)
