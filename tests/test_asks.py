@@ -202,3 +202,17 @@ def test_silent_misparses_are_errors(f: str, message: str) -> None:
     with pytest.raises(SpecError) as err:
         parse_problem(BASE.replace('f: "x1^2 * exp(x1*x2)"', f'f: "{f}"') + "  - {id: a, ask: gradient, of: f}\n")
     assert message in str(err.value) and err.value.line == 4
+
+
+def test_mixed_partials_read_the_same_in_a_partial_part_and_the_hessian() -> None:
+    """d/dx2 of df/dx1 is written d^2 f / dx2 dx1 by a partial part with order [x1, x2] and
+    in the Hessian's step headings alike (the variable taken first on the right)."""
+    from solgen.derive.calculus import solve
+    from solgen.formats.templates import render
+    from solgen.present.view import build_view
+
+    problem = parse_problem(BASE + "  - {id: a, ask: partial, of: f, order: [x1, x2]}\n  - {id: b, ask: hessian, of: f}\n")
+    md = render(build_view(solve(problem)), "md")
+    assert r"\frac{\partial^2 f}{\partial x_2 \partial x_1}" in md
+    assert r"\frac{\partial^2 f(x)}{\partial x_2 \partial x_1} = \frac{\partial}{\partial x_2} \frac{\partial f(x)}{\partial x_1}" in md
+    assert r"\frac{\partial^2 f(x)}{\partial x_1 \partial x_2} = \frac{\partial}{\partial x_2}" not in md

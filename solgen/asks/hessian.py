@@ -50,7 +50,9 @@ def present(r: HessianResult, tex: Any, problem: Any) -> dict[str, Any]:
     groups = []
     for e in r.entries:
         i, j = e.index
-        heading = second(f, v[i], v[j], x) + f" = {tex.d(problem.variables[j])} {pd(f, v[i], x)}"
+        # the tree is d/dv_j of df/dv_i: written d^2 f/dv_j dv_i, the variable taken first on
+        # the right, as a partial part with order [v_i, v_j] writes it
+        heading = second(f, v[j], v[i], x) + f" = {tex.d(problem.variables[j])} {pd(f, v[i], x)}"
         groups.append(group(heading, e.tree, tex, r.part))
     n = len(v)
     symbolic = tex.mat([[second(f, v[i], v[j], x) for j in range(n)] for i in range(n)])

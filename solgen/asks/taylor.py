@@ -99,7 +99,7 @@ def present(r: TaylorResult, tex: Any, problem: Any) -> dict[str, Any]:
         elif len(e.index) == 2:
             i, j = e.index
             v = [tex(s) for s in problem.variables]
-            groups.append(group(second(f, v[i], v[j], x), e.tree, tex, r.part))
+            groups.append(group(second(f, v[j], v[i], x), e.tree, tex, r.part))  # d/dv_j of df/dv_i
         else:
             k = e.index[0] + 1
             heading = f"{f}^{{({k})}}({x})" if k > 2 else f + "'" * k + f"({x})"
