@@ -62,3 +62,12 @@ def test_decimals_round_numbers_and_keep_values_with_constants_exact():
     assert "f(1, 0) = 1 + a" in out  # a constant cannot be rounded: the exact value, not a crash
     assert r"\approx \begin{bmatrix} 2.0000 \\ 1.3956 \end{bmatrix}" in out  # e^{1/3} = 1.39561...
     assert "g(999, 999) = 998001 + e^{999}" in out and "inf" not in out
+
+
+def test_decimals_written_as_decimals_stay_decimals():
+    decimal = parse_problem('id: "d"\nvariables: [x]\nfunctions:\n  f: "0.1 x^2 + x/3"\nparts:\n  - {id: a, ask: gradient, of: f}\n')
+    out = render(build_view(solve(decimal)), "md")
+    assert "0.2 x" in out and r"\frac{1}{10}" not in out
+    assert r"\frac{1}{3}" in out  # 1/3 has no decimal that ends: it stays a fraction
+    fraction = parse_problem('id: "d"\nvariables: [x]\nfunctions:\n  f: "x^2/10"\nparts:\n  - {id: a, ask: gradient, of: f}\n')
+    assert r"\frac{1}{5} x" in render(build_view(solve(fraction)), "md")  # fractions as written

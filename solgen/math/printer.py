@@ -28,7 +28,26 @@ class HousePrinter(LatexPrinter):
         "ln_notation": False,
         "inv_trig_style": "full",
         "variable_order": (),  # the problem's variables: w b, not SymPy's alphabetical b w
+        "decimals": False,  # the problem writes decimals (0.5 w^2): print 0.5, not \frac{1}{2}
     }
+
+    def _decimal(self, number: sp.Rational) -> str | None:
+        """``number`` as a decimal, when the problem writes decimals and it terminates."""
+        if not self._settings["decimals"] or number.is_Integer:
+            return None
+        q = number.q
+        for prime in (2, 5):
+            while q % prime == 0:
+                q //= prime
+        if q != 1:
+            return None
+        from decimal import Decimal
+
+        return format(Decimal(number.p) / Decimal(number.q), "f")
+
+    def _print_Rational(self, expr: sp.Rational) -> str:
+        decimal = self._decimal(expr)
+        return decimal if decimal is not None else super()._print_Rational(expr)
 
     def _print_sign(self, expr: sp.Expr, exp: str | None = None) -> str:
         tex = r"\operatorname{sign}" + f"({self._print(expr.args[0])})"
@@ -48,6 +67,9 @@ class HousePrinter(LatexPrinter):
             body = self._print(rest)
             if isinstance(rest, sp.Add):
                 body = f"({body})"
+            decimal = self._decimal(abs(coeff))
+            if decimal is not None:
+                return f"{sign}{decimal} {body}"
             return f"{sign}\\frac{{{abs(coeff.p)}}}{{{coeff.q}}} {body}"
         try:
             return super()._print_Mul(expr)

@@ -54,7 +54,9 @@ class Tex:
 
     def __init__(self, problem: Problem, words: Words):
         self.words = words
-        self.printer = HousePrinter({"ln_notation": problem.log == "ln", "variable_order": tuple(problem.variables)})
+        decimals = any(re.search(r"\d\.\d", source) for f in problem.functions.values() for source in f.source)
+        self.printer = HousePrinter({"ln_notation": problem.log == "ln", "variable_order": tuple(problem.variables),
+                                     "decimals": decimals})
         self.variables = problem.variables
         self.seen: dict[tuple[sp.Expr, sp.Symbol], tuple[str, int]] = {}  # step trees shown -> (question id, depth)
         self.question = ""
