@@ -59,6 +59,7 @@ class Tex:
                                      "decimals": decimals})
         self.variables = problem.variables
         self.seen: dict[tuple[sp.Expr, sp.Symbol], tuple[str, int]] = {}  # step trees shown -> (question id, depth)
+        self._printed: dict[Any, str] = {}
         self.question = ""
         names = [v.name for v in problem.variables]
         self.vector = len(names) > 1 and all(re.fullmatch(r"x_?\d+", n) for n in names)
@@ -66,7 +67,15 @@ class Tex:
         self.nabla = r"\nabla_x" if self.vector else r"\nabla"
 
     def __call__(self, expr: Any) -> str:
-        return self.printer.doprint(expr)
+        """The house LaTeX of ``expr``, printed once per expression (a step line uses each
+        piece up to three times: as is, in parentheses, as a factor)."""
+        try:
+            return self._printed[expr]
+        except KeyError:
+            text = self._printed[expr] = self.printer.doprint(expr)
+            return text
+        except TypeError:  # not hashable
+            return self.printer.doprint(expr)
 
     def paren(self, expr: sp.Expr) -> str:
         """``expr`` in parentheses unless it is an atom or a function call."""
