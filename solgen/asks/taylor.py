@@ -10,6 +10,7 @@ import sympy as sp
 
 from solgen.asks.base import Ask, Entry, Result
 from solgen.input.fields import read_at, read_detail, read_estimate, read_of, read_taylor_order
+from solgen.math.printer import terminating_decimal
 from solgen.math.tidy import tidy, tmul
 
 
@@ -134,17 +135,15 @@ def present(r: TaylorResult, tex: Any, problem: Any) -> dict[str, Any]:
                 at_lines.append(f"{tex.nabla}^2 {f}({at}) = {tex.mat([list(row) for row in r.hessian_at])}")
         variables = ", ".join(tex(v) for v in problem.variables)
         answer.append(f"{f}({variables}) \\approx {tex(r.polynomial)}")
-    estimate_lines = []
-    if r.estimated is not None:
-        where = ", ".join(_decimal(v) for _, v in r.part.estimate)
-        approx, exact = _decimal(r.estimated), tex(r.exact)
-        numeric = sp.N(r.exact, 10)
-        exact_line = f"{f}({where}) = {exact}" + ("" if r.exact.is_Rational else f" \\approx {sp.latex(numeric)}")
-        estimate_lines = [f"{f}({where}) \\approx {approx}", exact_line]
+    estimate_lines, estimate_intro = [], None
+    if r.estimated is not None:  # an estimate reads as the TA wrote its point: 3.02, not 151/50
+        where = ", ".join(terminating_decimal(v) or tex(v) for _, v in r.part.estimate)
+        exact_line = f"{f}({where}) = {tex(r.exact)}" + ("" if r.exact.is_Rational else f" \\approx {sp.latex(sp.N(r.exact, 10))}")
+        estimate_lines = [f"{f}({where}) \\approx {terminating_decimal(r.estimated) or tex(r.estimated)}", exact_line]
+        estimate_intro = tex.words("taylor.estimate", point=where)
     return {
         "estimate_lines": estimate_lines,
-        "estimate_intro": tex.words("taylor.estimate", point=", ".join(_decimal(v) for _, v in r.part.estimate))
-        if r.estimated is not None else None,
+        "estimate_intro": estimate_intro,
         "estimate_exact": tex.words("taylor.exact") if r.estimated is not None else None,
         "groups": groups,
         "intro": taylor_intro(r.order, single, bool(general_values["hessian"]), tex.words),
@@ -153,21 +152,6 @@ def present(r: TaylorResult, tex: Any, problem: Any) -> dict[str, Any]:
         "answer": answer,
         "answer_short": answer[-1:],
     }
-
-
-def _decimal(value: sp.Expr) -> str:
-    """A value as a TA writes an estimate: a terminating decimal as a decimal (6.9, not 69/10)."""
-    if isinstance(value, sp.Rational) and not value.is_Integer:
-        q = value.q
-        while q % 2 == 0:
-            q //= 2
-        while q % 5 == 0:
-            q //= 5
-        if q == 1:
-            from decimal import Decimal
-
-            return format(Decimal(value.p) / Decimal(value.q), "f")
-    return sp.latex(value)
 
 
 ASK = Ask("taylor", frozenset({"of", "at", "order", "estimate", "detail"}), read, derive, present)

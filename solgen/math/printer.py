@@ -21,6 +21,22 @@ from sympy.printing.precedence import PRECEDENCE
 _TALL = ("\\frac", "\\begin", "\\sum", "\\int", "\\prod", "\\dfrac")
 
 
+def terminating_decimal(number: sp.Expr) -> str | None:
+    """A rational whose decimal expansion ends, as that decimal (69/10 -> "6.9"); None for
+    integers, other rationals (1/3) and anything else."""
+    if not isinstance(number, sp.Rational) or number.is_Integer:
+        return None
+    q = number.q
+    for prime in (2, 5):
+        while q % prime == 0:
+            q //= prime
+    if q != 1:
+        return None
+    from decimal import Decimal
+
+    return format(Decimal(number.p) / Decimal(number.q), "f")
+
+
 class HousePrinter(LatexPrinter):
     _default_settings = {
         **LatexPrinter._default_settings,
@@ -33,17 +49,7 @@ class HousePrinter(LatexPrinter):
 
     def _decimal(self, number: sp.Rational) -> str | None:
         """``number`` as a decimal, when the problem writes decimals and it terminates."""
-        if not self._settings["decimals"] or number.is_Integer:
-            return None
-        q = number.q
-        for prime in (2, 5):
-            while q % prime == 0:
-                q //= prime
-        if q != 1:
-            return None
-        from decimal import Decimal
-
-        return format(Decimal(number.p) / Decimal(number.q), "f")
+        return terminating_decimal(number) if self._settings["decimals"] else None
 
     def _print_Rational(self, expr: sp.Rational) -> str:
         decimal = self._decimal(expr)
