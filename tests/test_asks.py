@@ -216,3 +216,14 @@ def test_mixed_partials_read_the_same_in_a_partial_part_and_the_hessian() -> Non
     assert r"\frac{\partial^2 f}{\partial x_2 \partial x_1}" in md
     assert r"\frac{\partial^2 f(x)}{\partial x_2 \partial x_1} = \frac{\partial}{\partial x_2} \frac{\partial f(x)}{\partial x_1}" in md
     assert r"\frac{\partial^2 f(x)}{\partial x_1 \partial x_2} = \frac{\partial}{\partial x_2}" not in md
+
+
+def test_declared_constants_make_any_other_unknown_name_an_error() -> None:
+    text = BASE.replace("parts:\n", "constants: [a, lamda]\nparts:\n").replace('f: "x1^2 * exp(x1*x2)"', 'f: "a*x1^2 + lamda*x2 + b"')
+    with pytest.raises(SpecError) as err:
+        parse_problem(text + "  - {id: a, ask: gradient, of: f}\n")
+    assert "unknown name 'b'" in str(err.value) and "constants: a, lamda" in str(err.value) and err.value.line == 4
+    fine = parse_problem(text.replace(" + b", "") + "  - {id: a, ask: gradient, of: f}\n")
+    assert {s.name for s in fine.functions["f"].exprs[0].free_symbols} == {"a", "lamda", "x1", "x2"}
+    undeclared = parse_problem(BASE.replace('f: "x1^2 * exp(x1*x2)"', 'f: "a*x1 + b"') + "  - {id: a, ask: gradient, of: f}\n")
+    assert {s.name for s in undeclared.functions["f"].exprs[0].free_symbols} == {"a", "b", "x1"}  # no list: as before

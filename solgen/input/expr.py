@@ -120,9 +120,11 @@ class _Parser:
         symbols: dict[str, sp.Symbol],
         functions: dict[str, sp.Expr],
         constants: dict[str, sp.Symbol] | None,
+        closed: bool = False,
     ):
         self.text = text
         self.constants = constants
+        self.closed = closed
         self.toks = tokenize(text)
         self.i = 0
         self.symbols = symbols
@@ -162,6 +164,10 @@ class _Parser:
         if self.constants is None:
             raise ParseError(f"unknown name {name!r}", tok.pos + 1)
         if name not in self.constants:
+            if self.closed:
+                known = ", ".join(self.constants) or "none"
+                raise ParseError(f"unknown name {name!r}: not a variable, a function or a declared constant "
+                                 f"(constants: {known}); add it to 'constants' or check the spelling", tok.pos + 1)
             self.constants[name] = sp.Symbol(name, real=True)
         return self.constants[name]
 
@@ -373,6 +379,7 @@ def parse_expression(
     symbols: dict[str, sp.Symbol],
     functions: dict[str, sp.Expr] | None = None,
     constants: dict[str, sp.Symbol] | None = None,
+    closed: bool = False,
 ) -> sp.Expr:
     """Parse ``text`` into a SymPy expression over ``symbols``.
 
@@ -384,7 +391,7 @@ def parse_expression(
     if len(text) > MAX_LENGTH:
         raise ParseError(f"expression is {len(text)} characters long (at most {MAX_LENGTH})", None)
     text = normalize(text)
-    return _Parser(text, symbols, functions or {}, constants).parse()
+    return _Parser(text, symbols, functions or {}, constants, closed).parse()
 
 
 def parse_exact(text: str | int | float) -> sp.Expr:

@@ -31,7 +31,8 @@ MAX_VARIABLES = 12
 MAX_PARTS = 60
 ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}\Z")
 ASSUMPTIONS = ("real", "positive", "nonnegative")
-TOP_KEYS = ("id", "title", "course", "section", "date", "author", "lang", "variables", "assume", "functions", "parts", "options", "intro")
+TOP_KEYS = ("id", "title", "course", "section", "date", "author", "lang", "variables", "constants", "assume", "functions",
+            "parts", "options", "intro")
 from solgen.input import LANGS  # noqa: E402 - the catalogs in templates/words/
 OPTION_KEYS = ("log", "detail", "simplify")
 
@@ -283,6 +284,19 @@ def _one_line(data: LDict, key: str, limit: int = 200) -> str | None:
     return value
 
 
+def _constants(data: LDict, ctx: dict) -> dict[str, sp.Symbol]:
+    names, line = data["constants"], data.key_lines["constants"]
+    if not isinstance(names, list):
+        raise SpecError("'constants' must be a list of names such as [a, b, lamda]", line)
+    out: dict[str, sp.Symbol] = {}
+    for name, item_line in zip(names, names.item_lines):
+        name = str(name)
+        if not NAME_RE.match(name) or name in RESERVED or name in ctx["symbols"]:
+            raise SpecError(f"{name!r} cannot be a constant (a variable, a built-in, or not a name)", item_line)
+        out[name] = sp.Symbol(name, real=True)
+    return out
+
+
 def _prose_warnings(data: LDict, parts: Any) -> list[tuple[int, str]]:
     """Math in prose that the whitelist refuses: it is shown as code, and said at its line."""
     from solgen.formats.prose import refused_math
@@ -302,7 +316,7 @@ def _expr(text: Any, line: int, ctx: dict) -> sp.Expr:
     if isinstance(text, bool) or not isinstance(text, (str, int, float)):
         raise SpecError("expected an expression such as \"x1^2 + 3*x2\"", line)
     try:
-        return parse_expression(str(text), ctx["symbols"], ctx["scalars"], ctx["constants"])
+        return parse_expression(str(text), ctx["symbols"], ctx["scalars"], ctx["constants"], ctx.get("closed", False))
     except ParseError as exc:
         where = f" (column {exc.column})" if exc.column else ""
         raise SpecError(f"in expression {str(text)[:60]!r}{where}: {exc}", line) from None
@@ -464,6 +478,8 @@ def parse_problem(text: str, path: str = "<string>") -> Problem:
         raise SpecError(f"options: simplify must be one of {', '.join(SIMPLIFY)}", options.key_lines["simplify"])
     variables = _symbols(data)
     ctx: dict = {"symbols": {s.name: s for s in variables}, "scalars": {}, "constants": {}}
+    if "constants" in data:  # declared: any other unknown name is an error, not a new constant
+        ctx["constants"], ctx["closed"] = _constants(data, ctx), True
     functions = _functions(data, ctx)
     parts_data = _need(data, "parts", "the problem")
     if not isinstance(parts_data, list) or not parts_data:
