@@ -227,3 +227,15 @@ def test_declared_constants_make_any_other_unknown_name_an_error() -> None:
     assert {s.name for s in fine.functions["f"].exprs[0].free_symbols} == {"a", "lamda", "x1", "x2"}
     undeclared = parse_problem(BASE.replace('f: "x1^2 * exp(x1*x2)"', 'f: "a*x1 + b"') + "  - {id: a, ask: gradient, of: f}\n")
     assert {s.name for s in undeclared.functions["f"].exprs[0].free_symbols} == {"a", "b", "x1"}  # no list: as before
+
+
+def test_a_function_may_use_one_defined_later_in_the_file() -> None:
+    """Today a helper defined after its use silently became a constant named s."""
+    text = ('id: "sm"\nvariables: [z1, z2]\nfunctions:\n  L: "-log(s)"\n  s: "exp(z1)/(exp(z1) + exp(z2))"\n'
+            "parts:\n  - {id: a, ask: gradient, of: L}\n")
+    problem = parse_problem(text)
+    assert {x.name for x in problem.functions["L"].exprs[0].free_symbols} == {"z1", "z2"}
+    assert list(problem.functions) == ["L", "s"]  # the file's order is kept
+    with pytest.raises(SpecError) as err:
+        parse_problem(text.replace('"exp(z1)/(exp(z1) + exp(z2))"', '"L + z1"'))
+    assert "circle: L -> s -> L" in str(err.value) and err.value.line == 4

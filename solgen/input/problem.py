@@ -356,11 +356,12 @@ def _functions(data: LDict, ctx: dict) -> dict[str, Function]:
     funcs = _need(data, "functions", "the problem")
     if not isinstance(funcs, dict) or not funcs:
         raise SpecError("'functions' must map names to expressions, e.g. f: \"x1^2 + x2\"", data.key_lines["functions"])
-    out: dict[str, Function] = {}
-    for name, value in funcs.items():
-        line = funcs.key_lines[name]
+    for name in funcs:
         if not NAME_RE.match(name) or name in RESERVED or name in ctx["symbols"]:
-            raise SpecError(f"{name!r} cannot name a function (it is a variable, a built-in, or not a name)", line)
+            raise SpecError(f"{name!r} cannot name a function (it is a variable, a built-in, or not a name)", funcs.key_lines[name])
+    out: dict[str, Function] = {}
+    for name in _dependency_order(funcs):  # a function may use one defined anywhere in the file
+        value, line = funcs[name], funcs.key_lines[name]
         if isinstance(value, list):
             if not value:
                 raise SpecError(f"vector function {name!r} has no components", line)
@@ -370,7 +371,36 @@ def _functions(data: LDict, ctx: dict) -> dict[str, Function]:
             expr = _expr(value, line, ctx)
             out[name] = Function(name, (expr,), False, (str(value),), line)
             ctx["scalars"][name] = expr
-    return out
+    return {name: out[name] for name in funcs}  # in the file's order
+
+
+def _dependency_order(funcs: LDict) -> list[str]:
+    """The scalar functions' names, each after the ones its expression uses (``L`` of ``s``
+    after ``s``, wherever ``s`` is defined); a cycle is an error at its first function."""
+    scalars = {n for n, v in funcs.items() if not isinstance(v, list)}
+    uses = {
+        n: {w for w in re.findall(r"[A-Za-z][A-Za-z0-9_]*", " ".join(map(str, v if isinstance(v, list) else [v])))
+            if w in scalars and w != n}
+        for n, v in funcs.items()
+    }
+    order: list[str] = []
+    state: dict[str, str] = {}
+
+    def visit(name: str, path: list[str]) -> None:
+        if state.get(name) == "done":
+            return
+        if state.get(name) == "open":
+            cycle = path[path.index(name):] + [name]
+            raise SpecError(f"functions use each other in a circle: {' -> '.join(cycle)}", funcs.key_lines[cycle[0]])
+        state[name] = "open"
+        for used in sorted(uses[name], key=list(funcs).index):
+            visit(used, path + [name])
+        state[name] = "done"
+        order.append(name)
+
+    for name in funcs:
+        visit(name, [])
+    return order
 
 
 def _part(data: Any, line: int, ctx: dict, defaults: dict) -> Part:
