@@ -77,3 +77,26 @@ def test_taylor_answer_is_right_and_in_the_variables_order():
     assert sp.simplify(taylor.polynomial - expected) == 0
     # the problem writes 0.5 w^2, so its numbers print as decimals (issue 10, item 11)
     assert r"L(w, b) \approx \log(2) - 1.5 w - 0.5 b + 1.625 w^2 + 0.75 w b + 0.125 b^2" in rendered(P51, "md")
+
+
+def test_sigmoid_is_named_and_differentiated_as_an_ml_course_writes_it(tmp_path):
+    """σ'(u) = σ(u)(1 - σ(u)), not exponentials; JSON still reads back to the same value."""
+    import json
+
+    from click.testing import CliRunner
+
+    from solgen.cli import main
+
+    src = tmp_path / "s.yaml"
+    src.write_text('id: "s"\nvariables: [w, b]\nfunctions:\n  p: "sigmoid(3w + b)"\nparts:\n'
+                   "  - {id: a, ask: gradient, of: p}\n", encoding="utf-8")
+    res = CliRunner().invoke(main, ["render", str(src), "--format", "md", "--format", "json", "--out", str(tmp_path / "o")])
+    assert res.exit_code == 0, res.output
+    md = (tmp_path / "o" / "s.md").read_text()
+    assert r"\frac{d}{du} \sigma(u) = \sigma(u) (1 - \sigma(u))$ ($\sigma'(u) = \sigma(u)(1 - \sigma(u))$)" in md
+    assert r"3 \sigma(3 w + b) (1 - \sigma(3 w + b))" in md and "e^{" not in md
+    (part,) = json.loads((tmp_path / "o" / "s.json").read_text())["parts"]
+    w, b = sp.symbols("w b")
+    got = sp.sympify(part["result"][0]).subs({w: sp.Rational(3, 10), b: sp.Rational(-1, 5)})
+    u = sp.Rational(9, 10) - sp.Rational(1, 5)
+    assert abs(sp.N(got - 3 * sp.exp(-u) / (1 + sp.exp(-u)) ** 2)) < 1e-12

@@ -18,6 +18,7 @@ import sympy as sp
 from sympy.core.function import AppliedUndef
 
 from solgen.derive import rules as R
+from solgen.math.functions import sigmoid
 from solgen.math.tidy import tmul
 
 CHAIN_NAMES = ("u", "v", "w", "s", "t", "z", "p", "q")
@@ -162,6 +163,7 @@ DISPATCH: dict[type, list[Finder]] = {
     sp.exp: [_unary(R.ExpRule)],
     sp.log: [_unary(R.LogRule)],
     sp.Abs: [_unary(R.AbsRule)],
+    sigmoid: [_unary(R.SigmoidRule)],
     sp.sign: [_unary(R.SignRule)],
     **_table(R.TrigRule, R.TRIG),
     **_table(R.InverseTrigRule, R.INVERSE_TRIG),

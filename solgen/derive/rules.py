@@ -265,6 +265,14 @@ class InverseHyperbolicRule(Rule):
 
 
 @dataclass(frozen=True)
+class SigmoidRule(Rule):
+    """d/dx σ(x) = σ(x)(1 - σ(x)), σ(x) = 1/(1 + e^{-x}) the logistic function"""
+
+    def eval(self) -> sp.Expr:
+        return functions.BY_NAME["sigmoid"].derivative(self.var)  # type: ignore[misc]
+
+
+@dataclass(frozen=True)
 class AbsRule(Rule):
     """d/dx |x| = sign(x), for x != 0"""
 

@@ -26,7 +26,11 @@ from solgen.derive.rules import Rule
 
 
 class _Printer(StrPrinter):
-    """``str()`` of an expression, but with the symbols sympify would misread spelt out."""
+    """``str()`` of an expression, but with the symbols sympify would misread spelt out, and
+    solgen's own functions (sigmoid) written in what sympify knows."""
+
+    def _print_sigmoid(self, expr: sp.Expr) -> str:
+        return f"(1/(1 + exp(-({self._print(expr.args[0])}))))"
 
     def _print_Symbol(self, expr: sp.Symbol) -> str:
         name = expr.name

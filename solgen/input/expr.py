@@ -46,12 +46,11 @@ _PERIODIC = {n for k in KNOWN for n in k.names if k.periodic}
 
 NAME_RE = re.compile(r"[A-Za-z][A-Za-z0-9]*(_[A-Za-z0-9]+)?\Z")
 
-# name -> (SymPy constructor, arity): the known functions (math/functions.py), plus two
-# that are written as other expressions: sqrt(u) = u^(1/2), sigmoid(u) = 1/(1 + e^(-u)).
+# name -> (SymPy constructor, arity): the known functions (math/functions.py), plus sqrt,
+# which is written as a power: sqrt(u) = u^(1/2).
 FUNCTIONS: dict[str, tuple[object, int]] = {
     **{name: (k.sympy, 1) for k in KNOWN for name in k.names},
     "sqrt": (sp.sqrt, 1),
-    "sigmoid": (lambda u: 1 / (1 + sp.exp(-u)), 1),
 }
 CONSTANTS: dict[str, sp.Expr] = {"pi": sp.pi, "e": sp.E, "E": sp.E}
 RESERVED = set(FUNCTIONS) | set(CONSTANTS)

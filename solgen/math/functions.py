@@ -16,6 +16,32 @@ import mpmath
 import sympy as sp
 
 
+class sigmoid(sp.Function):  # noqa: N801 - named as written in problem files and by SymPy's printers
+    """The logistic function σ(u) = 1/(1 + e^{-u}), kept by name so its derivative reads as an
+    ML course writes it, σ'(u) = σ(u)(1 - σ(u)), not as exponentials."""
+
+    @classmethod
+    def eval(cls, arg: sp.Expr) -> sp.Expr | None:
+        if arg.is_Number:  # a constant argument: its value
+            return 1 / (1 + sp.exp(-arg))
+        return None
+
+    def fdiff(self, argindex: int = 1) -> sp.Expr:
+        return self * (1 - self)
+
+    def _eval_is_real(self) -> bool | None:
+        return self.args[0].is_real
+
+    def _eval_is_positive(self) -> bool | None:
+        return True if self.args[0].is_real else None
+
+    def _eval_rewrite_as_exp(self, arg: sp.Expr, **kwargs: object) -> sp.Expr:
+        return 1 / (1 + sp.exp(-arg))
+
+    def _eval_evalf(self, prec: int) -> sp.Expr:
+        return (1 / (1 + sp.exp(-self.args[0])))._eval_evalf(prec)
+
+
 @dataclass(frozen=True)
 class Known:
     names: tuple[str, ...]  # as written in a problem file (none: met only in SymPy's results)
@@ -56,6 +82,8 @@ FUNCTIONS: tuple[Known, ...] = (
     Known(("atanh",), sp.atanh, "inverse_hyperbolic", mpmath.atanh, r"\operatorname{artanh}", lambda x: 1 / (1 - x**2)),
     Known((), sp.acoth, "inverse_hyperbolic", mpmath.acoth, r"\operatorname{arcoth}", lambda x: 1 / (1 - x**2)),
     Known(("abs", "Abs"), sp.Abs, "abs", abs, r"\left|\cdot\right|"),
+    Known(("sigmoid",), sigmoid, "sigmoid", lambda v: 1 / (1 + mpmath.exp(-v)), r"\sigma",
+          lambda x: sigmoid(x) * (1 - sigmoid(x))),
     Known(("erf",), sp.erf, "known", mpmath.erf, r"\operatorname{erf}"),
     Known(("erfc",), sp.erfc, "known", mpmath.erfc, r"\operatorname{erfc}"),
 )

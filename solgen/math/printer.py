@@ -37,6 +37,21 @@ def terminating_decimal(number: sp.Expr) -> str | None:
     return format(Decimal(number.p) / Decimal(number.q), "f")
 
 
+def _sigmoid_first(expr: sp.Expr) -> sp.Expr:
+    """σ(u)(1 - σ(u)), as an ML course writes the logistic derivative, not SymPy's (1 - σ(u)) σ(u)."""
+    from solgen.math.functions import sigmoid
+
+    args = list(expr.args)
+    sig = [a for a in args if isinstance(a, sigmoid)]
+    if not sig or not any(isinstance(a, sp.Add) and a.has(sigmoid) for a in args):
+        return expr
+    rest = [a for a in args if not isinstance(a, sigmoid)]
+    numbers = [a for a in rest if a.is_Number]
+    others = [a for a in rest if not a.is_Number and not isinstance(a, sp.Add)]
+    sums = [a for a in rest if isinstance(a, sp.Add)]
+    return sp.Mul(*numbers, *others, *sig, *sums, evaluate=False)
+
+
 class HousePrinter(LatexPrinter):
     _default_settings = {
         **LatexPrinter._default_settings,
@@ -55,6 +70,10 @@ class HousePrinter(LatexPrinter):
         decimal = self._decimal(expr)
         return decimal if decimal is not None else super()._print_Rational(expr)
 
+    def _print_sigmoid(self, expr: sp.Expr, exp: str | None = None) -> str:
+        tex = r"\sigma" + f"({self._print(expr.args[0])})"
+        return f"{tex}^{{{exp}}}" if exp else tex
+
     def _print_sign(self, expr: sp.Expr, exp: str | None = None) -> str:
         tex = r"\operatorname{sign}" + f"({self._print(expr.args[0])})"
         return f"{tex}^{{{exp}}}" if exp else tex
@@ -67,6 +86,7 @@ class HousePrinter(LatexPrinter):
         """A fractional coefficient goes in front: ``\\frac{3}{2} x_1^2``, not ``\\frac{3 x_1^2}{2}``;
         powers of the variables in the problem's order (``w b``, not ``b w``)."""
         expr = self._in_variable_order(expr)
+        expr = _sigmoid_first(expr)
         coeff, rest = expr.as_coeff_Mul()
         if isinstance(coeff, sp.Rational) and not coeff.is_Integer and rest != 1 and not _has_denominator(rest):
             sign = "-" if coeff < 0 else ""
