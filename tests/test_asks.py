@@ -239,3 +239,18 @@ def test_a_function_may_use_one_defined_later_in_the_file() -> None:
     with pytest.raises(SpecError) as err:
         parse_problem(text.replace('"exp(z1)/(exp(z1) + exp(z2))"', '"L + z1"'))
     assert "circle: L -> s -> L" in str(err.value) and err.value.line == 4
+
+
+def test_a_hostile_run_together_name_is_refused_without_backtracking() -> None:
+    """With variables x and xx, a name xxx...xy splits in exponentially many ways: the
+    check must stay linear (a recursive search hung here)."""
+    from conftest import time_limit
+
+    text = ('id: "h"\nvariables: [x, xx, y]\nfunctions:\n  f: "' + "x" * 200 + 'yq"\nparts:\n'
+            "  - {id: a, ask: gradient, of: f}\n")
+    with time_limit(10, "the run-together check backtracked"):
+        problem = parse_problem(text)  # not variables run together (q is no variable): a constant
+    assert problem.functions["f"].exprs[0].is_Symbol
+    with pytest.raises(SpecError) as err:
+        parse_problem(text.replace("yq", "y"))
+    assert "reads as variables run together" in str(err.value)

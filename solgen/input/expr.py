@@ -297,21 +297,19 @@ class _Parser:
 
 
 def _run_together(name: str, variables: list[str]) -> list[str] | None:
-    """``name`` as two or more variable names written one after the other, if it is one."""
+    """``name`` as two or more variable names written one after the other, if it is one.
+    A table over the positions of ``name`` (no backtracking: a hostile name such as
+    ``xxxx...xy`` with variables x and xx stays linear)."""
     if name in variables:
         return None
-
-    def split(rest: str) -> list[str] | None:
-        if not rest:
-            return []
-        for var in sorted(variables, key=len, reverse=True):
-            if rest.startswith(var):
-                tail = split(rest[len(var):])
-                if tail is not None:
-                    return [var, *tail]
-        return None
-
-    pieces = split(name)
+    ends: dict[int, list[str]] = {len(name): []}  # position -> the variables that spell name[position:]
+    for pos in range(len(name) - 1, -1, -1):
+        for var in variables:
+            rest = ends.get(pos + len(var))
+            if rest is not None and name.startswith(var, pos):
+                ends[pos] = [var, *rest]
+                break
+    pieces = ends.get(0)
     return pieces if pieces and len(pieces) > 1 else None
 
 
