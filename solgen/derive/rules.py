@@ -24,7 +24,7 @@ import sympy as sp
 
 from solgen.math import functions
 
-from solgen.math.tidy import distribute, tidy, tmul
+from solgen.math.tidy import _powers, distribute, factor_common, replace_kept, tidy, tmul
 
 
 @dataclass(frozen=True)
@@ -162,7 +162,44 @@ class QuotientRule(Rule):
         multiplied = distribute(top)  # as a TA does: -3e(1 + e) + 3e^2 = -3e
         if multiplied is not None and sp.count_ops(multiplied) < sp.count_ops(top):
             top = multiplied
-        return tmul(top, sp.Pow(self.denominator, -2))
+        return _cancel_common(_positive_first(top), self.denominator)
+
+
+def _positive_first(top: sp.Expr) -> sp.Expr:
+    """A multiplied-out numerator led by a positive term, as a TA writes it: y^2 - x^2,
+    not -x^2 + y^2 (the other terms keep their order)."""
+    if not isinstance(top, sp.Add) or not top.args[0].could_extract_minus_sign():
+        return top
+    terms = list(top.args)
+    for i, t in enumerate(terms):
+        if not t.could_extract_minus_sign():
+            return sp.Add(t, *terms[:i], *terms[i + 1:], evaluate=False)
+    return top
+
+
+def _cancel_common(top: sp.Expr, den: sp.Expr) -> sp.Expr:
+    """top / den^2 with a factor common to top's terms and den cancelled, as a TA does:
+    ((1 + x^2)^2 - 4 x^2 (1 + x^2)) / (1 + x^2)^4 = (1 - 3 x^2) / (1 + x^2)^3."""
+    square = sp.Pow(den, 2)
+    factored = factor_common(top)
+    if factored is top or not isinstance(factored, sp.Mul) or len(factored.args) != 2:
+        return tmul(top, sp.Pow(square, -1))
+    common, rest = factored.args
+    below = _powers(square)
+    kept, cancelled = [], False
+    for piece in sp.Mul.make_args(common):
+        base, exp = (piece.base, piece.exp) if isinstance(piece, sp.Pow) and piece.exp.is_Integer else (piece, sp.Integer(1))
+        if base in below and not base.is_Number and exp > 0:
+            take = min(exp, below[base])
+            below[base] -= take
+            exp -= take
+            cancelled = True
+        if exp != 0:
+            kept.append(sp.Pow(base, exp))
+    if not cancelled:
+        return tmul(top, sp.Pow(square, -1))
+    rest = distribute(rest) or rest
+    return tmul(*kept, rest, *[sp.Pow(b, -e) for b, e in below.items() if e != 0])
 
 
 @dataclass(frozen=True)
@@ -181,7 +218,7 @@ class ChainRule(Rule):
     @property
     def outer_at_inner(self) -> sp.Expr:
         assert self.outer_step
-        return tidy(self.outer_step.result.xreplace({self.u: self.inner}))
+        return tidy(replace_kept(self.outer_step.result, {self.u: self.inner}))
 
     def eval(self) -> sp.Expr:
         assert self.inner_step

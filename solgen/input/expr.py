@@ -143,6 +143,8 @@ class _Parser:
     def expect(self, text: str) -> Token:
         tok = self.peek()
         if tok.text != text or tok.kind != "OP":
+            if text == ")":
+                self._juxtaposed(tok)
             found = "end of expression" if tok.kind == "END" else repr(tok.text)
             raise ParseError(f"expected {text!r}, found {found}", tok.pos + 1)
         return self.take()
@@ -187,12 +189,16 @@ class _Parser:
         expr = self.expr()
         tok = self.peek()
         if tok.kind != "END":
-            if tok.kind in ("NAME", "NUM") or tok.text == "(":  # x y, 2x sqrt(y), a12 x1
-                before = self.text[: tok.pos].rstrip()
-                raise ParseError(f"unexpected {tok.text!r}: put '*' between factors "
-                                 f"({before[-12:]}*{self.text[tok.pos:tok.pos + 12].split()[0]})", tok.pos + 1)
+            self._juxtaposed(tok)
             raise ParseError(f"unexpected {tok.text!r}", tok.pos + 1)
         return expr
+
+    def _juxtaposed(self, tok: Token) -> None:
+        """Two factors side by side (x y, 2x sqrt(y), a12 x1) are refused with the fix."""
+        if tok.kind in ("NAME", "NUM") or tok.text == "(":
+            before = self.text[: tok.pos].rstrip()
+            raise ParseError(f"unexpected {tok.text!r}: put '*' between factors "
+                             f"({before[-12:]}*{self.text[tok.pos:tok.pos + 12].split()[0]})", tok.pos + 1)
 
     def expr(self) -> sp.Expr:
         self.enter(self.peek())

@@ -44,8 +44,41 @@ def _tmul(flat: list[sp.Expr]) -> sp.Expr:
     if others == 1:
         return prod
     if others.is_Number and isinstance(prod, sp.Add):
-        return sp.Mul(others, prod, evaluate=False)
+        cancelled = _cancel_number(others, prod)
+        return cancelled if cancelled is not None else sp.Mul(others, prod, evaluate=False)
     return sp.Mul(others, prod)
+
+
+def _cancel_number(number: sp.Expr, total: sp.Add) -> sp.Expr | None:
+    """A fraction times a sum whose coefficients it cancels, multiplied out as a TA does:
+    1/2 (2 a x + 2 b) -> a x + b. None when some coefficient would stay a fraction (or the
+    number is whole: 2 (x + y) stays)."""
+    if not number.is_Rational or number.is_Integer:
+        return None
+    terms = []
+    for term in _terms(total):
+        coeff, rest = term.as_coeff_Mul()
+        product = number * coeff
+        if not product.is_Integer:
+            return None
+        terms.append(tmul(product, rest))
+    return tidy(sp.Add(*terms, evaluate=False))
+
+
+def replace_kept(expr: sp.Expr, mapping: dict[sp.Expr, sp.Expr]) -> sp.Expr:
+    """``expr`` with ``mapping`` put in, keeping the pieces as written: SymPy's
+    ``xreplace`` rebuilds 2u at u = x_2 - x_1^2 as -2 x_1^2 + 2 x_2; this keeps
+    2 (x_2 - x_1^2), as the chain rule's step shows it."""
+    if expr in mapping:
+        return mapping[expr]
+    if not expr.args or not (expr.free_symbols & set(mapping)):
+        return expr
+    args = [replace_kept(a, mapping) for a in expr.args]
+    if isinstance(expr, sp.Mul):
+        return tmul(*args)
+    if isinstance(expr, sp.Add):
+        return tidy(sp.Add(*args, evaluate=False))
+    return expr.func(*args)
 
 
 def _undistributed(expr: sp.Expr) -> bool:

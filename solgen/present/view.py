@@ -169,15 +169,26 @@ def _step_fields(node: Rule, tex: Tex) -> dict[str, Any]:
         f["outer_at"] = tex(node.outer_at_inner)  # type: ignore[attr-defined]
         f["inner_d"] = tex(node.inner_step.result)  # type: ignore[attr-defined]
         f["inner_d_p"] = tex.paren(node.inner_step.result)  # type: ignore[attr-defined]
-    if node.name() == "quotient":
-        f["num_d"] = tex.paren(node.num_step.result)  # type: ignore[attr-defined]
-        f["den_d"] = tex.paren(node.den_step.result)  # type: ignore[attr-defined]
+    if node.name() == "quotient":  # u' v - u v' over v^2, written as a TA writes it
+        num_d, den_d = node.num_step.result, node.den_step.result  # type: ignore[attr-defined]
+        u, v = node.numerator, node.denominator  # type: ignore[attr-defined]
+        f["num_d"] = tex.paren(num_d)
+        f["den_d"] = tex.paren(den_d)
+        lead = tex.paren(num_d) if isinstance(num_d, sp.Add) else tex(num_d)
+        f["top_left"] = tex(v) if num_d == 1 else _times(lead, tex.factor(v))
+        f["top_right"] = tex.factor(den_d) if u == 1 else _times(tex.factor(u), tex.factor(den_d))
+        f["den_squared"] = tex(sp.Pow(v, 2))
     if node.name() == "log_diff":
         f["log_form"] = tex(node.step.expr)  # type: ignore[attr-defined]
         f["log_d"] = tex.paren(node.step.result)  # type: ignore[attr-defined]
     f["equation"] = _equation(f)
     f["reason"] = tex.words("rule." + f["rule"], count=len(f.get("held", ())), **f)
     return f
+
+
+def _times(left: str, right: str) -> str:
+    """Two factors side by side, with a dot where juxtaposition would misread (x \\cdot 2x)."""
+    return f"{left} \\cdot {right}" if right[:1].isdigit() or right.startswith("\\frac") else f"{left} {right}"
 
 
 def _equation(f: dict[str, Any]) -> str:
@@ -189,7 +200,7 @@ def _equation(f: dict[str, Any]) -> str:
         "sum": lambda: f["parts"],
         "power": lambda: f"{f.get('exponent_p')} \\, {f['var']}^{{{f.get('exponent')} - 1}}",
         "product": lambda: " + ".join(f["terms"]),
-        "quotient": lambda: f"\\frac{{{f['num_d']} {f['denominator_p']} - {f['numerator_p']} {f['den_d']}}}{{{f['denominator_p']}^2}}",
+        "quotient": lambda: f"\\frac{{{f['top_left']} - {f['top_right']}}}{{{f['den_squared']}}}",
         "chain": lambda: f"\\left.\\frac{{d}}{{d{f['u']}}} {f['outer']}\\right|_{{{f['u']} = {f['inner']}}} \\cdot {f['d']} {f['inner_p']}",
         "log_diff": lambda: f"{f['expr']} \\cdot {f['d']} \\left({f['log_form']}\\right)",
     }.get(f["rule"])
