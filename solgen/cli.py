@@ -87,6 +87,7 @@ TIMEOUT_HELP = ("Seconds allowed per problem file, from loading it to its last P
               help="Output format; repeat for several. Default: tex.")
 @click.option("--worksheet", is_flag=True, help="Questions with room to work, no steps or answers.")
 @click.option("--slides", is_flag=True, help="A slide deck (Beamer, Markdown slides, an HTML deck) instead of a handout.")
+@click.option("--all", "all_kinds", is_flag=True, help="Handout, worksheet and slides in one run.")
 @click.option("--out", "-o", "out_dir", default="out", show_default=True, type=click.Path(file_okay=False),
               help="Folder for the outputs.")
 @click.option("--pdf", is_flag=True, help="Also compile each .tex with pdflatex (twice, no shell escape).")
@@ -96,8 +97,8 @@ TIMEOUT_HELP = ("Seconds allowed per problem file, from loading it to its last P
               help="Language of every generated sentence (default: the file's lang, else en).")
 @click.option("--timeout", default=DEFAULT_TIMEOUT, show_default=True, type=Seconds(), help=TIMEOUT_HELP)
 @click.option("--debug", is_flag=True, help="Show tracebacks; run in-process (--timeout bounds pdflatex only).")
-def render(files: tuple[str, ...], formats: tuple[str, ...], worksheet: bool, slides: bool, out_dir: str,
-           pdf: bool, templates: str | None, lang: str | None, timeout: float, debug: bool) -> None:
+def render(files: tuple[str, ...], formats: tuple[str, ...], worksheet: bool, slides: bool, all_kinds: bool,
+           out_dir: str, pdf: bool, templates: str | None, lang: str | None, timeout: float, debug: bool) -> None:
     """Derive and render each problem FILE into the output folder.
 
     \b
@@ -109,14 +110,16 @@ def render(files: tuple[str, ...], formats: tuple[str, ...], worksheet: bool, sl
     from solgen.build import pdflatex
 
     formats = tuple(dict.fromkeys(formats or ("tex",)))
-    kind = "-".join(k for k, on in (("slides", slides), ("worksheet", worksheet)) if on) or "handout"
+    kind = "-".join(k for k, on in (("slides", slides), ("worksheet", worksheet)) if on)
+    # no kind asked for: a problem makes its handout, a section its deck, handout and worksheet
+    kinds: tuple[str, ...] = ("handout", "worksheet", "slides") if all_kinds else (kind,) if kind else ()
     if pdf and "tex" not in formats:
         formats = ("tex", *formats)
     if pdf and pdflatex() is None:
         raise click.UsageError("--pdf needs pdflatex on the PATH (TeX Live: texlive-latex-extra and friends)")
     out = Path(out_dir)
     failed = done = 0
-    job = Job(formats, (kind,), templates, lang, debug, pdf)
+    job = Job(formats, kinds, templates, lang, debug, pdf)
     with stoppable():
         for outcome in process(files, job, timeout):
             done += 1

@@ -122,7 +122,10 @@ def _work(path: str, job: Job, deadline: float | None = None, progress: Any = No
     ``progress(text)`` is told what is being worked on, so a timeout can name it;
     ``deadline`` (time.monotonic()) bounds pdflatex."""
     tell = progress or (lambda text: None)
-    from solgen.errors import SolgenError
+    from solgen.sections import is_section
+
+    if is_section(path):
+        return _work_section(path, job, deadline, tell)
     from solgen.input.problem import load_problem
 
     out = Outcome(path)
@@ -135,7 +138,7 @@ def _work(path: str, job: Job, deadline: float | None = None, progress: Any = No
     try:
         problem = load_problem(path)
         out.id, out.id_line, out.warnings = problem.id, problem.id_line, problem.warnings
-        formats, kinds, templates, pdf = job.formats, job.kinds, job.templates, job.pdf
+        formats, kinds, templates, pdf = job.formats, job.kinds or ("handout",), job.templates, job.pdf
         if job.lang is not None:
             from dataclasses import replace
 
@@ -168,22 +171,77 @@ def _work(path: str, job: Job, deadline: float | None = None, progress: Any = No
         if pdf:
             _compile(out, deadline, tell, doing)
     except Exception as exc:  # noqa: BLE001 - every failure is reported, not raised
-        if isinstance(exc, SolgenError):  # the file at fault: the problem, or a template or words file
-            out.error, out.line, out.where = str(exc), exc.line, exc.file
-        elif isinstance(exc, RecursionError):
-            out.error = "expression too deeply nested to derive"
-        elif isinstance(exc, MemoryError):
-            out.error, out.line = _memory_error(doing["what"]), doing["line"]
-        else:
-            name = type(exc).__name__
-            out.error = f"{name}: {exc}" if "jinja2" in type(exc).__module__ else f"internal error ({name}): {exc}"
-            if getattr(exc, "lineno", None) and getattr(exc, "filename", None):
-                out.where, out.line = exc.filename, exc.lineno  # template syntax errors
-        if job.debug:
-            out.trace = traceback.format_exc()  # here: after the except block there is none
+        _failed(out, exc, doing, job)
     if out.error and not out.tex:
         out.files.clear()
     return out
+
+
+SECTION_KINDS = ("slides", "handout", "worksheet")  # what a section makes when no kind is asked for
+
+
+def _work_section(path: str, job: Job, deadline: float | None, tell: Any) -> Outcome:
+    """Load a section, solve every problem it names, render its deck, handout and
+    worksheet (``job.kinds``, else SECTION_KINDS) and (``pdf``) compile them. A section
+    has no JSON of its own: its problems' JSON comes from rendering them."""
+    out = Outcome(path)
+    doing: dict[str, Any] = {"what": "loading the section", "line": None}
+    try:
+        from dataclasses import replace
+
+        from solgen.sections.load import load_section
+
+        section = load_section(path)
+        out.id, out.id_line = section.id, section.id_line
+        if job.lang is not None:
+            section = replace(section, lang=job.lang)
+        from solgen.present.words import load_words
+        from solgen.sections.view import build_section_view
+
+        tdir = Path(job.templates) if job.templates else None
+        words = load_words(section.lang, tdir)
+
+        def progress(text: str) -> None:
+            doing.update(what=text, line=None)
+            tell(text)
+
+        view = build_section_view(section, words, progress)
+        doing.update(what="rendering", line=None)
+        tell("rendering")
+        text_formats = [f for f in job.formats if f != "json"]
+        if text_formats:
+            from solgen.formats.templates import render
+
+            for fmt in text_formats:
+                for kind in job.kinds or SECTION_KINDS:
+                    suffix = "" if kind == "handout" else f"-{kind}"
+                    out.files[f"{section.id}{suffix}.{fmt}"] = render(view, fmt, f"section-{kind}", tdir, words)
+        if job.pdf:
+            _compile(out, deadline, tell, doing)
+    except Exception as exc:  # noqa: BLE001 - every failure is reported, not raised
+        _failed(out, exc, doing, job)
+    if out.error and not out.tex:
+        out.files.clear()
+    return out
+
+
+def _failed(out: Outcome, exc: Exception, doing: dict, job: Job) -> None:
+    """Record ``exc`` in ``out``: the file and line at fault, never a traceback (``--debug``: one)."""
+    from solgen.errors import SolgenError
+
+    if isinstance(exc, SolgenError):  # the file at fault: the problem, or a template or words file
+        out.error, out.line, out.where = str(exc), exc.line, exc.file
+    elif isinstance(exc, RecursionError):
+        out.error = "expression too deeply nested to derive"
+    elif isinstance(exc, MemoryError):
+        out.error, out.line = _memory_error(doing["what"]), doing["line"]
+    else:
+        name = type(exc).__name__
+        out.error = f"{name}: {exc}" if "jinja2" in type(exc).__module__ else f"internal error ({name}): {exc}"
+        if getattr(exc, "lineno", None) and getattr(exc, "filename", None):
+            out.where, out.line = exc.filename, exc.lineno  # template syntax errors
+    if job.debug:
+        out.trace = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
 
 
 def _compile(out: Outcome, deadline: float | None, tell: Any, doing: dict) -> None:

@@ -190,7 +190,7 @@ def refused_math(markdown: str) -> list[tuple[str, str]]:
 
 @lru_cache(maxsize=1)
 def _parser() -> MarkdownIt:
-    return MarkdownIt("commonmark", {"html": False}).use(dollarmath_plugin, double_inline=True).disable("image")
+    return MarkdownIt("commonmark", {"html": False}).use(dollarmath_plugin, double_inline=True).disable("image").enable("table")
 
 
 def parse(markdown: str) -> list[Token]:
@@ -297,9 +297,36 @@ _TEX_BLOCK: dict[str, Callable[[Token], str]] = {
 }
 
 
+def _tex_table(tokens: list[Token], i: int) -> str:
+    """A pipe table's tokens as a ``tabular``, one ``l`` column per header cell; header bold."""
+    tok = tokens[i]
+    if tok.type == "table_open":
+        cols = 0
+        for t in tokens[i + 1:]:
+            if t.type == "tr_close":
+                break
+            cols += t.type == "th_open"
+        return "\\begin{center}\\begin{tabular}{" + "l" * max(cols, 1) + "}\n\\hline\n"
+    first = tokens[i - 1].type == "tr_open"
+    return {
+        "table_close": "\\hline\n\\end{tabular}\n\\end{center}\n",
+        "thead_close": "\\hline\n",
+        "tr_close": " \\\\\n",
+        "th_open": ("" if first else " & ") + "\\textbf{",
+        "th_close": "}",
+        "td_open": "" if first else " & ",
+    }.get(tok.type, "")
+
+
+_TABLE_TOKENS = frozenset({"table_open", "table_close", "thead_open", "thead_close", "tbody_open", "tbody_close",
+                           "tr_open", "tr_close", "th_open", "th_close", "td_open", "td_close"})
+
+
 def to_tex(markdown: str) -> str:
-    """Markdown prose -> LaTeX (paragraphs, lists, emphasis, code, links, math)."""
-    out = [_TEX_BLOCK[tok.type](tok) for tok in parse(markdown) if tok.type in _TEX_BLOCK]
+    """Markdown prose -> LaTeX (paragraphs, lists, emphasis, code, links, math, tables)."""
+    tokens = parse(markdown)
+    out = [_tex_table(tokens, i) if tok.type in _TABLE_TOKENS else _TEX_BLOCK[tok.type](tok)
+           for i, tok in enumerate(tokens) if tok.type in _TEX_BLOCK or tok.type in _TABLE_TOKENS]
     return re.sub(r"\n{3,}", "\n\n", "".join(out)).strip()
 
 

@@ -160,7 +160,7 @@ def render(view: dict[str, Any], fmt: str, kind: str = "handout", templates: Pat
         view = _as_math(view)
     try:
         template = env.get_template(template_name(kind, fmt))
-        text = template.render(doc=view, kind=kind, worksheet=kind.endswith("worksheet"), slides=kind.startswith("slides"), w=words)
+        text = template.render(doc=view, kind=kind, worksheet=kind.endswith("worksheet"), slides="slides" in kind.split("-"), w=words)
     except jinja2.TemplateSyntaxError:
         raise  # carries its file and line already
     except Exception as exc:  # noqa: BLE001 - a template's fault, reported at its line

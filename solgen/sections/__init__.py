@@ -1,0 +1,29 @@
+"""Section files: one session's material composed from concept slides, topic dividers and
+problems (``sections/*.yaml``, DESIGN.md "Sections and courses").
+
+- ``load.py``: YAML -> a validated ``Section`` (items with their lines), paths checked.
+- ``compute.py``: inline code spans that start with ``=`` in prose (``=grad(x^2, [x])``),
+  parsed by solgen's own parser, derived by the checked engine, printed as math.
+- ``view.py``: a ``Section`` -> the view the ``section-<kind>.<fmt>.j2`` templates read,
+  each problem solved and presented by the problem pipeline.
+
+To add an item kind: a reader in ``load.py`` (``ITEM_KEYS``), its view in ``view.py`` and
+its layout in the three section templates of each format.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def is_section(path: str | Path) -> bool:
+    """True when the file is a section (a top-level ``slides:`` key), judged from its
+    text without parsing expressions; unreadable files are the loaders' to report."""
+    import re
+
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(300_000)
+    except OSError:
+        return False
+    return re.search(rb"^slides\s*:", head, re.M) is not None

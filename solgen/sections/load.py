@@ -1,0 +1,264 @@
+"""Section files: YAML -> a validated ``Section``; errors as SECTION:LINE: message.
+
+Read with the problem loader's safe YAML (no aliases, no tags, duplicate keys refused,
+every value with its line). Paths in a section are relative to the section file and are
+checked before anything is read (``resolve``): a section travels between TAs, so it may
+not pull arbitrary files into a handout.
+
+Path policy: a path must be relative (an absolute path or ``~`` is refused), name a
+``.yaml``/``.yml`` file, and lead (after ``..`` and symbolic links are resolved) into the
+section's own folder or a folder beside it, that is, inside the section folder's parent
+(the course folder: ``sections/`` and ``problems/`` side by side, so
+``../problems/1.2.yaml`` works and ``../../secrets.yaml`` does not). What it names must
+then load as a problem file (``problem:``) or a section (``section:``); anything else is an
+error of the section line that names it.
+
+To add an item key: put it in ``ITEM_KEYS`` and read it in ``_item``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from solgen.errors import SpecError
+from solgen.input import LANGS
+
+TOP_KEYS = ("id", "title", "course", "section", "author", "date", "lang", "agenda", "slides")
+AGENDA_KEYS = ("topics", "repeat", "title")
+ITEM_KEYS = {
+    "md": ("md",),
+    "topic": ("topic",),
+    "problem": ("problem", "parts", "show", "title", "intro"),
+    "section": ("section",),
+}
+SHOWS = ("all", "questions", "answers")
+MAX_ITEMS = 300
+MAX_DEPTH = 8  # sections included in sections
+MAX_MD = 20_000
+
+
+@dataclass(frozen=True)
+class Item:
+    """One entry of ``slides:``: a Markdown slide, a topic divider or a problem."""
+
+    kind: str  # md | topic | problem
+    line: int
+    file: str  # the section file the item is written in (an included one, perhaps)
+    text: str | None = None  # md: the Markdown; topic: its title
+    path: str | None = None  # problem: the file, as a path from where solgen runs
+    parts: tuple[str, ...] | None = None  # None: every part
+    parts_line: int | None = None
+    show: str = "all"
+    title: str | None = None
+    intro: str | None = None
+
+
+@dataclass(frozen=True)
+class Section:
+    id: str
+    title: str | None
+    items: tuple[Item, ...]
+    path: str
+    course: str | None = None
+    section: str | None = None
+    author: str | None = None
+    date: str | None = None
+    lang: str = "en"
+    agenda: tuple[str, ...] | None = None  # the topics, when the agenda is shown
+    agenda_repeat: bool = False  # before each topic again, the current one highlighted
+    agenda_title: str | None = None  # None: the words' "Plans for today!"
+    id_line: int = 1
+    files: tuple[str, ...] = ()  # every file read: the section, included sections, problems
+
+
+def _read(path: str) -> Any:
+    from solgen.input.problem import MAX_FILE_BYTES, load_yaml
+
+    try:
+        raw = Path(path).read_bytes()
+    except OSError as exc:
+        raise SpecError(f"cannot read: {exc.strerror}", None, path) from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise SpecError(f"file is larger than {MAX_FILE_BYTES // 1024} KiB", None, path)
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise SpecError("file is not UTF-8", raw.count(b"\n", 0, exc.start) + 1, path) from None
+    try:
+        return load_yaml(text)
+    except SpecError as exc:
+        exc.file = path
+        raise
+
+
+def resolve(ref: Any, section_path: str, line: int, what: str = "problem") -> str:
+    """The file a section's ``problem:``/``section:`` names, as a path from where solgen runs,
+    after the checks of the module's path policy."""
+    if not isinstance(ref, str) or not ref.strip():
+        raise SpecError(f"'{what}' must be a path such as ../problems/1.2.yaml", line, section_path)
+    if "\x00" in ref or len(ref) > 500:
+        raise SpecError(f"'{what}' is not a usable path", line, section_path)
+    if os.path.isabs(ref) or ref.startswith("~"):
+        raise SpecError(f"{ref!r} is an absolute path; write it relative to the section file "
+                        "(e.g. ../problems/1.2.yaml), so the section works on every TA's machine", line, section_path)
+    if Path(ref).suffix.lower() not in (".yaml", ".yml"):
+        raise SpecError(f"{ref!r} is not a .yaml file: a section includes problem files and sections only", line, section_path)
+    here = Path(section_path).resolve().parent
+    root = here.parent
+    target = (here / ref).resolve()
+    if not target.is_relative_to(root):
+        raise SpecError(f"{ref!r} leads outside the course folder {root}: a section may name files in its own "
+                        "folder and the folders beside it (../problems/...)", line, section_path)
+    shown = os.path.normpath(os.path.join(os.path.dirname(section_path), ref))
+    if not target.is_file():
+        near = ""
+        if target.parent.is_dir():
+            names = [p.name for p in target.parent.iterdir() if p.suffix in (".yaml", ".yml")]
+            close = difflib.get_close_matches(target.name, names, n=1)
+            near = f"; did you mean {close[0]!r}?" if close else ""
+        raise SpecError(f"no such {what} file: {ref} ({shown}){near}", line, section_path)
+    return shown
+
+
+def _check_keys(data: Any, allowed: tuple[str, ...], what: str, path: str) -> None:
+    for key in data:
+        if key not in allowed:
+            near = difflib.get_close_matches(key, allowed, n=1)
+            hint = f"; did you mean {near[0]!r}?" if near else f"; valid keys: {', '.join(allowed)}"
+            raise SpecError(f"unknown key {key!r} in {what}{hint}", data.key_lines[key], path)
+
+
+def _line_text(data: Any, key: str, path: str, limit: int = 200) -> str | None:
+    from solgen.input.problem import _one_line
+
+    try:
+        return _one_line(data, key, limit)
+    except SpecError as exc:
+        exc.file = path
+        raise
+
+
+def _item(data: Any, line: int, path: str, stack: tuple[str, ...], files: list[str]) -> list[Item]:
+    if isinstance(data, str):
+        raise SpecError("a slide is a mapping: {md: ...}, {topic: ...}, {problem: ...} or {section: ...}", line, path)
+    if not isinstance(data, dict) or not data:
+        raise SpecError("a slide is a mapping with one of md, topic, problem or section", line, path)
+    kinds = [k for k in ITEM_KEYS if k in data]
+    if len(kinds) != 1:
+        first = next(iter(data))
+        if not kinds:
+            near = difflib.get_close_matches(first, list(ITEM_KEYS), n=1)
+            hint = f"; did you mean {near[0]!r}?" if near else ""
+            raise SpecError(f"unknown slide {first!r}{hint} (one of md, topic, problem, section)", data.key_lines[first], path)
+        raise SpecError(f"a slide is one of md, topic, problem or section, not {' and '.join(kinds)}", line, path)
+    kind = kinds[0]
+    _check_keys(data, ITEM_KEYS[kind], f"a {kind} slide", path)
+    if kind == "md":
+        text = data["md"]
+        if not isinstance(text, str) or not text.strip():
+            raise SpecError("'md' must be Markdown text", line, path)
+        if len(text) > MAX_MD:
+            raise SpecError(f"'md' is longer than {MAX_MD} characters", line, path)
+        return [Item("md", line, path, text=text)]
+    if kind == "topic":
+        return [Item("topic", line, path, text=_line_text(data, "topic", path) or "")]
+    if kind == "section":
+        target = resolve(data["section"], path, data.key_lines["section"], "section")
+        if os.path.realpath(target) in stack:
+            chain = " -> ".join([*stack, os.path.realpath(target)])
+            raise SpecError(f"sections include each other in a cycle: {chain}", data.key_lines["section"], path)
+        if len(stack) >= MAX_DEPTH:
+            raise SpecError(f"sections nested more than {MAX_DEPTH} deep", data.key_lines["section"], path)
+        inner = _load(target, (*stack, os.path.realpath(target)), files)
+        return list(inner.items)
+    target = resolve(data["problem"], path, data.key_lines["problem"], "problem")
+    parts = data.get("parts")
+    if parts is not None:
+        if isinstance(parts, str):
+            parts = [parts]
+        if not isinstance(parts, list) or not parts or not all(isinstance(p, (str, int)) for p in parts):
+            raise SpecError("'parts' must be a list of part ids such as [a, b]", data.key_lines["parts"], path)
+        parts = tuple(str(p) for p in parts)
+    show = data.get("show", "all")
+    if show not in SHOWS:
+        raise SpecError(f"'show' must be one of {', '.join(SHOWS)}", data.key_lines.get("show", line), path)
+    intro = data.get("intro")
+    if intro is not None and (not isinstance(intro, str) or len(intro) > MAX_MD):
+        raise SpecError(f"'intro' must be Markdown text of at most {MAX_MD} characters", data.key_lines["intro"], path)
+    files.append(target)
+    return [Item("problem", line, path, path=target, parts=parts, parts_line=data.key_lines.get("parts"), show=show,
+                 title=_line_text(data, "title", path), intro=intro)]
+
+
+def _agenda(data: Any, path: str) -> tuple[bool, bool, str | None]:
+    """(shown, repeated, title) from ``agenda: auto | none | {topics: auto, repeat: true, title: ...}``."""
+    value = data.get("agenda")
+    line = data.key_lines.get("agenda")
+    if value in (None, "none", False):
+        return False, False, None
+    if value in ("auto", True):
+        return True, False, None
+    if value == "repeat":
+        return True, True, None
+    if isinstance(value, dict):
+        _check_keys(value, AGENDA_KEYS, "agenda", path)
+        if value.get("topics", "auto") != "auto":
+            raise SpecError("agenda: topics must be 'auto' (the topic slides, in order)", value.key_lines["topics"], path)
+        repeat = value.get("repeat", False)
+        if not isinstance(repeat, bool):
+            raise SpecError("agenda: repeat must be true or false", value.key_lines["repeat"], path)
+        return True, repeat, _line_text(value, "title", path)
+    raise SpecError("agenda must be auto, repeat, none or a mapping {topics: auto, repeat: true, title: ...}", line, path)
+
+
+def _load(path: str, stack: tuple[str, ...], files: list[str]) -> Section:
+    from solgen.input.problem import ID_RE
+
+    files.append(path)
+    data = _read(path)
+    if not isinstance(data, dict) or "slides" not in data:
+        raise SpecError("a section file is a mapping with id, title and slides", 1, path)
+    _check_keys(data, TOP_KEYS, "the section", path)
+    sid = data.get("id")
+    if sid is None:
+        raise SpecError("the section needs 'id' (it names the output files, e.g. section-3)", data.line, path)
+    if not isinstance(sid, str) or not ID_RE.match(sid) or sid in (".", ".."):
+        raise SpecError(f"id {sid!r} must be text of letters, digits, '.', '_' or '-' (it names the output files)",
+                        data.key_lines["id"], path)
+    lang = data.get("lang", "en")
+    if lang not in LANGS:
+        raise SpecError(f"lang {lang!r} has no words catalog (one of {', '.join(LANGS)})", data.key_lines["lang"], path)
+    slides = data["slides"]
+    if not isinstance(slides, list) or not slides:
+        raise SpecError("'slides' must be a list of slides", data.key_lines["slides"], path)
+    if len(slides) > MAX_ITEMS:
+        raise SpecError(f"at most {MAX_ITEMS} slides", data.key_lines["slides"], path)
+    items: list[Item] = []
+    for entry, line in zip(slides, slides.item_lines):
+        items.extend(_item(entry, line, path, stack, files))
+        if len(items) > MAX_ITEMS:
+            raise SpecError(f"at most {MAX_ITEMS} slides, included sections counted", line, path)
+    shown, repeat, agenda_title = _agenda(data, path)
+    topics = tuple(i.text or "" for i in items if i.kind == "topic")
+    return Section(
+        id=sid, title=_line_text(data, "title", path), items=tuple(items), path=path,
+        course=_line_text(data, "course", path), section=_line_text(data, "section", path),
+        author=_line_text(data, "author", path), date=_line_text(data, "date", path), lang=lang,
+        agenda=topics if shown else None, agenda_repeat=repeat, agenda_title=agenda_title,
+        id_line=data.key_lines["id"],
+    )
+
+
+def load_section(path: str | Path) -> Section:
+    """The section at ``path`` with its included sections spliced in; ``files`` lists every
+    file it reads (for the cache and ``solgen watch``)."""
+    from dataclasses import replace
+
+    path = str(path)
+    files: list[str] = []
+    section = _load(path, (os.path.realpath(path),), files)
+    return replace(section, files=tuple(dict.fromkeys(files)))

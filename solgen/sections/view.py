@@ -1,0 +1,135 @@
+"""A ``Section`` -> the view the ``section-<kind>.<fmt>.j2`` templates read.
+
+Each problem a section names is loaded, solved (every step checked) and presented once by
+the problem pipeline (``present/view.build_view``), whatever the number of items that show
+it; an item keeps the questions of its ``parts`` (in the problem's order) and says with
+``show`` whether the templates print the questions, the answers, or both. Markdown slides
+and intros are prose (``Prose``), with computed spans replaced first (``compute.py``).
+Errors in a problem file name that file and line; errors of an item, the section's line.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any, Callable
+
+from solgen.errors import SolgenError, SpecError
+from solgen.present.view import Prose
+from solgen.present.words import Words, text
+from solgen.sections.load import Item, Section
+
+
+@dataclass(frozen=True)
+class Title(Prose):
+    """A slide title written in Markdown (``# Calculate $f_x(x, y)$``): one line of prose."""
+
+    def as_format(self, fmt: str) -> str:
+        out = super().as_format(fmt).strip()
+        if fmt == "html" and out.startswith("<p>") and out.endswith("</p>"):
+            out = out[3:-4]
+        return out
+
+
+def split_title(markdown: str) -> tuple[str | None, str]:
+    """(the first heading's text, the rest) when the Markdown starts with a heading."""
+    from solgen.formats.prose import parse
+
+    tokens = parse(markdown)
+    if len(tokens) >= 2 and tokens[0].type == "heading_open" and tokens[0].map:
+        lines = markdown.split("\n")
+        return tokens[1].content, "\n".join(lines[tokens[0].map[1]:])
+    return None, markdown
+
+
+def _md_line(item: Item) -> int:
+    return item.line + (1 if item.text and "\n" in item.text.rstrip("\n") else 0)
+
+
+def _solve(path: str, lang: str, progress: Callable[[str], None]) -> tuple[Any, dict[str, Any]]:
+    """The problem at ``path``: loaded, solved, and its view (errors name the problem file)."""
+    from solgen.derive.calculus import solve
+    from solgen.input.problem import load_problem
+
+    try:
+        problem = replace(load_problem(path), lang=lang)
+        solution = solve(problem, progress=lambda part: progress(f"{path}: part ({part.id}), the {part.ask}, at line {part.line}"))
+    except SolgenError as exc:
+        if exc.file is None:
+            exc.file = path
+        raise
+    return problem, solution
+
+
+def build_section_view(section: Section, words: Words, progress: Callable[[str], None] | None = None) -> dict[str, Any]:
+    from solgen.present.view import build_view
+    from solgen.sections.compute import substitute
+
+    tell = progress or (lambda t: None)
+    solved: dict[str, tuple[Any, dict[str, Any]]] = {}
+    items: list[dict[str, Any]] = []
+    topics = list(section.agenda or ())
+    topic_index = 0
+    asked: set[tuple[str, tuple[str, ...]]] = set()
+    for item in section.items:
+        if item.kind == "md":
+            title, body = split_title(item.text or "")
+            first = _md_line(item)
+            items.append({
+                "kind": "md",
+                "title": Title(substitute(title, words, first, item.file)) if title else None,
+                "body": Prose(substitute(body, words, first, item.file)),
+            })
+        elif item.kind == "topic":
+            items.append({"kind": "topic", "title": item.text, "index": topic_index,
+                          "agenda": section.agenda_repeat})
+            topic_index += 1
+        else:
+            assert item.path is not None
+            if item.path not in solved:
+                tell(f"{item.path}")
+                problem, solution = _solve(item.path, section.lang, tell)
+                solved[item.path] = (problem, build_view(solution, words))
+            problem, pview = solved[item.path]
+            ids = [q["id"] for q in pview["questions"]]
+            if item.parts is not None:
+                for pid in item.parts:
+                    if pid not in ids:
+                        raise SpecError(f"{item.path} has no part {pid!r} (its parts: {', '.join(ids)})",
+                                        item.parts_line or item.line, item.file)
+                questions = [q for q in pview["questions"] if q["id"] in item.parts]
+            else:
+                questions = list(pview["questions"])
+            key = (problem.id, tuple(q["id"] for q in questions))
+            repeat = item.show == "answers" and key in asked  # its questions were posed earlier
+            if item.show in ("questions", "all"):
+                asked.add(key)
+            intro = None
+            if item.intro:
+                intro = Prose(substitute(item.intro, words, item.line, item.file))
+            items.append({
+                "kind": "problem",
+                "id": problem.id,
+                "title": item.title or (problem.title and words("document.title", id=text(problem.id), title=text(problem.title)))
+                or words("document.untitled", id=text(problem.id)),
+                "show": item.show,
+                "repeat": repeat,
+                "questions": questions,
+                "asks": item.show in ("questions", "all"),
+                "answers": item.show in ("answers", "all"),
+                "intro": intro,
+                "problem_intro": pview.get("intro"),
+            })
+    header = [h for h in (section.course, section.section, section.author, section.date) if h]
+    agenda_title = section.agenda_title or words("section.agenda")
+    return {  # plain strings here are text: the templates escape them (the problems' views carry their math)
+        "id": section.id,
+        "title": section.title,
+        "heading": section.title or section.id,
+        "course": section.course,
+        "author": section.author,
+        "date": section.date,
+        "header": header,
+        "agenda": {"title": agenda_title, "topics": topics} if section.agenda is not None else None,
+        "slides": items,
+        "lang": words.lang,
+    }
