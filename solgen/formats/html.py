@@ -92,7 +92,7 @@ def _prose_math(content: str, options: dict[str, Any]) -> str:
 @lru_cache(maxsize=1)
 def _parser() -> MarkdownIt:
     md = MarkdownIt("commonmark", {"html": False}).use(dollarmath_plugin, double_inline=True, renderer=_prose_math)
-    md.disable("image")
+    md.disable("image").enable("table")
     md.validateLink = link_allowed  # type: ignore[method-assign]
     return md
 

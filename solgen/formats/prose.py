@@ -505,8 +505,21 @@ def to_md(markdown: str) -> str:
     blocks = _MdBlocks()
     out: list[str] = []
     heading = False
+    table: list[list[str]] | None = None  # the rows of a pipe table being read
     for tok in parse(markdown):
-        if tok.type == "heading_open":  # bold, as in LaTeX: a '#' would start a slide or section
+        if tok.type == "table_open":
+            table = []
+        elif table is not None:
+            if tok.type == "tr_open":
+                table.append([])
+            elif tok.type == "inline":
+                table[-1].append(_MdInline()(tok.children or []).replace("|", "\\|").replace("\n", " ").strip())
+            elif tok.type == "table_close":
+                rows = ["| " + " | ".join(r) + " |" for r in table]
+                rows.insert(1, "|" + "---|" * len(table[0]))
+                out.append(blocks.lines("\n".join(rows)) + "\n" + blocks.blank())
+                table = None
+        elif tok.type == "heading_open":  # bold, as in LaTeX: a '#' would start a slide or section
             heading = True
         elif tok.type == "inline" and heading:
             out.append(blocks.lines("**" + _MdInline()(tok.children or []).strip() + "**"))

@@ -257,6 +257,9 @@ def substitute(markdown: str, words: Any, line: int | None = None, file: str | N
                     exc.line = None if line is None else line + index
                     exc.file = file
                     raise
+            alone = SPAN_RE.fullmatch(text.strip())
             text = SPAN_RE.sub(one, text)
+            if alone:  # a span on a line of its own is displayed
+                text = text.replace("$", "$$", 1)[::-1].replace("$", "$$", 1)[::-1]
         out.append(text)
     return "\n".join(out)
