@@ -7,6 +7,7 @@ is 1 if any file failed. ``--debug`` shows tracebacks and runs in-process.
 from __future__ import annotations
 
 import math
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -96,58 +97,191 @@ TIMEOUT_HELP = ("Seconds allowed per problem file, from loading it to its last P
 @click.option("--lang", type=click.Choice(list(LANGS)), default=None,
               help="Language of every generated sentence (default: the file's lang, else en).")
 @click.option("--timeout", default=DEFAULT_TIMEOUT, show_default=True, type=Seconds(), help=TIMEOUT_HELP)
+@click.option("--jobs", "-j", default=None, type=click.IntRange(1, 256),
+              help="Files rendered at once, each in its own worker (default: the number of cores).")
+@click.option("--no-cache", is_flag=True, help="Derive everything again (the cache keeps unchanged files' outputs).")
 @click.option("--debug", is_flag=True, help="Show tracebacks; run in-process (--timeout bounds pdflatex only).")
 def render(files: tuple[str, ...], formats: tuple[str, ...], worksheet: bool, slides: bool, all_kinds: bool,
-           out_dir: str, pdf: bool, templates: str | None, lang: str | None, timeout: float, debug: bool) -> None:
-    """Derive and render each problem FILE into the output folder.
+           out_dir: str, pdf: bool, templates: str | None, lang: str | None, timeout: float, jobs: int | None,
+           no_cache: bool, debug: bool) -> None:
+    """Derive and render each problem or section FILE (or every one under a folder) into
+    the output folder.
 
     \b
-    Output names, for a problem with id 1.2:
+    Output names, for a problem with id 1.2 and a section with id section-3:
       out/1.2.tex   out/1.2-worksheet.tex   out/1.2-slides.tex   out/1.2.md   out/1.2.html   out/1.2.json
-    A file's outputs are written all or nothing. With SOURCE_DATE_EPOCH set, PDFs are
-    the same byte for byte on every run.
+      out/section-3-slides.tex   out/section-3.tex   out/section-3-worksheet.tex
+    Without --slides, --worksheet or --all, a problem makes its handout and a section its
+    deck, handout and worksheet. A file's outputs are written all or nothing; an unchanged
+    file's come from the cache. With SOURCE_DATE_EPOCH set, PDFs are the same byte for
+    byte on every run.
     """
-    from solgen.build import pdflatex
+    job = _job(formats, worksheet, slides, all_kinds, pdf, templates, lang, debug)
+    failed, done = run_batch(files, job, Path(out_dir), timeout, jobs, not no_cache)
+    sys.exit(1 if failed else 0)
 
+
+def default_jobs() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def run_batch(files: tuple[str, ...] | list[str], job: Job, out: Path, timeout: float, jobs: int | None,
+              use_cache: bool, quiet_unchanged: bool = False) -> tuple[int, int]:
+    """Render ``files`` (folders expanded) into ``out``: a line per file, a progress bar on
+    a terminal for batches, a summary; returns (failed, done). Used by render and watch."""
+    from solgen.pipeline import expand
+
+    cache = None
+    if use_cache and not job.debug:
+        from solgen.cache import Cache
+
+        cache = Cache(job)
+    failed = done = 0
+    total = len(dict.fromkeys(os.path.realpath(p) for p in expand(files)))
+    bar = None
+    if total > 1 and sys.stderr.isatty():
+        bar = click.progressbar(length=total, label="rendering", file=sys.stderr, show_pos=True)
+        bar.__enter__()
+    try:
+        with stoppable():
+            for outcome in process(files, job, timeout, jobs or default_jobs(), cache):
+                done += 1
+                if bar is not None:
+                    bar.update(1)
+                if not outcome.cached:
+                    write(outcome, out)
+                elif not all((out / n).is_file() for n in outcome.files):
+                    write(outcome, out)  # unchanged, but its outputs are gone: write them again
+                if outcome.error is not None:
+                    failed += 1
+                    _report(outcome)
+                    _warn(outcome)
+                    continue
+                if outcome.cached and quiet_unchanged:
+                    continue
+                names = ", ".join(str(out / n) for n in outcome.files)
+                note = f" ({outcome.fallbacks} step(s) without a rule)" if outcome.fallbacks else ""
+                note += " (unchanged)" if outcome.cached else ""
+                click.echo(f"{outcome.path} -> {names}{note}")
+                _warn(outcome)
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)
+    if done > 1 and not quiet_unchanged:
+        click.echo(f"{done - failed} of {done} problem files rendered" + (f", {failed} failed" if failed else ""))
+    return failed, done
+
+
+def render_options(func: Any) -> Any:
+    """The options render and watch share."""
+    for option in reversed([
+        click.option("--format", "-f", "formats", multiple=True, type=click.Choice(["tex", "md", "html", "json"]),
+                     help="Output format; repeat for several. Default: tex."),
+        click.option("--worksheet", is_flag=True, help="Questions with room to work, no steps or answers."),
+        click.option("--slides", is_flag=True, help="A slide deck instead of a handout."),
+        click.option("--all", "all_kinds", is_flag=True, help="Handout, worksheet and slides in one run."),
+        click.option("--out", "-o", "out_dir", default="out", show_default=True, type=click.Path(file_okay=False),
+                     help="Folder for the outputs."),
+        click.option("--pdf", is_flag=True, help="Also compile each .tex with pdflatex (twice, no shell escape)."),
+        click.option("--templates", type=click.Path(file_okay=False, exists=True),
+                     help="Folder whose tex/, md/, html/ templates and words/ catalogs override the built-ins by name."),
+        click.option("--lang", type=click.Choice(list(LANGS)), default=None,
+                     help="Language of every generated sentence (default: the file's lang, else en)."),
+        click.option("--timeout", default=DEFAULT_TIMEOUT, show_default=True, type=Seconds(), help=TIMEOUT_HELP),
+        click.option("--jobs", "-j", default=None, type=click.IntRange(1, 256),
+                     help="Files rendered at once, each in its own worker (default: the number of cores)."),
+        click.option("--debug", is_flag=True, help="Show tracebacks; run in-process."),
+    ]):
+        func = option(func)
+    return func
+
+
+def _job(formats: tuple[str, ...], worksheet: bool, slides: bool, all_kinds: bool, pdf: bool, templates: str | None,
+         lang: str | None, debug: bool) -> Job:
     formats = tuple(dict.fromkeys(formats or ("tex",)))
-    kind = "-".join(k for k, on in (("slides", slides), ("worksheet", worksheet)) if on)
-    # no kind asked for: a problem makes its handout, a section its deck, handout and worksheet
-    kinds: tuple[str, ...] = ("handout", "worksheet", "slides") if all_kinds else (kind,) if kind else ()
     if pdf and "tex" not in formats:
         formats = ("tex", *formats)
-    if pdf and pdflatex() is None:
-        raise click.UsageError("--pdf needs pdflatex on the PATH (TeX Live: texlive-latex-extra and friends)")
+    if pdf:
+        from solgen.build import pdflatex
+
+        if pdflatex() is None:
+            raise click.UsageError("--pdf needs pdflatex on the PATH (TeX Live: texlive-latex-extra and friends)")
+    kind = "-".join(k for k, on in (("slides", slides), ("worksheet", worksheet)) if on)
+    kinds: tuple[str, ...] = ("handout", "worksheet", "slides") if all_kinds else (kind,) if kind else ()
+    return Job(formats, kinds, templates, lang, debug, pdf)
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
+@render_options
+def watch(paths: tuple[str, ...], formats: tuple[str, ...], worksheet: bool, slides: bool, all_kinds: bool,
+          out_dir: str, pdf: bool, templates: str | None, lang: str | None, timeout: float, jobs: int | None,
+          debug: bool) -> None:
+    """Render PATHS (files or folders), then again on every save: says what changed and
+    what it rebuilt (unchanged files come from the cache). Ctrl-C stops."""
+    job = _job(formats, worksheet, slides, all_kinds, pdf, templates, lang, debug)
+    try:
+        from watchfiles import watch as changes
+    except ImportError:  # pragma: no cover - a dependency of solgen
+        raise click.UsageError("solgen watch needs the watchfiles package (pip install watchfiles)") from None
     out = Path(out_dir)
-    failed = done = 0
-    job = Job(formats, kinds, templates, lang, debug, pdf)
-    with stoppable():
-        for outcome in process(files, job, timeout):
-            done += 1
-            write(outcome, out)
-            if outcome.error is not None:
-                failed += 1
-                _report(outcome)
-                _warn(outcome)
-                continue
-            names = ", ".join(str(out / n) for n in outcome.files)
-            note = f" ({outcome.fallbacks} step(s) without a rule)" if outcome.fallbacks else ""
-            click.echo(f"{outcome.path} -> {names}{note}")
-            _warn(outcome)
-    if done > 1:
-        click.echo(f"{done - failed} of {done} problem files rendered" + (f", {failed} failed" if failed else ""))
-    sys.exit(1 if failed else 0)
+    run_batch(paths, job, out, timeout, jobs, True)
+    roots = _watched(paths, templates)
+    click.echo(f"watching {', '.join(roots)} (Ctrl-C stops)")
+    try:
+        for batch in changes(*roots, watch_filter=lambda change, path: path.endswith((".yaml", ".yml", ".j2")),
+                             raise_interrupt=False):
+            watch_step(paths, batch, job, out, timeout, jobs)
+    except KeyboardInterrupt:  # pragma: no cover - watchfiles turns it into the end of the loop
+        pass
+    click.echo("stopped watching")
+
+
+def _watched(paths: tuple[str, ...], templates: str | None) -> list[str]:
+    """The folders to watch: the paths' own, the folders beside a section (its problems),
+    and the templates folder."""
+    roots: list[str] = []
+    for path in paths:
+        folder = path if os.path.isdir(path) else os.path.dirname(path) or "."
+        roots.append(folder)
+        from solgen.sections import is_section
+
+        if os.path.isfile(path) and is_section(path):
+            roots.append(os.path.dirname(os.path.abspath(folder)))  # the course folder: ../problems/
+    if templates:
+        roots.append(templates)
+    real: dict[str, str] = {}
+    for r in roots:
+        real.setdefault(os.path.realpath(r), r)
+    keep = [r for k, r in real.items() if not any(k != o and k.startswith(o + os.sep) for o in real)]
+    return keep
+
+
+def watch_step(paths: tuple[str, ...], batch: Any, job: Job, out: Path, timeout: float, jobs: int | None) -> tuple[int, int]:
+    """One round of ``watch``: say which files changed, re-render (unchanged ones come from
+    the cache and are not printed), say what was rebuilt."""
+    changed = sorted({os.path.relpath(p) for _, p in batch})
+    click.echo(f"changed: {', '.join(changed)}")
+    failed, done = run_batch(paths, job, out, timeout, jobs, True, quiet_unchanged=True)
+    return failed, done
 
 
 @main.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path())
 @click.option("--timeout", default=DEFAULT_TIMEOUT, show_default=True, type=Seconds(),
               help="Seconds allowed per problem file; 0: no limit.")
+@click.option("--jobs", "-j", default=None, type=click.IntRange(1, 256),
+              help="Files checked at once (default: the number of cores).")
 @click.option("--debug", is_flag=True, help="Show tracebacks.")
-def check(files: tuple[str, ...], timeout: float, debug: bool) -> None:
-    """Validate each problem FILE and derive every part, writing nothing."""
+def check(files: tuple[str, ...], timeout: float, jobs: int | None, debug: bool) -> None:
+    """Validate each problem or section FILE (or every one under a folder) and derive every
+    part, writing nothing."""
     failed = 0
     with stoppable():
-        for outcome in process(files, Job(("json",), ("handout",), debug=debug), timeout):
+        for outcome in process(files, Job(("json",), ("handout",), debug=debug), timeout, jobs or default_jobs()):
             if outcome.error is not None:
                 failed += 1
                 _report(outcome)

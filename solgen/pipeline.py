@@ -60,6 +60,8 @@ class Outcome:
     id: str | None = None  # the problem's id and the line of its id key, once loaded
     id_line: int | None = None
     warnings: tuple[tuple[int, str], ...] = ()  # (line, message) in the problem file
+    inputs: tuple[str, ...] = ()  # every file the render read (a section's problems too), for the cache
+    cached: bool = False  # taken from the cache, not derived again
 
 
 class Stopped(BaseException):
@@ -137,7 +139,7 @@ def _work(path: str, job: Job, deadline: float | None = None, progress: Any = No
 
     try:
         problem = load_problem(path)
-        out.id, out.id_line, out.warnings = problem.id, problem.id_line, problem.warnings
+        out.id, out.id_line, out.warnings, out.inputs = problem.id, problem.id_line, problem.warnings, (path,)
         formats, kinds, templates, pdf = job.formats, job.kinds or ("handout",), job.templates, job.pdf
         if job.lang is not None:
             from dataclasses import replace
@@ -192,7 +194,7 @@ def _work_section(path: str, job: Job, deadline: float | None, tell: Any) -> Out
         from solgen.sections.load import load_section
 
         section = load_section(path)
-        out.id, out.id_line = section.id, section.id_line
+        out.id, out.id_line, out.inputs = section.id, section.id_line, section.files
         if job.lang is not None:
             section = replace(section, lang=job.lang)
         from solgen.present.words import load_words
@@ -356,41 +358,154 @@ def run_limited(args: tuple, timeout: float) -> Outcome:
         child.close()
 
 
-def _not_a_file(path: str) -> Outcome | None:
-    """An error for a folder among the files (its .yaml files are meant); None otherwise
-    (a missing or unreadable file is the loader's to report)."""
-    if os.path.isdir(path):
-        shown = path.rstrip("/" + os.sep) or path
-        return Outcome(shown, error=f"is a folder (pass the .yaml files in it, e.g. {os.path.join(shown, '*.yaml')})")
-    return None
+def expand(paths: tuple[str, ...] | list[str]) -> list[str]:
+    """The files to render: each file as given, and for a folder every ``.yaml``/``.yml``
+    file under it (problems and sections), sorted, hidden folders skipped."""
+    files: list[str] = []
+    for path in paths:
+        if os.path.isdir(path):
+            found = []
+            for dirpath, dirnames, filenames in os.walk(path):
+                dirnames[:] = sorted(d for d in dirnames if not d.startswith((".", "__")))
+                found += [os.path.join(dirpath, n) for n in filenames if n.endswith((".yaml", ".yml")) and not n.startswith(".")]
+            files += sorted(found)
+        else:
+            files.append(path)
+    return files
 
 
-def process(files: tuple[str, ...], job: Job, timeout: float) -> Iterator[Outcome]:
-    """The outcome of each file in turn (a file listed twice is done once). The second
+def _spawn(args: tuple, timeout: float) -> dict[str, Any]:
+    """A worker for ``_work(*args)``, as run_limited starts one; its pipe, deadline and state."""
+    import multiprocessing as mp
+
+    from solgen.build import signals_held
+
+    try:
+        ctx = mp.get_context("fork")
+    except ValueError:  # pragma: no cover - platforms without fork
+        ctx = mp.get_context("spawn")
+    deadline = time.monotonic() + timeout
+    args = (*args, deadline - min(PDF_MARGIN, timeout / 10))
+    parent, child = ctx.Pipe(duplex=False)
+    proc = ctx.Process(target=_child, args=(child, args, os.getpid()), daemon=True)
+    with signals_held():
+        proc.start()
+    child.close()
+    return {"proc": proc, "conn": parent, "deadline": deadline, "doing": "loading", "path": args[0]}
+
+
+def _reap(worker: dict[str, Any]) -> None:
+    proc = worker["proc"]
+    if proc.is_alive():
+        proc.terminate()
+        proc.join(STOP_GRACE)
+    if proc.is_alive():
+        proc.kill()
+    if proc.pid is not None:
+        proc.join(5)
+    worker["conn"].close()
+
+
+def run_parallel(items: list[tuple[int, str]], job: Job, timeout: float, jobs: int) -> Iterator[tuple[int, Outcome]]:
+    """``(index, outcome)`` of each ``(index, path)`` as its worker finishes, at most ``jobs``
+    workers at a time, each under ``timeout`` as in run_limited."""
+    from multiprocessing.connection import wait
+
+    pending = list(items)
+    running: dict[Any, tuple[int, dict[str, Any]]] = {}
+    try:
+        while pending or running:
+            while pending and len(running) < max(1, jobs):
+                index, path = pending.pop(0)
+                worker = _spawn((path, job), timeout)
+                running[worker["conn"]] = (index, worker)
+            soonest = min(w["deadline"] for _, w in running.values())
+            ready = wait(list(running), timeout=max(0.0, soonest - time.monotonic()))
+            for conn in ready:
+                index, worker = running[conn]
+                try:
+                    message = conn.recv()
+                except EOFError:
+                    worker["proc"].join(1)
+                    message = Outcome(worker["path"], error=f"the worker stopped unexpectedly (exit code {worker['proc'].exitcode})")
+                if not isinstance(message, Outcome):
+                    worker["doing"] = message
+                    continue
+                del running[conn]
+                _reap(worker)
+                yield index, message
+            now = time.monotonic()
+            for conn, (index, worker) in list(running.items()):
+                if now >= worker["deadline"]:
+                    del running[conn]
+                    _reap(worker)
+                    yield index, Outcome(worker["path"], error=f"{worker['doing']} took longer than the {timeout:g} s allowed "
+                                         "for a problem file; simplify it or raise --timeout")
+    finally:
+        for _, worker in running.values():
+            _reap(worker)
+
+
+def process(files: tuple[str, ...] | list[str], job: Job, timeout: float, jobs: int = 1,
+            cache: Any = None) -> Iterator[Outcome]:
+    """The outcome of each file in turn (folders expanded; a file listed twice is done
+    once), in the order given, ``jobs`` files at a time. With ``cache`` (cache.Cache), an
+    unchanged file's outcome is taken from it and a new success is kept in it. The second
     file with an id seen before is an error and yields nothing to write: the outputs of
     the two would overwrite each other."""
     seen_paths: set[str] = set()
+    units: list[str] = []
+    for path in expand(files):
+        real = os.path.realpath(path)
+        if real not in seen_paths:
+            seen_paths.add(real)
+            units.append(path)
+    done: dict[int, Outcome] = {}
+    todo: list[tuple[int, str]] = []
+    hashes: dict[int, str | None] = {}
+    for index, path in enumerate(units):
+        if cache is not None and os.path.isfile(path):
+            from solgen.cache import file_hash
+
+            hashes[index] = file_hash(path)
+            hit = cache.get(path)
+            if hit is not None:
+                done[index] = hit
+                continue
+        todo.append((index, path))
+    parallel = jobs > 1 and len(todo) > 1 and not job.debug and timeout > 0
+    results = run_parallel(todo, job, timeout, jobs) if parallel else None
     seen_ids: dict[str, str] = {}
-    for path in files:
+    queue = iter(todo)
+    for index, path in enumerate(units):
         if _stop_signal:  # stopped, but its exception was swallowed somewhere
             raise Stopped(_stop_signal[0])
-        real = os.path.realpath(path)
-        if real in seen_paths:
-            continue
-        seen_paths.add(real)
-        outcome = _not_a_file(path)
-        if outcome is None:
-            if job.debug or timeout <= 0:
-                deadline = time.monotonic() + timeout if timeout > 0 else None
-                outcome = _work(path, job, deadline)
+        while index not in done:
+            if results is not None:
+                i, outcome = next(results)
             else:
-                outcome = run_limited((path, job), timeout)
+                i, p = next(queue)
+                outcome = _not_a_file(p) or (_work(p, job, time.monotonic() + timeout if timeout > 0 else None)
+                                             if job.debug or timeout <= 0 else run_limited((p, job), timeout))
+            if cache is not None and outcome.error is None and not outcome.cached:
+                cache.put(units[i], outcome, hashes.get(i))
+            done[i] = outcome
+        outcome = done.pop(index)
         if outcome.id is not None:
             first = seen_ids.setdefault(outcome.id, path)
             if first != path:
                 outcome = Outcome(path, error=f"id {outcome.id!r} is also the id of {first}; outputs would overwrite each other",
                                   line=outcome.id_line)
         yield outcome
+
+
+def _not_a_file(path: str) -> Outcome | None:
+    """An error for a folder that reached the workers (never, after ``expand``); None
+    otherwise (a missing or unreadable file is the loader's to report)."""
+    if os.path.isdir(path):
+        shown = path.rstrip("/" + os.sep) or path
+        return Outcome(shown, error="is a folder")
+    return None
 
 
 def write(outcome: Outcome, out: Path) -> None:

@@ -99,3 +99,10 @@ def need_tool(name: str) -> str:
 
 def need_pdflatex() -> str:
     return need_tool("pdflatex")
+
+
+@pytest.fixture(autouse=True)
+def _own_render_cache(tmp_path_factory, monkeypatch):
+    """Each test its own render cache (solgen/cache.py): a test that breaks solgen on
+    purpose (a monkeypatched rule) must not get another test's cached outputs."""
+    monkeypatch.setenv("SOLGEN_CACHE_DIR", str(tmp_path_factory.mktemp("solgen-cache")))

@@ -433,7 +433,8 @@ def test_two_files_with_one_id_is_an_error_of_the_second(tmp_path: Path) -> None
 
 
 @pytest.mark.parametrize("command", ["render", "check"])
-def test_a_folder_or_a_missing_file_in_a_batch_fails_alone(tmp_path: Path, monkeypatch, command: str) -> None:
+def test_a_folder_is_its_files_and_a_missing_file_in_a_batch_fails_alone(tmp_path: Path, monkeypatch, command: str) -> None:
+    """A folder means every .yaml under it (issue 13); a missing file is an error of its own."""
     monkeypatch.chdir(tmp_path)
     Path("problems").mkdir()
     Path("problems/t1.yaml").write_text(problem(), encoding="utf-8")
@@ -443,13 +444,12 @@ def test_a_folder_or_a_missing_file_in_a_batch_fails_alone(tmp_path: Path, monke
     assert res.exit_code == 1, res.output
     assert "Traceback" not in res.output and "Usage" not in res.output
     errors = res.stderr.splitlines()
-    assert errors[0] == "problems: error: is a folder (pass the .yaml files in it, e.g. problems/*.yaml)", errors
-    assert errors[1].startswith("missing.yaml: error: "), errors
+    assert errors[0].startswith("missing.yaml: error: "), errors
     if command == "render":
-        assert sorted(p.name for p in Path("out").iterdir()) == ["x.tex"]
-        assert "1 of 3 problem files rendered, 2 failed" in res.stdout
+        assert sorted(p.name for p in Path("out").iterdir()) == ["t1.tex", "x.tex"]
+        assert "2 of 3 problem files rendered, 1 failed" in res.stdout
     else:
-        assert "x.yaml: ok" in res.stdout
+        assert "x.yaml: ok" in res.stdout and "problems/t1.yaml: ok" in res.stdout
 
 
 # -- 16. reproducible PDFs ---------------------------------------------------------------

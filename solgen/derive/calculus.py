@@ -22,6 +22,7 @@ from solgen.derive.check import TooLarge, equal, has_huge_values, has_real_point
 from solgen.derive.diff import diff_steps
 from solgen.asks.base import Result
 from solgen.derive.rules import Rule
+from solgen.math.named import unfold
 from solgen.errors import CheckError, DeriveError
 
 
@@ -110,6 +111,7 @@ class Engine:
         d|u|/du = sign(u), holds for u != 0 only) at a point where u = 0 is an error, never
         a number made of sign(0) = 0."""
         point = dict(part.at)
+        expr = unfold(expr)  # the file's functions used by name: their definitions
         for kink in expr.atoms(sp.sign):
             if kink.args[0].xreplace(point) == 0:
                 where = ", ".join(f"{s} = {v}" for s, v in part.at)

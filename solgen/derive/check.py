@@ -20,6 +20,7 @@ from typing import Callable, Iterable
 import sympy as sp
 
 from solgen.math import numeric
+from solgen.math.named import unfold
 from solgen.derive.rules import Rule
 
 # Sample boxes, in hundredths: (0.11, 0.89) first (inside the domain of log, sqrt, asin,
@@ -294,6 +295,7 @@ def equal(a: sp.Expr, b: sp.Expr) -> bool:
     when only an exact check could tell and it would multiply out too much."""
     if a == b:
         return True
+    a, b = unfold(a), unfold(b)  # p of the file: its definition
     diff = a - b
     if diff == 0:
         return True

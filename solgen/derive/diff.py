@@ -19,7 +19,8 @@ from sympy.core.function import AppliedUndef
 
 from solgen.derive import rules as R
 from solgen.math.functions import sigmoid
-from solgen.math.tidy import tmul
+from solgen.math.named import Named, fold, names_in, softmax_derivative
+from solgen.math.tidy import compact, tidy, tmul
 
 CHAIN_NAMES = ("u", "v", "w", "s", "t", "z", "p", "q")
 
@@ -55,7 +56,22 @@ def diff_steps(expr: sp.Expr, var: sp.Symbol, variables: tuple[sp.Symbol, ...] =
     """The step tree of d(expr)/d(var). ``variables`` are the problem's variables."""
     ctx = Context(variables=tuple(variables) or (var,))
     ctx.taken = {s.name for s in expr.free_symbols} | {v.name for v in ctx.variables}
-    return _steps(expr, var, ctx)
+    ctx.taken |= {f.source_name for f in names_in(expr)}  # p of the file is not a chain letter
+    tree = _steps(expr, var, ctx)
+    if tree.result.has(Named):  # the answer in terms of p, shortened: (p - y) x, not -(x y (1 - p) - x (1 - y) p)
+        tree.__dict__["result"] = _shortened(tree)  # the cached result (a frozen dataclass)
+    return tree
+
+
+def _shortened(tree: R.Rule) -> sp.Expr:
+    """The root's result multiplied out and regrouped when that is shorter; a sum of the
+    source's terms (one per example of a loss) shortened term by term, so the answer keeps
+    one group per example: p_1 - y_1 - 2 (p_2 - y_2), not p_1 - y_1 + 2 y_2 - 2 p_2."""
+    whole = compact(tree.result)
+    if not isinstance(tree, R.SumRule):
+        return whole
+    by_term = tidy(sp.Add(*[compact(s.result) for s in tree.steps], evaluate=False))
+    return by_term if sp.count_ops(by_term) <= sp.count_ops(whole) + 2 else whole  # a sign or a product more
 
 
 def _steps(expr: sp.Expr, var: sp.Symbol, ctx: Context) -> R.Rule:
@@ -152,6 +168,18 @@ def _find_known(expr: sp.Expr, var: sp.Symbol, ctx: Context) -> R.Rule | None:
     return R.KnownDerivativeRule(expr, var, formula=formula)
 
 
+def _find_named(expr: sp.Expr, var: sp.Symbol, ctx: Context) -> R.Rule:
+    """A function of the file used by name (``p`` in ``L``): differentiate its definition,
+    then say the result in terms of the names again (``p (1 - p) x``, ``s_1 (1 - s_1)``)."""
+    definition = expr.opened()
+    step = _steps(definition, var, ctx)
+    named, kind = softmax_derivative(expr, var), "softmax"
+    if named is None:
+        folded, kind = fold(step.result, expr.family), "definition"
+        named = folded if sp.count_ops(folded) < sp.count_ops(step.result) else step.result
+    return R.NamedRule(expr, var, definition=definition, step=step, named=named, kind=kind)
+
+
 def _table(rule: Callable[..., R.Rule], table: dict) -> dict[type, list[Finder]]:
     return {func: [_unary(rule, func=type)] for func in table}
 
@@ -165,6 +193,7 @@ DISPATCH: dict[type, list[Finder]] = {
     sp.Abs: [_unary(R.AbsRule)],
     sigmoid: [_unary(R.SigmoidRule)],
     sp.sign: [_unary(R.SignRule)],
+    Named: [_find_named],
     **_table(R.TrigRule, R.TRIG),
     **_table(R.InverseTrigRule, R.INVERSE_TRIG),
     **_table(R.HyperbolicRule, R.HYPERBOLIC),

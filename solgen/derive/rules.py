@@ -24,7 +24,7 @@ import sympy as sp
 
 from solgen.math import functions
 
-from solgen.math.tidy import _powers, distribute, factor_common, replace_kept, tidy, tmul
+from solgen.math.tidy import _powers, distribute, factor_common, positive_first, replace_kept, tidy, tmul
 
 
 @dataclass(frozen=True)
@@ -162,19 +162,7 @@ class QuotientRule(Rule):
         multiplied = distribute(top)  # as a TA does: -3e(1 + e) + 3e^2 = -3e
         if multiplied is not None and sp.count_ops(multiplied) < sp.count_ops(top):
             top = multiplied
-        return _cancel_common(_positive_first(top), self.denominator)
-
-
-def _positive_first(top: sp.Expr) -> sp.Expr:
-    """A multiplied-out numerator led by a positive term, as a TA writes it: y^2 - x^2,
-    not -x^2 + y^2 (the other terms keep their order)."""
-    if not isinstance(top, sp.Add) or not top.args[0].could_extract_minus_sign():
-        return top
-    terms = list(top.args)
-    for i, t in enumerate(terms):
-        if not t.could_extract_minus_sign():
-            return sp.Add(t, *terms[:i], *terms[i + 1:], evaluate=False)
-    return top
+        return _cancel_common(positive_first(top), self.denominator)
 
 
 def _cancel_common(top: sp.Expr, den: sp.Expr) -> sp.Expr:
@@ -340,6 +328,24 @@ class LogDiffRule(Rule):
     def eval(self) -> sp.Expr:
         assert self.step
         return tmul(self.expr, self.step.result)
+
+
+@dataclass(frozen=True)
+class NamedRule(Rule):
+    """d/dx p = d/dx (p's definition), written back in terms of p and the file's other
+    named functions (sigma' = sigma(1 - sigma) gives p(1 - p); softmax gives s_i(delta_ij - s_j))"""
+
+    definition: sp.Expr
+    step: Rule  # d/dx of the definition
+    named: sp.Expr  # the same derivative, in terms of the named functions
+    kind: str = "definition"  # or "softmax": which known form gave ``named``
+
+    @property
+    def substeps(self) -> tuple[Rule, ...]:
+        return (self.step,) if self.step else ()
+
+    def eval(self) -> sp.Expr:
+        return self.named
 
 
 @dataclass(frozen=True)

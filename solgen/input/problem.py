@@ -22,6 +22,7 @@ import sympy as sp
 import yaml
 
 from solgen.asks.base import COMMON_KEYS
+from solgen.math import named
 from solgen.input.expr import NAME_RE, RESERVED, ParseError, parse_expression
 from solgen.input.fields import DETAILS, SIMPLIFY
 from solgen.errors import SpecError
@@ -370,7 +371,7 @@ def _functions(data: LDict, ctx: dict) -> dict[str, Function]:
         else:
             expr = _expr(value, line, ctx)
             out[name] = Function(name, (expr,), False, (str(value),), line)
-            ctx["scalars"][name] = expr
+            ctx["scalars"][name] = named.make(name, expr, tuple(ctx["symbols"].values()), ctx.setdefault("named", []))  # kept by name in others
     return {name: out[name] for name in funcs}  # in the file's order
 
 

@@ -20,6 +20,7 @@ import mpmath
 import sympy as sp
 
 from solgen.math import functions
+from solgen.math.named import Named
 
 PREC = 60  # decimal digits used for checks
 
@@ -115,6 +116,8 @@ def _walk(expr: sp.Expr, point: Mapping[sp.Symbol, object], memo: dict, real_par
         up = _walk(expr.expr, {**point, var: at + h}, {}, real_parts)
         down = _walk(expr.expr, {**point, var: at - h}, {}, real_parts)
         out = (up - down) / (2 * h)
+    elif isinstance(expr, Named):  # a function of the file kept by name: its definition
+        out = _walk(expr.opened(), point, memo, real_parts)
     elif type(expr) in _FUNCS and len(expr.args) == 1:
         arg = _walk(expr.args[0], point, memo, real_parts)
         _guard_arg(type(expr), arg)

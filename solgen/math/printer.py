@@ -40,12 +40,14 @@ def terminating_decimal(number: sp.Expr) -> str | None:
 def _sigmoid_first(expr: sp.Expr) -> sp.Expr:
     """σ(u)(1 - σ(u)), as an ML course writes the logistic derivative, not SymPy's (1 - σ(u)) σ(u)."""
     from solgen.math.functions import sigmoid
+    from solgen.math.named import Named
 
+    kinds = (sigmoid, Named)  # sigma(u)(1 - sigma(u)); p (1 - p) for a function p of the file
     args = list(expr.args)
-    sig = [a for a in args if isinstance(a, sigmoid)]
-    if not sig or not any(isinstance(a, sp.Add) and a.has(sigmoid) for a in args):
+    sig = [a for a in args if isinstance(a, kinds)]
+    if not sig or not any(isinstance(a, sp.Add) and a.has(*kinds) for a in args):
         return expr
-    rest = [a for a in args if not isinstance(a, sigmoid)]
+    rest = [a for a in args if not isinstance(a, kinds)]
     numbers = [a for a in rest if a.is_Number]
     others = [a for a in rest if not a.is_Number and not isinstance(a, sp.Add)]
     sums = [a for a in rest if isinstance(a, sp.Add)]

@@ -71,7 +71,7 @@ def replace_kept(expr: sp.Expr, mapping: dict[sp.Expr, sp.Expr]) -> sp.Expr:
     2 (x_2 - x_1^2), as the chain rule's step shows it."""
     if expr in mapping:
         return mapping[expr]
-    if not expr.args or not (expr.free_symbols & set(mapping)):
+    if not expr.args or not any(expr.has(key) for key in mapping):
         return expr
     args = [replace_kept(a, mapping) for a in expr.args]
     if isinstance(expr, sp.Mul):
@@ -194,4 +194,58 @@ def factor_common(expr: sp.Expr) -> sp.Expr:
         return expr
     factor = tmul(number, *[sp.Pow(b, e) for b, e in common.items()])
     rest = tidy(sp.Add(*[tmul(t, sp.Pow(factor, -1)) for t in terms], evaluate=False))
+    if rest == 1:
+        return factor
     return sp.Mul(factor, rest, evaluate=False)
+
+
+def positive_first(top: sp.Expr) -> sp.Expr:
+    """A multiplied-out numerator led by a positive term, as a TA writes it: y^2 - x^2,
+    not -x^2 + y^2 (the other terms keep their order)."""
+    if not isinstance(top, sp.Add) or not top.args[0].could_extract_minus_sign():
+        return top
+    terms = list(top.args)
+    for i, t in enumerate(terms):
+        if not t.could_extract_minus_sign():
+            return sp.Add(t, *terms[:i], *terms[i + 1:], evaluate=False)
+    return top
+
+
+def compact(expr: sp.Expr) -> sp.Expr:
+    """The shortest of ``expr``, ``expr`` multiplied out, and that with the common factor
+    pulled out: -(x y (1 - p) - x (1 - y) p) -> x (p - y)."""
+    candidates = [expr]
+    multiplied: sp.Expr | None = expr
+    for _ in range(4):  # products of sums inside products of sums: a few levels
+        again = distribute(multiplied)
+        if again is None or again == multiplied:
+            break
+        multiplied = again
+    if multiplied is not None and multiplied != expr:
+        multiplied = positive_first(multiplied)
+        common = factor_common(multiplied)
+        if isinstance(common, sp.Mul) and len(common.args) == 2 and isinstance(common.args[1], sp.Add):
+            sign, rest = _oriented(common.args[1])
+            common = tmul(sign * common.args[0], rest)
+        candidates += [common, multiplied]
+    # the factored form wins a tie and a sign: p (1 - p), not p - p^2; -2 (p - y), not 2 y - 2 p
+    bonus = {id(candidates[1]): 1} if len(candidates) > 1 else {}
+    return min(candidates, key=lambda e: (sp.count_ops(e) - bonus.get(id(e), 0), len(str(e))))
+
+
+def _oriented(total: sp.Add) -> tuple[int, sp.Expr]:
+    """(sign, sum) with sign * sum = ``total``, the sum turned the way a TA writes it: a
+    number first and positive (1 - p, not p - 1), else a function of the file first and
+    positive (p - y, not y - p), else a positive term first."""
+    from solgen.math.named import Named
+
+    terms = list(total.args)
+    lead = next((t for t in terms if t.is_Number), None)
+    if lead is None:
+        lead = next((t for t in terms if t.has(Named)), None)
+    if lead is None:
+        return 1, positive_first(total)
+    sign = -1 if lead.could_extract_minus_sign() else 1
+    turned = [tmul(sign, t) for t in terms]
+    first = turned[terms.index(lead)]
+    return sign, sp.Add(first, *[t for t in turned if t is not first], evaluate=False)

@@ -25,6 +25,7 @@ from solgen.derive.rules import Rule
 from solgen.formats.prose import to_md, to_tex
 from solgen.input.problem import Part, Problem
 from solgen.math.functions import tex_name
+from solgen.math.named import names_in
 from solgen.math.printer import HousePrinter, column, matrix
 from solgen.present.words import Run, Sentence, Words, join, load_words, text
 
@@ -178,11 +179,17 @@ def _step_fields(node: Rule, tex: Tex) -> dict[str, Any]:
         f["top_left"] = tex(v) if num_d == 1 else _times(lead, tex.factor(v))
         f["top_right"] = tex.factor(den_d) if u == 1 else _times(tex.factor(u), tex.factor(den_d))
         f["den_squared"] = tex(sp.Pow(v, 2))
+    if node.name() == "named":  # p of the file: d/dx of its definition, said again with p
+        f["name"] = tex(sp.Symbol(node.expr.source_name))  # type: ignore[attr-defined]
+        f["definition"] = tex(node.definition)  # type: ignore[attr-defined]
+        f["lhs"] = f"\\frac{{\\partial {f['name']}}}{{\\partial {f['var']}}}"
+        f["via"] = tex(node.step.result)  # type: ignore[attr-defined]
     if node.name() == "log_diff":
         f["log_form"] = tex(node.step.expr)  # type: ignore[attr-defined]
         f["log_d"] = tex.paren(node.step.result)  # type: ignore[attr-defined]
     f["equation"] = _equation(f)
-    f["reason"] = tex.words("rule." + f["rule"], count=len(f.get("held", ())), **f)
+    reason = "rule.named_softmax" if getattr(node, "kind", "") == "softmax" else "rule." + f["rule"]
+    f["reason"] = tex.words(reason, count=len(f.get("held", ())), **f)
     return f
 
 
@@ -203,7 +210,10 @@ def _equation(f: dict[str, Any]) -> str:
         "quotient": lambda: f"\\frac{{{f['top_left']} - {f['top_right']}}}{{{f['den_squared']}}}",
         "chain": lambda: f"\\left.\\frac{{d}}{{d{f['u']}}} {f['outer']}\\right|_{{{f['u']} = {f['inner']}}} \\cdot {f['d']} {f['inner_p']}",
         "log_diff": lambda: f"{f['expr']} \\cdot {f['d']} \\left({f['log_form']}\\right)",
+        "named": lambda: f["via"],
     }.get(f["rule"])
+    if f["rule"] == "named" and f["via"] == f["result"]:
+        middle = None
     if f["rule"] == "constant":
         return f"{f['lhs']} = 0"
     if f["rule"] == "variable":
@@ -303,6 +313,14 @@ def _prompt(parts: list[Part], problem: Problem, tex: Tex) -> Sentence:
         if p.of and p.of not in names:
             names.append(p.of)
     defs = []
+    inner = []  # the file's functions these use by name (p in L): defined first, as a TA would
+    for name in names:
+        for used in reversed([g for e in problem.functions[name].exprs for g in names_in(e)]):
+            if used.source_name not in names and used not in inner:
+                inner.insert(0, used)
+    for used in inner:
+        args = ", ".join(tex(v) for v in used.params)
+        defs.append(Sentence((Run("math", f"{tex(sp.Symbol(used.source_name))}({args}) = {tex(used.definition)}"),)))
     for name in names:
         func = problem.functions[name]
         args = ", ".join(tex(v) for v in problem.variables)

@@ -72,13 +72,8 @@ def build_section_view(section: Section, words: Words, progress: Callable[[str],
     asked: set[tuple[str, tuple[str, ...]]] = set()
     for item in section.items:
         if item.kind == "md":
-            title, body = split_title(item.text or "")
-            first = _md_line(item)
-            items.append({
-                "kind": "md",
-                "title": Title(substitute(title, words, first, item.file)) if title else None,
-                "body": Prose(substitute(body, words, first, item.file)),
-            })
+            title, body = split_title(substitute(item.text or "", words, _md_line(item), item.file))
+            items.append({"kind": "md", "title": Title(title) if title else None, "body": Prose(body)})
         elif item.kind == "topic":
             items.append({"kind": "topic", "title": item.text, "index": topic_index,
                           "agenda": section.agenda_repeat})
@@ -131,5 +126,6 @@ def build_section_view(section: Section, words: Words, progress: Callable[[str],
         "header": header,
         "agenda": {"title": agenda_title, "topics": topics} if section.agenda is not None else None,
         "slides": items,
+        "questions": [q for it in items if it["kind"] == "problem" for q in it["questions"]],  # every one shown
         "lang": words.lang,
     }

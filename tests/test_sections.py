@@ -1,0 +1,302 @@
+"""Section files (issue 13): what a TA checks in the deck, handout and worksheet of
+sections/3.yaml, computed prose, and the errors a section file can make. Snapshots of every
+sections/*.yaml in every format and kind, as tests/test_outputs.py has for problems."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from functools import lru_cache
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from markdown_it import MarkdownIt
+from mdit_py_plugins.dollarmath import dollarmath_plugin
+from syrupy.extensions.single_file import SingleFileSnapshotExtension, WriteMode
+
+from conftest import ROOT, need_pdflatex
+from solgen.cli import main
+from solgen.pipeline import Job, _work
+
+SECTIONS = sorted((ROOT / "sections").glob("*.yaml"))
+KINDS = ("handout", "worksheet", "slides", "slides-worksheet")
+FORMATS = ("tex", "md", "html")
+
+
+@lru_cache(maxsize=None)
+def made(path: str, fmt: str) -> dict[str, str]:
+    """Every kind of the section at ``path`` in ``fmt``, by kind."""
+    outcome = _work(path, Job((fmt,), KINDS, debug=True))
+    assert outcome.error is None, (outcome.where, outcome.line, outcome.error, outcome.trace)
+    sid = outcome.id
+    return {k: outcome.files[f"{sid}{'' if k == 'handout' else '-' + k}.{fmt}"] for k in KINDS}
+
+
+def seed(fmt: str = "tex", kind: str = "slides") -> str:
+    return made(str(ROOT / "sections" / "3.yaml"), fmt)[kind]
+
+
+class TexSnapshot(SingleFileSnapshotExtension):
+    _write_mode = WriteMode.TEXT
+    file_extension = "tex"
+
+
+class MdSnapshot(SingleFileSnapshotExtension):
+    _write_mode = WriteMode.TEXT
+    file_extension = "md"
+
+
+class HtmlSnapshot(SingleFileSnapshotExtension):
+    _write_mode = WriteMode.TEXT
+    file_extension = "html"
+
+
+SNAP = {"tex": TexSnapshot, "md": MdSnapshot, "html": HtmlSnapshot}
+CASES = [(p, f, k) for p in SECTIONS for f in FORMATS for k in KINDS]
+
+
+@pytest.mark.parametrize(("path", "fmt", "kind"), CASES, ids=[f"{p.stem}-{f}-{k}" for p, f, k in CASES])
+def test_section_snapshot(path, fmt, kind, snapshot):
+    assert made(str(path), fmt)[kind] == snapshot(extension_class=SNAP[fmt])
+
+
+# -- the seed deck, as a TA reads it -------------------------------------------------------
+
+def test_the_deck_has_the_seed_structure_in_order():
+    deck = seed()
+    order = ["446 Section 3", "Plans for today!", "Reminders", "Matrix Vector Proof", "Vector Calculus", "Vocab",
+             "How to calculate the gradient", "Problems 1.2 a-b", "Solve them!", "Answers", "Approximations",
+             "Problem 1.2 c", "Problem 1.2 d", "Problem 1.2 g"]
+    at = 0
+    for text in order:  # each one after the one before
+        assert text in deck[at:], f"{text!r} missing, or not after the one before"
+        at = deck.index(text, at) + len(text)
+    agenda = deck[deck.index("Plans for today!"):]
+    agenda = agenda[:agenda.index(r"\end{frame}")]
+    assert [re.sub(r"\s+", " ", t).strip() for t in re.findall(r"\\item (.*)", agenda)] == [
+        "Matrix Vector Proof", "Vector Calculus", "Approximations", "Problem 1.2"]
+
+
+def test_the_vocabulary_table_is_computed():
+    deck = seed()
+    vocab = deck[deck.index("{Vocab}"):]
+    vocab = vocab[:vocab.index(r"\end{frame}")]
+    assert r"\begin{tabular}{lll}" in vocab
+    assert r"$\frac{d}{dx}(x^2) = 2 x$" in vocab
+    assert r"$\frac{\partial}{\partial x}(x^2 - x y) = 2 x - y$" in vocab
+    assert r"$\nabla(x^2 - x y) = \begin{bmatrix} 2 x - y \\ -x \end{bmatrix}$" in vocab
+    assert "`=" not in deck and "texttt{=" not in deck
+
+
+def test_problems_are_asked_first_and_answered_later_with_the_seed_answers():
+    deck = seed()
+    asked = deck.index("{Problems 1.2 a-b}")
+    answered = deck.index("{Answers}")
+    assert asked < answered
+    frame = deck[asked:deck.index(r"\end{frame}", asked)]
+    assert "(a) Let $f(x_1, x_2) = x_1^2 + e^{x_1 x_2} + 2 \\log(x_2)$" in frame and "(b) Note that" in frame
+    assert "2 x_1 + x_2 e^{x_1 x_2}" not in frame  # posed, not answered
+    later = deck[answered:]
+    assert "2 + x_2^2 e^{x_1 x_2}" in later  # the seed's Hessian entry, in its order
+    assert "1.2 (b)" in later and "equivalent" in later
+
+
+def test_the_worksheet_has_the_questions_once_and_no_answers():
+    sheet = seed("tex", "worksheet")
+    assert sheet.count("What are the gradient and the Hessian of $f$?") == 1
+    assert "2 + x_2^2 e^{x_1 x_2}" not in sheet and "Solution" not in sheet
+    handout = seed("tex", "handout")
+    assert "2 + x_2^2 e^{x_1 x_2}" in handout and "Solution" in handout
+
+
+def test_one_preamble_for_every_tex_output():
+    preamble = (ROOT / "templates" / "tex" / "preamble.tex.j2").read_text()
+    first = next(line for line in preamble.splitlines() if line.startswith("\\usepackage"))
+    for kind in KINDS:
+        assert seed("tex", kind).count(first) == 1
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_every_section_output_compiles(kind, tmp_path):
+    exe = need_pdflatex()
+    (tmp_path / "doc.tex").write_text(seed("tex", kind))
+    for _ in range(2):
+        proc = subprocess.run([exe, "-no-shell-escape", "-halt-on-error", "-interaction=nonstopmode", "doc.tex"],
+                              cwd=tmp_path, capture_output=True, text=True, timeout=180)
+        assert proc.returncode == 0, proc.stdout[-2000:]
+    assert (tmp_path / "doc.pdf").stat().st_size > 1000
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_markdown_math_parses(kind):
+    md = MarkdownIt("commonmark").use(dollarmath_plugin).enable("table")
+    tokens = md.parse(seed("md", kind))
+    assert tokens
+    text = seed("md", kind)
+    assert "`=" not in text
+    if kind == "slides":
+        assert "| Gradient | $\\nabla$ | $\\nabla(x^2 - x y) = \\begin{bmatrix} 2 x - y \\\\ -x \\end{bmatrix}$ |" in text
+        assert "\n\n---\n\n## Plans for today\\!" in text
+
+
+def test_html_deck_is_math_not_tex():
+    page = seed("html", "slides")
+    assert "<math" in page and "<table>" in page
+    assert "\\frac{\\partial}" not in re.sub(r'alttext="[^"]*"', "", page)
+
+
+def test_cli_renders_a_section_into_deck_handout_and_worksheet(tmp_path):
+    res = CliRunner().invoke(main, ["render", str(ROOT / "sections" / "3.yaml"), "--out", str(tmp_path), "-f", "tex", "-f", "md"])
+    assert res.exit_code == 0, res.output
+    assert sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith(".")) == [
+        "section-3-slides.md", "section-3-slides.tex", "section-3-worksheet.md", "section-3-worksheet.tex",
+        "section-3.md", "section-3.tex"]
+    res = CliRunner().invoke(main, ["render", str(ROOT / "sections" / "3.yaml"), "--out", str(tmp_path / "s"), "--slides"])
+    assert res.exit_code == 0 and [p.name for p in (tmp_path / "s").iterdir()] == ["section-3-slides.tex"]
+
+
+def test_the_deck_pdf(tmp_path):
+    need_pdflatex()
+    res = CliRunner().invoke(main, ["render", str(ROOT / "sections" / "3.yaml"), "--out", str(tmp_path), "--slides", "--pdf"])
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "section-3-slides.pdf").read_bytes().startswith(b"%PDF")
+
+
+# -- computed prose ----------------------------------------------------------------------
+
+def compute(call: str) -> str:
+    from solgen.present.words import load_words
+    from solgen.sections.compute import compute as run
+
+    return run(call, load_words("en"))
+
+
+@pytest.mark.parametrize(("call", "tex"), [
+    ("diff(x^2, x)", r"\frac{d}{dx}(x^2) = 2 x"),
+    ("diff(x^2 - x*y, x)", r"\frac{\partial}{\partial x}(x^2 - x y) = 2 x - y"),
+    ("diff(x^2 - x*y, y)", r"\frac{\partial}{\partial y}(x^2 - x y) = -x"),
+    ("diff(x^2*y, x, y)", r"\frac{\partial^2}{\partial y \partial x}(x^2 y) = 2 x"),
+    ("grad(x^2 - x*y, [x, y])", r"\nabla(x^2 - x y) = \begin{bmatrix} 2 x - y \\ -x \end{bmatrix}"),
+    ("hessian(x^2 - x*y, [x, y])", r"\nabla^2(x^2 - x y) = \begin{bmatrix} 2 & -1 \\ -1 & 0 \end{bmatrix}"),
+    ("jacobian([x*y, x + y], [x, y])", r"\mathbf{J}\begin{bmatrix} x y \\ x + y \end{bmatrix} = \begin{bmatrix} y & x \\ 1 & 1 \end{bmatrix}"),
+    ("taylor(exp(x), x, 0, 2)", r"e^x \approx 1 + x + \frac{1}{2} x^2"),
+    ("taylor(x^2*y, [x, y], [1, 2], 1)", r"x^2 y \approx 2 + 4 (x - 1) + (y - 2)"),
+])
+def test_computed_spans(call, tex):
+    assert compute(call) == tex
+
+
+def test_computed_spans_never_reach_sympify(monkeypatch):
+    import sys
+
+    import sympy
+
+    module = sys.modules["sympy.core.sympify"]
+    real = module.sympify
+
+    def refuse(a, *args, **kwargs):  # SymPy sympifies numbers inside; text never may be
+        if isinstance(a, str):
+            raise AssertionError(f"sympify called on text {a!r}")
+        return real(a, *args, **kwargs)
+
+    monkeypatch.setattr(module, "sympify", refuse)
+    monkeypatch.setattr(sympy, "sympify", refuse)
+    # a name is a constant: nothing runs
+    assert compute("grad(x^3 + exec, [x])") == r"\nabla(x^3 + exec) = \begin{bmatrix} 3 x^2 \end{bmatrix}"
+
+
+@pytest.mark.parametrize(("call", "message"), [
+    ("integrate(x, x)", "unknown computation 'integrate'"),
+    ("diff(x^2 - x y, x)", "put '*' between factors"),
+    ("grad(x, [x, x])", "named twice"),
+    ("diff(x^, x)", "in expression 'x^'"),
+    ("taylor(log(x), x, 0, 1)", "undefined at the point"),
+    ("grad(x, [x)", "unclosed bracket"),
+])
+def test_computed_span_errors(call, message):
+    from solgen.errors import SpecError
+
+    with pytest.raises(SpecError, match=re.escape(message)):
+        compute(call)
+
+
+# -- errors: the section file and line, or the problem file and line ---------------------
+
+def course(tmp_path: Path, section: str, problems: dict[str, str] | None = None) -> Path:
+    (tmp_path / "sections").mkdir()
+    (tmp_path / "problems").mkdir()
+    for name, text in (problems or {"p.yaml": PROBLEM}).items():
+        (tmp_path / "problems" / name).write_text(text)
+    path = tmp_path / "sections" / "s.yaml"
+    path.write_text(section)
+    return path
+
+
+PROBLEM = 'id: p\nvariables: [x, y]\nfunctions:\n  f: "x^2*y"\nparts:\n  - {id: a, ask: gradient, of: f}\n  - {id: b, ask: hessian, of: f}\n'
+
+
+def errors_of(path: Path, tmp_path: Path) -> list[str]:
+    res = CliRunner().invoke(main, ["render", str(path), "--out", str(tmp_path / "out")])
+    assert res.exit_code == 1, res.output
+    assert "Traceback" not in res.output
+    assert not (tmp_path / "out").exists()
+    return res.stderr.splitlines()
+
+
+@pytest.mark.parametrize(("slides", "line", "message"), [
+    ("  - {problem: ../problems/q.yaml}\n", 4, "no such problem file: ../problems/q.yaml"),
+    ("  - {problem: ../problems/p.yaml, parts: [a, z]}\n", 4, "has no part 'z' (its parts: a, b)"),
+    ("  - {problem: /etc/passwd.yaml}\n", 4, "is an absolute path"),
+    ("  - {problem: ../problems/p.txt}\n", 4, "is not a .yaml file"),
+    ("  - {problem: ../../outside.yaml}\n", 4, "leads outside the course folder"),
+    ("  - {problem: ../problems/p.yaml, show: solutions}\n", 4, "'show' must be one of all, questions, answers"),
+    ("  - {slide: x}\n", 4, "unknown slide 'slide'"),
+    ("  - md: |\n      # A\n      `=diff(x^^2, x)`\n", 6, "`=diff(x^^2, x)`"),
+    ("  - {section: s.yaml}\n", 4, "sections include each other in a cycle"),
+])
+def test_section_errors_name_the_section_line(tmp_path, slides, line, message):
+    (tmp_path / "outside.yaml").write_text(PROBLEM)
+    path = course(tmp_path, "id: s\ntitle: S\nslides:\n" + slides)
+    first = errors_of(path, tmp_path)[0]
+    assert first.startswith(f"{path}:{line}: error: "), first
+    assert message in first, first
+
+
+def test_a_cycle_through_two_sections(tmp_path):
+    path = course(tmp_path, "id: s\nslides:\n  - {section: t.yaml}\n")
+    (tmp_path / "sections" / "t.yaml").write_text("id: t\nslides:\n  - {md: hi}\n  - {section: s.yaml}\n")
+    first = errors_of(path, tmp_path)[0]
+    assert first.startswith(f"{tmp_path / 'sections' / 't.yaml'}:4: error: sections include each other in a cycle"), first
+
+
+def test_an_error_in_a_problem_names_the_problem_file_and_line(tmp_path):
+    bad = PROBLEM.replace('"x^2*y"', '"x^2*(y"')
+    path = course(tmp_path, "id: s\nslides:\n  - {problem: ../problems/p.yaml}\n", {"p.yaml": bad})
+    first = errors_of(path, tmp_path)[0]
+    assert first.startswith(f"{tmp_path / 'problems' / 'p.yaml'}:4: error: in expression 'x^2*(y'"), first
+
+
+def test_a_symlink_out_of_the_course_is_refused(tmp_path):
+    (tmp_path / "secret.yaml").write_text("password: hunter2\n")
+    (tmp_path / "course").mkdir()
+    path = course(tmp_path / "course", "id: s\nslides:\n  - {problem: ../problems/link.yaml}\n")
+    (tmp_path / "course" / "problems" / "link.yaml").symlink_to(tmp_path / "secret.yaml")
+    first = errors_of(path, tmp_path)[0]
+    assert "leads outside the course folder" in first and "hunter2" not in first
+
+
+def test_a_yaml_file_that_is_not_a_problem_is_an_error_of_that_file(tmp_path):
+    path = course(tmp_path, "id: s\nslides:\n  - {problem: ../problems/p.yaml}\n", {"p.yaml": "secret: hunter2\n"})
+    first = errors_of(path, tmp_path)[0]
+    assert "p.yaml:1: error: unknown key 'secret'" in first
+
+
+def test_an_included_section_splices_its_slides(tmp_path):
+    path = course(tmp_path, "id: s\nagenda: repeat\nslides:\n  - {topic: One}\n  - {section: t.yaml}\n")
+    (tmp_path / "sections" / "t.yaml").write_text("id: t\nslides:\n  - {topic: Two}\n  - {problem: ../problems/p.yaml, parts: [b]}\n")
+    res = CliRunner().invoke(main, ["render", str(path), "--out", str(tmp_path / "out"), "--slides"])
+    assert res.exit_code == 0, res.output
+    deck = (tmp_path / "out" / "s-slides.tex").read_text()
+    assert deck.count(r"\textbf{Two}") == 1 and deck.count(r"\textbf{One}") == 1  # each topic highlighted once
+    assert "p (b)" in deck and "p (a)" not in deck
