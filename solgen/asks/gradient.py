@@ -26,12 +26,20 @@ class GradientResult(Result):
 
 def read(data: Any, ctx: dict, kw: dict, pid: str) -> None:
     read_of(data, ctx, kw, pid, "gradient", scalar=True)
+    if ctx.get("shaped"):  # a vector variable (shapes:): solgen/matrix
+        from solgen.matrix.asks import read_of as read_shaped
+
+        read_shaped(data, ctx, pid, "gradient", kw)
     read_at(data, ctx, kw, pid, "gradient", required=False)
     read_detail(data, kw, pid, ctx["defaults"]["detail"])
     read_simplify(data, kw, pid, ctx["defaults"]["simplify"])
 
 
 def derive(engine: Any, part: Any) -> GradientResult:
+    if engine.problem.shapes:  # a vector variable: the differential method of solgen/matrix
+        from solgen.matrix.asks import derive_gradient
+
+        return derive_gradient(engine, part)  # type: ignore[return-value]
     (expr,) = engine.function(part)
     trees = engine.gradient(expr)
     grad = [t.result for t in trees]
@@ -40,6 +48,10 @@ def derive(engine: Any, part: Any) -> GradientResult:
 
 
 def present(r: GradientResult, tex: Any, problem: Any) -> dict[str, Any]:
+    if problem.shapes:
+        from solgen.matrix.asks import present_gradient
+
+        return present_gradient(r, tex, problem)  # type: ignore[arg-type]
     from solgen.present.view import add_factored, add_value, group, pd
 
     f, x = r.part.of, tex.args

@@ -29,12 +29,20 @@ class HessianResult(Result):
 
 def read(data: Any, ctx: dict, kw: dict, pid: str) -> None:
     read_of(data, ctx, kw, pid, "hessian", scalar=True)
+    if ctx.get("shaped"):  # a vector variable (shapes:): solgen/matrix
+        from solgen.matrix.asks import read_of as read_shaped
+
+        read_shaped(data, ctx, pid, "hessian", kw)
     read_at(data, ctx, kw, pid, "hessian", required=False)
     read_detail(data, kw, pid, ctx["defaults"]["detail"])
     read_simplify(data, kw, pid, ctx["defaults"]["simplify"])
 
 
 def derive(engine: Any, part: Any) -> HessianResult:
+    if engine.problem.shapes:  # a vector variable: the differential method of solgen/matrix
+        from solgen.matrix.asks import derive_hessian
+
+        return derive_hessian(engine, part)  # type: ignore[return-value]
     (expr,) = engine.function(part)
     trees, matrix = engine.hessian(expr)
     grad = tuple(t.result for t in engine.gradient(expr))
@@ -44,6 +52,10 @@ def derive(engine: Any, part: Any) -> HessianResult:
 
 
 def present(r: HessianResult, tex: Any, problem: Any) -> dict[str, Any]:
+    if problem.shapes:
+        from solgen.matrix.asks import present_hessian
+
+        return present_hessian(r, tex, problem)  # type: ignore[arg-type]
     from solgen.present.view import WIDE, add_factored, add_value, group, pd, second
 
     f, x, v = r.part.of, tex.args, [tex(s) for s in problem.variables]

@@ -30,12 +30,20 @@ class JacobianResult(Result):
 
 def read(data: Any, ctx: dict, kw: dict, pid: str) -> None:
     read_of(data, ctx, kw, pid, "jacobian", scalar=False)
+    if ctx.get("shaped"):  # a vector variable (shapes:): solgen/matrix
+        from solgen.matrix.asks import read_of as read_shaped
+
+        read_shaped(data, ctx, pid, "jacobian", kw)
     read_at(data, ctx, kw, pid, "jacobian", required=False)
     read_detail(data, kw, pid, ctx["defaults"]["detail"])
     read_simplify(data, kw, pid, ctx["defaults"]["simplify"])
 
 
 def derive(engine: Any, part: Any) -> JacobianResult:
+    if engine.problem.shapes:  # a vector variable: the differential method of solgen/matrix
+        from solgen.matrix.asks import derive_jacobian
+
+        return derive_jacobian(engine, part)  # type: ignore[return-value]
     rows = engine.function(part)
     trees = {(i, j): engine.tree(r, v) for i, r in enumerate(rows) for j, v in enumerate(engine.vars)}
     matrix = [[trees[(i, j)].result for j in range(len(engine.vars))] for i in range(len(rows))]
@@ -52,6 +60,10 @@ def derive(engine: Any, part: Any) -> JacobianResult:
 
 
 def present(r: JacobianResult, tex: Any, problem: Any) -> dict[str, Any]:
+    if problem.shapes:
+        from solgen.matrix.asks import present_jacobian
+
+        return present_jacobian(r, tex, problem)  # type: ignore[arg-type]
     from solgen.present.view import WIDE, add_factored, add_value, group, pd
 
     x, v = tex.args, [tex(s) for s in problem.variables]

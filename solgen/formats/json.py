@@ -84,7 +84,7 @@ def part_json(result: Result, text: dict[Any, str]) -> dict[str, Any]:
     entry["result"] = _plain(result.answer)
     entry["steps"] = [{"index": list(e.index), **_node(e.tree, text)} for e in result.entries]
     for name, value in result.json_fields().items():
-        if value is not None and name not in entry:  # the input keys stay as written
+        if value is not None and (name not in entry or name == "steps"):  # the input keys stay as written
             entry[name] = _plain(value)
     return entry
 
@@ -99,4 +99,8 @@ def to_json(solution: Solution) -> str:
         "functions": {name: (list(f.source) if f.vector else f.source[0]) for name, f in problem.functions.items()},
         "parts": [part_json(r, text) for r in solution.derivations],
     }
+    if getattr(problem, "shapes", None) is not None:  # vectors and matrices: shapes, symbols (solgen/matrix)
+        from solgen.matrix.problem import json_header
+
+        doc = {**{k: v for k, v in doc.items() if k != "parts"}, **json_header(problem), "parts": doc["parts"]}
     return json.dumps(doc, indent=2, ensure_ascii=False, default=str) + "\n"

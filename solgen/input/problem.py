@@ -33,7 +33,7 @@ MAX_PARTS = 60
 ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}\Z")
 ASSUMPTIONS = ("real", "positive", "nonnegative")
 TOP_KEYS = ("id", "title", "course", "section", "date", "author", "lang", "variables", "constants", "assume", "functions",
-            "parts", "options", "intro")
+            "parts", "options", "intro", "shapes")
 from solgen.input import LANGS  # noqa: E402 - the catalogs in templates/words/
 OPTION_KEYS = ("log", "detail", "simplify")
 
@@ -84,6 +84,7 @@ class Problem:
     id_line: int = 1  # the line of the id key, for errors about the id (two files, one id)
     warnings: tuple[tuple[int, str], ...] = ()  # (line, message): what renders, but not as written
     lang: str = "en"  # the words catalog (templates/words/<lang>.yaml)
+    shapes: Any = None  # a file with shapes: (vectors, matrices): solgen.matrix.problem.Shaped
 
 
 # -- YAML with lines ---------------------------------------------------------------------
@@ -507,11 +508,18 @@ def parse_problem(text: str, path: str = "<string>") -> Problem:
     simplify = options.get("simplify", "none")
     if simplify not in SIMPLIFY:
         raise SpecError(f"options: simplify must be one of {', '.join(SIMPLIFY)}", options.key_lines["simplify"])
-    variables = _symbols(data)
-    ctx: dict = {"symbols": {s.name: s for s in variables}, "scalars": {}, "constants": {}}
-    if "constants" in data:  # declared: any other unknown name is an error, not a new constant
-        ctx["constants"], ctx["closed"] = _constants(data, ctx), True
-    functions = _functions(data, ctx)
+    shaped = None
+    if "shapes" in data:  # vectors and matrices: solgen/matrix reads variables, constants, assume, functions
+        from solgen.matrix.problem import read_shaped
+
+        variables, functions, shaped = read_shaped(data)
+        ctx: dict = {"symbols": {s.name: s for s in variables}, "scalars": {}, "constants": {}, "shaped": shaped}
+    else:
+        variables = _symbols(data)
+        ctx = {"symbols": {s.name: s for s in variables}, "scalars": {}, "constants": {}}
+        if "constants" in data:  # declared: any other unknown name is an error, not a new constant
+            ctx["constants"], ctx["closed"] = _constants(data, ctx), True
+        functions = _functions(data, ctx)
     parts_data = _need(data, "parts", "the problem")
     if not isinstance(parts_data, list) or not parts_data:
         raise SpecError("'parts' must be a list with at least one part", data.key_lines["parts"])
@@ -538,4 +546,5 @@ def parse_problem(text: str, path: str = "<string>") -> Problem:
         log=log,
         id_line=data.key_lines["id"],
         lang=lang,
+        shapes=shaped,
     )
