@@ -151,16 +151,22 @@ class MatrixJacobianResult(Result):
         return self.jacobian
 
 
+def _named(engine: Any, part: Any) -> Node:
+    """The function of ``of`` by its name, so its derivative is written with it (J_p in p)."""
+    body = engine.problem.functions[part.of].exprs[0]
+    return Ref(part.of, body, body.shape)
+
+
 def derive_gradient(engine: Any, part: Any) -> MatrixGradientResult:
     m = engine_for(engine)
-    node = engine.problem.functions[part.of].exprs[0]
+    node = _named(engine, part)
     step, grad = m.gradient(node)
     return MatrixGradientResult(part, (Entry((0,), step),), grad, step.result)  # type: ignore[arg-type]
 
 
 def derive_hessian(engine: Any, part: Any) -> MatrixHessianResult:
     m = engine_for(engine)
-    node = engine.problem.functions[part.of].exprs[0]
+    node = _named(engine, part)
     step, grad = m.gradient(node)
     step2, hess = m.jacobian(grad)
     return MatrixHessianResult(part, (Entry((0,), step), Entry((1,), step2)), hess, grad)  # type: ignore[arg-type]
@@ -168,7 +174,7 @@ def derive_hessian(engine: Any, part: Any) -> MatrixHessianResult:
 
 def derive_jacobian(engine: Any, part: Any) -> MatrixJacobianResult:
     m = engine_for(engine)
-    node = engine.problem.functions[part.of].exprs[0]
+    node = _named(engine, part)
     entries = []
     if part.grad:
         step, node = m.gradient(node)

@@ -330,7 +330,7 @@ class _Printer:
                 return f"{self.wrap(node.a, PREC_MUL + 1)} \\odot {self.wrap(node.b, PREC_MUL + 1)}"
             return f"hadamard({self.p(node.a)}, {self.p(node.b)})"
         if isinstance(node, D):
-            if isinstance(node.arg, Sym):
+            if isinstance(node.arg, (Sym, Ref)):
                 return f"d{self.name(node.arg.name)}"
             return f"d({self.p(node.arg)})"
         if isinstance(node, Sum):
