@@ -54,3 +54,36 @@ def test_quotient_numerator_leads_with_a_positive_term():
     d = _solve('  f: "x / (x^2 + y^2)"', variables="[x, y]")
     assert latex(d.answer[0]) == r"\frac{y^2 - x^2}{(x^2 + y^2)^2}"
 
+
+
+def _answer_lines(path):
+    from conftest import view
+
+    for q in view(path)["questions"]:
+        for part in q["parts"]:
+            yield from (str(x) for x in (part.get("answer") or []) + (part.get("answer_short") or []))
+            yield from (str(x) for x in ((part.get("general") or {}).get("lines") or []))
+
+
+def test_a_matrix_too_wide_for_the_line_is_stacked_not_shrunk():
+    from conftest import PROBLEMS
+    from solgen.math.printer import matrix
+    from solgen.present.view import LINE, width
+
+    p41 = str(ROOT / "problems" / "4.1.yaml")
+    hess = next(d for d in solved(p41).derivations if d.part.ask == "hessian")
+    assert width(matrix([[latex(e) for e in row] for row in hess.answer])) > LINE  # it would not fit
+    lines = list(_answer_lines(p41))
+    assert any(line.startswith(r"\nabla_x^2 f(x) = \begin{bmatrix} h_{11} & h_{12} & 0 & h_{14}") for line in lines)
+    assert any(line.startswith("h_{11} = ") for line in lines) and not any(line.startswith("h_{21}") for line in lines)
+    for path in PROBLEMS:  # no problem's answer has a matrix wider than the line
+        for line in _answer_lines(str(path)):
+            if "bmatrix" in line:
+                assert width(line) <= LINE, (path.name, line[:80])
+
+
+def test_the_slides_answer_frame_may_break_onto_a_second_frame():
+    from conftest import rendered
+
+    tex = rendered(str(ROOT / "problems" / "4.1.yaml"), "tex", "slides")
+    assert r"\begin{frame}[allowframebreaks]{(b)" in tex

@@ -52,7 +52,7 @@ def present(r: GradientResult, tex: Any, problem: Any) -> dict[str, Any]:
         from solgen.matrix.asks import present_gradient
 
         return present_gradient(r, tex, problem)  # type: ignore[arg-type]
-    from solgen.present.view import add_factored, add_value, group, pd
+    from solgen.present.view import add_factored, add_value, group, stack_wide, pd
 
     f, x = r.part.of, tex.args
     groups = [group(pd(f, tex(v), x), e.tree, tex, r.part) for v, e in zip(problem.variables, r.entries)]
@@ -65,6 +65,7 @@ def present(r: GradientResult, tex: Any, problem: Any) -> dict[str, Any]:
         "answer_short": [f"{tex.nabla} {f}({x}) = {result}"],
     }
     add_factored(view, tex.col(r.factored) if r.factored else None)
+    stack_wide(view, f"{tex.nabla} {f}({x})", [[g] for g in r.gradient], tex, "g")
     return add_value(view, f"{tex.nabla} {f}({tex.point(r.part)})", tex.col(r.value) if r.value is not None else None)
 
 

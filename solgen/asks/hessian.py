@@ -56,7 +56,7 @@ def present(r: HessianResult, tex: Any, problem: Any) -> dict[str, Any]:
         from solgen.matrix.asks import present_hessian
 
         return present_hessian(r, tex, problem)  # type: ignore[arg-type]
-    from solgen.present.view import WIDE, add_factored, add_value, group, pd, second
+    from solgen.present.view import WIDE, add_factored, add_value, group, stack_wide, pd, second
 
     f, x, v = r.part.of, tex.args, [tex(s) for s in problem.variables]
     groups = []
@@ -78,6 +78,7 @@ def present(r: HessianResult, tex: Any, problem: Any) -> dict[str, Any]:
         "answer_short": [f"{tex.nabla}^2 {f}({x}) = {result}"],
     }
     add_factored(view, tex.mat(r.factored) if r.factored else None)
+    stack_wide(view, f"{tex.nabla}^2 {f}({x})", [list(row) for row in r.answer], tex, "h", symmetric=True)
     return add_value(view, f"{tex.nabla}^2 {f}({tex.point(r.part)})", tex.mat(r.value) if r.value is not None else None)
 
 

@@ -64,7 +64,7 @@ def present(r: JacobianResult, tex: Any, problem: Any) -> dict[str, Any]:
         from solgen.matrix.asks import present_jacobian
 
         return present_jacobian(r, tex, problem)  # type: ignore[arg-type]
-    from solgen.present.view import WIDE, add_factored, add_value, group, pd
+    from solgen.present.view import WIDE, add_factored, add_value, group, stack_wide, pd
 
     x, v = tex.args, [tex(s) for s in problem.variables]
     name = f"({tex.nabla} {r.part.of})" if r.part.grad else r.part.of
@@ -88,6 +88,7 @@ def present(r: JacobianResult, tex: Any, problem: Any) -> dict[str, Any]:
         "answer_short": [f"{lhs} = {result}{tail}"],
     }
     add_factored(view, tex.mat(r.factored) if r.factored else None)
+    stack_wide(view, lhs, [list(row) for row in r.answer], tex, "j", symmetric=bool(r.equals_hessian))
     at_lhs = f"{tex.nabla} {name}({tex.point(r.part)})" if r.part.grad else f"J_{{{r.part.of}}}({tex.point(r.part)})"
     return add_value(view, at_lhs, tex.mat(r.value) if r.value is not None else None)
 

@@ -89,7 +89,7 @@ def derive(engine: Any, part: Any) -> TaylorResult:
 
 
 def present(r: TaylorResult, tex: Any, problem: Any) -> dict[str, Any]:
-    from solgen.present.view import group, pd, second, taylor_intro
+    from solgen.present.view import fitted, group, pd, second, taylor_intro
 
     f, x = r.part.of, tex.args
     single = len(problem.variables) == 1
@@ -121,6 +121,11 @@ def present(r: TaylorResult, tex: Any, problem: Any) -> dict[str, Any]:
         "gradient": tex.col(list(r.gradient)),
         "hessian": tex.mat([list(row) for row in r.hessian]) if r.hessian else None,
     }
+    if r.hessian:  # the general gradient and Hessian as display lines, a wide one stacked
+        general_values["lines"] = [
+            *fitted(f"{tex.nabla} {f}(x)", [[g] for g in r.gradient], tex, "g"),
+            *fitted(f"{tex.nabla}^2 {f}(x)", [list(row) for row in r.hessian], tex, "h", symmetric=True),
+        ]
     at_lines = []
     if r.part.at:
         at = tex.point(r.part)

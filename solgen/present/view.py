@@ -282,6 +282,96 @@ def add_factored(view: dict[str, Any], shown: str | None) -> dict[str, Any]:
     return view
 
 
+LINE = 72  # about how many characters of math fit a handout's line at 11pt
+
+
+def width(tex: str) -> float:
+    """About how wide ``tex`` sets, in characters: a fraction as wide as its wider part,
+    a matrix as its widest entry per column, scripts at two thirds, a command as one."""
+    tex = re.sub(r"\\(left|right|displaystyle|,|;|quad)", "", tex)
+    total, i = 0.0, 0
+    while i < len(tex):
+        if tex.startswith("\\frac{", i):
+            top, i = _group(tex, i + 5)
+            bottom, i = _group(tex, i)
+            total += max(width(top), width(bottom))
+            continue
+        if tex.startswith("\\begin{bmatrix}", i):
+            end = tex.find("\\end{bmatrix}", i)
+            body = tex[i + len("\\begin{bmatrix}"): end if end >= 0 else len(tex)]
+            rows = [r.split("&") for r in body.split("\\\\")]
+            cols = max(len(r) for r in rows)
+            total += sum(max(width(r[j]) if j < len(r) else 0 for r in rows) for j in range(cols)) + 2 * cols
+            i = end + len("\\end{bmatrix}") if end >= 0 else len(tex)
+            continue
+        ch = tex[i]
+        if ch in "_^":
+            if i + 1 < len(tex) and tex[i + 1] == "{":
+                script, i = _group(tex, i + 1)
+                total += 0.66 * width(script)
+            else:
+                total += 0.66
+                i += 2
+            continue
+        if ch == "\\":
+            m = re.match(r"\\[A-Za-z]+|\\.", tex[i:])
+            i += len(m.group(0)) if m else 1
+            total += 1
+            continue
+        if ch not in " {}":
+            total += 1
+        i += 1
+    return total
+
+
+def _group(tex: str, start: int) -> tuple[str, int]:
+    """The braced group opening at ``start``: (its body, the index after it)."""
+    depth = 0
+    for k in range(start, len(tex)):
+        if tex[k] == "{":
+            depth += 1
+        elif tex[k] == "}":
+            depth -= 1
+            if depth == 0:
+                return tex[start + 1:k], k + 1
+    return tex[start + 1:], len(tex)
+
+
+def fitted(lhs: str, rows: list[list[Any]], tex: Tex, letter: str, symmetric: bool = False) -> list[str]:
+    """``lhs = matrix`` as display lines: one when it fits the line; when it is too wide, not
+    shrunk but written with a letter for each long entry, the entries following one per line
+    (of a symmetric matrix, those on and above the diagonal): [h_{11} h_{12}; h_{12} h_{22}],
+    h_{11} = ...; short entries (0, 2 x_3) stay in place."""
+    shown = [[e if isinstance(e, str) else tex(e) for e in row] for row in rows]
+    column = all(len(r) == 1 for r in rows)
+    whole = f"{lhs} = {tex.col([r[0] for r in shown]) if column else tex.mat(shown)}"
+    if width(whole) <= LINE:
+        return [whole]
+
+    def name(i: int, j: int) -> str:
+        if symmetric and j < i:
+            i, j = j, i
+        return f"{letter}_{{{i + 1}}}" if column else f"{letter}_{{{i + 1}{j + 1}}}"
+
+    short = [[width(e) <= 6 for e in row] for row in shown]
+    shape = [[shown[i][j] if short[i][j] else name(i, j) for j in range(len(row))] for i, row in enumerate(rows)]
+    entries = [f"{name(i, j)} = {e}" for i, row in enumerate(shown)
+               for j, e in enumerate(row) if not short[i][j] and not (symmetric and j < i)]
+    return [f"{lhs} = {tex.col([r[0] for r in shape]) if column else tex.mat(shape)}", *entries]
+
+
+def stack_wide(view: dict[str, Any], lhs: str, rows: list[list[Any]], tex: Tex, letter: str,
+               symmetric: bool = False) -> dict[str, Any]:
+    """A part's answer too wide for the line: its first line becomes ``fitted``'s lines."""
+    if width(view["answer_short"][0]) <= LINE:
+        return view
+    lines = fitted(lhs, rows, tex, letter, symmetric)
+    view["answer"] = [*lines, *view["answer"][1:]]
+    view["answer_short"] = [*lines, *view["answer_short"][1:]]
+    view["equation"] = None
+    return view
+
+
 def add_value(view: dict[str, Any], lhs: str, value: str | None) -> dict[str, Any]:
     """``at`` on a symbolic ask: its value at the point, as one more answer line."""
     if value is not None:
