@@ -434,7 +434,7 @@ def _prompt(parts: list[Part], problem: Problem, tex: Tex) -> Sentence:
         asked = at(join([ask(p) for p in parts], words("prompt.and")), parts[0])
     else:
         asked = join([at(ask(p), p) if p.at else ask(p) for p in parts], words("prompt.and"))
-    return words("prompt.question", count=len(parts), functions=join(defs, words("prompt.and")), asks=asked)
+    return words("prompt.question", count=len(parts), functions=join(defs, Sentence((Run("text", ", "),)), words("prompt.and")), asks=asked)
 
 
 class Prompts:

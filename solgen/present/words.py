@@ -87,11 +87,14 @@ class Sentence:
         return "".join(out)
 
 
-def join(sentences: Iterable[Sentence], sep: Sentence) -> Sentence:
+def join(sentences: Iterable[Sentence], sep: Sentence, last: Sentence | None = None) -> Sentence:
+    """The sentences with ``sep`` between them, and ``last`` (if given) before the last one:
+    "a, b and c"."""
+    items = list(sentences)
     runs: list[Run] = []
-    for i, s in enumerate(sentences):
+    for i, s in enumerate(items):
         if i:
-            runs.extend(sep.runs)
+            runs.extend((last if last is not None and i == len(items) - 1 else sep).runs)
         runs.extend(s.runs)
     return Sentence(tuple(runs))
 
