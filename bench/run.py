@@ -82,13 +82,13 @@ def main() -> int:
         (work / "bench12.yaml").write_text(PROBLEM)
         ok = compare(
             "(a) 12-variable Hessian, every step captured, JSON  vs  sympy.hessian + latex",
-            SOLGEN + ["render", "bench12.yaml", "--format", "json", "--out", str(work / "out")],
+            SOLGEN + ["render", "bench12.yaml", "--format", "json", "--out", str(work / "out"), "--no-cache"],
             [PY, "-c", BARE_HESSIAN],
             work, 2.0, 1.5,
         )
         ok &= compare(
             "(b) solgen render problems/1.2.yaml --format tex  vs  python -c 'import sympy, jinja2, yaml, click'",
-            SOLGEN + ["render", str(ROOT / "problems" / "1.2.yaml"), "--format", "tex", "--out", str(work / "out")],
+            SOLGEN + ["render", str(ROOT / "problems" / "1.2.yaml"), "--format", "tex", "--out", str(work / "out"), "--no-cache"],
             [PY, "-c", "import sympy, jinja2, yaml, click"],
             work, 1.5, 1.5,
         )

@@ -1,7 +1,7 @@
 """The render cache: an unchanged input is not derived again.
 
-An entry is found by a key made of solgen's version and a fingerprint of its own code and
-built-in templates, the options that change the outputs (formats, kinds, language, PDF,
+An entry is found by a key made of solgen's version (a fingerprint of its own code and
+built-in templates: every file's name, size and modification time), the options that change the outputs (formats, kinds, language, PDF,
 the ``--templates`` folder's files by content) and the real path of the file rendered;
 it holds the hashes of every file the render read (a section's problems and included
 sections too) and the outputs. It is used only when every one of those files still
@@ -56,18 +56,13 @@ def _tree_stamp(root: Path, suffixes: tuple[str, ...]) -> list[tuple[str, int, i
 
 
 def _code_stamp() -> str:
-    """solgen's version and a fingerprint of its code and built-in templates (an edited
-    checkout is a new solgen)."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    from solgen.formats.templates import builtin_templates
-
-    try:
-        ver = version("solgen")
-    except PackageNotFoundError:  # pragma: no cover - running from a bare checkout
-        ver = "unknown"
+    """solgen's version, as a fingerprint of its code and built-in templates: stronger
+    than the version string (an edited checkout, a reinstall are new solgens), and cheap
+    (importlib.metadata's lookup would cost more than a small render's cache check)."""
     here = Path(__file__).resolve().parent
-    data = [ver, _tree_stamp(here, (".py",)), _tree_stamp(builtin_templates(), (".j2", ".yaml"))]
+    shipped = here / "templates"  # as formats.templates.builtin_templates finds them, without importing Jinja
+    templates = shipped if (shipped / "tex").is_dir() else here.parent / "templates"
+    data = [_tree_stamp(here, (".py",)), _tree_stamp(templates, (".j2", ".yaml"))]
     return hashlib.sha256(json.dumps(data).encode()).hexdigest()
 
 
