@@ -328,3 +328,48 @@ def test_a_wrong_rule_is_caught_by_the_checker():
     ds = draws(shapes, [], ["m", "d"], {})
     assert not check_step(f, b.mul(wrong, b.transpose(b.transpose(dw)), b.num(3)), "w", "dw", ds)
     assert check_step(f, b.mul(wrong, dw), "w", "dw", ds)
+
+
+# -- identities ------------------------------------------------------------------------
+
+ASIDE = RIDGE.replace("""parts:
+  - {id: a, ask: gradient, of: L}
+  - {id: b, ask: hessian, of: L}
+""", """parts:
+  - id: c
+    ask: identity
+    lhs: "norm(X w - y)^2"
+    via: ["sum(i, 1, m, (x[i]^T w - y[i])^2)"]
+    rhs: "sum(i, 1, m, (y[i] - x[i]^T w)^2)"
+""")
+
+
+def test_the_seeds_aside_is_a_chain_of_named_rewrites_each_equal_entrywise():
+    problem = parse_problem(ASIDE)
+    doc = json.loads(to_json(solve(problem)))
+    part = doc["parts"][0]
+    assert part["result"] == {"holds": True}
+    assert [s["rule"] for s in part["steps"]] == ["norm_squared", "rows", "flip_square"]
+    assert part["steps"][-1]["to"] == "sum(i, 1, m, (y[i] - x[i]^T w)^2)"
+    rng = random.Random(3)
+    shapes = {k: v for k, v in problem.shapes.shapes.items()}
+    for step in part["steps"]:  # each `to` equals its `from`, read back and expanded by SymPy
+        a = read_back(step["from"], problem.shapes, doc["symbols"])
+        b = read_back(step["to"], problem.shapes, doc["symbols"])
+        sizes = {"m": 4, "d": 2}
+        env, ws = concrete(shapes, sizes, ["lambda"], "w", rng)
+        point = {w: sp.Rational(rng.randint(-9, 9), 5) for w in ws}
+        assert_same(expand(a, sizes, env), expand(b, sizes, env), point)
+
+
+def test_an_identity_that_does_not_hold_is_an_error_not_a_proof():
+    from solgen.errors import DeriveError
+
+    problem = parse_problem(ASIDE.replace('rhs: "sum(i, 1, m, (y[i] - x[i]^T w)^2)"', 'rhs: "sum(i, 1, m, (y[i] + x[i]^T w)^2)"'))
+    with pytest.raises(DeriveError, match="does not hold"):
+        solve(problem)
+
+
+def test_an_identity_with_a_wrong_shape_is_an_error_at_its_line():
+    err = _error(ASIDE.replace('rhs: "sum(i, 1, m, (y[i] - x[i]^T w)^2)"', 'rhs: "X w - y"'))
+    assert "another shape" in str(err) and err.line == 12

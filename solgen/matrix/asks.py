@@ -219,14 +219,21 @@ def _group(heading: str, step: MStep, tex: Any, part: Any, read: dict[str, Any],
             "note": None, "lines": lines, "fallback": False}
 
 
-def convention(tex: Any, problem: Any) -> Any:
-    """The layout convention and the shapes, said once per document (at its first matrix part)."""
-    if getattr(tex, "_matrix_convention", False):
-        return None
-    tex._matrix_convention = True
-    shaped = problem.shapes
-    w = latex(shaped.variable)
-    return tex.words("matrix.convention", symbol=shaped.where(), var=w)
+def convention(tex: Any, problem: Any, layout: bool = True) -> Any:
+    """The shapes and the layout convention, each said once per document (at the first
+    matrix part that needs it; an identity needs the shapes only)."""
+    from solgen.present.words import join, text
+
+    said = getattr(tex, "_matrix_said", set())
+    tex._matrix_said = said
+    out = []
+    if "shapes" not in said:
+        said.add("shapes")
+        out.append(tex.words("matrix.shapes", symbol=problem.shapes.where()))
+    if layout and "layout" not in said:
+        said.add("layout")
+        out.append(tex.words("matrix.convention", var=latex(problem.shapes.variable)))
+    return join(out, text(" ")) if out else None
 
 
 def present_gradient(r: MatrixGradientResult, tex: Any, problem: Any) -> dict[str, Any]:

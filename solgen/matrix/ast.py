@@ -217,6 +217,8 @@ def _prec(node: Node) -> int:
         return PREC_POW
     if isinstance(node, T):
         return PREC_POW
+    if isinstance(node, Index) and not isinstance(node.base, Sym):
+        return PREC_POW  # ((X w - y)_i)^2
     return PREC_ATOM
 
 
@@ -342,7 +344,7 @@ class _Printer:
                 name = node.base.name.lower() if node.lower else node.base.name
                 return f"{self.name(name)}_{node.index}" if tex else f"{self.name(name)}[{node.index}]"
             base = self.wrap(node.base, PREC_ATOM)
-            return f"{base}_{{{node.index}}}" if tex else f"({self.p(node.base)})[{node.index}]"
+            return f"{base}_{node.index}" if tex else f"({self.p(node.base)})[{node.index}]"
         raise TypeError(type(node).__name__)
 
 
