@@ -19,6 +19,7 @@ from sympy.core.function import AppliedUndef
 
 from solgen.derive import rules as R
 from solgen.math.functions import sigmoid
+from solgen.math import named
 from solgen.math.named import Named, fold, names_in, softmax_derivative
 from solgen.math.tidy import compact, tidy, tmul
 
@@ -58,7 +59,7 @@ def diff_steps(expr: sp.Expr, var: sp.Symbol, variables: tuple[sp.Symbol, ...] =
     ctx.taken = {s.name for s in expr.free_symbols} | {v.name for v in ctx.variables}
     ctx.taken |= {f.source_name for f in names_in(expr)}  # p of the file is not a chain letter
     tree = _steps(expr, var, ctx)
-    if tree.result.has(Named):  # the answer in terms of p, shortened: (p - y) x, not -(x y (1 - p) - x (1 - y) p)
+    if named.USED and tree.result.has(Named):  # the answer in terms of p, shortened: (p - y) x, not -(x y (1 - p) - x (1 - y) p)
         tree.__dict__["result"] = _shortened(tree)  # the cached result (a frozen dataclass)
     return tree
 

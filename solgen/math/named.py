@@ -16,6 +16,9 @@ from typing import ClassVar
 import sympy as sp
 
 
+USED = False  # set once a problem keeps a function by name; until then nothing here has work to do
+
+
 class Named(sp.Function):
     """``name(x1, ..., xn)``: a function of the file, standing for its ``definition`` in
     the variables ``params`` (its arguments are always those variables, or a point)."""
@@ -59,6 +62,8 @@ def make(name: str, definition: sp.Expr, variables: tuple[sp.Symbol, ...], famil
     params = tuple(v for v in variables if v in unfold(definition).free_symbols)
     if not params:
         return definition
+    global USED
+    USED = True
     cls = type(f"Named_{name}", (Named,), {"definition": definition, "params": params, "source_name": name, "family": family})
     instance = cls(*params)
     family.append(instance)
@@ -110,7 +115,7 @@ def softmax_derivative(f: Named, var: sp.Symbol) -> sp.Expr | None:
 
 def unfold(expr: sp.Expr) -> sp.Expr:
     """``expr`` with every named function replaced by its definition, all the way down."""
-    if not isinstance(expr, sp.Basic) or not expr.has(Named):
+    if not USED or not isinstance(expr, sp.Basic) or not expr.has(Named):
         return expr
     found = {a: unfold(a.opened()) for a in expr.atoms(Named)}
     return expr.xreplace(found)
@@ -119,7 +124,7 @@ def unfold(expr: sp.Expr) -> sp.Expr:
 def names_in(expr: sp.Expr) -> list[Named]:
     """The named functions ``expr`` uses, directly or through others, each once."""
     out: list[Named] = []
-    todo = sorted(expr.atoms(Named), key=str) if isinstance(expr, sp.Basic) else []
+    todo = sorted(expr.atoms(Named), key=str) if USED and isinstance(expr, sp.Basic) else []
     while todo:
         item = todo.pop(0)
         if item not in out:
