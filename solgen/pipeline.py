@@ -170,6 +170,8 @@ def _work(path: str, job: Job, deadline: float | None = None, progress: Any = No
                 for kind in kinds:
                     suffix = "" if kind == "handout" else f"-{kind}"
                     out.files[f"{problem.id}{suffix}.{fmt}"] = render(view, fmt, kind, tdir, words)
+            if {"md", "html"} & set(text_formats):  # figures: SVG files beside the documents that show them
+                out.files.update(figure_files(view))
         if pdf:
             _compile(out, deadline, tell, doing)
     except Exception as exc:  # noqa: BLE001 - every failure is reported, not raised
@@ -244,6 +246,17 @@ def _failed(out: Outcome, exc: Exception, doing: dict, job: Job) -> None:
             out.where, out.line = exc.filename, exc.lineno  # template syntax errors
     if job.debug:
         out.trace = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+
+
+def figure_files(view: dict[str, Any]) -> dict[str, str]:
+    """The SVG files of a view's figures (``<id>-fig-<part>.svg`` and the worksheet's
+    ``<id>-fig-<part>-worksheet.svg``), by name."""
+    files: dict[str, str] = {}
+    for q in view["questions"]:
+        for p in q["parts"]:
+            if p.get("figure") is not None:
+                files.update(p["figure"].files)
+    return files
 
 
 def _compile(out: Outcome, deadline: float | None, tell: Any, doing: dict) -> None:

@@ -1,0 +1,313 @@
+"""figure: a picture of a function of two variables around a point, drawn from the
+derivation: contour lines (one through the point), the gradient arrow, directions with
+the sign of gradient^T d, the contour's tangent, the gradient field, and the Taylor
+approximation's contours over f's (``solgen/figures``).
+
+Keys: ``of``, ``at`` (required), ``show`` (layers, default contours and gradient, plus
+directions when given), ``window`` (``{x1: [lo, hi], x2: [lo, hi]}``; default a box around
+the point on which f is real and finite), ``directions`` (a mapping as on ``directional``;
+without it, a ``directions`` layer takes those of the directional part of the same
+question), ``order`` (1 or 2, for the ``taylor`` layer). The Part has no fields of its own
+for ``show`` and ``window``: ``options`` reads them from the part's data, once to check
+them (with lines) and again in ``derive``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import sympy as sp
+
+from solgen.asks.base import Ask, Entry, Result
+from solgen.errors import DeriveError, SpecError
+from solgen.input.expr import ParseError, parse_exact
+from solgen.input.fields import read_at, read_directions, read_of, read_taylor_order
+
+LAYERS = ("contours", "gradient", "directions", "tangent", "field", "taylor")  # figures.model.LAYERS, without numpy
+MAX_SPAN = 10**6
+
+
+@dataclass(frozen=True)
+class FigureResult(Result):
+    point: tuple[sp.Expr, ...] = ()
+    gradient_at: tuple[sp.Expr, ...] = ()
+    value: sp.Expr | None = None  # f at the point: the level through it
+    directions: tuple[tuple[str, tuple[sp.Expr, ...], str], ...] = ()  # name, vector, sign of gradient^T d
+    window: tuple[tuple[Any, Any], ...] = ()
+    show: tuple[str, ...] = ()
+    model: Any = field(default=None, compare=False)  # figures.model.Figure
+
+    @property
+    def answer(self) -> dict[str, Any]:
+        names = [v.name for v in self.part_variables]
+        return {
+            "point": dict(zip(names, self.point)),
+            "gradient": list(self.gradient_at),
+            "levels": [round(v, 10) for v in self.model.levels],
+            "directions": {name: list(vec) for name, vec, _ in self.directions},
+            "window": {n: [float(lo), float(hi)] for n, (lo, hi) in zip(names, self.window)},
+            "scale": self.model.scale,
+            "field_scale": self.model.field_scale,
+        }
+
+    @property
+    def part_variables(self) -> tuple[sp.Symbol, ...]:
+        return tuple(s for s, _ in self.part.at)
+
+    def json_fields(self) -> dict[str, Any]:
+        return {"value": self.value}
+
+
+def _line(data: Any, key: str | None = None) -> int:
+    lines = getattr(data, "key_lines", None) or {}
+    return lines.get(key, getattr(data, "line", 0)) if key else getattr(data, "line", 0)
+
+
+def options(data: Any, symbols: dict[str, sp.Symbol], point: dict[sp.Symbol, sp.Expr], pid: str) -> tuple[tuple[str, ...], tuple | None]:
+    """``show`` and ``window`` of a figure part, checked: (layers, window or None)."""
+    show: list[str] = ["contours", "gradient"] + (["directions"] if "directions" in data else [])
+    if "show" in data:
+        given = data["show"]
+        if isinstance(given, str):
+            given = [given]
+        if not isinstance(given, list) or not given:
+            raise SpecError(f"part ({pid}): show must list layers, e.g. [contours, gradient] (of {', '.join(LAYERS)})",
+                            _line(data, "show"))
+        show = []
+        for item in given:
+            if item not in LAYERS:
+                near = difflib.get_close_matches(str(item), LAYERS, n=1)
+                hint = f"; did you mean {near[0]!r}?" if near else ""
+                raise SpecError(f"part ({pid}): unknown layer {item!r} in show{hint} (one of {', '.join(LAYERS)})",
+                                _line(data, "show"))
+            if item not in show:
+                show.append(item)
+        if "contours" not in show:
+            show.insert(0, "contours")
+        if "directions" in data and "directions" not in show:
+            raise SpecError(f"part ({pid}): directions are given but show does not list 'directions'", _line(data, "directions"))
+    if "order" in data and "taylor" not in show:
+        raise SpecError(f"part ({pid}): order is the taylor layer's; add taylor to show", _line(data, "order"))
+    window = None
+    if "window" in data:
+        window = _window(data["window"], _line(data, "window"), symbols, point, pid)
+    return tuple(show), window
+
+
+def _window(value: Any, line: int, symbols: dict[str, sp.Symbol], point: dict[sp.Symbol, sp.Expr], pid: str) -> tuple:
+    example = ", ".join(f"{n}: [0, 2]" for n in symbols)
+    if not isinstance(value, dict):
+        raise SpecError(f"part ({pid}): window must map each variable to [low, high], e.g. {{{example}}}", line)
+    for name in value:
+        if name not in symbols:
+            raise SpecError(f"part ({pid}): window names {name!r}, which is not a variable", _line(value, name))
+    missing = [n for n in symbols if n not in value]
+    if missing:
+        raise SpecError(f"part ({pid}): window gives no range for {', '.join(missing)}", line)
+    out = []
+    for name, sym in symbols.items():
+        where = _line(value, name)
+        pair = value[name]
+        if not isinstance(pair, list) or len(pair) != 2:
+            raise SpecError(f"part ({pid}): window {name} must be [low, high], e.g. [0, 2]", where)
+        try:
+            lo, hi = (parse_exact(v) for v in pair)
+        except ParseError as exc:
+            raise SpecError(f"part ({pid}): window {name}: {exc}", where) from None
+        if not bool(lo < hi):
+            raise SpecError(f"part ({pid}): window {name}: low ({lo}) must be less than high ({hi})", where)
+        if float(hi - lo) > MAX_SPAN or float(hi - lo) < 1e-6 or max(abs(float(lo)), abs(float(hi))) > MAX_SPAN:
+            raise SpecError(f"part ({pid}): window {name}: the range must be between 1e-6 and 1e6 long, within ±1e6", where)
+        if sym in point and not bool(lo <= point[sym] <= hi):
+            raise SpecError(f"part ({pid}): the point's {name} = {point[sym]} is outside the window [{lo}, {hi}]", where)
+        out.append((lo, hi))
+    spans = [float(hi - lo) for lo, hi in out]
+    if max(spans) > 10 * min(spans):
+        raise SpecError(f"part ({pid}): the window is more than 10 times wider one way than the other "
+                        "(the picture keeps equal units on both axes, so the gradient is drawn as it is)", line)
+    return tuple(out)
+
+
+def read(data: Any, ctx: dict, kw: dict, pid: str) -> None:
+    symbols = ctx["symbols"]
+    read_of(data, ctx, kw, pid, "figure", scalar=True)
+    if len(symbols) != 2:
+        raise SpecError(f"part ({pid}): a figure draws a function of two variables; this problem has {len(symbols)} "
+                        f"({', '.join(symbols)})", _line(data, "ask"))
+    read_at(data, ctx, kw, pid, "figure", required=True)
+    if "directions" in data:
+        read_directions(data, ctx, kw, pid)
+    if "order" in data:
+        read_taylor_order(data, ctx, kw, pid)
+    options(data, symbols, dict(kw["at"]), pid)
+
+
+def _sign(slope: sp.Expr) -> str:
+    if slope == 0:
+        return "0"
+    if slope.is_number:
+        value = slope.evalf(30)
+        if value.is_positive:
+            return "+"
+        if value.is_negative:
+            return "-"
+    return "?"
+
+
+def derive(engine: Any, part: Any) -> FigureResult:
+    from solgen.figures.grid import NotDrawable
+    from solgen.figures.model import build, default_window
+
+    (expr,) = engine.function(part)
+    trees = engine.gradient(expr)
+    grad_at = tuple(engine.at(t.result, part) for t in trees)
+    value = engine.at(expr, part)
+    symbols = {s.name: s for s in engine.vars}
+    point = tuple(v for _, v in part.at)
+    show, window = options(part.raw, symbols, dict(part.at), part.id)
+    directions = part.directions
+    if "directions" in show and not directions:
+        sibling = [q for q in engine.problem.parts if q.ask == "directional" and q.id == part.id and q.directions]
+        if not sibling:
+            raise DeriveError(f"part ({part.id}): show lists directions, but the part gives none and question ({part.id}) "
+                              "has no directional part to take them from", part.line)
+        directions = sibling[0].directions
+    readings = tuple((name, tuple(vec), _sign(sp.expand(sum((g * d for g, d in zip(grad_at, vec)), sp.Integer(0)))))
+                     for name, vec in directions)
+    if window is None:
+        window = default_window(expr, engine.vars, point)
+        if window is None:
+            raise DeriveError(f"part ({part.id}): {part.of} has no value on any box around the point; give a window", part.line)
+    hessian = None
+    order = part.order if "taylor" in show else None
+    if order is None and "taylor" in show:
+        order = 1
+    if order == 2:
+        _, matrix = engine.hessian(expr)
+        hessian = [[engine.at(c, part) for c in row] for row in matrix]
+    try:
+        model = build(expr, engine.vars, point, grad_at, [t.result for t in trees],
+                      ((float(window[0][0]), float(window[0][1])), (float(window[1][0]), float(window[1][1]))),
+                      show, readings, hessian, order)
+    except NotDrawable as exc:
+        raise DeriveError(f"part ({part.id}): cannot draw {part.of}: {exc}", part.line) from None
+    return FigureResult(part, tuple(Entry((i,), t) for i, t in enumerate(trees)), point, grad_at, value, readings,
+                        tuple(window), show, model)
+
+
+def _plain(expr: sp.Expr) -> str:
+    """An exact value as plain text for alt text: 2 + e, 1/2, sqrt(2)."""
+    text = sp.sstr(expr).replace("**", "^").replace("*", " ")
+    return re.sub(r"\bE\b", "e", text)
+
+
+def _decimal(expr: sp.Expr) -> str:
+    text = f"{float(expr):.3f}".rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
+_SUB = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+
+
+def _unicode(name: str) -> str:
+    """x1 as x₁ (SVG text has no subscripts of its own)."""
+    m = re.fullmatch(r"([A-Za-z]+)_?(\d+)", name)
+    return m.group(1) + m.group(2).translate(_SUB) if m else name
+
+
+@dataclass(frozen=True)
+class FigureView:
+    """What the templates place: the pgfplots pictures (LaTeX), the SVG files' names and
+    alt texts (Markdown, HTML), and ``files``, the SVGs themselves for the pipeline."""
+
+    tikz: Any  # Markup: every layer
+    tikz_blank: Any  # the worksheet's: no answer layers
+    tikz_slides: Any  # Beamer overlays, one layer per click
+    svg: str
+    svg_blank: str
+    alt: str
+    alt_blank: str
+    files: dict = field(default_factory=dict, compare=False)
+
+
+def present(r: FigureResult, tex: Any, problem: Any) -> dict[str, Any]:
+    from markupsafe import Markup
+
+    from solgen.figures.svg import svg
+    from solgen.figures.tikz import picture
+    from solgen.present.words import text
+
+    words, fig, f = tex.words, r.model, r.part.of
+    at = tex.point(r.part)
+    gradient = tex.col(list(r.gradient_at))
+    xname, yname = (v.name for v in problem.variables)
+    direction_tex = {name: re.sub(r"^([A-Za-z]+)(\d+)$", r"\1_\2", name) for name, _, _ in r.directions}
+    labels = {"x": tex(problem.variables[0]), "y": tex(problem.variables[1]), "point": "x" if tex.vector else "p",
+              "gradient": f"{tex.nabla} {f}", **direction_tex}
+    plain = {"x": _unicode(xname), "y": _unicode(yname), "point": "x" if tex.vector else "p", "gradient": f"∇{f}",
+             **{name: _unicode(name) for name, _, _ in r.directions}}
+    point_plain = ", ".join(_plain(v) for v in r.point)
+    grad_plain = "(" + ", ".join(_plain(g) for g in r.gradient_at) + ")"
+    grad_decimal = "(" + ", ".join(_decimal(g) for g in r.gradient_at) + ")"
+    source = problem.functions[f].source[0]
+    if all(g.is_Rational for g in r.gradient_at):
+        alt = str(words("figure.alt_exact", f=f, expr=source, point=point_plain, gradient_at=grad_plain))
+    else:
+        alt = str(words("figure.alt", f=f, expr=source, point=point_plain, gradient_at=grad_plain, result=grad_decimal))
+    alt_blank = str(words("figure.alt_blank", f=f, expr=source, point=point_plain))
+    names = getattr(tex, "figure_names", None)  # figures drawn so far in this document (two may share a part id)
+    if names is None:
+        names = tex.figure_names = set()
+    stem = f"{problem.id}-fig-{r.part.id}"
+    n = 1
+    while (stem if n == 1 else f"{stem}-{n}") in names:
+        n += 1
+    stem = stem if n == 1 else f"{stem}-{n}"
+    names.add(stem)
+    full_svg, blank_svg = f"{stem}.svg", f"{stem}-worksheet.svg"
+    view = FigureView(
+        tikz=Markup(picture(fig, labels, "full")),
+        tikz_blank=Markup(picture(fig, labels, "blank")),
+        tikz_slides=Markup(picture(fig, labels, "slides")),
+        svg=full_svg, svg_blank=blank_svg, alt=alt, alt_blank=alt_blank,
+        files={full_svg: svg(fig, plain, alt, True), blank_svg: svg(fig, plain, alt_blank, False)},
+    )
+    at_point = f"{tex.nabla} {f}({at}) = {gradient}"
+    legend = [words("figure.contours", f=f, point=at, result=tex(r.value))]
+    for layer in fig.layers:
+        if layer.name == "field":
+            legend.append(words("figure.field_clipped" if layer.sign == "clipped" else "figure.field", n=text(_factor(layer.scale))))
+        elif layer.name == "gradient":
+            legend.append(words("figure.gradient") if fig.scale == 1
+                          else words("figure.gradient_scaled", n=text(_factor(fig.scale))))
+        elif layer.name == "tangent":
+            legend.append(words("figure.tangent"))
+        elif layer.name == "taylor":
+            legend.append(words("figure.taylor", order=words(f"taylor.order_{fig.taylor_order}")))
+    if any(layer.name == "direction" for layer in fig.layers):
+        legend.append(words("figure.directions", f=f))
+    if fig.gaps:
+        legend.append(words("figure.gaps", f=f))
+    return {
+        "groups": [],
+        "figure": view,
+        "legend": legend,
+        "draw": words("figure.draw", f=f, point=at),
+        "answer": [at_point],
+        "answer_short": [at_point],
+    }
+
+
+def _factor(scale: float | None) -> str:
+    """0.25 as 1/4, 2 as 2."""
+    if not scale:
+        return "1"
+    if scale >= 1:
+        return f"{scale:g}"
+    return f"1/{1 / scale:g}"
+
+
+ASK = Ask("figure", frozenset({"of", "at", "show", "window", "directions", "order"}), read, derive, present)
