@@ -373,3 +373,34 @@ def test_an_identity_that_does_not_hold_is_an_error_not_a_proof():
 def test_an_identity_with_a_wrong_shape_is_an_error_at_its_line():
     err = _error(ASIDE.replace('rhs: "sum(i, 1, m, (y[i] - x[i]^T w)^2)"', 'rhs: "X w - y"'))
     assert "another shape" in str(err) and err.line == 12
+
+
+SHAPED = sorted(p for p in __import__("pathlib").Path(__file__).resolve().parent.parent.joinpath("problems").glob("*.yaml")
+                if "shapes:" in p.read_text())
+
+
+@pytest.mark.parametrize("path", SHAPED, ids=[p.stem for p in SHAPED])
+def test_every_json_string_of_the_examples_reads_back(path):
+    """Results, functions and every step's expr and result (or an identity's from and to)
+    are in solgen's grammar: read back, each prints as it was written."""
+    from solgen.input.problem import load_problem
+
+    problem = load_problem(path)
+    doc = json.loads(to_json(solve(problem)))
+    strings = list(doc["functions"].values())
+
+    def walk(step):  # noqa: ANN001
+        for key in ("expr", "result", "from", "to"):
+            if key in step:
+                strings.append(step[key])
+        for sub in step.get("substeps", []):
+            walk(sub)
+
+    for part in doc["parts"]:
+        if isinstance(part["result"], str):
+            strings.append(part["result"])
+        for step in part["steps"]:
+            walk(step)
+    assert len(strings) > 3
+    for s in strings:
+        assert text(read_back(s, problem.shapes, doc["symbols"]), py_names=True) == s

@@ -186,6 +186,11 @@ def derive_jacobian(engine: Any, part: Any) -> MatrixJacobianResult:
 
 # -- presenting ------------------------------------------------------------------------
 
+def _paren(tex_text: str) -> str:
+    """``(2 X^T X + 2 \\lambda I)`` before a differential; a single name needs none."""
+    return f"({tex_text})" if " " in tex_text or "+" in tex_text or "-" in tex_text else tex_text
+
+
 def _lines(step: MStep, tex: Any, top: str, depth: int = 0) -> list[dict[str, Any]]:
     lhs = top if depth == 0 else latex(D(step.expr, step.expr.shape))
     eq = lhs
@@ -261,7 +266,7 @@ def present_hessian(r: MatrixHessianResult, tex: Any, problem: Any) -> dict[str,
     if g1["seen_in"]:
         g1["heading"] = f"{grad_of}({w})"
         g1["result"] = g
-    read2 = {"depth": 0, "equation": f"d({grad_of}) = ({h}) \\, {dw}" if " " in h else f"d({grad_of}) = {h} \\, {dw}",
+    read2 = {"depth": 0, "equation": f"d({grad_of}) = {_paren(h)} \\, {dw}",
              "reason": tex.words("matrix.read_hessian", f=f, var=w), "rule": "read_off"}
     g2 = _group(f"d({grad_of})", r.entries[1].tree, tex, r.part, read2, h)  # type: ignore[arg-type]
     answer = f"\\nabla^2_{{{w}}} {f}({w}) = {h}"
@@ -281,8 +286,8 @@ def present_jacobian(r: MatrixJacobianResult, tex: Any, problem: Any) -> dict[st
         read1 = {"depth": 0, "equation": f"d{f} = (\\nabla_{{{w}}} {f})^T \\, {dw}",
                  "reason": tex.words("matrix.read_gradient", f=f, var=w), "rule": "read_off"}
         groups.append(_group(f"d{f}", gstep, tex, r.part, read1, gtex))  # type: ignore[arg-type]
-    read = {"depth": 0, "equation": f"d{name if not r.part.grad else '(' + name + ')'} = ({j}) \\, {dw}",
-            "reason": tex.words("matrix.read_jacobian", f=name, var=w), "rule": "read_off"}
+    read = {"depth": 0, "equation": f"d{name if not r.part.grad else '(' + name + ')'} = {_paren(j)} \\, {dw}",
+            "reason": tex.words("matrix.read_jacobian", f=name if not r.part.grad else f"({name})", var=w), "rule": "read_off"}
     top = f"d{name}" if not r.part.grad else f"d({name})"
     groups.append(_group(top, r.entries[-1].tree, tex, r.part, read, j))  # type: ignore[arg-type]
     lhs = f"J_{{{name}}}({w})" if not r.part.grad else f"\\nabla_{{{w}}} (\\nabla_{{{w}}} {f})"

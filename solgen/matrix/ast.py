@@ -291,7 +291,7 @@ class _Printer:
             rest = [f for f in rest if not (isinstance(f, Pow) and f.exp == -1 and f.base in dens)]
             parts = []
             for i, f in enumerate(rest):
-                piece = self.wrap(f, PREC_MUL + 1)
+                piece = self.wrap(f, PREC_MUL + 1 if len(rest) > 1 else PREC_MUL)
                 if tex and i and (isinstance(f, D) or (isinstance(f, Sym) and f.kind == "dvar")):
                     piece = "\\, " + piece  # X \, dw: the differential set apart
                 parts.append(piece)

@@ -101,7 +101,7 @@ def mul(*factors: Node) -> Node:
         else:
             left = chain[0] if len(chain) == 1 else Mul(tuple(chain), shape)
             raise ShapeError(f"cannot multiply {_name(left)} ({shape_text(shape)}) by {_name(f)} ({shape_text(f.shape)}): "
-                             f"{shape[1]} columns against {f.shape[0]} rows")
+                             f"the inner sizes {shape[1]} and {f.shape[0]} differ")
         chain.append(f)
     shape = shape or SCALAR
     if coeff == 0:

@@ -202,8 +202,8 @@ def read_back(src: str, shaped: Shaped, symbols: dict[str, str] | None = None) -
     """A JSON result string (solgen's grammar, ``lamda`` for ``lambda``) back to a tree."""
     for py, name in (symbols or {}).items():
         src = _rename(src, py, name)
-    scope = Scope(shaped.shapes, shaped.variable.name, set(shaped.sizes), None, dict(shaped.functions),
-                  shaped.symmetric)
+    shapes = {**shaped.shapes, "d" + shaped.variable.name: shaped.variable.shape}  # dw in a step's differential
+    scope = Scope(shapes, shaped.variable.name, set(shaped.sizes), None, dict(shaped.functions), shaped.symmetric)
     return parse(src, scope)
 
 
