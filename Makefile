@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 TSTAMP := $(VENV)/.installed-test
 
-.PHONY: demo test bench clean
+.PHONY: demo test bench bench-course clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,10 @@ test: $(TSTAMP)
 bench: $(STAMP)
 	$(BIN)/python -m compileall -q solgen
 	$(BIN)/python bench/run.py
+
+# The course workflow: 40 problem files, --jobs 2 vs --jobs 1, the cached re-run.
+bench-course: $(STAMP)
+	$(BIN)/python bench/course.py
 
 clean:
 	rm -rf out build *.egg-info

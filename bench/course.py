@@ -6,7 +6,9 @@
 (b) the cached re-run of the unchanged folder against the first, uncached run with
     `--jobs 1` (wall time; target: at most 0.2x).
 The folder holds copies of problems/*.yaml under new ids (40 files in all); the cache is a
-fresh folder of its own (SOLGEN_CACHE_DIR). Each measurement is a whole process, the
+fresh folder of its own (SOLGEN_CACHE_DIR), and solgen runs from a copy of its code taken at
+the start (the cache rightly treats an edited solgen as a new one, and colleagues may be
+editing this checkout while the bench runs). Each measurement is a whole process, the
 fastest of BENCH_REPEATS runs (default 1: the jobs-1 run alone takes half a minute).
 """
 
@@ -49,7 +51,12 @@ def main() -> int:
         folder = work / "problems"
         folder.mkdir()
         make_folder(folder)
-        env = {**os.environ, "SOLGEN_CACHE_DIR": str(work / "cache")}
+        import shutil
+
+        ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+        shutil.copytree(ROOT / "solgen", work / "src" / "solgen", ignore=ignore)
+        shutil.copytree(ROOT / "templates", work / "src" / "templates", ignore=ignore)
+        env = {**os.environ, "SOLGEN_CACHE_DIR": str(work / "cache"), "PYTHONPATH": str(work / "src")}
         common = [str(folder), "--format", "tex", "--out", str(work / "out")]
         one = min(run([*common, "--jobs", "1", "--no-cache"], env) for _ in range(REPEATS))
         two = min(run([*common, "--jobs", "2", "--no-cache"], env) for _ in range(REPEATS))

@@ -149,7 +149,8 @@ def test_html_deck_is_math_not_tex():
 def test_cli_renders_a_section_into_deck_handout_and_worksheet(tmp_path):
     res = CliRunner().invoke(main, ["render", str(ROOT / "sections" / "3.yaml"), "--out", str(tmp_path), "-f", "tex", "-f", "md"])
     assert res.exit_code == 0, res.output
-    assert sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith(".")) == [
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "1.2-fig-g-worksheet.svg", "1.2-fig-g.svg",  # the figure of 1.2 (g), beside the Markdown
         "section-3-slides.md", "section-3-slides.tex", "section-3-worksheet.md", "section-3-worksheet.tex",
         "section-3.md", "section-3.tex"]
     res = CliRunner().invoke(main, ["render", str(ROOT / "sections" / "3.yaml"), "--out", str(tmp_path / "s"), "--slides"])

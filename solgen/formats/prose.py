@@ -306,11 +306,12 @@ def _tex_table(tokens: list[Token], i: int) -> str:
             if t.type == "tr_close":
                 break
             cols += t.type == "th_open"
-        return "\\begin{center}\\begin{tabular}{" + "l" * max(cols, 1) + "}\n\\hline\n"
+        return "\\begin{center}\\everymath{\\displaystyle}\\begin{tabular}{" + "l" * max(cols, 1) + "}\n\\hline\n"
     first = tokens[i - 1].type == "tr_open"
     return {
         "table_close": "\\hline\n\\end{tabular}\n\\end{center}\n",
         "thead_close": "\\hline\n",
+        "tr_open": "\\rule[-2.2ex]{0pt}{6ex}",  # a strut: displayed fractions and matrices keep apart
         "tr_close": " \\\\\n",
         "th_open": ("" if first else " & ") + "\\textbf{",
         "th_close": "}",
