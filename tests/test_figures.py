@@ -169,17 +169,21 @@ def test_grid_values_match_sympy_and_are_nan_off_the_domain():
 # -- the writers -----------------------------------------------------------------------------
 
 def _tikz_arrow(tex: str, style: str) -> tuple[float, ...]:
-    m = re.search(rf"\\draw\[{style}\] \(axis cs:([-\d.]+),([-\d.]+)\) -- \(axis cs:([-\d.]+),([-\d.]+)\)", tex)
+    m = re.search(rf"\\draw\[{style}\] \(([-\d.]+),([-\d.]+)\) -- \(([-\d.]+),([-\d.]+)\)", tex)
     assert m, style
     return tuple(float(v) for v in m.groups())
 
 
 def test_tex_arrow_points_along_the_gradient():
+    """In the picture's units (the window's longer side is 10, both axes alike), the arrow
+    starts at the point and is the gradient at the stated 1/10 scale."""
     part = _view_parts()[0]
+    (x_lo, x_hi), (y_lo, _) = _figures()[0].model.window
+    unit = 10 / (x_hi - x_lo)
     x0, y0, x1, y1 = _tikz_arrow(str(part["figure"].tikz), "solgen gradient")
-    assert (x0, y0) == (1.0, 1.0)
+    assert (x0 / unit + x_lo, y0 / unit + y_lo) == pytest.approx((1.0, 1.0), abs=1e-3)
     assert _angle((x1 - x0, y1 - y0), (2 + E, 2 + E)) < 0.05
-    assert math.hypot(x1 - x0, y1 - y0) == pytest.approx(0.1 * math.hypot(2 + E, 2 + E), rel=1e-3)
+    assert math.hypot(x1 - x0, y1 - y0) / unit == pytest.approx(0.1 * math.hypot(2 + E, 2 + E), rel=1e-3)
     assert "drawn at 1/10 of its length" in rendered(P12, "md")  # the scale is stated
 
 
@@ -239,9 +243,9 @@ def test_worksheets_leave_the_gradient_to_draw(written):
     assert "Draw the gradient" in worksheet
     tex = rendered(P12, "tex", "worksheet")
     assert "solgen gradient]" not in tex and "solgen tangent]" not in tex and "solgen field]" not in tex
-    assert "\\addplot[solgen through]" in tex and "Draw the gradient" in tex
+    assert "\\draw[solgen through]" in tex and "Draw the gradient" in tex
     slides_ws = rendered(P12, "tex", "slides-worksheet")
-    assert "solgen gradient]" not in slides_ws and "\\addplot[solgen through]" in slides_ws
+    assert "solgen gradient]" not in slides_ws and "\\draw[solgen through]" in slides_ws
 
 
 def test_slides_reveal_the_layers_one_at_a_time():
@@ -252,7 +256,7 @@ def test_slides_reveal_the_layers_one_at_a_time():
     directions = [int(n) for n, kind in reveals if kind == "direction"]
     assert order == {"gradient": 2, "tangent": 3}
     assert directions == [6, 5, 4] or sorted(directions) == [4, 5, 6]
-    assert "\\only<" not in frame[: frame.index("\\addplot[solgen through]")]  # the contours from the start
+    assert "\\only<" not in frame[: frame.index("\\draw[solgen through]")]  # the contours from the start
 
 
 def test_handout_puts_the_figure_beside_its_answer():

@@ -152,7 +152,7 @@ def _contours(gen: object, levels: list[float], through: float, point: tuple[flo
               labelled: bool) -> tuple[Contour, ...]:
     (x0, x1), (y0, y1) = window
     span = max(x1 - x0, y1 - y0)
-    tol, digits = span / 150, max(2, 3 - int(math.floor(math.log10(span))))
+    tol, digits = span / 110, max(2, 3 - int(math.floor(math.log10(span))))
     step = levels[1] - levels[0] if len(levels) > 1 else 1.0
     out = []
     for level in levels:

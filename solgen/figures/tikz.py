@@ -1,20 +1,30 @@
-"""The figure model as a pgfplots/TikZ picture: every contour line is prepared data
-(``\\addplot coordinates``), computed in Python, so pdflatex needs no shell escape and no
-gnuplot. Text in the picture is set in the document's own fonts (pgfplots inherits them:
-Latin Modern in the handout, Beamer's sans-serif on slides); only sizes are chosen here.
+"""The figure model as a TikZ picture: every contour line is prepared data (a path of
+coordinates computed in Python), so pdflatex needs no shell escape and no gnuplot. The
+frame, ticks and labels are drawn here too, in plain TikZ: pgfplots would process each of
+the thousands of points again for every overlay of a Beamer frame (seconds of pdflatex
+per figure); plain paths cost a fraction of that. Text in the picture is set in the
+document's own fonts (Latin Modern in the handout, Beamer's sans-serif on slides); only
+sizes are chosen here.
+
+Coordinates are mapped to picture units, the window's longer side 10 units, and the unit
+is a length chosen in TeX so that the picture fits ``width`` of the line and ``height`` of
+the text height, keeping equal scales on both axes (so the gradient looks orthogonal to
+the contour lines, as it is).
 
 ``picture(fig, labels, mode)``: ``mode`` is ``full`` (every layer), ``blank`` (the
 worksheet's: no answer layers) or ``slides`` (Beamer overlays: the contours and the point
-first, then one layer per click). ``labels`` holds the LaTeX of the variables, the
-gradient and the directions.
+first, then one layer per click, in the model's order). ``labels`` holds the LaTeX of the
+variables, the point, the gradient and the directions.
 """
 
 from __future__ import annotations
 
-from typing import Mapping
+import math
+from typing import Callable, Mapping
 
-from solgen.figures.model import DEPTH, Figure, Layer
+from solgen.figures.model import DEPTH, Figure, Layer, nice
 
+UNITS = 10.0  # the window's longer side, in picture units
 STYLES = (
     "solgen level/.style={black!40, thin},"
     "solgen through/.style={black, semithick},"
@@ -24,49 +34,70 @@ STYLES = (
     "solgen tangent/.style={green!50!black, very thick},"
     "solgen direction/.style={blue!75!black, thick, -stealth},"
     "solgen label/.style={font=\\footnotesize, inner sep=1.5pt},"
-    "solgen levels/.style={font=\\scriptsize, black!60, fill=white, fill opacity=0.8, text opacity=1, inner sep=1pt}"
+    "solgen levels/.style={font=\\scriptsize, black!60, fill=white, fill opacity=0.8, text opacity=1, inner sep=1pt},"
+    "solgen tick/.style={font=\\footnotesize, inner sep=2pt}"
 )
 
 
 def _n(v: float) -> str:
-    text = f"{v:.4f}".rstrip("0").rstrip(".")
+    text = f"{v:.3f}".rstrip("0").rstrip(".")
     return "0" if text in ("-0", "") else text
 
 
-def _pt(p: tuple[float, float]) -> str:
-    return f"({_n(p[0])},{_n(p[1])})"
+def _tick(v: float) -> str:
+    text = f"{v:.6f}".rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
 
 
-def _layer(layer: Layer, fig: Figure, labels: Mapping[str, str], mode: str) -> list[str]:
+class _Map:
+    """Problem coordinates -> picture units."""
+
+    def __init__(self, fig: Figure):
+        (self.x0, x1), (self.y0, y1) = fig.window
+        self.k = UNITS / max(x1 - self.x0, y1 - self.y0)
+        self.w, self.h = (x1 - self.x0) * self.k, (y1 - self.y0) * self.k
+
+    def __call__(self, p: tuple[float, float]) -> str:
+        return f"({_n((p[0] - self.x0) * self.k)},{_n((p[1] - self.y0) * self.k)})"
+
+
+def _layer(layer: Layer, at: Callable[[tuple[float, float]], str], labels: Mapping[str, str], mode: str) -> list[str]:
     out: list[str] = []
     if layer.name in ("contours", "taylor"):
         for c in layer.contours:
             style = "solgen taylor" if layer.name == "taylor" else ("solgen through" if c.through_point else "solgen level")
             for line in c.lines:
-                out.append(f"\\addplot[{style}] coordinates {{{' '.join(_pt(p) for p in line)}}};")
-        for c in layer.contours:
-            if c.label and c.label_at:
-                out.append(f"\\node[solgen levels] at (axis cs:{_n(c.label_at[0])},{_n(c.label_at[1])}) {{${c.label}$}};")
+                out.append(f"\\draw[{style}] {' -- '.join(at(p) for p in line)};")
     elif layer.name == "field":
-        for a in layer.arrows:
-            out.append(f"\\draw[solgen field] (axis cs:{_n(a.start[0])},{_n(a.start[1])}) -- (axis cs:{_n(a.end[0])},{_n(a.end[1])});")
+        out.extend(f"\\draw[solgen field] {at(a.start)} -- {at(a.end)};" for a in layer.arrows)
     elif layer.name == "gradient":
         a = layer.arrows[0]
-        out.append(f"\\draw[solgen gradient] (axis cs:{_n(a.start[0])},{_n(a.start[1])}) -- (axis cs:{_n(a.end[0])},{_n(a.end[1])}) "
-                   f"node[solgen label, text=red!85!black, {_anchor(a.start, a.end)}] {{${labels['gradient']}$}};")
+        out.append(f"\\draw[solgen gradient] {at(a.start)} -- {at(a.end)};")
     elif layer.name == "tangent":
         (s, e), = layer.segments
-        out.append(f"\\draw[solgen tangent] (axis cs:{_n(s[0])},{_n(s[1])}) -- (axis cs:{_n(e[0])},{_n(e[1])});")
+        out.append(f"\\draw[solgen tangent] {at(s)} -- {at(e)};")
     elif layer.name == "direction":
         a = layer.arrows[0]
-        name = labels.get(layer.key, layer.key)
-        sign = f"\\,({_SIGN[layer.sign]})" if layer.sign and mode != "blank" else ""
-        out.append(f"\\draw[solgen direction] (axis cs:{_n(a.start[0])},{_n(a.start[1])}) -- (axis cs:{_n(a.end[0])},{_n(a.end[1])}) "
-                   f"node[solgen label, text=blue!75!black, {_anchor(a.start, a.end, side=True)}] {{${name}{sign}$}};")
+        out.append(f"\\draw[solgen direction] {at(a.start)} -- {at(a.end)};")
     return out
 
 
-_SIGN = {"+": "+", "-": "-", "0": "0", "?": "?"}
+def _labels(layer: Layer, at: Callable[[tuple[float, float]], str], labels: Mapping[str, str], mode: str) -> list[str]:
+    """A layer's text (drawn unclipped, after its lines): level values, arrow names."""
+    out: list[str] = []
+    if layer.name == "contours":
+        for c in layer.contours:
+            if c.label and c.label_at:
+                out.append(f"\\node[solgen levels] at {at(c.label_at)} {{${c.label}$}};")
+    elif layer.name == "gradient":
+        a = layer.arrows[0]
+        out.append(f"\\node[solgen label, text=red!85!black, {_anchor(a.start, a.end)}] at {at(a.end)} {{${labels['gradient']}$}};")
+    elif layer.name == "direction":
+        a = layer.arrows[0]
+        sign = f"\\,({layer.sign})" if layer.sign and mode != "blank" else ""
+        out.append(f"\\node[solgen label, text=blue!75!black, {_anchor(a.start, a.end, side=True)}] at {at(a.end)} "
+                   f"{{${labels.get(layer.key, layer.key)}{sign}$}};")
+    return out
 
 
 def _anchor(start: tuple[float, float], end: tuple[float, float], side: bool = False) -> str:
@@ -81,31 +112,52 @@ def _anchor(start: tuple[float, float], end: tuple[float, float], side: bool = F
     return "anchor=" + (f"{vertical} {horizontal}".strip() or "west")
 
 
-def picture(fig: Figure, labels: Mapping[str, str], mode: str = "full",
-            size: str = "scale only axis, width=0.78\\linewidth, height=0.6\\textheight") -> str:
+def _ticks(lo: float, hi: float) -> list[float]:
+    step = nice((hi - lo) / 5)
+    k, out = math.ceil(lo / step - 1e-9), []
+    while k * step <= hi + 1e-9 * step:
+        out.append(round(k * step, 10))
+        k += 1
+    return out
+
+
+MARGINS = ("3.4em", "2.7em", "1.4em", "0.6em")  # left, bottom, right, top: ticks and axis labels (overhanging arrow labels may pass them)
+
+
+def picture(fig: Figure, labels: Mapping[str, str], mode: str = "full", width: str = "\\linewidth-4.8em",
+            height: str = "0.6\\textheight") -> str:
+    at = _Map(fig)
     (x0, x1), (y0, y1) = fig.window
-    axis = [
-        size, "axis equal image",
-        f"xmin={_n(x0)}, xmax={_n(x1)}, ymin={_n(y0)}, ymax={_n(y1)}",
-        f"xlabel={{${labels['x']}$}}, ylabel={{${labels['y']}$}}",
-        "tick label style={font=\\footnotesize}, label style={font=\\small}",
-        "ylabel style={rotate=-90}", "axis on top",
-    ]
-    lines = [f"\\begin{{tikzpicture}}[{STYLES}]", f"\\begin{{axis}}[{', '.join(axis)}]"]
+    w, h = at.w, at.h
+    # the unit: the picture fits both width (of the line) and height (of the text)
+    lines = [f"\\pgfmathsetlengthmacro\\solgenunit{{min(({width})/{_n(w)}, ({height})/{_n(h)})}}%",
+             f"\\begin{{tikzpicture}}[x=\\solgenunit, y=\\solgenunit, {STYLES}]"]
     shown = [layer for layer in fig.layers if not (mode == "blank" and layer.answer)]
     reveal = {id(layer): i + 1 for i, layer in enumerate(shown)}  # slides: one layer per click, in the model's order
+    body: list[str] = [f"\\clip (0,0) rectangle ({_n(w)},{_n(h)});"]
+    text: list[str] = []
     for layer in sorted(shown, key=lambda layer: DEPTH[layer.name]):  # drawn with the gradient on top
-        body = _layer(layer, fig, labels, mode)
+        drawn, named = _layer(layer, at, labels, mode), _labels(layer, at, labels, mode)
         if layer.name == "contours":
-            body.append(f"\\addplot[only marks, mark=*, mark size=1.6pt] coordinates {{{_pt(fig.point)}}};")
-            body.append(f"\\node[solgen label, anchor=north east] at (axis cs:{_n(fig.point[0])},{_n(fig.point[1])}) {{${labels['point']}$}};")
+            drawn.append(f"\\fill {at(fig.point)} circle[radius=0.09];")
+            named.append(f"\\node[solgen label, anchor=north east] at {at(fig.point)} {{${labels['point']}$}};")
         if mode == "slides" and reveal[id(layer)] > 1:
-            lines.append(f"\\only<{reveal[id(layer)]}->{{%")
-            lines.extend(body)
-            lines.append("}")
-        else:
-            lines.extend(body)
-    lines += ["\\end{axis}", "\\end{tikzpicture}"]
+            drawn = [f"\\only<{reveal[id(layer)]}->{{%", *drawn, "}"]
+            named = [f"\\only<{reveal[id(layer)]}->{{%", *named, "}"] if named else []
+        body.extend(drawn)
+        text.extend(named)
+    lines += ["\\begin{scope}", *body, "\\end{scope}", *text]
+    lines.append(f"\\draw[semithick] (0,0) rectangle ({_n(w)},{_n(h)});")
+    for v in _ticks(x0, x1):
+        x = _n((v - x0) * at.k)
+        lines.append(f"\\draw ({x},0) -- ({x},0.15) node[solgen tick, below] at ({x},0) {{${_tick(v)}$}};")
+    for v in _ticks(y0, y1):
+        y = _n((v - y0) * at.k)
+        lines.append(f"\\draw (0,{y}) -- (0.15,{y}) node[solgen tick, left] at (0,{y}) {{${_tick(v)}$}};")
+    lines.append(f"\\node[below=1.2em, font=\\small] at ({_n(w / 2)},0) {{${labels['x']}$}};")
+    lines.append(f"\\node[left=2.4em, font=\\small] at (0,{_n(h / 2)}) {{${labels['y']}$}};")
+    left, bottom, right, top = MARGINS
+    lines.append(f"\\pgfresetboundingbox\\path ([xshift=-{left}, yshift=-{bottom}]0,0) rectangle "
+                 f"([xshift={right}, yshift={top}]{_n(w)},{_n(h)});")
+    lines.append("\\end{tikzpicture}")
     return "\n".join(lines)
-
-
