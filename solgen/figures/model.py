@@ -79,6 +79,23 @@ class Figure:
     def layer(self, name: str) -> Layer | None:
         return next((layer for layer in self.layers if layer.name == name), None)
 
+    def point_label_side(self) -> int:
+        """Where to write the point's name, in degrees (0 east, 90 north): of the eight
+        compass directions, the one farthest from every arrow and line leaving the point."""
+        taken = []
+        for layer in self.layers:
+            for a in layer.arrows:
+                if a.start == self.point:
+                    taken.append(math.degrees(math.atan2(a.end[1] - a.start[1], a.end[0] - a.start[0])))
+            for s, e in layer.segments:
+                angle = math.degrees(math.atan2(e[1] - s[1], e[0] - s[0]))
+                taken += [angle, angle + 180]
+
+        def gap(side: int) -> float:
+            return min((abs((side - t + 180) % 360 - 180) for t in taken), default=180.0)
+
+        return max((225, 315, 135, 45, 270, 180, 90, 0), key=gap)  # ties: lower left first, as usual
+
 
 def nice(value: float, up: bool = True) -> float:
     """A round number (1, 2, 2.5 or 5 times a power of ten) at or above ``value`` (or at

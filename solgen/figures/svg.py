@@ -112,7 +112,11 @@ def svg(fig: Figure, labels: Mapping[str, str], alt: str, answers: bool = True) 
     px, py = X(fig.point[0]), Y(fig.point[1])
     out.append(f'<circle class="point" cx="{_n(px)}" cy="{_n(py)}" r="3.5" fill="#000000"/>')
     out.append("</g>")
-    out.append(f'<text x="{_n(px - 6)}" y="{_n(py + 16)}" text-anchor="end" font-style="italic">{escape(labels["point"])}</text>')
+    side = math.radians(fig.point_label_side())
+    dx, dy = math.cos(side), -math.sin(side)
+    anchor = "start" if dx > 0.3 else ("end" if dx < -0.3 else "middle")
+    out.append(f'<text x="{_n(px + 9 * dx)}" y="{_n(py + 9 * dy + 5 + 5 * dy)}" text-anchor="{anchor}" font-style="italic">'
+               f'{escape(labels["point"])}</text>')
     out.extend(text)
     out.append(f'<rect x="{_n(LEFT)}" y="{_n(TOP)}" width="{_n(w)}" height="{_n(h)}" fill="none" stroke="#000000" stroke-width="1"/>')
     for v in _ticks(x0, x1):

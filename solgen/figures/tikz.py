@@ -140,7 +140,8 @@ def picture(fig: Figure, labels: Mapping[str, str], mode: str = "full", width: s
         drawn, named = _layer(layer, at, labels, mode), _labels(layer, at, labels, mode)
         if layer.name == "contours":
             drawn.append(f"\\fill {at(fig.point)} circle[radius=0.09];")
-            named.append(f"\\node[solgen label, anchor=north east] at {at(fig.point)} {{${labels['point']}$}};")
+            side = fig.point_label_side()
+            named.append(f"\\node[solgen label, anchor={side + 180}] at {at(fig.point)} {{${labels['point']}$}};")
         if mode == "slides" and reveal[id(layer)] > 1:
             drawn = [f"\\only<{reveal[id(layer)]}->{{%", *drawn, "}"]
             named = [f"\\only<{reveal[id(layer)]}->{{%", *named, "}"] if named else []
