@@ -196,7 +196,7 @@ def _work_section(path: str, job: Job, deadline: float | None, tell: Any) -> Out
         from solgen.sections.load import load_section
 
         section = load_section(path)
-        out.id, out.id_line, out.inputs = section.id, section.id_line, section.files
+        out.id, out.id_line, out.inputs, out.warnings = section.id, section.id_line, section.files, section.warnings
         if job.lang is not None:
             section = replace(section, lang=job.lang)
         from solgen.present.words import load_words

@@ -301,3 +301,12 @@ def test_an_included_section_splices_its_slides(tmp_path):
     deck = (tmp_path / "out" / "s-slides.tex").read_text()
     assert deck.count(r"\textbf{Two}") == 1 and deck.count(r"\textbf{One}") == 1  # each topic highlighted once
     assert "p (b)" in deck and "p (a)" not in deck
+
+
+def test_math_a_section_may_not_use_is_code_and_a_warning_at_its_line(tmp_path):
+    path = course(tmp_path, "id: s\nslides:\n  - {md: ok}\n  - md: |\n      # T\n      $\\input{/etc/passwd}$\n")
+    res = CliRunner().invoke(main, ["render", str(path), "--out", str(tmp_path / "out"), "--slides"])
+    assert res.exit_code == 0, res.output
+    assert res.stderr.startswith(f"{path}:4: warning: the math $\\input{{/etc/passwd}}$ in 'md' uses \\input"), res.stderr
+    deck = (tmp_path / "out" / "s-slides.tex").read_text()
+    assert "\\input{/etc" not in deck and "\\texttt{" in deck

@@ -73,6 +73,7 @@ class Section:
     agenda_title: str | None = None  # None: the words' "Plans for today!"
     id_line: int = 1
     files: tuple[str, ...] = ()  # every file read: the section, included sections, problems
+    warnings: tuple[tuple[int, str], ...] = ()  # (line, message): math in prose shown as code
 
 
 def _read(path: str) -> Any:
@@ -261,4 +262,19 @@ def load_section(path: str | Path) -> Section:
     path = str(path)
     files: list[str] = []
     section = _load(path, (os.path.realpath(path),), files)
-    return replace(section, files=tuple(dict.fromkeys(files)))
+    return replace(section, files=tuple(dict.fromkeys(files)), warnings=tuple(_warnings(section)))
+
+
+def _warnings(section: Section) -> list[tuple[int, str]]:
+    """Math in a slide or an intro that the whitelist refuses (it is shown as code), at the
+    item's line; an included section's are named by their file."""
+    from solgen.formats.prose import refused_math
+
+    out = []
+    for item in section.items:
+        for key, text in (("md", item.text if item.kind == "md" else None), ("intro", item.intro)):
+            for formula, why in refused_math(text or ""):
+                shown = formula if len(formula) <= 60 else formula[:57] + "..."
+                where = "" if item.file == section.path else f"in {item.file}, "
+                out.append((item.line, f"{where}the math ${shown}$ in {key!r} uses {why}; it is shown as code"))
+    return out
