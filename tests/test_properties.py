@@ -531,3 +531,31 @@ def test_latex_survives_sympys_nan_comparison():
     assert latex(expr) == r"x_1 e^{-\cosh^2(\operatorname{erf}(\cot(x_1)))}"
     assert latex(-3 * expr / (X1 + 1) ** 2) == r"-\frac{3 x_1 e^{-\cosh^2(\operatorname{erf}(\cot(x_1)))}}{(1 + x_1)^2}"
     assert latex_problems(tree_of(sp.erf(sp.cosh(sp.erf(sp.cot(X1)))), X1)) == []
+
+
+# A function of the file kept by name (``p`` in ``L``): the chain rule through it, its
+# named derivative and the shortened answer must all still equal sympy.diff of the definitions.
+OUTERS = [
+    lambda p: sp.log(1 + p**2),
+    lambda p: X1 * p + p**2,
+    lambda p: sp.exp(-p) * p,
+    lambda p: 1 / (1 + p**2),
+]
+
+
+@settings(max_examples=300, **COMMON)
+@given(cases, st.sampled_from(range(len(OUTERS))))
+def test_a_function_kept_by_name_verifies(case, k):
+    from solgen.math.named import make, unfold
+
+    inner, var, _ = case
+    p = make("p", inner, VARIABLES, [])
+    outer = OUTERS[k](p)
+    with _bounded(f"d/d{var} [{outer}] with p = {inner}"):
+        tree = tree_of(outer, var)
+        bad = verify(tree)
+        expected = sp.diff(unfold(outer), var)
+        assume(_real_somewhere(unfold(tree.result), expected))
+        ok = equal(tree.result, expected)
+    assert bad == [], "\n".join(describe(node) for node in bad)
+    assert ok, f"d/d{var} [{outer}], p = {inner}: got {tree.result}, expected {expected}"
