@@ -404,3 +404,38 @@ def test_every_json_string_of_the_examples_reads_back(path):
     assert len(strings) > 3
     for s in strings:
         assert text(read_back(s, problem.shapes, doc["symbols"]), py_names=True) == s
+
+
+@pytest.mark.parametrize("path", SHAPED, ids=[p.stem for p in SHAPED])
+def test_every_node_of_every_example_tree_equals_the_entrywise_derivative(path):
+    """The examples' step trees, node by node, against SymPy's entrywise derivative of the
+    expanded expression (here, not the engine's checker), on two random sizes."""
+    from solgen.input.problem import load_problem
+    from solgen.matrix.asks import _scalar_constants
+
+    problem = load_problem(path)
+    solution = solve(problem)
+    shaped = problem.shapes
+    var = shaped.variable.name
+    scalars = sorted(set(shaped.constants) | {n for f in shaped.functions.values() for n in _scalar_constants(f)})
+    nodes = 0
+    for k in range(2):
+        rng = random.Random(10 + k)
+        sizes = {s: 3 + k + j for j, s in enumerate(shaped.sizes)}
+        env, ws = concrete(shaped.shapes, sizes, scalars, var, rng)
+        for name, kind in shaped.assume.items():
+            if kind in ("onehot", "probability"):
+                env[name] = sp.zeros(len(env[name]), 1)
+                env[name][rng.randrange(len(env[name]))] = 1
+        dws = sp.symbols(f"dw0:{len(ws)}", real=True)
+        env["d" + var] = sp.Matrix(dws)
+        point = {w: sp.Rational(rng.randint(-9, 9), 10) for w in ws}
+        point.update({dw: sp.Rational(rng.randint(-9, 9), 7) for dw in dws})
+        for d in solution.derivations:
+            for entry in d.entries:
+                for node in entry.tree.walk():
+                    nodes += 1
+                    e, r = expand(node.expr, sizes, env), expand(node.result, sizes, env)
+                    jv = sp.Matrix(e.shape[0], e.shape[1], lambda i, j: sum(sp.diff(e[i, j], w) * dw for w, dw in zip(ws, dws)))
+                    assert_same(r, jv, point)
+    assert nodes > 0 or all(d.part.ask == "identity" for d in solution.derivations)

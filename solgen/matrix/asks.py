@@ -216,7 +216,10 @@ def _group(heading: str, step: MStep, tex: Any, part: Any, read: dict[str, Any],
     seen_in = shown[0] if shown and depth >= 0 and shown[1] >= depth else None
     if not seen_in and depth >= 0:
         tex.seen[key] = (tex.question, depth)
-    lines = [] if seen_in else [ln for ln in _lines(step, tex, heading) if ln["depth"] <= depth] + [read]
+    lines = [] if seen_in else [ln for ln in _lines(step, tex, heading) if ln["depth"] <= depth]
+    same = lines and lines[0]["equation"].rsplit(" = ", 1)[-1] == read["equation"].rsplit(" = ", 1)[-1]
+    if not seen_in and not same:  # a differential already in the form to read off is not written twice
+        lines.append(read)
     from solgen.present.words import text
 
     return {"seen_in": seen_in, "derived_in": tex.words("steps.derived_in", part=text(seen_in)) if seen_in else None,
