@@ -439,3 +439,27 @@ def test_every_node_of_every_example_tree_equals_the_entrywise_derivative(path):
                     jv = sp.Matrix(e.shape[0], e.shape[1], lambda i, j: sum(sp.diff(e[i, j], w) * dw for w, dw in zip(ws, dws)))
                     assert_same(r, jv, point)
     assert nodes > 0 or all(d.part.ask == "identity" for d in solution.derivations)
+
+
+@pytest.mark.parametrize(("change", "words"), [
+    (("norm(X w - y)^2", "(w^T w)^999"), "larger than"),
+    (("norm(X w - y)^2", "w^T w" + " + w^T w" * 400), "longer than"),
+    (("  - {id: a, ask: gradient, of: L}", "  - {id: a, ask: gradient, of: L, at: {w: 1}}"), "'at' needs numbers"),
+    (("  - {id: a, ask: gradient, of: L}", "  - {id: a, ask: gradient, of: L, simplify: factor}"), "simplify applies"),
+    (("constants: [lambda]", "constants: [lambda]\nassume: {X: onehot}"), "onehot is for a data vector"),
+    (("constants: [lambda]", "constants: [lambda]\nassume: {y: convex}"), "use one of"),
+    (("variables: [w]", "variables: [w, X]"), "the one vector"),
+    (("  L: \"norm(X w - y)^2 + lambda * w^T w\"", "  L: [\"w^T w\", \"y^T y\"]"), "one expression"),
+    (("norm(X w - y)^2", "import(w)"), "unknown name"),
+    (("norm(X w - y)^2", "X[i]"), "i-th row is written x[i]"),
+])
+def test_hostile_or_wrong_input_is_a_clear_error(change, words):
+    err = _error(RIDGE.replace(*change))
+    assert words in str(err), str(err)
+    assert err.line is not None
+
+
+def test_an_identity_needs_shapes():
+    src = "id: s\nvariables: [x]\nfunctions: {f: \"x^2\"}\nparts:\n  - {id: a, ask: identity, lhs: \"x\", rhs: \"x\"}\n"
+    err = _error(src)
+    assert "needs vectors or matrices" in str(err) and err.line == 5

@@ -35,7 +35,7 @@ def read_of(data: Any, ctx: dict, pid: str, ask: str, kw: dict) -> None:
     if "at" in data:
         raise SpecError(f"part ({pid}): 'at' needs numbers for every entry; with shapes the answer is a matrix "
                         f"expression in {shaped.variable.name}", data.key_lines["at"])
-    if kw.get("simplify", "none") != "none":
+    if data.get("simplify", "none") != "none":
         raise SpecError(f"part ({pid}): simplify applies to scalar problems; matrix answers are in a TA's form already",
                         data.key_lines.get("simplify", data.line))
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from fractions import Fraction
 
 import sympy as sp
 
@@ -189,7 +190,8 @@ class _Parser:
     def number(self, val: str) -> Num:
         if len(val) > 30:
             raise ParseError("number has too many digits")
-        return Num(sp.Rational(val))
+        frac = Fraction(val)  # digits and one '.', by the tokenizer
+        return Num(sp.Rational(frac.numerator, frac.denominator))
 
     def atom(self) -> Node:
         kind, val, col = self.take()
