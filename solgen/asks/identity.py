@@ -94,7 +94,7 @@ def present(r: IdentityResult, tex: Any, problem: Any) -> dict[str, Any]:
              for s in r.rewrites]
     group = {"seen_in": None, "derived_in": None, "held_note": "", "held_sentence": "", "result": rhs, "heading": lhs,
              "var": "", "held": [], "note": None, "lines": lines if r.part.detail != "answer" else [], "fallback": False}
-    answer = f"{lhs} = {rhs}"
+    answer = f"{lhs} = {rhs} \\qquad \\blacksquare"  # the end of the proof
     return {"convention": convention(tex, problem, layout=False), "groups": [group], "answer": [answer], "answer_short": [answer],
             "equation": None}
 
