@@ -171,7 +171,7 @@ def _work(path: str, job: Job, deadline: float | None = None, progress: Any = No
                     suffix = "" if kind == "handout" else f"-{kind}"
                     out.files[f"{problem.id}{suffix}.{fmt}"] = render(view, fmt, kind, tdir, words)
             if {"md", "html"} & set(text_formats):  # figures: SVG files beside the documents that show them
-                out.files.update(figure_files(view))
+                out.files.update(figure_files(view, kinds))
         if pdf:
             _compile(out, deadline, tell, doing)
     except Exception as exc:  # noqa: BLE001 - every failure is reported, not raised
@@ -250,14 +250,22 @@ def _failed(out: Outcome, exc: Exception, doing: dict, job: Job) -> None:
         out.trace = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
 
 
-def figure_files(view: dict[str, Any]) -> dict[str, str]:
-    """The SVG files of a view's figures (``<id>-fig-<part>.svg`` and the worksheet's
-    ``<id>-fig-<part>-worksheet.svg``), by name."""
+ALL_KINDS = ("handout", "worksheet", "slides", "slides-worksheet")
+
+
+def figure_files(view: dict[str, Any], kinds: tuple[str, ...] = ALL_KINDS) -> dict[str, str]:
+    """The SVG files the documents of ``kinds`` show, by name: ``<id>-fig-<part>.svg`` (every
+    layer: handouts and slides) and ``<id>-fig-<part>-worksheet.svg`` (no answer layers:
+    worksheets, and the slides' question frames)."""
+    full = any(k in ("handout", "slides") for k in kinds)
+    blank = any(k != "handout" for k in kinds)
     files: dict[str, str] = {}
     for q in view["questions"]:
         for p in q["parts"]:
-            if p.get("figure") is not None:
-                files.update(p["figure"].files)
+            fig = p.get("figure")
+            if fig is not None:
+                files.update({name: svg for name, svg in fig.files.items()
+                              if (full and name == fig.svg) or (blank and name == fig.svg_blank)})
     return files
 
 
@@ -488,8 +496,8 @@ def process(files: tuple[str, ...] | list[str], job: Job, timeout: float, jobs: 
                 done[index] = hit
                 continue
         todo.append((index, path))
-    if todo:
-        _preload(job)
+    if len(todo) > 1 and not job.debug:  # one file: its worker imports only what it needs
+        _preload(job, [p for _, p in todo])
     parallel = jobs > 1 and len(todo) > 1 and not job.debug and timeout > 0
     results = run_parallel(todo, job, timeout, jobs) if parallel else None
     seen_ids: dict[str, str] = {}
@@ -516,9 +524,14 @@ def process(files: tuple[str, ...] | list[str], job: Job, timeout: float, jobs: 
         yield outcome
 
 
-def _preload(job: Job) -> None:
-    """Import what every worker needs (SymPy, the engine, Jinja) once, before forking: the
-    workers start with it, instead of each importing it again (a third of a second a file)."""
+def _preload(job: Job, paths: list[str]) -> None:
+    """Import what every worker needs (SymPy, the engine, Jinja, the templates the files
+    use) once, before forking: the workers start with it, instead of each importing and
+    compiling it again (a third of a second a file)."""
+    from solgen.sections import is_section
+
+    sections = any(is_section(p) for p in paths)
+    problems = not all(is_section(p) for p in paths)
     import solgen.derive.calculus  # noqa: F401 - SymPy and the engine
     import solgen.sections.load  # noqa: F401
 
@@ -535,9 +548,10 @@ def _preload(job: Job) -> None:
                 if fmt == "json":
                     continue
                 env = environment(fmt, tdir)
-                for kind in job.kinds or ("handout", *SECTION_KINDS):
-                    for name in (kind, f"section-{kind}"):
-                        env.get_template(template_name(name, fmt))
+                names = [k for k in job.kinds or ("handout",)] if problems else []
+                names += [f"section-{k}" for k in job.kinds or SECTION_KINDS] if sections else []
+                for name in names:
+                    env.get_template(template_name(name, fmt))
         except Exception:  # noqa: BLE001 - a broken template is reported by the worker that uses it
             pass
 

@@ -22,7 +22,7 @@ def run(*args):
 def test_render_writes_named_outputs(tmp_path):
     res = run("render", P12, "--format", "tex", "--format", "md", "--format", "json", "--out", str(tmp_path))
     assert res.exit_code == 0, res.output
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["1.2.json", "1.2.md", "1.2.tex"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["1.2-fig-g.svg", "1.2-fig-h.svg", "1.2.json", "1.2.md", "1.2.tex"]
     res = run("render", P12, "--worksheet", "--out", str(tmp_path))
     assert res.exit_code == 0 and (tmp_path / "1.2-worksheet.tex").exists()
 

@@ -571,7 +571,7 @@ def test_render_is_deterministic_across_hash_seeds(tmp_path: Path) -> None:
         )
         assert proc.returncode == 0, proc.stderr.decode("utf-8", "replace")
         outputs[seed] = {p.name: p.read_bytes() for p in sorted(out.iterdir())}
-    assert set(outputs["0"]) == {"1.2.tex", "1.2.md", "1.2.json"}
+    assert set(outputs["0"]) == {"1.2.tex", "1.2.md", "1.2.json", "1.2-fig-g.svg", "1.2-fig-h.svg"}
     for seed in ("1", "12345"):
         assert outputs[seed].keys() == outputs["0"].keys()
         for name, data in outputs["0"].items():

@@ -78,8 +78,9 @@ def test_handout_shows_seed_notation():
     for needle in (r"\frac{\partial f(x)}{\partial x_1}", r"\begin{bmatrix}", r"e^{x_1 x_2}", r"\log(x_2)"):
         assert needle in tex
     assert r"\left(x_2\right)" not in tex and "x_{1}" not in tex
-    # the order in which a reader meets the parts is the file's order
-    assert [q["id"] for q in view(P12)["questions"]] == ["a", "b", "c", "d", "g"]
+    # the order in which a reader meets the parts is the file's order ((h): the figure of the
+    # seed's gradient slide, the gradient field with the tangent)
+    assert [q["id"] for q in view(P12)["questions"]] == ["a", "b", "c", "d", "g", "h"]
 
 
 def test_text_answer_rendered_with_math():

@@ -60,7 +60,7 @@ def svg(fig: Figure, labels: Mapping[str, str], alt: str, answers: bool = True) 
     width, height = LEFT + w + RIGHT, TOP + h + BOTTOM
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" version="1.1" width="{_n(width)}" height="{_n(height)}" '
-        f'viewBox="0 0 {_n(width)} {_n(height)}" role="img" aria-label={quoteattr(alt)} font-family="{FONT}" font-size="14">',
+        f'viewBox="0 0 {_n(width)} {_n(height)}" role="img" aria-label={quoteattr(alt)} font-family="{FONT}" font-size="16">',
         f"<title>{escape(alt)}</title>",
         "<defs>",
     ]
@@ -85,7 +85,7 @@ def svg(fig: Figure, labels: Mapping[str, str], alt: str, answers: bool = True) 
                 for line in c.lines:
                     group.append(f'<polyline class="contour" data-level="{c.level:.6g}" points="{pts(line)}" fill="none" {stroke}{dash}/>')
                 if c.label and c.label_at:
-                    text.append(f'<text x="{_n(X(c.label_at[0]))}" y="{_n(Y(c.label_at[1]))}" font-size="11" fill="#555555" '
+                    text.append(f'<text x="{_n(X(c.label_at[0]))}" y="{_n(Y(c.label_at[1]))}" font-size="12" fill="#555555" '
                                 f'text-anchor="middle" dominant-baseline="middle" stroke="#ffffff" stroke-width="3" '
                                 f'paint-order="stroke">{escape(c.label.replace("-", chr(0x2212)))}</text>')
         elif layer.name == "field":
@@ -121,10 +121,10 @@ def svg(fig: Figure, labels: Mapping[str, str], alt: str, answers: bool = True) 
     out.append(f'<rect x="{_n(LEFT)}" y="{_n(TOP)}" width="{_n(w)}" height="{_n(h)}" fill="none" stroke="#000000" stroke-width="1"/>')
     for v in _ticks(x0, x1):
         out.append(f'<line x1="{_n(X(v))}" y1="{_n(TOP + h)}" x2="{_n(X(v))}" y2="{_n(TOP + h - 5)}" stroke="#000000"/>')
-        out.append(f'<text x="{_n(X(v))}" y="{_n(TOP + h + 16)}" text-anchor="middle" font-size="12">{_tick_text(v)}</text>')
+        out.append(f'<text x="{_n(X(v))}" y="{_n(TOP + h + 16)}" text-anchor="middle" font-size="13">{_tick_text(v)}</text>')
     for v in _ticks(y0, y1):
         out.append(f'<line x1="{_n(LEFT)}" y1="{_n(Y(v))}" x2="{_n(LEFT + 5)}" y2="{_n(Y(v))}" stroke="#000000"/>')
-        out.append(f'<text x="{_n(LEFT - 5)}" y="{_n(Y(v) + 4)}" text-anchor="end" font-size="12">{_tick_text(v)}</text>')
+        out.append(f'<text x="{_n(LEFT - 5)}" y="{_n(Y(v) + 4)}" text-anchor="end" font-size="13">{_tick_text(v)}</text>')
     out.append(f'<text x="{_n(LEFT + w / 2)}" y="{_n(TOP + h + 36)}" text-anchor="middle" font-style="italic">{escape(labels["x"])}</text>')
     out.append(f'<text x="{_n(14)}" y="{_n(TOP + h / 2)}" text-anchor="middle" font-style="italic">{escape(labels["y"])}</text>')
     out.append("</svg>")
