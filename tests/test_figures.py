@@ -266,6 +266,20 @@ def test_handout_puts_the_figure_beside_its_answer():
         < block.index("\\begin{tikzpicture}")
 
 
+def test_pandoc_makes_a_pdf_with_the_figures(written, tmp_path):
+    """`pandoc 1.2.md -o 1.2.pdf` in the output folder puts the SVGs in (through rsvg-convert)."""
+    from conftest import need_tool
+
+    exe = need_tool("pandoc")
+    need_tool("rsvg-convert")
+    proc = subprocess.run([exe, "1.2.md", "-o", str(tmp_path / "1.2.pdf")], cwd=written, capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "Could not" not in proc.stderr, proc.stderr  # no image left out
+    text = subprocess.run([need_tool("pdftotext"), str(tmp_path / "1.2.pdf"), "-"], capture_output=True, text=True).stdout
+    assert "Contour lines of f" in text  # the figure's caption: its alt text
+
+
 def test_json_gives_the_data_the_figure_was_drawn_from(written):
     doc = json.loads((written / "1.2.json").read_text(encoding="utf-8"))
     (g, h) = [p for p in doc["parts"] if p["ask"] == "figure"]
