@@ -310,3 +310,32 @@ def test_math_a_section_may_not_use_is_code_and_a_warning_at_its_line(tmp_path):
     assert res.stderr.startswith(f"{path}:4: warning: the math $\\input{{/etc/passwd}}$ in 'md' uses \\input"), res.stderr
     deck = (tmp_path / "out" / "s-slides.tex").read_text()
     assert "\\input{/etc" not in deck and "\\texttt{" in deck
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_html_pages_load_with_math_and_no_console_message(kind, tmp_path):
+    from test_html import load_in_chromium
+
+    dom, console = load_in_chromium(seed("html", kind), tmp_path)
+    assert not console, console
+    m = re.search(r'data-probe="(\d+):(\d+):(\d+):(\d+)"', dom)
+    assert m, "the probe did not run: the page's script policy or markup is broken"
+    maths, empty, fracs, stacked = map(int, m.groups())
+    assert maths > 0 and empty == 0 and stacked == fracs, (maths, empty, fracs, stacked)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_pandoc_makes_a_pdf_of_the_markdown(kind, tmp_path):
+    """`pandoc section-3.md -o x.pdf` (or `-t beamer` for the deck), figures beside it."""
+    from conftest import need_tool
+
+    exe = need_tool("pandoc")
+    need_pdflatex()
+    outcome = _work(str(ROOT / "sections" / "3.yaml"), Job(("md",), (kind,), debug=True))
+    for name, text in outcome.files.items():
+        (tmp_path / name).write_text(text)
+    src = next(n for n in outcome.files if n.endswith(".md"))
+    args = ["-t", "beamer"] if kind.startswith("slides") else []
+    proc = subprocess.run([exe, src, *args, "-o", "doc.pdf"], capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert (tmp_path / "doc.pdf").read_bytes().startswith(b"%PDF")
