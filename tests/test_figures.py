@@ -363,6 +363,17 @@ def test_bad_figure_exits_1_and_writes_nothing(tmp_path):
     assert not out.exists() or not list(out.iterdir())
 
 
+def test_directions_from_a_named_question():
+    from solgen.derive.calculus import solve
+
+    problem = parse_problem(_problem("  - {id: g, ask: directional, of: f, at: {x1: 1, x2: 1}, directions: {u: [0, 1], v: [1, -1]}}\n"
+                                     "  - {id: k, ask: figure, of: f, at: {x1: 1, x2: 1}, directions: g}\n"))
+    fig = solve(problem).derivations[1].model
+    assert [(layer.key, layer.sign) for layer in fig.layers if layer.name == "direction"] == [("u", "+"), ("v", "0")]
+    with pytest.raises(SpecError, match="or name a question"):
+        parse_problem(_problem("  - {id: k, ask: figure, of: f, at: {x1: 1, x2: 1}, directions: 'not a name'}\n"))
+
+
 def test_directions_layer_without_directions_is_an_error(tmp_path):
     from solgen.derive.calculus import solve
     from solgen.errors import DeriveError

@@ -5,9 +5,9 @@ approximation's contours over f's (``solgen/figures``).
 
 Keys: ``of``, ``at`` (required), ``show`` (layers, default contours and gradient, plus
 directions when given), ``window`` (``{x1: [lo, hi], x2: [lo, hi]}``; default a box around
-the point on which f is real and finite), ``directions`` (a mapping as on ``directional``;
-without it, a ``directions`` layer takes those of the directional part of the same
-question), ``order`` (1 or 2, for the ``taylor`` layer). The Part has no fields of its own
+the point on which f is real and finite), ``directions`` (a mapping as on ``directional``, or
+the id of a question whose directional part gives them; without it, a ``directions``
+layer takes those of the directional part of the same question), ``order`` (1 or 2, for the ``taylor`` layer). The Part has no fields of its own
 for ``show`` and ``window``: ``options`` reads them from the part's data, once to check
 them (with lines) and again in ``derive``.
 """
@@ -66,8 +66,10 @@ def _line(data: Any, key: str | None = None) -> int:
     return lines.get(key, getattr(data, "line", 0)) if key else getattr(data, "line", 0)
 
 
-def options(data: Any, symbols: dict[str, sp.Symbol], point: dict[sp.Symbol, sp.Expr], pid: str) -> tuple[tuple[str, ...], tuple | None]:
-    """``show`` and ``window`` of a figure part, checked: (layers, window or None)."""
+def options(data: Any, symbols: dict[str, sp.Symbol], point: dict[sp.Symbol, sp.Expr],
+            pid: str) -> tuple[tuple[str, ...], tuple | None, str | None]:
+    """``show``, ``window`` and a ``directions`` that names a question, checked: (layers,
+    window or None, the question's id or None)."""
     show: list[str] = ["contours", "gradient"] + (["directions"] if "directions" in data else [])
     if "show" in data:
         given = data["show"]
@@ -94,7 +96,11 @@ def options(data: Any, symbols: dict[str, sp.Symbol], point: dict[sp.Symbol, sp.
     window = None
     if "window" in data:
         window = _window(data["window"], _line(data, "window"), symbols, point, pid)
-    return tuple(show), window
+    source = data.get("directions") if isinstance(data.get("directions"), str) else None
+    if source is not None and not re.fullmatch(r"[A-Za-z0-9.]{1,8}", source):
+        raise SpecError(f"part ({pid}): directions must map names to vectors, e.g. {{d1: [1, 1]}}, or name a question "
+                        f"with a directional part, e.g. directions: g", _line(data, "directions"))
+    return tuple(show), window, source
 
 
 def _window(value: Any, line: int, symbols: dict[str, sp.Symbol], point: dict[sp.Symbol, sp.Expr], pid: str) -> tuple:
@@ -138,7 +144,7 @@ def read(data: Any, ctx: dict, kw: dict, pid: str) -> None:
         raise SpecError(f"part ({pid}): a figure draws a function of two variables; this problem has {len(symbols)} "
                         f"({', '.join(symbols)})", _line(data, "ask"))
     read_at(data, ctx, kw, pid, "figure", required=True)
-    if "directions" in data:
+    if "directions" in data and not isinstance(data["directions"], str):  # a string names a question
         read_directions(data, ctx, kw, pid)
     if "order" in data:
         read_taylor_order(data, ctx, kw, pid)
@@ -167,12 +173,13 @@ def derive(engine: Any, part: Any) -> FigureResult:
     value = engine.at(expr, part)
     symbols = {s.name: s for s in engine.vars}
     point = tuple(v for _, v in part.at)
-    show, window = options(part.raw, symbols, dict(part.at), part.id)
+    show, window, source = options(part.raw, symbols, dict(part.at), part.id)
     directions = part.directions
     if "directions" in show and not directions:
-        sibling = [q for q in engine.problem.parts if q.ask == "directional" and q.id == part.id and q.directions]
+        question = source or part.id  # a question named by `directions: g`, else the part's own
+        sibling = [q for q in engine.problem.parts if q.ask == "directional" and q.id == question and q.directions]
         if not sibling:
-            raise DeriveError(f"part ({part.id}): show lists directions, but the part gives none and question ({part.id}) "
+            raise DeriveError(f"part ({part.id}): show lists directions, but the part gives none and question ({question}) "
                               "has no directional part to take them from", part.line)
         directions = sibling[0].directions
     readings = tuple((name, tuple(vec), _sign(sp.expand(sum((g * d for g, d in zip(grad_at, vec)), sp.Integer(0)))))
