@@ -338,7 +338,18 @@ def _child(conn: Any, args: tuple, parent: int) -> None:
         conn.close()
 
 
-def run_limited(args: tuple, timeout: float) -> Outcome:
+def allowance(path: str, timeout: float) -> tuple[float, str]:
+    """The seconds a file's worker may take, and what they are for: ``timeout`` for a
+    problem file; for a section, ``timeout`` for it and again for each problem it names."""
+    from solgen.sections import is_section, referenced
+
+    if not is_section(path):
+        return timeout, "a problem file"
+    n = referenced(path)
+    return min(MAX_TIMEOUT, timeout * (1 + n)), f"this section ({timeout:g} s for it and for each of the {n} files it names)"
+
+
+def run_limited(args: tuple, timeout: float, what: str = "a problem file") -> Outcome:
     """``_work(*args)`` in a forked worker, stopped after ``timeout`` seconds (SIGTERM, so
     it cleans up, then SIGKILL after STOP_GRACE), or when this process is interrupted."""
     import multiprocessing as mp
@@ -367,7 +378,7 @@ def run_limited(args: tuple, timeout: float) -> Outcome:
             if isinstance(message, Outcome):
                 return message
             doing = message
-        return Outcome(args[0], error=f"{doing} took longer than the {timeout:g} s allowed for a problem file; "
+        return Outcome(args[0], error=f"{doing} took longer than the {timeout:g} s allowed for {what}; "
                        "simplify it or raise --timeout")
     finally:
         if proc.is_alive():
@@ -440,7 +451,9 @@ def run_parallel(items: list[tuple[int, str]], job: Job, timeout: float, jobs: i
         while pending or running:
             while pending and len(running) < max(1, jobs):
                 index, path = pending.pop(0)
-                worker = _spawn((path, job), timeout)
+                limit, what = allowance(path, timeout)
+                worker = _spawn((path, job), limit)
+                worker.update(limit=limit, what=what)
                 running[worker["conn"]] = (index, worker)
             soonest = min(w["deadline"] for _, w in running.values())
             ready = wait(list(running), timeout=max(0.0, soonest - time.monotonic()))
@@ -462,8 +475,8 @@ def run_parallel(items: list[tuple[int, str]], job: Job, timeout: float, jobs: i
                 if now >= worker["deadline"]:
                     del running[conn]
                     _reap(worker)
-                    yield index, Outcome(worker["path"], error=f"{worker['doing']} took longer than the {timeout:g} s allowed "
-                                         "for a problem file; simplify it or raise --timeout")
+                    yield index, Outcome(worker["path"], error=f"{worker['doing']} took longer than the {worker['limit']:g} s "
+                                         f"allowed for {worker['what']}; simplify it or raise --timeout")
     finally:
         for _, worker in running.values():
             _reap(worker)
@@ -511,7 +524,7 @@ def process(files: tuple[str, ...] | list[str], job: Job, timeout: float, jobs: 
             else:
                 i, p = next(queue)
                 outcome = _not_a_file(p) or (_work(p, job, time.monotonic() + timeout if timeout > 0 else None)
-                                             if job.debug or timeout <= 0 else run_limited((p, job), timeout))
+                                             if job.debug or timeout <= 0 else run_limited((p, job), *allowance(p, timeout)))
             if cache is not None and outcome.error is None and not outcome.cached:
                 cache.put(units[i], outcome, hashes.get(i))
             done[i] = outcome

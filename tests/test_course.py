@@ -182,3 +182,15 @@ def test_watch_watches_the_course_folder_of_a_section(tmp_path):
 def test_jobs_must_be_a_positive_number(tmp_path, jobs):
     res = CliRunner().invoke(main, ["render", str(course(tmp_path / "c", 1)), "--jobs", jobs])
     assert res.exit_code == 2 and "--jobs" in res.output
+
+
+def test_a_section_is_allowed_the_timeout_for_itself_and_each_file_it_names(tmp_path):
+    from solgen.pipeline import allowance
+
+    root = course(tmp_path / "c", 2)
+    section = root / "sections" / "s.yaml"
+    assert allowance(str(section), 20) == (40, "this section (20 s for it and for each of the 1 files it names)")
+    assert allowance(str(root / "problems" / "p1.yaml"), 20) == (20, "a problem file")
+    res = render(str(section), "--out", str(tmp_path / "out"), "--timeout", "0.01")
+    assert res.exit_code == 1
+    assert "took longer than the 0.02 s allowed for this section" in res.stderr, res.stderr

@@ -27,3 +27,16 @@ def is_section(path: str | Path) -> bool:
     except OSError:
         return False
     return re.search(rb"^slides\s*:", head, re.M) is not None
+
+
+def referenced(path: str | Path) -> int:
+    """How many different problem (and included section) files a section names, judged from
+    its text: the worker's time allowance grows with them (``pipeline.allowance``)."""
+    import re
+
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(300_000)
+    except OSError:
+        return 0
+    return len(set(re.findall(rb"(?:problem|section)\s*:\s*[\"']?([^\s,}\"'#]+)", head)))
