@@ -151,10 +151,7 @@ def run_batch(files: tuple[str, ...] | list[str], job: Job, out: Path, timeout: 
                 done += 1
                 if bar is not None:
                     bar.update(1)
-                if not outcome.cached:
-                    write(outcome, out)
-                elif not all((out / n).is_file() for n in outcome.files):
-                    write(outcome, out)  # unchanged, but its outputs are gone: write them again
+                write(outcome, out)  # from the cache too: an output edited or removed by hand is made again
                 if outcome.error is not None:
                     failed += 1
                     _report(outcome)

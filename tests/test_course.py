@@ -85,6 +85,11 @@ def test_an_unchanged_file_is_not_derived_again(tmp_path, monkeypatch):
     assert again.exit_code == 0, again.output
     assert again.stdout.count("(unchanged)") == 4
     assert {p.name: p.read_text() for p in out.iterdir()} == before
+    (out / "p1.tex").write_text("edited by hand")
+    (out / "sec.tex").unlink()
+    third = render(str(root), "--out", str(out), "--jobs", "1")
+    assert third.exit_code == 0 and third.stdout.count("(unchanged)") == 4
+    assert {p.name: p.read_text() for p in out.iterdir()} == before  # made again, from the cache
 
 
 def test_an_edit_renders_that_file_and_the_sections_that_use_it_again(tmp_path):
