@@ -321,6 +321,54 @@ def test_taylor_layer_compiles_and_matches_the_approximation(tmp_path):
         assert "solgen taylor" in (tmp_path / "doc.tex").read_text()
 
 
+def test_slice_shows_f_along_a_direction_with_its_taylor_approximations():
+    """slice: d1 draws f(x + t d1) against t; T1 is the tangent line at t = 0 (slope
+    gradient^T d1 = 4 + 2e), T2 adds t^2/2 d1^T H d1, and near t = 0 it is the closer one."""
+    from solgen.derive.calculus import solve
+
+    problem = parse_problem(_problem("  - {id: g, ask: directional, of: f, at: {x1: 1, x2: 1}, directions: {d1: [1, 1]}}\n"
+                                     "  - {id: g, ask: figure, of: f, at: {x1: 1, x2: 1}, slice: d1}\n"))
+    r = solve(problem).derivations[1]
+    fig = r.model
+    assert not fig.equal and fig.window[0][0] < 0 < fig.window[0][1]
+    (f_curve,) = fig.layer("contours").contours[0].lines
+    t1, t2 = [c.lines[0] for c in fig.layer("taylor").contours]
+    slope = 4 + 2 * E
+    f0 = 1 + E
+    for t, v in t1:
+        assert v == pytest.approx(f0 + slope * t, abs=1e-3)
+    near = [i for i, (t, _) in enumerate(f_curve) if 0 < abs(t) < 0.15]
+    far = [i for i, (t, _) in enumerate(f_curve) if abs(t) > 0.4]
+    assert max(abs(f_curve[i][1] - t1[i][1]) for i in near) < max(abs(f_curve[i][1] - t1[i][1]) for i in far)
+    assert all(abs(f_curve[i][1] - t2[i][1]) <= abs(f_curve[i][1] - t1[i][1]) + 1e-3 for i in near)
+    for t, v in f_curve[:: 40]:  # f itself, along the line
+        assert v == pytest.approx((1 + t) ** 2 + math.exp((1 + t) ** 2) + 2 * math.log(1 + t), abs=2e-3)
+    assert r.answer["window"].keys() == {"t"} and r.slice == "d1"
+
+
+@pytest.mark.parametrize(
+    ("part", "message"),
+    [
+        ("{id: a, ask: figure, of: f, at: {x1: 1, x2: 1}, slice: d, directions: {d: [1, 0]}, show: [gradient]}", "show may list contours and taylor only"),
+        ("{id: a, ask: figure, of: f, at: {x1: 1, x2: 1}, slice: d, directions: {d: [1, 0]}, window: {t: [1, 2]}}", "outside the window"),
+        ("{id: a, ask: figure, of: f, at: {x1: 1, x2: 1}, slice: [1, 0]}", "slice names a direction"),
+    ],
+)
+def test_bad_slices_are_errors_at_their_line(part: str, message: str):
+    with pytest.raises(SpecError) as err:
+        parse_problem(_problem(f"  - {part}\n"))
+    assert message in str(err.value) and err.value.line == 7
+
+
+def test_slice_of_an_unknown_direction_is_an_error():
+    from solgen.derive.calculus import solve
+    from solgen.errors import DeriveError
+
+    problem = parse_problem(_problem("  - {id: a, ask: figure, of: f, at: {x1: 1, x2: 1}, slice: d9, directions: {d: [1, 0]}}\n"))
+    with pytest.raises(DeriveError, match="slice: d9 is not one of the directions"):
+        solve(problem)
+
+
 # -- bad input ------------------------------------------------------------------------------
 
 @pytest.mark.parametrize(

@@ -39,6 +39,8 @@ class FigureResult(Result):
     window: tuple[tuple[Any, Any], ...] = ()
     show: tuple[str, ...] = ()
     model: Any = field(default=None, compare=False)  # figures.model.Figure
+    window_names: tuple[str, ...] = ()  # the variables, or ("t",) for a slice
+    slice: str | None = None  # the direction a 1-D slice runs along
 
     @property
     def answer(self) -> dict[str, Any]:
@@ -48,7 +50,7 @@ class FigureResult(Result):
             "gradient": list(self.gradient_at),
             "levels": [round(v, 10) for v in self.model.levels],
             "directions": {name: list(vec) for name, vec, _ in self.directions},
-            "window": {n: [float(lo), float(hi)] for n, (lo, hi) in zip(names, self.window)},
+            "window": {n: [float(lo), float(hi)] for n, (lo, hi) in zip(self.window_names or names, self.window)},
             "scale": self.model.scale,
             "field_scale": self.model.field_scale,
         }
@@ -58,7 +60,7 @@ class FigureResult(Result):
         return tuple(s for s, _ in self.part.at)
 
     def json_fields(self) -> dict[str, Any]:
-        return {"value": self.value}
+        return {"value": self.value, "slice": self.slice}
 
 
 def _line(data: Any, key: str | None = None) -> int:
@@ -66,11 +68,18 @@ def _line(data: Any, key: str | None = None) -> int:
     return lines.get(key, getattr(data, "line", 0)) if key else getattr(data, "line", 0)
 
 
+T = sp.Symbol("t", real=True)  # a slice's parameter: x + t d
+
+
 def options(data: Any, symbols: dict[str, sp.Symbol], point: dict[sp.Symbol, sp.Expr],
-            pid: str) -> tuple[tuple[str, ...], tuple | None, str | None]:
-    """``show``, ``window`` and a ``directions`` that names a question, checked: (layers,
-    window or None, the question's id or None)."""
-    show: list[str] = ["contours", "gradient"] + (["directions"] if "directions" in data else [])
+            pid: str) -> tuple[tuple[str, ...], tuple | None, str | None, str | None]:
+    """``show``, ``window``, a ``directions`` that names a question, and ``slice``, checked:
+    (layers, window or None, the question's id or None, the slice's direction or None)."""
+    along = data.get("slice")
+    if along is not None and (not isinstance(along, str) or not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]{0,15}", along)):
+        raise SpecError(f"part ({pid}): slice names a direction, e.g. slice: d1", _line(data, "slice"))
+    show: list[str] = (["contours", "taylor"] if along else
+                       ["contours", "gradient"] + (["directions"] if "directions" in data else []))
     if "show" in data:
         given = data["show"]
         if isinstance(given, str):
@@ -89,18 +98,26 @@ def options(data: Any, symbols: dict[str, sp.Symbol], point: dict[sp.Symbol, sp.
                 show.append(item)
         if "contours" not in show:
             show.insert(0, "contours")
-        if "directions" in data and "directions" not in show:
+        if "directions" in data and "directions" not in show and not along:
             raise SpecError(f"part ({pid}): directions are given but show does not list 'directions'", _line(data, "directions"))
+    if along and set(show) - {"contours", "taylor"}:
+        raise SpecError(f"part ({pid}): a slice shows f along a line and its Taylor approximations: show may list "
+                        "contours and taylor only", _line(data, "show"))
+    if along and "directions" in data and "directions" in show:
+        show.remove("directions")
     if "order" in data and "taylor" not in show:
         raise SpecError(f"part ({pid}): order is the taylor layer's; add taylor to show", _line(data, "order"))
     window = None
     if "window" in data:
-        window = _window(data["window"], _line(data, "window"), symbols, point, pid)
+        if along:
+            window = _window(data["window"], _line(data, "window"), {"t": T}, {T: sp.Integer(0)}, pid)
+        else:
+            window = _window(data["window"], _line(data, "window"), symbols, point, pid)
     source = data.get("directions") if isinstance(data.get("directions"), str) else None
     if source is not None and not re.fullmatch(r"[A-Za-z0-9.]{1,8}", source):
         raise SpecError(f"part ({pid}): directions must map names to vectors, e.g. {{d1: [1, 1]}}, or name a question "
                         f"with a directional part, e.g. directions: g", _line(data, "directions"))
-    return tuple(show), window, source
+    return tuple(show), window, source, along
 
 
 def _window(value: Any, line: int, symbols: dict[str, sp.Symbol], point: dict[sp.Symbol, sp.Expr], pid: str) -> tuple:
@@ -131,7 +148,7 @@ def _window(value: Any, line: int, symbols: dict[str, sp.Symbol], point: dict[sp
             raise SpecError(f"part ({pid}): the point's {name} = {point[sym]} is outside the window [{lo}, {hi}]", where)
         out.append((lo, hi))
     spans = [float(hi - lo) for lo, hi in out]
-    if max(spans) > 10 * min(spans):
+    if len(spans) > 1 and max(spans) > 10 * min(spans):
         raise SpecError(f"part ({pid}): the window is more than 10 times wider one way than the other "
                         "(the picture keeps equal units on both axes, so the gradient is drawn as it is)", line)
     return tuple(out)
@@ -173,17 +190,20 @@ def derive(engine: Any, part: Any) -> FigureResult:
     value = engine.at(expr, part)
     symbols = {s.name: s for s in engine.vars}
     point = tuple(v for _, v in part.at)
-    show, window, source = options(part.raw, symbols, dict(part.at), part.id)
+    show, window, source, along = options(part.raw, symbols, dict(part.at), part.id)
     directions = part.directions
-    if "directions" in show and not directions:
+    if ("directions" in show or along) and not directions:
         question = source or part.id  # a question named by `directions: g`, else the part's own
         sibling = [q for q in engine.problem.parts if q.ask == "directional" and q.id == question and q.directions]
         if not sibling:
-            raise DeriveError(f"part ({part.id}): show lists directions, but the part gives none and question ({question}) "
+            what = f"slice: {along} needs a direction" if along else "show lists directions"
+            raise DeriveError(f"part ({part.id}): {what}, but the part gives none and question ({question}) "
                               "has no directional part to take them from", part.line)
         directions = sibling[0].directions
     readings = tuple((name, tuple(vec), _sign(sp.expand(sum((g * d for g, d in zip(grad_at, vec)), sp.Integer(0)))))
                      for name, vec in directions)
+    if along:
+        return _slice(engine, part, expr, trees, grad_at, value, point, readings, along, window, show)
     if window is None:
         window = default_window(expr, engine.vars, point)
         if window is None:
@@ -203,6 +223,49 @@ def derive(engine: Any, part: Any) -> FigureResult:
         raise DeriveError(f"part ({part.id}): cannot draw {part.of}: {exc}", part.line) from None
     return FigureResult(part, tuple(Entry((i,), t) for i, t in enumerate(trees)), point, grad_at, value, readings,
                         tuple(window), show, model)
+
+
+def _slice(engine: Any, part: Any, expr: sp.Expr, trees: Any, grad_at: tuple, value: sp.Expr, point: tuple,
+           readings: tuple, along: str, window: tuple | None, show: tuple[str, ...]) -> FigureResult:
+    """``slice: d``: f(x + t d) against t, with its Taylor approximations at t = 0."""
+    from solgen.figures.grid import NotDrawable
+    from solgen.figures.model import build_slice, default_window
+
+    vectors = {name: vec for name, vec, _ in readings}
+    if along not in vectors:
+        raise DeriveError(f"part ({part.id}): slice: {along} is not one of the directions ({', '.join(vectors)})", part.line)
+    d = vectors[along]
+    if window is None:  # as far along the line as the default box around the point reaches
+        box = default_window(expr, engine.vars, point)
+        if box is None:
+            raise DeriveError(f"part ({part.id}): {part.of} has no value on any box around the point; give a window", part.line)
+        reach = min(float(min(hi - c, c - lo)) / abs(float(dc)) for (lo, hi), c, dc in zip(box, point, d) if dc != 0)
+        t = sp.Rational(nice_down(reach)) if reach > 0 else sp.Rational(1, 10)
+        window = ((-t, t),)
+    slope = sp.expand(sum((g * dc for g, dc in zip(grad_at, d)), sp.Integer(0)))
+    order = part.order or 2
+    curvature = None
+    if order == 2 and "taylor" in show:
+        _, matrix = engine.hessian(expr)
+        h = [[engine.at(c, part) for c in row] for row in matrix]
+        curvature = float(sum(d[i] * h[i][j] * d[j] for i in range(2) for j in range(2)))
+    try:
+        model = build_slice(expr, engine.vars, point, d, float(value), float(slope), curvature,
+                            (float(window[0][0]), float(window[0][1])))
+    except NotDrawable as exc:
+        raise DeriveError(f"part ({part.id}): cannot draw {part.of}: {exc}", part.line) from None
+    if "taylor" not in show:
+        from dataclasses import replace
+
+        model = replace(model, layers=model.layers[:1], taylor_order=None)
+    return FigureResult(part, tuple(Entry((i,), t) for i, t in enumerate(trees)), point, grad_at, value,
+                        tuple(r for r in readings if r[0] == along), tuple(window), show, model, ("t",), along)
+
+
+def nice_down(value: float) -> float:
+    from solgen.figures.model import nice
+
+    return nice(value, up=False)
 
 
 def _plain(expr: sp.Expr) -> str:
@@ -265,6 +328,12 @@ def present(r: FigureResult, tex: Any, problem: Any) -> dict[str, Any]:
     else:
         alt = str(words("figure.alt", f=f, expr=source, point=point_plain, gradient_at=grad_plain, result=grad_decimal))
     alt_blank = str(words("figure.alt_blank", f=f, expr=source, point=point_plain))
+    if r.slice:  # f(x + t d) against t
+        dname = direction_tex.get(r.slice, r.slice)
+        labels.update(x="t", y=f"{f}(x + t\\,{dname})", point="", taylor1="T_1", taylor2="T_2")
+        plain.update(x="t", y=f"{f}(x + t {_unicode(r.slice)})", point="", taylor1="T₁", taylor2="T₂")
+        alt = str(words("figure.alt_slice", f=f, expr=source, point=point_plain, name=r.slice))
+        alt_blank = str(words("figure.alt_slice_blank", f=f, expr=source, point=point_plain, name=r.slice))
     names = getattr(tex, "figure_names", None)  # figures drawn so far in this document (two may share a part id)
     if names is None:
         names = tex.figure_names = set()
@@ -283,6 +352,15 @@ def present(r: FigureResult, tex: Any, problem: Any) -> dict[str, Any]:
         files={full_svg: svg(fig, plain, alt, True), blank_svg: svg(fig, plain, alt_blank, False)},
     )
     at_point = f"{tex.nabla} {f}({at}) = {gradient}"
+    if r.slice:
+        dname = direction_tex.get(r.slice, r.slice)
+        legend = [words("figure.slice", f=f, name=dname, point=at, result=tex(r.value))]
+        if fig.taylor_order:
+            legend.append(words(f"figure.slice_taylor_{fig.taylor_order}", f=f, name=dname))
+        if fig.gaps:
+            legend.append(words("figure.gaps", f=f))
+        return {"groups": [], "figure": view, "legend": legend, "draw": words("figure.draw_slice", f=f, name=dname),
+                "answer": [at_point], "answer_short": [at_point]}
     legend = [words("figure.contours", f=f, point=at, result=tex(r.value))]
     for layer in fig.layers:
         if layer.name == "field":
@@ -317,4 +395,4 @@ def _factor(scale: float | None) -> str:
     return f"1/{1 / scale:g}"
 
 
-ASK = Ask("figure", frozenset({"of", "at", "show", "window", "directions", "order"}), read, derive, present)
+ASK = Ask("figure", frozenset({"of", "at", "show", "window", "directions", "order", "slice"}), read, derive, present)

@@ -75,6 +75,7 @@ class Figure:
     taylor_order: int | None = None
     gaps: bool = False  # f has no value somewhere in the window
     notes: tuple[str, ...] = field(default=())
+    equal: bool = True  # equal units on both axes (a slice's axes are t and f's values: not)
 
     def layer(self, name: str) -> Layer | None:
         return next((layer for layer in self.layers if layer.name == name), None)
@@ -310,3 +311,49 @@ def _field(gradient_exprs: Sequence[sp.Expr], variables: Sequence[sp.Symbol], wi
                 end = (round(start[0] + shorten * scale * float(u[i, j]), 4), round(start[1] + shorten * scale * float(v[i, j]), 4))
                 arrows.append(Arrow(start, end))
     return Layer("field", True, arrows=tuple(arrows), scale=scale, sign="clipped" if clipped else "")
+
+
+def build_slice(expr: sp.Expr, variables: Sequence[sp.Symbol], point: Sequence[sp.Expr], direction: Sequence[sp.Expr],
+                value: float, slope: float, curvature: float | None, t_window: tuple[float, float]) -> Figure:
+    """f along the line x + t d through the point, against t, with its Taylor approximations
+    there: T1(t) = f(x) + t gradient^T d, and (``curvature`` = d^T H d given) T2(t) = T1(t) +
+    t^2/2 d^T H d. Exact at t = 0, close around it; where f has no value, its curve stops."""
+    x, y = variables
+    t0, t1 = t_window
+    ts = np.linspace(t0, t1, 241)
+    p = (float(point[0]), float(point[1]))
+    d = (float(direction[0]), float(direction[1]))
+    f = values(expr, {x: p[0] + ts * d[0], y: p[1] + ts * d[1]})
+    finite = f[np.isfinite(f)]
+    lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (value - 1, value + 1)
+    if hi - lo < 1e-12:
+        lo, hi = lo - 1, hi + 1
+    pad = 0.08 * (hi - lo)
+    v0, v1 = lo - pad, hi + pad
+    digits = max(3, 4 - int(math.floor(math.log10(max(abs(v0), abs(v1), 1e-9)))))
+
+    def curve(vs: np.ndarray) -> tuple[tuple[tuple[float, float], ...], ...]:
+        """The points of a curve, split where it has no value or leaves the window far."""
+        out, run = [], []
+        for t, v in zip(ts, vs):
+            if np.isfinite(v) and v0 - (v1 - v0) <= v <= v1 + (v1 - v0):
+                run.append((round(float(t), 4), round(float(v), digits)))
+            elif run:
+                out.append(tuple(run))
+                run = []
+        if run:
+            out.append(tuple(run))
+        return tuple(r for r in out if len(r) > 1)
+
+    def label_spot(vs: np.ndarray) -> tuple[float, float] | None:
+        inside = [(float(t), float(v)) for t, v in zip(ts, vs) if v0 <= v <= v1 and t > 0]
+        return inside[-1] if inside else None
+
+    layers = [Layer("contours", False, contours=(Contour(value, curve(f), True),))]
+    taylors = [(1, value + slope * ts)]
+    if curvature is not None:
+        taylors.append((2, value + slope * ts + 0.5 * curvature * ts * ts))
+    layers.append(Layer("taylor", True, contours=tuple(Contour(value, curve(vs), False, f"taylor{k}", label_spot(vs))
+                                                      for k, vs in taylors)))
+    return Figure(window=((t0, t1), (v0, v1)), point=(0.0, value), variables=("t", "f"), layers=tuple(layers), levels=(),
+                  scale=1.0, taylor_order=2 if curvature is not None else 1, gaps=bool(np.isnan(f).any()), equal=False)

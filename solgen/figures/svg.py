@@ -45,14 +45,17 @@ def _tick_text(v: float) -> str:
 
 def svg(fig: Figure, labels: Mapping[str, str], alt: str, answers: bool = True) -> str:
     (x0, x1), (y0, y1) = fig.window
-    k = PLOT / max(x1 - x0, y1 - y0)
-    w, h = (x1 - x0) * k, (y1 - y0) * k
+    if fig.equal:
+        kx = ky = PLOT / max(x1 - x0, y1 - y0)
+    else:  # a slice: t against f's values
+        kx, ky = PLOT / (x1 - x0), 0.65 * PLOT / (y1 - y0)
+    w, h = (x1 - x0) * kx, (y1 - y0) * ky
 
     def X(x: float) -> float:  # noqa: N802 - the coordinate maps
-        return LEFT + (x - x0) * k
+        return LEFT + (x - x0) * kx
 
     def Y(y: float) -> float:  # noqa: N802
-        return TOP + (y1 - y) * k
+        return TOP + (y1 - y) * ky
 
     def pts(line: tuple) -> str:
         return " ".join(f"{_n(X(x))},{_n(Y(y))}" for x, y in line)
@@ -84,7 +87,10 @@ def svg(fig: Figure, labels: Mapping[str, str], alt: str, answers: bool = True) 
                 dash = ' stroke-dasharray="5 3"' if kind == "taylor" else ""
                 for line in c.lines:
                     group.append(f'<polyline class="contour" data-level="{c.level:.6g}" points="{pts(line)}" fill="none" {stroke}{dash}/>')
-                if c.label and c.label_at:
+                if c.label and c.label_at and layer.name == "taylor":  # a slice's approximations: T₁, T₂
+                    text.append(f'<text x="{_n(X(c.label_at[0]) - 4)}" y="{_n(Y(c.label_at[1]) - 5)}" text-anchor="end" '
+                                f'fill="{COLORS["taylor"]}" font-style="italic">{escape(labels[c.label])}</text>')
+                elif c.label and c.label_at:
                     text.append(f'<text x="{_n(X(c.label_at[0]))}" y="{_n(Y(c.label_at[1]))}" font-size="12" fill="#555555" '
                                 f'text-anchor="middle" dominant-baseline="middle" stroke="#ffffff" stroke-width="3" '
                                 f'paint-order="stroke">{escape(c.label.replace("-", chr(0x2212)))}</text>')
@@ -115,8 +121,9 @@ def svg(fig: Figure, labels: Mapping[str, str], alt: str, answers: bool = True) 
     side = math.radians(fig.point_label_side())
     dx, dy = math.cos(side), -math.sin(side)
     anchor = "start" if dx > 0.3 else ("end" if dx < -0.3 else "middle")
-    out.append(f'<text x="{_n(px + 9 * dx)}" y="{_n(py + 9 * dy + 5 + 5 * dy)}" text-anchor="{anchor}" font-style="italic">'
-               f'{escape(labels["point"])}</text>')
+    if labels["point"]:
+        out.append(f'<text x="{_n(px + 9 * dx)}" y="{_n(py + 9 * dy + 5 + 5 * dy)}" text-anchor="{anchor}" font-style="italic">'
+                   f'{escape(labels["point"])}</text>')
     out.extend(text)
     out.append(f'<rect x="{_n(LEFT)}" y="{_n(TOP)}" width="{_n(w)}" height="{_n(h)}" fill="none" stroke="#000000" stroke-width="1"/>')
     for v in _ticks(x0, x1):
@@ -126,7 +133,8 @@ def svg(fig: Figure, labels: Mapping[str, str], alt: str, answers: bool = True) 
         out.append(f'<line x1="{_n(LEFT)}" y1="{_n(Y(v))}" x2="{_n(LEFT + 5)}" y2="{_n(Y(v))}" stroke="#000000"/>')
         out.append(f'<text x="{_n(LEFT - 5)}" y="{_n(Y(v) + 4)}" text-anchor="end" font-size="13">{_tick_text(v)}</text>')
     out.append(f'<text x="{_n(LEFT + w / 2)}" y="{_n(TOP + h + 36)}" text-anchor="middle" font-style="italic">{escape(labels["x"])}</text>')
-    out.append(f'<text x="{_n(14)}" y="{_n(TOP + h / 2)}" text-anchor="middle" font-style="italic">{escape(labels["y"])}</text>')
+    turn = "" if fig.equal else f' transform="rotate(-90 14 {_n(TOP + h / 2)})"'  # a slice's f(x + t d): along the axis
+    out.append(f'<text x="14" y="{_n(TOP + h / 2)}" text-anchor="middle" font-style="italic"{turn}>{escape(labels["y"])}</text>')
     out.append("</svg>")
     return "\n".join(out) + "\n"
 

@@ -50,15 +50,18 @@ def _tick(v: float) -> str:
 
 
 class _Map:
-    """Problem coordinates -> picture units."""
+    """Problem coordinates -> picture units (equal on both axes, but for a slice: 10 by 6.5)."""
 
     def __init__(self, fig: Figure):
         (self.x0, x1), (self.y0, y1) = fig.window
-        self.k = UNITS / max(x1 - self.x0, y1 - self.y0)
-        self.w, self.h = (x1 - self.x0) * self.k, (y1 - self.y0) * self.k
+        if fig.equal:
+            self.kx = self.ky = UNITS / max(x1 - self.x0, y1 - self.y0)
+        else:
+            self.kx, self.ky = UNITS / (x1 - self.x0), 0.65 * UNITS / (y1 - self.y0)
+        self.w, self.h = (x1 - self.x0) * self.kx, (y1 - self.y0) * self.ky
 
     def __call__(self, p: tuple[float, float]) -> str:
-        return f"({_n((p[0] - self.x0) * self.k)},{_n((p[1] - self.y0) * self.k)})"
+        return f"({_n((p[0] - self.x0) * self.kx)},{_n((p[1] - self.y0) * self.ky)})"
 
 
 def _layer(layer: Layer, at: Callable[[tuple[float, float]], str], labels: Mapping[str, str], mode: str) -> list[str]:
@@ -89,6 +92,10 @@ def _labels(layer: Layer, at: Callable[[tuple[float, float]], str], labels: Mapp
         for c in layer.contours:
             if c.label and c.label_at:
                 out.append(f"\\node[solgen levels] at {at(c.label_at)} {{${c.label}$}};")
+    elif layer.name == "taylor":  # a slice's approximations are named (T_1, T_2)
+        for c in layer.contours:
+            if c.label and c.label_at:
+                out.append(f"\\node[solgen label, text=orange!85!black, anchor=south east] at {at(c.label_at)} {{${labels[c.label]}$}};")
     elif layer.name == "gradient":
         a = layer.arrows[0]
         out.append(f"\\node[solgen label, text=red!85!black, {_anchor(a.start, a.end)}] at {at(a.end)} {{${labels['gradient']}$}};")
@@ -141,7 +148,8 @@ def picture(fig: Figure, labels: Mapping[str, str], mode: str = "full", width: s
         if layer.name == "contours":
             drawn.append(f"\\fill {at(fig.point)} circle[radius=0.09];")
             side = fig.point_label_side()
-            named.append(f"\\node[solgen label, anchor={side + 180}] at {at(fig.point)} {{${labels['point']}$}};")
+            if labels["point"]:
+                named.append(f"\\node[solgen label, anchor={side + 180}] at {at(fig.point)} {{${labels['point']}$}};")
         if mode == "slides" and reveal[id(layer)] > 1:
             drawn = [f"\\only<{reveal[id(layer)]}->{{%", *drawn, "}"]
             named = [f"\\only<{reveal[id(layer)]}->{{%", *named, "}"] if named else []
@@ -150,13 +158,14 @@ def picture(fig: Figure, labels: Mapping[str, str], mode: str = "full", width: s
     lines += ["\\begin{scope}", *body, "\\end{scope}", *text]
     lines.append(f"\\draw[semithick] (0,0) rectangle ({_n(w)},{_n(h)});")
     for v in _ticks(x0, x1):
-        x = _n((v - x0) * at.k)
+        x = _n((v - x0) * at.kx)
         lines.append(f"\\draw ({x},0) -- ({x},0.15) node[solgen tick, below] at ({x},0) {{${_tick(v)}$}};")
     for v in _ticks(y0, y1):
-        y = _n((v - y0) * at.k)
+        y = _n((v - y0) * at.ky)
         lines.append(f"\\draw (0,{y}) -- (0.15,{y}) node[solgen tick, left] at (0,{y}) {{${_tick(v)}$}};")
     lines.append(f"\\node[below=1.2em, font=\\small] at ({_n(w / 2)},0) {{${labels['x']}$}};")
-    lines.append(f"\\node[left=2.4em, font=\\small] at (0,{_n(h / 2)}) {{${labels['y']}$}};")
+    turn = "" if fig.equal else ", rotate=90, anchor=south"  # a slice's f(x + t d): along the axis
+    lines.append(f"\\node[left=2.4em, font=\\small{turn}] at (0,{_n(h / 2)}) {{${labels['y']}$}};")
     left, bottom, right, top = MARGINS
     lines.append(f"\\pgfresetboundingbox\\path ([xshift=-{left}, yshift=-{bottom}]0,0) rectangle "
                  f"([xshift={right}, yshift={top}]{_n(w)},{_n(h)});")
