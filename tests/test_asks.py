@@ -194,6 +194,7 @@ def test_away_from_the_kink_the_value_is_given() -> None:
         ("x1 x2", "unexpected 'x2': put '*' between factors (x1*x2)"),
         ("2x1 sqrt(x2)", "unexpected 'sqrt': put '*' between factors"),
         ("a12 x1", "unexpected 'x1': put '*' between factors (a12*x1)"),
+        ("1/2 (a11 x1^2 + x2)", "unexpected 'x1': put '*' between factors (1/2 (a11*x1^2)"),  # inside ( )
         ("log(x1 - x1)", "log() of 0 is undefined"),
     ],
 )
