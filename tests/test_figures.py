@@ -151,6 +151,19 @@ def test_a_window_outside_the_domain_leaves_gaps_not_a_crash(tmp_path):
     assert "solgen gradient" in render(build_view(solve(problem)), "tex")
 
 
+def test_no_field_arrow_where_f_has_no_value():
+    """The gradient of log(x1 - x2) is 1/(x1 - x2), -1/(x1 - x2): it has values where the log
+    has none (x2 > x1); the field draws no arrow there."""
+    from solgen.derive.calculus import solve
+
+    src = _problem("  - {id: a, ask: figure, of: f, at: {x1: 2, x2: 1}, window: {x1: [0, 3], x2: [0, 3]}, "
+                   "show: [contours, field]}\n", function="log(x1 - x2) + x2^2", assume="{}")
+    (r,) = solve(parse_problem(src)).derivations
+    arrows = r.model.layer("field").arrows
+    assert len(arrows) > 10 and all(a.start[1] < a.start[0] for a in arrows)
+    assert r.model.gaps
+
+
 def test_grid_values_match_sympy_and_are_nan_off_the_domain():
     import numpy as np
 

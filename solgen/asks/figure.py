@@ -182,6 +182,14 @@ def _sign(slope: sp.Expr) -> str:
 
 def derive(engine: Any, part: Any) -> FigureResult:
     from solgen.figures.grid import NotDrawable
+
+    try:
+        return _derive(engine, part)
+    except NotDrawable as exc:
+        raise DeriveError(f"part ({part.id}): cannot draw {part.of}: {exc}", part.line) from None
+
+
+def _derive(engine: Any, part: Any) -> FigureResult:
     from solgen.figures.model import build, default_window
 
     (expr,) = engine.function(part)
@@ -207,7 +215,8 @@ def derive(engine: Any, part: Any) -> FigureResult:
     if window is None:
         window = default_window(expr, engine.vars, point)
         if window is None:
-            raise DeriveError(f"part ({part.id}): {part.of} has no value on any box around the point; give a window", part.line)
+            raise DeriveError(f"part ({part.id}): {part.of} has no finite value (or one too large to draw) on any box around the point; give a window",
+                              part.line)
     hessian = None
     order = part.order if "taylor" in show else None
     if order is None and "taylor" in show:
@@ -215,12 +224,9 @@ def derive(engine: Any, part: Any) -> FigureResult:
     if order == 2:
         _, matrix = engine.hessian(expr)
         hessian = [[engine.at(c, part) for c in row] for row in matrix]
-    try:
-        model = build(expr, engine.vars, point, grad_at, [t.result for t in trees],
-                      ((float(window[0][0]), float(window[0][1])), (float(window[1][0]), float(window[1][1]))),
-                      show, readings, hessian, order)
-    except NotDrawable as exc:
-        raise DeriveError(f"part ({part.id}): cannot draw {part.of}: {exc}", part.line) from None
+    model = build(expr, engine.vars, point, grad_at, [t.result for t in trees],
+                  ((float(window[0][0]), float(window[0][1])), (float(window[1][0]), float(window[1][1]))),
+                  show, readings, hessian, order)
     return FigureResult(part, tuple(Entry((i,), t) for i, t in enumerate(trees)), point, grad_at, value, readings,
                         tuple(window), show, model)
 
@@ -228,7 +234,6 @@ def derive(engine: Any, part: Any) -> FigureResult:
 def _slice(engine: Any, part: Any, expr: sp.Expr, trees: Any, grad_at: tuple, value: sp.Expr, point: tuple,
            readings: tuple, along: str, window: tuple | None, show: tuple[str, ...]) -> FigureResult:
     """``slice: d``: f(x + t d) against t, with its Taylor approximations at t = 0."""
-    from solgen.figures.grid import NotDrawable
     from solgen.figures.model import build_slice, default_window
 
     vectors = {name: vec for name, vec, _ in readings}
@@ -238,7 +243,8 @@ def _slice(engine: Any, part: Any, expr: sp.Expr, trees: Any, grad_at: tuple, va
     if window is None:  # as far along the line as the default box around the point reaches
         box = default_window(expr, engine.vars, point)
         if box is None:
-            raise DeriveError(f"part ({part.id}): {part.of} has no value on any box around the point; give a window", part.line)
+            raise DeriveError(f"part ({part.id}): {part.of} has no finite value (or one too large to draw) on any box around the point; give a window",
+                              part.line)
         reach = min(float(min(hi - c, c - lo)) / abs(float(dc)) for (lo, hi), c, dc in zip(box, point, d) if dc != 0)
         t = sp.Rational(nice_down(reach)) if reach > 0 else sp.Rational(1, 10)
         window = ((-t, t),)
@@ -249,11 +255,8 @@ def _slice(engine: Any, part: Any, expr: sp.Expr, trees: Any, grad_at: tuple, va
         _, matrix = engine.hessian(expr)
         h = [[engine.at(c, part) for c in row] for row in matrix]
         curvature = float(sum(d[i] * h[i][j] * d[j] for i in range(2) for j in range(2)))
-    try:
-        model = build_slice(expr, engine.vars, point, d, float(value), float(slope), curvature,
-                            (float(window[0][0]), float(window[0][1])))
-    except NotDrawable as exc:
-        raise DeriveError(f"part ({part.id}): cannot draw {part.of}: {exc}", part.line) from None
+    model = build_slice(expr, engine.vars, point, d, float(value), float(slope), curvature,
+                        (float(window[0][0]), float(window[0][1])))
     if "taylor" not in show:
         from dataclasses import replace
 

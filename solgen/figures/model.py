@@ -253,7 +253,7 @@ def build(expr: sp.Expr, variables: Sequence[sp.Symbol], point: Sequence[sp.Expr
     layers = [Layer("contours", False, contours=_contours(gen, levels, through, p, window, True))]
     room = 0.55 * min(width, height)
     if "field" in show:
-        layers.append(_field(gradient_exprs, variables, window))
+        layers.append(_field(expr, gradient_exprs, variables, window))
     scale = _arrow_scale(math.hypot(*g), room)
     if "gradient" in show and (g[0] or g[1]):
         end = (p[0] + scale * g[0], p[1] + scale * g[1])
@@ -282,11 +282,11 @@ def build(expr: sp.Expr, variables: Sequence[sp.Symbol], point: Sequence[sp.Expr
                   gaps=gaps)
 
 
-def _field(gradient_exprs: Sequence[sp.Expr], variables: Sequence[sp.Symbol], window: tuple) -> Layer:
+def _field(expr: sp.Expr, gradient_exprs: Sequence[sp.Expr], variables: Sequence[sp.Symbol], window: tuple) -> Layer:
     """Gradient arrows on a grid inside the window, all at one round scale (three in four
     shorter than the grid's spacing; the longest, shortened to fit, keep their direction,
-    and the layer's ``sign`` says "clipped"); points where the gradient has no value are
-    skipped."""
+    and the layer's ``sign`` says "clipped"); points where f or its gradient has no value
+    are skipped (1/(x1 - x2), the gradient of log(x1 - x2), has values where the log has none)."""
     (x0, x1), (y0, y1) = window
     width, height = x1 - x0, y1 - y0
     spacing = max(width, height) / FIELD
@@ -297,7 +297,7 @@ def _field(gradient_exprs: Sequence[sp.Expr], variables: Sequence[sp.Symbol], wi
     grid = {variables[0]: gx, variables[1]: gy}
     u, v = values(gradient_exprs[0], grid), values(gradient_exprs[1], grid)
     lengths = np.hypot(u, v)
-    finite = np.isfinite(lengths)
+    finite = np.isfinite(lengths) & np.isfinite(values(expr, grid))
     typical = float(np.quantile(lengths[finite], 0.75)) if finite.any() else 0.0
     scale = 1.0 / nice(typical / (0.8 * spacing)) if typical > 0 else 1.0
     cap = 1.2 * spacing
