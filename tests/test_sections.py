@@ -339,3 +339,17 @@ def test_pandoc_makes_a_pdf_of_the_markdown(kind, tmp_path):
     proc = subprocess.run([exe, src, *args, "-o", "doc.pdf"], capture_output=True, text=True, timeout=300, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert (tmp_path / "doc.pdf").read_bytes().startswith(b"%PDF")
+
+
+def test_a_part_shown_alone_never_refers_to_a_part_left_out(tmp_path):
+    """1.2 (b)'s Jacobian entries are (a)'s Hessian entries: shown with (a), they say
+    "derived in (a)"; shown alone, they are derived there."""
+    problems = {"p.yaml": (ROOT / "problems" / "1.2.yaml").read_text()}
+    (tmp_path / "one").mkdir()
+    (tmp_path / "two").mkdir()
+    alone = course(tmp_path / "one", "id: s\nslides:\n  - {problem: ../problems/p.yaml, parts: [b]}\n", problems)
+    both = course(tmp_path / "two", "id: s\nslides:\n  - {problem: ../problems/p.yaml, parts: [b]}\n"
+                  "  - {problem: ../problems/p.yaml, parts: [a]}\n", problems)
+    handout = {k: _work(str(p), Job(("tex",), ("handout",), debug=True)).files["s.tex"] for k, p in (("alone", alone), ("both", both))}
+    assert "derived in" not in handout["alone"]
+    assert "derived in (a)" in handout["both"]

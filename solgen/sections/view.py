@@ -46,7 +46,7 @@ def _md_line(item: Item) -> int:
 
 
 def _solve(path: str, lang: str, progress: Callable[[str], None]) -> tuple[Any, dict[str, Any]]:
-    """The problem at ``path``: loaded, solved, and its view (errors name the problem file)."""
+    """The problem at ``path``, loaded and solved (errors name the problem file and line)."""
     from solgen.derive.calculus import solve
     from solgen.input.problem import load_problem
 
@@ -64,8 +64,16 @@ def build_section_view(section: Section, words: Words, progress: Callable[[str],
     from solgen.present.view import build_view
     from solgen.sections.compute import substitute
 
+    from solgen.derive.calculus import Solution
+
     tell = progress or (lambda t: None)
-    solved: dict[str, tuple[Any, dict[str, Any]]] = {}
+    solved: dict[str, tuple[Any, Any]] = {}  # path -> (problem, solution)
+    views: dict[str, dict[str, Any]] = {}  # path -> view of the parts the section shows
+    shown_parts: dict[str, set[str] | None] = {}  # path -> the part ids shown anywhere (None: all)
+    for it in section.items:
+        if it.kind == "problem" and it.path is not None:
+            before = shown_parts.get(it.path, set())
+            shown_parts[it.path] = None if it.parts is None or before is None else before | set(it.parts)
     items: list[dict[str, Any]] = []
     topics = list(section.agenda or ())
     topic_index = 0
@@ -82,18 +90,18 @@ def build_section_view(section: Section, words: Words, progress: Callable[[str],
             assert item.path is not None
             if item.path not in solved:
                 tell(f"{item.path}")
-                problem, solution = _solve(item.path, section.lang, tell)
-                solved[item.path] = (problem, build_view(solution, words))
-            problem, pview = solved[item.path]
-            ids = [q["id"] for q in pview["questions"]]
-            if item.parts is not None:
-                for pid in item.parts:
-                    if pid not in ids:
-                        raise SpecError(f"{item.path} has no part {pid!r} (its parts: {', '.join(ids)})",
-                                        item.parts_line or item.line, item.file)
-                questions = [q for q in pview["questions"] if q["id"] in item.parts]
-            else:
-                questions = list(pview["questions"])
+                solved[item.path] = _solve(item.path, section.lang, tell)
+            problem, solution = solved[item.path]
+            ids = list(dict.fromkeys(p.id for p in problem.parts))
+            for pid in item.parts or ():
+                if pid not in ids:
+                    raise SpecError(f"{item.path} has no part {pid!r} (its parts: {', '.join(ids)})",
+                                    item.parts_line or item.line, item.file)
+            if item.path not in views:  # presented with the parts the section shows: a step refers
+                wanted = shown_parts[item.path]  # to another part's ("derived in (a)") only if it is shown
+                kept = tuple(d for d in solution.derivations if wanted is None or d.part.id in wanted)
+                views[item.path] = build_view(Solution(problem, kept), words)
+            questions = [q for q in views[item.path]["questions"] if item.parts is None or q["id"] in item.parts]
             key = (problem.id, tuple(q["id"] for q in questions))
             repeat = item.show == "answers" and key in asked  # its questions were posed earlier
             if item.show in ("questions", "all"):
@@ -112,7 +120,7 @@ def build_section_view(section: Section, words: Words, progress: Callable[[str],
                 "asks": item.show in ("questions", "all"),
                 "answers": item.show in ("answers", "all"),
                 "intro": intro,
-                "problem_intro": pview.get("intro"),
+                "problem_intro": views[item.path].get("intro"),
             })
     header = [h for h in (section.course, section.section, section.author, section.date) if h]
     agenda_title = section.agenda_title or words("section.agenda")
