@@ -22,3 +22,4 @@ def test_wheel_ships_every_template(tmp_path):
     for name in templates:
         assert f"solgen/{name}" in names
     assert "solgen/cli.py" in names and "solgen/derive/diff.py" in names
+    assert "solgen/figures/model.py" in names and "solgen/asks/figure.py" in names  # ask: figure
