@@ -19,9 +19,9 @@ from solgen.derive.calculus import solve
 from solgen.errors import SpecError
 from solgen.formats.json import to_json
 from solgen.input.problem import parse_problem
-from solgen.matrix.ast import (Add, Call, D, Had, Ident, Index, Mul, Node, Num, Ones, Pow, Ref, Sum, Sym, T, latex,
+from solgen.matrix.ast import (Add, Call, Had, Ident, Index, Mul, Node, Num, Ones, Pow, Ref, Sum, Sym, T, latex,
                                text)
-from solgen.matrix.diff import Differ, MStep, Unsupported
+from solgen.matrix.diff import Differ, Unsupported
 from solgen.matrix.problem import read_back
 
 # -- an independent expansion: a tree on concrete sizes -> a SymPy matrix -----------------

@@ -13,7 +13,7 @@ from typing import Any
 
 from solgen.asks.base import Entry, Result
 from solgen.errors import CheckError, DeriveError, SpecError
-from solgen.matrix.ast import ONE, SCALAR, D, Node, Ref, Sym, latex, shape_text
+from solgen.matrix.ast import SCALAR, D, Node, Ref, Sym, latex, shape_text
 from solgen.matrix.check import check_coefficient, check_step, draws
 from solgen.matrix.diff import Differ, MStep, Unsupported
 
@@ -301,4 +301,4 @@ def present_jacobian(r: MatrixJacobianResult, tex: Any, problem: Any) -> dict[st
 
 
 __all__ = ["read_of", "derive_gradient", "derive_hessian", "derive_jacobian", "present_gradient", "present_hessian",
-           "present_jacobian", "ONE"]
+           "present_jacobian", "convention", "engine_for"]

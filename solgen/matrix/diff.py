@@ -7,8 +7,8 @@ Known ML derivatives are rules of their own, named, not expanded: σ' = σ(1 −
 binary cross-entropy of σ(u) (``(y − p)ᵀ du``), softmax cross-entropy (``(y − s)ᵀ dz``
 when y sums to 1), d softmax = (diag(s) − s sᵀ) dz, d logsumexp = softmax(z)ᵀ dz.
 
-To add a rule: a branch in ``Differ._rule`` returning (name, middle, children), its
-sentence ``matrix.rule.<name>`` in every words catalog; the checker tests it.
+To add a rule: a branch in ``Differ._rule`` returning (name, middle, facts), where the
+middle holds ``D(x)`` for each differential a substep works out; its sentence ``matrix.rule.<name>`` in every words catalog; the checker tests it.
 """
 
 from __future__ import annotations
@@ -19,8 +19,7 @@ from typing import Callable
 import sympy as sp
 
 from solgen.matrix import build as b
-from solgen.matrix.ast import (ONE, Add, Call, D, Had, Ident, Index, Mul, Node, Num, Ones, Pow, Ref, Sum, Sym, T,
-                               children)
+from solgen.matrix.ast import ONE, Add, Call, D, Had, Ident, Mul, Node, Num, Ones, Pow, Ref, Sym, T, children
 
 
 class Unsupported(ValueError):

@@ -167,7 +167,7 @@ def read_shaped(data: Any) -> tuple[tuple[sp.Symbol, ...], dict[str, Any], Shape
                 or name in constants:
             raise SpecError(f"{name!r} cannot name a function (it is declared, a built-in, or not a name)", line)
         if isinstance(value, list):
-            raise SpecError(f"with 'shapes', a vector function is one expression (such as sigmoid(X w)), not a list", line)
+            raise SpecError("with 'shapes', a vector function is one expression (such as sigmoid(X w)), not a list", line)
     functions: dict[str, Any] = {}
     for name in _dependency_order(funcs):
         value, line = funcs[name], funcs.key_lines[name]
