@@ -463,3 +463,10 @@ def test_an_identity_needs_shapes():
     src = "id: s\nvariables: [x]\nfunctions: {f: \"x^2\"}\nparts:\n  - {id: a, ask: identity, lhs: \"x\", rhs: \"x\"}\n"
     err = _error(src)
     assert "needs vectors or matrices" in str(err) and err.line == 5
+
+
+def test_the_wheel_lists_the_matrix_package():
+    from conftest import ROOT
+
+    text_ = (ROOT / "pyproject.toml").read_text()
+    assert '"solgen.matrix"' in text_ and (ROOT / "solgen" / "matrix" / "__init__.py").is_file()
