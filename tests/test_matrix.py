@@ -470,3 +470,18 @@ def test_the_wheel_lists_the_matrix_package():
 
     text_ = (ROOT / "pyproject.toml").read_text()
     assert '"solgen.matrix"' in text_ and (ROOT / "solgen" / "matrix" / "__init__.py").is_file()
+
+
+def test_detail_answer_shows_no_steps_and_detail_standard_one_level():
+    from solgen.present.view import build_view
+
+    for detail, most in (("answer", None), ("standard", 1)):
+        problem = parse_problem(RIDGE.replace("  - {id: b, ask: hessian, of: L}", f"  - {{id: b, ask: hessian, of: L, detail: {detail}}}")
+                                .replace("  - {id: a, ask: gradient, of: L}\n", ""))
+        view = build_view(solve(problem))
+        lines = [ln for g in view["questions"][0]["parts"][0]["groups"] for ln in g["lines"]]
+        if most is None:
+            assert lines == []
+        else:
+            assert lines and max(ln["depth"] for ln in lines) == most
+        assert view["questions"][0]["parts"][0]["answer"] == [r"\nabla^2_{w} L(w) = 2 X^T X + 2 \lambda I"]

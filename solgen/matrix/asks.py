@@ -218,7 +218,7 @@ def _group(heading: str, step: MStep, tex: Any, part: Any, read: dict[str, Any],
         tex.seen[key] = (tex.question, depth)
     lines = [] if seen_in else [ln for ln in _lines(step, tex, heading) if ln["depth"] <= depth]
     same = lines and lines[0]["equation"].rsplit(" = ", 1)[-1] == read["equation"].rsplit(" = ", 1)[-1]
-    if not seen_in and not same:  # a differential already in the form to read off is not written twice
+    if not seen_in and not same and depth >= 0:  # a differential already in the form to read off is not written twice
         lines.append(read)
     from solgen.present.words import text
 
