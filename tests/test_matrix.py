@@ -485,3 +485,13 @@ def test_detail_answer_shows_no_steps_and_detail_standard_one_level():
         else:
             assert lines and max(ln["depth"] for ln in lines) == most
         assert view["questions"][0]["parts"][0]["answer"] == [r"\nabla^2_{w} L(w) = 2 X^T X + 2 \lambda I"]
+
+
+def test_decimals_stay_decimals():
+    problem = parse_problem(RIDGE.replace("lambda * w^T w", "0.1 * w^T w").replace("constants: [lambda]\n", ""))
+    doc = json.loads(to_json(solve(problem)))
+    assert doc["parts"][0]["result"] == "2 X^T (X w - y) + 0.2 w"
+    assert doc["parts"][1]["result"] == "2 X^T X + 0.2 eye(d)"
+    back = read_back(doc["parts"][0]["result"], problem.shapes)
+    assert latex(back) == "2 X^T (X w - y) + 0.2 w"
+    assert latex(read_back("1/2 * w^T w", problem.shapes)) == r"\frac{1}{2} w^T w"

@@ -48,6 +48,7 @@ class MatrixEngine:
     def __init__(self, shaped: Any):
         self.shaped = shaped
         self.differ = Differ(shaped.variable, shaped.symmetric, shaped.sums_to_one)
+        self.differ.decimals = any(_has_decimal(f) for f in shaped.functions.values())
         scalars = sorted({n for f in shaped.functions.values() for n in _scalar_constants(f)} | set(shaped.constants))
         self.draws = draws(shaped.shapes, scalars, list(shaped.sizes), shaped.assume)
         self._checked: set[tuple[Node, Node]] = set()
@@ -85,6 +86,14 @@ class MatrixEngine:
     def jacobian(self, node: Node) -> tuple[MStep, Node]:
         step = self.d(node)
         return step, self.read_off(node, step, False)
+
+
+def _has_decimal(node: Node) -> bool:
+    from solgen.matrix.ast import Num, children
+
+    if isinstance(node, Num):
+        return node.decimal
+    return any(_has_decimal(c) for c in children(node))
 
 
 def _scalar_constants(func: Any) -> set[str]:

@@ -63,6 +63,7 @@ class Sym(Node):
 class Num(Node):
     value: sp.Rational
     shape: tuple[sp.Expr, sp.Expr] = SCALAR
+    decimal: bool = False  # written as a decimal (0.1): printed as one, as a TA keeps it
 
 
 @dataclass(frozen=True)
@@ -249,9 +250,11 @@ class _Printer:
             return f"({s})" if not self.tex or "\\frac" not in s else f"\\left({s}\\right)"
         return s
 
-    def num(self, v: sp.Rational) -> str:
+    def num(self, v: sp.Rational, decimal: bool = False) -> str:
         if v.is_Integer:
             return str(v)
+        if decimal and _terminates(v.q):
+            return _decimal_text(v)
         if self.tex:
             sign = "-" if v < 0 else ""
             return f"{sign}\\frac{{{abs(v.p)}}}{{{v.q}}}"
@@ -265,7 +268,7 @@ class _Printer:
                 return f"d{self.name(base)}" if tex else f"d{self.name(base)}"
             return self.name(node.name)
         if isinstance(node, Num):
-            return self.num(node.value)
+            return self.num(node.value, node.decimal)
         if isinstance(node, Ones):
             return r"\mathbf{1}" if tex else f"ones({size_text(node.shape[0])})"
         if isinstance(node, Ident):
@@ -305,7 +308,7 @@ class _Printer:
                 return body
             if coeff == -1:
                 return "-" + body
-            c = self.num(coeff)
+            c = self.num(coeff, any(isinstance(f, Num) and f.decimal for f in node.factors))
             return f"{c} {body}" if body else c
         if isinstance(node, Pow):
             if node.exp == -1 and tex:
@@ -346,6 +349,23 @@ class _Printer:
             base = self.wrap(node.base, PREC_ATOM)
             return f"{base}_{node.index}" if tex else f"({self.p(node.base)})[{node.index}]"
         raise TypeError(type(node).__name__)
+
+
+def _terminates(q: int) -> bool:
+    while q % 2 == 0:
+        q //= 2
+    while q % 5 == 0:
+        q //= 5
+    return q == 1
+
+
+def _decimal_text(v: sp.Rational) -> str:
+    """0.2 for 1/5: the exact decimal of a rational whose denominator is 2^a 5^b."""
+    from decimal import Decimal, localcontext
+
+    with localcontext() as ctx:
+        ctx.prec = 60
+        return format(Decimal(int(v.p)) / Decimal(int(v.q)), "f")
 
 
 _TEX, _TEXT, _PY = _Printer(True), _Printer(False), _Printer(False, py_names=True)

@@ -84,6 +84,7 @@ def mul(*factors: Node) -> Node:
     if any(not f.is_scalar and not unsized(f) for f in flat):
         flat = [f for f in flat if not (isinstance(f, Ident) and unsized(f))]
     coeff = sp.Integer(1)
+    decimal = any(isinstance(f, Num) and f.decimal for f in flat)
     scalars: list[Node] = []
     chain: list[Node] = []
     shape = None
@@ -110,9 +111,9 @@ def mul(*factors: Node) -> Node:
     if len(chain) > 1:
         chain = [f for f in chain if not isinstance(f, Ident)] or chain[:1]
     scalars = _powers(scalars)
-    out = ([Num(coeff)] if coeff != 1 else []) + scalars + chain
+    out = ([Num(coeff, SCALAR, decimal and not coeff.is_Integer)] if coeff != 1 else []) + scalars + chain
     if not out:
-        return Num(coeff)
+        return Num(coeff, SCALAR, decimal and not coeff.is_Integer)
     if len(out) == 1:
         return out[0]
     return Mul(tuple(out), shape)
@@ -161,7 +162,7 @@ def power(base: Node, exp: sp.Rational) -> Node:
     if exp == 1:
         return base
     if isinstance(base, Num):
-        return Num(base.value ** exp)
+        return Num(base.value ** exp, SCALAR, base.decimal)
     return Pow(base, sp.Rational(exp))
 
 

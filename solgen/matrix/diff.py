@@ -105,7 +105,8 @@ class Differ:
         self.symmetric = symmetric
         self.sums_to_one = sums_to_one
         self._cache: dict[Node, MStep] = {}
-        self._alias: dict[Node, Ref] = {}  # sigma(X w) -> p, so sigma' is written p (1 - p)
+        self._alias: dict[Node, Ref] = {}
+        self.decimals = False  # the file writes decimals: collected coefficients are printed as decimals  # sigma(X w) -> p, so sigma' is written p (1 - p)
 
     def T(self, node: Node) -> Node:
         return b.transpose(node, self.symmetric)
@@ -270,10 +271,13 @@ class Differ:
         for coeff, scalars, chain in terms:
             key = (scalars, chain)
             merged[key] = merged.get(key, sp.Integer(0)) + coeff
-        parts = [b.mul(Num(c), *s, *ch) for (s, ch), c in merged.items() if c != 0]
+        parts = [b.mul(self.num(c), *s, *ch) for (s, ch), c in merged.items() if c != 0]
         if not parts:
             return b.ZERO if shape == (ONE, ONE) else b.mul(b.ZERO, self.dvar)
         return b.add(*parts)
+
+    def num(self, c: sp.Rational) -> Num:
+        return Num(c, (ONE, ONE), self.decimals and not c.is_Integer)
 
     # -- reading off
     def coefficient(self, differential: Node, transpose: bool) -> Node:
@@ -292,7 +296,7 @@ class Differ:
             merged[key] = merged.get(key, sp.Integer(0)) + coeff
         items = [(c, s, r) for (s, r), c in merged.items() if c != 0]
         items = [_flip(c, s, r) for c, s, r in items]
-        parts = [b.mul(Num(c), *s, *r) for c, s, r in items]
+        parts = [b.mul(self.num(c), *s, *r) for c, s, r in items]
         if not parts:
             return b.ZERO
         return _factor_right(parts) if len(parts) > 1 else parts[0]

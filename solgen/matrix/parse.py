@@ -191,7 +191,7 @@ class _Parser:
         if len(val) > 30:
             raise ParseError("number has too many digits")
         frac = Fraction(val)  # digits and one '.', by the tokenizer
-        return Num(sp.Rational(frac.numerator, frac.denominator))
+        return Num(sp.Rational(frac.numerator, frac.denominator), SCALAR, "." in val)
 
     def atom(self) -> Node:
         kind, val, col = self.take()
