@@ -84,10 +84,10 @@ def expand(node: Node, sizes: dict[str, int], env: dict[str, sp.Matrix], idx: di
         if node.fn == "diag":
             return sp.diag(*list(a))
     if isinstance(node, Sum):
-        total = sp.Integer(0)
+        total = sp.zeros(n(node.shape[0]), n(node.shape[1]))
         for i in range(1, n(node.hi) + 1):
-            total += expand(node.body, sizes, env, {**idx, node.index: i})[0, 0]
-        return sp.Matrix([[total]])
+            total += expand(node.body, sizes, env, {**idx, node.index: i})
+        return total
     if isinstance(node, Index):
         base = expand(node.base, sizes, env, idx)
         i = idx[node.index] - 1
@@ -149,8 +149,8 @@ def verify_entrywise(src: dict[str, str], shapes: dict, var: str, fname: str, dr
         dws = sp.symbols(f"dw0:{len(ws)}", real=True)
         env["d" + var] = sp.Matrix(dws)
         point = {w: sp.Rational(rng.randint(-9, 9), 10) for w in ws}
-        for s in list(step.walk()) + list(step2.walk()):  # every node
-            e, r = expand(s.expr, sizes, env), expand(s.result, sizes, env)
+        for s in list(step.walk()) + list(step2.walk()):  # every node (a term of a sum at i = 2)
+            e, r = expand(s.expr, sizes, env, {"i": 2}), expand(s.result, sizes, env, {"i": 2})
             jv = sp.Matrix(e.shape[0], e.shape[1], lambda i, j: sum(sp.diff(e[i, j], w) * dw for w, dw in zip(ws, dws)))
             dpoint = {**point, **{dw: sp.Rational(rng.randint(-9, 9), 7) for dw in dws}}
             assert_same(r, jv, dpoint)
@@ -195,6 +195,12 @@ def test_softmax_cross_entropy_needs_y_summing_to_one():
 def test_logsumexp_gradient_is_softmax():
     grad, _ = verify_entrywise({"L": "logsumexp(z) - y^T z"}, {"z": [DD], "y": [DD]}, "z", "L", scalars=())
     assert latex(grad) == r"\operatorname{softmax}(z) - y"
+
+
+def test_a_sum_over_examples():
+    grad, hess = verify_entrywise({"L": "sum(i, 1, m, (y[i] - x[i]^T w)^2)"}, RIDGE_SHAPES, "w", "L", scalars=())
+    assert latex(grad) == r"-2 \sum_{i=1}^{m} (y_i - x_i^T w) x_i"
+    assert latex(hess) == r"2 \sum_{i=1}^{m} x_i x_i^T"
 
 
 @pytest.mark.parametrize("src", ["tanh(w)^T tanh(w)", "norm(A w)", "exp(b^T w)^2 + trace(A) * w^T w",
@@ -435,7 +441,7 @@ def test_every_node_of_every_example_tree_equals_the_entrywise_derivative(path):
             for entry in d.entries:
                 for node in entry.tree.walk():
                     nodes += 1
-                    e, r = expand(node.expr, sizes, env), expand(node.result, sizes, env)
+                    e, r = expand(node.expr, sizes, env, {"i": 2}), expand(node.result, sizes, env, {"i": 2})
                     jv = sp.Matrix(e.shape[0], e.shape[1], lambda i, j: sum(sp.diff(e[i, j], w) * dw for w, dw in zip(ws, dws)))
                     assert_same(r, jv, point)
     assert nodes > 0 or all(d.part.ask == "identity" for d in solution.derivations)

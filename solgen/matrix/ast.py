@@ -340,7 +340,7 @@ class _Printer:
             return f"d({self.p(node.arg)})"
         if isinstance(node, Sum):
             if tex:
-                return f"\\sum_{{{node.index}=1}}^{{{self.name(str(node.hi))}}} {self.wrap(node.body, PREC_MUL + 1)}"
+                return f"\\sum_{{{node.index}=1}}^{{{self.name(str(node.hi))}}} {self.wrap(node.body, PREC_MUL)}"
             return f"sum({node.index}, {node.lo}, {self.name(str(node.hi))}, {self.p(node.body)})"
         if isinstance(node, Index):
             if isinstance(node.base, Sym):

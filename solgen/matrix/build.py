@@ -151,7 +151,22 @@ def transpose(node: Node, symmetric: frozenset[str] = frozenset()) -> Node:
         return node
     if isinstance(node, Call) and node.fn == "diag":
         return node
+    if isinstance(node, Sum):  # (sum_i c_i a_i^T)^T = sum_i c_i a_i
+        body = node.body
+        if isinstance(body, Mul):
+            return summation(node.index, node.lo, node.hi, mul(*(transpose(f, symmetric) for f in reversed(body.factors))))
+        return summation(node.index, node.lo, node.hi, transpose(body, symmetric))
     return T(node, (node.shape[1], node.shape[0]))
+
+
+def summation(index: str, lo: sp.Expr, hi: sp.Expr, body: Node) -> Node:
+    """sum_i body, with a numeric factor of the body written in front: -2 sum_i (...) x_i."""
+    if isinstance(body, Mul) and isinstance(body.factors[0], Num):
+        rest = mul(*body.factors[1:])
+        return mul(body.factors[0], Sum(index, lo, hi, rest, rest.shape))
+    if is_zero(body):
+        return body
+    return Sum(index, lo, hi, body, body.shape)
 
 
 def power(base: Node, exp: sp.Rational) -> Node:

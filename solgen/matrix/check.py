@@ -35,6 +35,7 @@ class Mismatch(ArithmeticError):
 class Draw:
     sizes: dict[str, int]
     env: dict[str, Mat]
+    pick: int = 0  # which term of a sum a step inside it is checked on
 
 
 def draws(shapes: dict[str, tuple[sp.Expr, sp.Expr]], scalars: list[str], sizes: list[str], kinds: dict[str, str],
@@ -50,7 +51,7 @@ def draws(shapes: dict[str, tuple[sp.Expr, sp.Expr]], scalars: list[str], sizes:
             env[name] = random_value(shape, concrete, rng, kinds.get(name, ""))
         for name in scalars:
             env[name] = [[complex(rng.uniform(0.3, 1.5))]]
-        out.append(Draw(concrete, env))
+        out.append(Draw(concrete, env, rng.randrange(1000)))
     return out
 
 
@@ -58,8 +59,24 @@ def close(a: complex, b: complex) -> bool:
     return abs(a - b) <= 1e-7 * (1 + abs(a) + abs(b))
 
 
+def free_indices(node: Node, bound: frozenset[str] = frozenset()) -> dict[str, Node]:
+    """The sum indices used outside their sum (a step inside sum_i works on one term):
+    index -> the vector or matrix it indexes."""
+    from solgen.matrix.ast import Index, Sum, children
+
+    out: dict[str, Node] = {}
+    if isinstance(node, Index) and node.index not in bound:
+        out[node.index] = node.base
+    inner = bound | {node.index} if isinstance(node, Sum) else bound
+    for c in children(node):
+        out.update(free_indices(c, inner))
+    return out
+
+
 def _value(node: Node, draw: Draw, extra: dict[str, Mat] | None = None) -> Mat:
     env = dict(draw.env)
+    for index, base in free_indices(node).items():  # a term of a sum: checked at an index drawn with the sizes
+        env[index] = 1 + draw.pick % len(evaluate(base, dict(draw.env), draw.sizes))
     if extra:
         env.update(extra)
     return evaluate(node, env, draw.sizes)

@@ -19,7 +19,7 @@ from typing import Callable
 import sympy as sp
 
 from solgen.matrix import build as b
-from solgen.matrix.ast import ONE, Add, Call, D, Had, Ident, Mul, Node, Num, Ones, Pow, Ref, Sym, T, children
+from solgen.matrix.ast import ONE, Add, Call, D, Had, Ident, Mul, Node, Num, Ones, Pow, Ref, Sum, Sym, T, children
 
 
 class Unsupported(ValueError):
@@ -75,6 +75,8 @@ def rebuild(node: Node, fn: Callable[[Node], Node | None]) -> Node:
         return b.call(node.fn, rebuild(node.arg, fn))
     if isinstance(node, Had):
         return b.hadamard(rebuild(node.a, fn), rebuild(node.b, fn))
+    if isinstance(node, Sum):
+        return b.summation(node.index, node.lo, node.hi, rebuild(node.body, fn))
     return node
 
 
@@ -170,6 +172,8 @@ class Differ:
             return "hadamard", b.add(b.mul(b.diag(node.b), dd(node.a)), b.mul(b.diag(node.a), dd(node.b))), ()
         if isinstance(node, Call):
             return self._call(node, dd)
+        if isinstance(node, Sum):  # d sum_i f_i = sum_i d f_i
+            return "sum_over", Sum(node.index, node.lo, node.hi, dd(node.body), node.shape), ()
         raise Unsupported(f"no rule for the differential of {node}")
 
     def _call(self, node: Call, dd: Callable[[Node], Node]) -> tuple[str, Node, tuple[str, ...]]:
@@ -242,6 +246,18 @@ class Differ:
         moved there by transposing: a scalar is its own transpose); None if it cannot."""
         out = []
         for term in _expand(node):
+            if isinstance(term, Sum) and _has_d(term):
+                opened = self._open_sum(term)
+                if opened is None:
+                    return None
+                out.append((sp.Integer(1), (), (opened, self.dvar)))
+                continue
+            if isinstance(term, Mul) and isinstance(term.factors[-1], Sum) and not term.factors[-1].is_scalar \
+                    and _has_d(term.factors[-1]):
+                opened = self._open_sum(term.factors[-1])
+                if opened is None:
+                    return None
+                term = b.mul(*term.factors[:-1], opened, self.dvar)
             coeff, scalars, chain = _split(term)
             inner = [s for s in scalars if _has_d(s)]
             if len(inner) > 1 or (inner and chain and not (len(chain) == 1 or b.mul(*chain).is_vector)):
@@ -265,6 +281,14 @@ class Differ:
                 continue
             return None
         return out
+
+    def _open_sum(self, term: Sum) -> Node | None:
+        """C with sum_i (c_i dw) = C dw, C = sum_i c_i."""
+        inner = self.monomials(term.body)
+        if inner is None:
+            return None
+        body = b.add(*(b.mul(Num(c), *s, *ch[:-1]) for c, s, ch in inner))
+        return b.summation(term.index, term.lo, term.hi, body)
 
     def collect(self, terms: list, shape: tuple) -> Node:
         merged: dict[tuple, sp.Rational] = {}

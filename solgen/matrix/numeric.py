@@ -170,12 +170,15 @@ def evaluate(node: Node, env: dict[str, Any], sizes: dict[str, int]) -> Mat:  # 
             return [[a[i][0] if i == j else 0j for j in range(n)] for i in range(n)]
         raise ValueError(fn)
     if isinstance(node, Sum):
-        total: complex = 0
+        total: Mat | None = None
         for i in range(int(node.lo), size(node.hi, sizes) + 1):
             inner = dict(env)
             inner[node.index] = i
-            total += evaluate(node.body, inner, sizes)[0][0]
-        return [[total]]
+            term = evaluate(node.body, inner, sizes)
+            total = term if total is None else add(total, term)
+        if total is None:  # an empty sum
+            return [[0j] * size(node.shape[1], sizes) for _ in range(size(node.shape[0], sizes))]
+        return total
     if isinstance(node, Index):
         base = evaluate(node.base, env, sizes)
         i = env[node.index] - 1

@@ -51,6 +51,7 @@ class Scope:
     constants: set[str] | None  # None: any undeclared name is a scalar constant
     functions: dict[str, Node] = field(default_factory=dict)
     symmetric: frozenset[str] = frozenset()
+    indices: frozenset[str] = frozenset()  # indices usable outside a sum (reading back a step inside one)
 
 
 def _tokens(src: str) -> list[tuple[str, str, int]]:
@@ -75,7 +76,7 @@ class _Parser:
         self.i = 0
         self.scope = scope
         self.depth = 0
-        self.indices: set[str] = set()
+        self.indices: set[str] = set(scope.indices)
 
     # -- token helpers
     def peek(self) -> tuple[str, str, int]:
@@ -285,7 +286,8 @@ class _Parser:
         self.expect("(")
         kind, idx, icol = self.take()
         if kind != "name" or idx in SPECIAL or idx in self.scope.shapes or idx in self.scope.sizes or idx in self.scope.functions \
-                or (self.scope.constants and idx in self.scope.constants) or idx in self.indices:
+                or (self.scope.constants and idx in self.scope.constants) \
+                or (idx in self.indices and idx not in self.scope.indices):
             raise ParseError("sum(i, 1, m, ...) starts with a new index name", icol)
         self.expect(",")
         kind, lo, lcol = self.take()
@@ -296,11 +298,10 @@ class _Parser:
         self.expect(",")
         self.indices.add(idx)
         body = self.expr()
-        self.indices.discard(idx)
+        if idx not in self.scope.indices:
+            self.indices.discard(idx)
         self.expect(")")
-        if not body.is_scalar:
-            raise ParseError(f"the body of a sum must be a scalar; it is {shape_text(body.shape)}", col)
-        return Sum(idx, sp.Integer(1), hi, body)
+        return Sum(idx, sp.Integer(1), hi, body, body.shape)  # a sum of scalars, vectors or matrices
 
 
 def parse(src: str, scope: Scope) -> Node:

@@ -203,7 +203,9 @@ def read_back(src: str, shaped: Shaped, symbols: dict[str, str] | None = None) -
     for py, name in (symbols or {}).items():
         src = _rename(src, py, name)
     shapes = {**shaped.shapes, "d" + shaped.variable.name: shaped.variable.shape}  # dw in a step's differential
-    scope = Scope(shapes, shaped.variable.name, set(shaped.sizes), None, dict(shaped.functions), shaped.symmetric)
+    declared = set(shapes) | set(shaped.sizes) | set(shaped.functions) | set(shaped.constants)
+    scope = Scope(shapes, shaped.variable.name, set(shaped.sizes), None, dict(shaped.functions), shaped.symmetric,
+                  frozenset({"i", "j"} - declared))
     return parse(src, scope)
 
 
