@@ -204,7 +204,8 @@ def test_a_sum_over_examples():
 
 
 @pytest.mark.parametrize("src", ["tanh(w)^T tanh(w)", "norm(A w)", "exp(b^T w)^2 + trace(A) * w^T w",
-                                 "hadamard(w, w)^T b", "(b^T w)^3", "1/m * norm(X w - y)^2"])
+                                 "hadamard(w, w)^T b", "(b^T w)^3", "1/m * norm(X w - y)^2",
+                                 "sum(i, 1, m, log(1 + exp(-y[i] * x[i]^T w)))"])
 def test_other_rules_check_entrywise(src):
     verify_entrywise({"f": src}, {"w": [DD], "A": [DD, DD], "b": [DD], "X": [M, DD], "y": [M]}, "w", "f", scalars=())
 
@@ -298,7 +299,7 @@ VEC_M = ["X w", "X w - y", "sigmoid(X w)", "X A w"]
 def losses(draw):  # noqa: ANN001, ANN201
     vd = st.sampled_from(VEC_D)
     vm = st.sampled_from(VEC_M)
-    kind = draw(st.integers(0, 5))
+    kind = draw(st.integers(0, 7))
     a, b2, c = draw(vd), draw(vd), draw(vm)
     return [
         f"norm({c})^2",
@@ -307,6 +308,8 @@ def losses(draw):  # noqa: ANN001, ANN201
         f"({a})^T A ({b2}) + lambda * norm({a})^2",
         f"y^T log(sigmoid({c})) + (1 - y)^T log(1 - sigmoid({c}))",
         f"exp(b^T {a.replace(' ', ' ') if ' ' not in a else '(' + a + ')'})",
+        f"sum(i, 1, m, log(1 + exp(-y[i] * x[i]^T ({a}))))",
+        f"sum(i, 1, m, (y[i] - x[i]^T ({a}))^2) + lambda * norm({b2})^2",
     ][kind]
 
 
