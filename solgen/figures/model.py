@@ -18,7 +18,7 @@ the layers a worksheet leaves out for the student to draw.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Sequence
 
 import numpy as np
@@ -188,14 +188,19 @@ def _contours(gen: object, levels: list[float], through: float, point: tuple[flo
     return tuple(out)
 
 
-def _label_spot(lines: tuple, point: tuple[float, float], window: tuple) -> tuple[float, float] | None:
+def _label_spot(lines: tuple, point: tuple[float, float], window: tuple,
+                avoid: Sequence[tuple[float, float]] = ()) -> tuple[float, float] | None:
     """Where to write a level: the vertex of its lines farthest from the point, inside the
-    inner part of the window (not on the frame)."""
+    inner part of the window (not on the frame) and clear of the arrows' heads in ``avoid``
+    (where their labels are)."""
     (x0, x1), (y0, y1) = window
     mx, my = (x1 - x0) * 0.12, (y1 - y0) * 0.1
+    clear = 0.12 * max(x1 - x0, y1 - y0)
     best, far = None, -1.0
     for line in lines:
         for x, y in line:
+            if any(abs(x - a) < clear and abs(y - b) < clear for a, b in avoid):
+                continue
             if x0 + mx <= x <= x1 - mx and y0 + my <= y <= y1 - my:
                 d = (x - point[0]) ** 2 + (y - point[1]) ** 2
                 if d > far:
@@ -276,6 +281,12 @@ def build(expr: sp.Expr, variables: Sequence[sp.Symbol], point: Sequence[sp.Expr
             tz = tz + 0.5 * (h[0][0] * dx * dx + (h[0][1] + h[1][0]) * dx * dy + h[1][1] * dy * dy)
         tgen = contourpy.contour_generator(xs, ys, tz, line_type="Separate")
         layers.append(Layer("taylor", True, contours=_contours(tgen, levels, through, p, window, False)))
+    heads = [a.end for layer in layers if layer.name in ("gradient", "direction") for a in layer.arrows]
+    if heads:  # the level labels move off the arrows' heads, where the arrows' own labels are
+        layers[0] = Layer("contours", False, contours=tuple(
+            replace(c, label_at=_label_spot(c.lines, p, window, heads)) if c.label else c for c in layers[0].contours))
+        layers[0] = Layer("contours", False, contours=tuple(
+            replace(c, label=None) if c.label and c.label_at is None else c for c in layers[0].contours))
     field_scale = next((layer.scale for layer in layers if layer.name == "field"), None)
     return Figure(window=((x0, x1), (y0, y1)), point=p, variables=(x.name, y.name), layers=tuple(layers),
                   levels=tuple(levels), scale=scale, field_scale=field_scale, taylor_order=order if "taylor" in show else None,
