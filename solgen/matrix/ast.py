@@ -260,6 +260,26 @@ class _Printer:
             return f"{sign}\\frac{{{abs(v.p)}}}{{{v.q}}}"
         return f"{v.p}/{v.q}"
 
+    def fraction(self, node: Mul) -> str:
+        """LaTeX of a product with negative powers: the scalars over the denominators, then the
+        vectors and matrices: \\frac{2}{m} X^T r, \\frac{y_i e^{u}}{1 + e^{u}} x_i."""
+        coeff, rest = split_coeff(node)
+        dens = [f for f in rest if isinstance(f, Pow) and f.exp < 0]
+        nums = [f for f in rest if f.is_scalar and f not in dens]
+        chain = [f for f in rest if not f.is_scalar]
+        top = ([self.num(abs(coeff))] if abs(coeff) != 1 or not nums else []) + \
+            [self.wrap(f, PREC_MUL + 1 if len(nums) > 1 else PREC_MUL) for f in nums]
+        bottom = [self.wrap(Pow(f.base, -f.exp) if f.exp != -1 else f.base, PREC_MUL + 1 if len(dens) > 1 else PREC_ADD)
+                  for f in dens]
+        frac = f"\\frac{{{' '.join(top)}}}{{{' '.join(bottom)}}}"
+        parts = [frac]
+        for f in chain:
+            piece = self.wrap(f, PREC_MUL + 1)
+            if isinstance(f, D) or (isinstance(f, Sym) and f.kind == "dvar"):
+                piece = "\\, " + piece
+            parts.append(piece)
+        return ("-" if coeff < 0 else "") + " ".join(parts)
+
     def p(self, node: Node) -> str:  # noqa: C901 - one branch per node type
         tex = self.tex
         if isinstance(node, Sym):
@@ -287,6 +307,9 @@ class _Printer:
                     out += " + " + s
             return out
         if isinstance(node, Mul):
+            if tex and any(isinstance(f, Pow) and f.exp < 0 and not (f.exp == -1 and isinstance(f.base, Sym))
+                           for f in node.factors):  # 2/m stays \frac{2}{m} X^T r; 1/(1 + e^u) goes under a bar
+                return self.fraction(node)
             coeff, rest = split_coeff(node)
             dens = [f.base for f in rest if isinstance(f, Pow) and f.exp == -1 and isinstance(f.base, Sym)]
             if not coeff.is_Integer:
