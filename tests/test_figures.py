@@ -475,3 +475,23 @@ def test_plain_renders_never_import_numpy():
 @pytest.mark.parametrize("name", ["1.2-fig-g.svg", "1.2-fig-g-worksheet.svg", "1.2-fig-h.svg", "1.2-fig-h-worksheet.svg"])
 def test_svg_snapshot(name, written, snapshot):
     assert (written / name).read_text(encoding="utf-8") == snapshot(extension_class=SvgSnapshot)
+
+
+def test_a_function_kept_by_name_is_drawn_from_its_definition():
+    """L uses p by name (p's steps and answers say p); the grid sees p's definition."""
+    from solgen.figures.grid import values
+    import numpy as np
+
+    problem = parse_problem(
+        "id: t\nvariables: [w, b]\nfunctions:\n  p: \"sigmoid(w + b)\"\n  L: \"-log(p) + w^2\"\n"
+        "parts:\n  - {id: a, ask: figure, of: L, at: {w: 0, b: 0}, show: [contours, gradient]}\n"
+    )
+    w, b = problem.variables
+    grid = {w: np.array([0.0, 1.0, -2.0]), b: np.array([0.0, 0.5, 1.0])}
+    got = values(problem.functions["L"].exprs[0], grid)
+    want = -np.log(1 / (1 + np.exp(-(grid[w] + grid[b])))) + grid[w] ** 2
+    assert np.allclose(got, want)
+    from solgen.derive.calculus import solve
+
+    (fig,) = solve(problem).derivations
+    assert [sp.nsimplify(g) for g in fig.answer["gradient"]] == [sp.Rational(-1, 2), sp.Rational(-1, 2)]

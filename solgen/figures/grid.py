@@ -15,6 +15,8 @@ from typing import Any, Callable, Mapping
 import numpy as np
 import sympy as sp
 
+from solgen.math.named import Named
+
 from solgen.math.functions import sigmoid
 
 
@@ -101,6 +103,8 @@ def _walk(expr: sp.Basic, grid: Mapping[sp.Symbol, np.ndarray], memo: dict) -> A
         out = _power(_walk(expr.base, grid, memo), expr.exp, grid, memo)
     elif type(expr) in _FUNCS and len(expr.args) == 1:
         out = _FUNCS[type(expr)](np.asarray(_walk(expr.args[0], grid, memo), dtype=float))
+    elif isinstance(expr, Named):  # a function of the file kept by name (p in L): its definition
+        out = _walk(expr.opened(), grid, memo)
     else:
         raise NotDrawable(f"cannot draw {type(expr).__name__} on a grid")
     memo[expr] = out
