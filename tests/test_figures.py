@@ -495,3 +495,14 @@ def test_a_function_kept_by_name_is_drawn_from_its_definition():
 
     (fig,) = solve(problem).derivations
     assert [sp.nsimplify(g) for g in fig.answer["gradient"]] == [sp.Rational(-1, 2), sp.Rational(-1, 2)]
+
+
+def test_a_slice_part_is_asked_as_a_graph_along_its_direction():
+    from solgen.present.view import build_view
+    from solgen.derive.calculus import solve
+
+    problem = parse_problem(_problem("  - {id: g, ask: directional, of: f, at: {x1: 1, x2: 1}, directions: {d1: [1, 1]}}\n"
+                                     "  - {id: k, ask: figure, of: f, at: {x1: 1, x2: 1}, directions: g, slice: d1}\n"))
+    (question,) = [q for q in build_view(solve(problem))["questions"] if q["id"] == "k"]
+    prompt = question["prompt"].as_format("md")
+    assert "the graph of $f$ along the direction $d_1$" in prompt and "contour" not in prompt

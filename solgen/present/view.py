@@ -422,6 +422,8 @@ def _prompt(parts: list[Part], problem: Problem, tex: Tex) -> Sentence:
         if p.ask == "taylor":
             order = words(f"taylor.order_{p.order}") if p.order <= 3 else words("taylor.order_n", n=text(str(p.order)))
             return words("prompt.taylor", f=p.of, order=order)
+        if p.ask == "figure" and isinstance(p.raw.get("slice"), str):  # f along a line, not its contours
+            return words("prompt.figure_slice", f=p.of, name=tex(sp.Symbol(p.raw["slice"])))
         return words(f"prompt.{p.ask}", f=f"\\nabla {p.of}" if p.grad else p.of)
 
     def at(sentence: Sentence, p: Part) -> Sentence:
