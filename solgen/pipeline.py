@@ -16,7 +16,9 @@ To add a step to the pipeline: extend ``_work`` (it runs in the worker) and ``Jo
 
 from __future__ import annotations
 
+import gc
 import os
+import re
 import signal
 import sys
 import time
@@ -510,7 +512,11 @@ def process(files: tuple[str, ...] | list[str], job: Job, timeout: float, jobs: 
                 continue
         todo.append((index, path))
     if len(todo) > 1 and not job.debug:  # one file: its worker imports only what it needs
-        _preload(job, [p for _, p in todo])
+        try:
+            _preload(job, [p for _, p in todo])
+        except Exception:  # noqa: BLE001 - only a head start: each worker imports what it lacks
+            pass
+        gc.freeze()  # what is loaded now is not the workers' garbage: their collector leaves it (and its pages) alone
     parallel = jobs > 1 and len(todo) > 1 and not job.debug and timeout > 0
     results = run_parallel(todo, job, timeout, jobs) if parallel else None
     seen_ids: dict[str, str] = {}
@@ -547,6 +553,12 @@ def _preload(job: Job, paths: list[str]) -> None:
     problems = not all(is_section(p) for p in paths)
     import solgen.derive.calculus  # noqa: F401 - SymPy and the engine
     import solgen.sections.load  # noqa: F401
+    from solgen import asks
+
+    asks.registry()  # every ask's module
+    if any(_declares_shapes(p) for p in paths):  # vectors and matrices: their engine too
+        import solgen.matrix.asks  # noqa: F401
+        import solgen.matrix.identity  # noqa: F401
 
     if any(f != "json" for f in job.formats):
         import solgen.present.view  # noqa: F401
@@ -567,6 +579,16 @@ def _preload(job: Job, paths: list[str]) -> None:
                     env.get_template(template_name(name, fmt))
         except Exception:  # noqa: BLE001 - a broken template is reported by the worker that uses it
             pass
+
+
+def _declares_shapes(path: str) -> bool:
+    """Does the file (read as text, a few KiB) have a top-level ``shapes:`` key?"""
+    try:
+        with open(path, encoding="utf-8", errors="replace") as fh:
+            head = fh.read(65536)
+    except OSError:
+        return False
+    return re.search(r"(?m)^shapes\s*:", head) is not None
 
 
 def _not_a_file(path: str) -> Outcome | None:
