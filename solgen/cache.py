@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import stat
 import json
 import os
 from pathlib import Path
@@ -35,11 +36,24 @@ def cache_dir() -> Path:
     return Path(base) / "solgen"
 
 
+MAX_HASHED = 64 * 1024 * 1024  # a larger file is keyed by its size and time, not read
+
+
 def file_hash(path: str) -> str | None:
+    """The content's SHA-256; None for what is not a regular file (a pipe or a device, which
+    reading would hang or flood: a folder of templates may hold a link to /dev/zero)."""
     try:
+        st = os.stat(path)
+        if not stat.S_ISREG(st.st_mode):
+            return None
+        if st.st_size > MAX_HASHED:
+            return f"size:{st.st_size}:{st.st_mtime_ns}"
+        h = hashlib.sha256()
         with open(path, "rb") as fh:
-            return hashlib.sha256(fh.read()).hexdigest()
-    except OSError:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                h.update(block)
+        return h.hexdigest()
+    except (OSError, ValueError):
         return None
 
 

@@ -159,7 +159,7 @@ def run_batch(files: tuple[str, ...] | list[str], job: Job, out: Path, timeout: 
                     continue
                 if outcome.cached and quiet_unchanged:
                     continue
-                names = ", ".join(str(out / n) for n in outcome.files)
+                names = ", ".join(str(out / n) for n in outcome.files) or "nothing written"
                 note = f" ({outcome.fallbacks} step(s) without a rule)" if outcome.fallbacks else ""
                 note += " (unchanged)" if outcome.cached else ""
                 click.echo(f"{outcome.path} -> {names}{note}")

@@ -28,6 +28,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
+from solgen.sections import is_regular
+
 DEFAULT_TIMEOUT = 20.0
 MAX_TIMEOUT = 24 * 3600.0  # --timeout's largest value
 WORKER_MEMORY = 2 << 30  # bytes of address space a worker may add to what it started with (RLIMIT_AS)
@@ -199,6 +201,9 @@ def _work_section(path: str, job: Job, deadline: float | None, tell: Any) -> Out
 
         section = load_section(path)
         out.id, out.id_line, out.inputs, out.warnings = section.id, section.id_line, section.files, section.warnings
+        if "json" in job.formats:  # said, never silently skipped
+            out.warnings = (*out.warnings, (section.id_line, "a section has no JSON of its own: render its problem "
+                                            "files with --format json for theirs"))
         if job.lang is not None:
             section = replace(section, lang=job.lang)
         from solgen.present.words import load_words
@@ -396,13 +401,14 @@ def run_limited(args: tuple, timeout: float, what: str = "a problem file") -> Ou
 
 def expand(paths: tuple[str, ...] | list[str]) -> list[str]:
     """The files to render: each file as given, and for a folder every ``.yaml``/``.yml``
-    file under it (problems and sections), sorted, hidden folders skipped."""
+    file under it (problems and sections), sorted; hidden folders are skipped, and so are
+    folders named ``words`` (a course's catalogs, templates/words/*.yaml, are not problems)."""
     files: list[str] = []
     for path in paths:
         if os.path.isdir(path):
             found = []
             for dirpath, dirnames, filenames in os.walk(path):
-                dirnames[:] = sorted(d for d in dirnames if not d.startswith((".", "__")))
+                dirnames[:] = sorted(d for d in dirnames if not d.startswith((".", "__")) and d != "words")
                 found += [os.path.join(dirpath, n) for n in filenames if n.endswith((".yaml", ".yml")) and not n.startswith(".")]
             files += sorted(found)
         else:
@@ -502,6 +508,9 @@ def process(files: tuple[str, ...] | list[str], job: Job, timeout: float, jobs: 
     todo: list[tuple[int, str]] = []
     hashes: dict[int, str | None] = {}
     for index, path in enumerate(units):
+        if os.path.exists(path) and not os.path.isdir(path) and not is_regular(path):  # a pipe would hang the reader
+            done[index] = Outcome(path, error="not a regular file (a pipe or a device): nothing to read")
+            continue
         if cache is not None and os.path.isfile(path):
             from solgen.cache import file_hash
 
@@ -583,6 +592,8 @@ def _preload(job: Job, paths: list[str]) -> None:
 
 def _declares_shapes(path: str) -> bool:
     """Does the file (read as text, a few KiB) have a top-level ``shapes:`` key?"""
+    if not is_regular(path):
+        return False
     try:
         with open(path, encoding="utf-8", errors="replace") as fh:
             head = fh.read(65536)

@@ -353,3 +353,98 @@ def test_a_part_shown_alone_never_refers_to_a_part_left_out(tmp_path):
     handout = {k: _work(str(p), Job(("tex",), ("handout",), debug=True)).files["s.tex"] for k, p in (("alone", alone), ("both", both))}
     assert "derived in" not in handout["alone"]
     assert "derived in (a)" in handout["both"]
+
+
+# -- found in review: each of these passed silently, hung or named the wrong file before ----
+
+def test_a_link_then_dotdot_reads_the_file_it_checked(tmp_path):
+    """L/../../x.yaml: the check resolves L first (a folder deep inside the course); the file
+    read must be that one, not the text's normalised path (x.yaml beside the section folder's
+    parent, outside the course)."""
+    course_dir = tmp_path / "c"
+    course_dir.mkdir()
+    path = course(course_dir, "id: s\nslides:\n  - {problem: L/../x.yaml}\n", {})
+    deep = course_dir / "problems" / "a" / "b"
+    deep.mkdir(parents=True)
+    (course_dir / "problems" / "a" / "x.yaml").write_text(PROBLEM.replace("id: p", "id: inside"))
+    (course_dir / "sections" / "x.yaml").write_text(PROBLEM.replace("id: p", "id: outside"))  # where the text leads
+    (course_dir / "sections" / "L").symlink_to(deep)
+    res = CliRunner().invoke(main, ["render", str(path), "--format", "md", "--out", str(tmp_path / "out"), "--no-cache"])
+    assert res.exit_code == 0, res.output
+    text = (tmp_path / "out" / "s.md").read_text()
+    assert "inside" in text and "outside" not in text
+
+
+def test_a_pipe_in_a_course_folder_is_an_error_not_a_hang(tmp_path):
+    import os
+
+    course_dir = tmp_path / "c"
+    course_dir.mkdir()
+    course(course_dir, "id: s\nslides:\n  - {problem: ../problems/p.yaml}\n")
+    os.mkfifo(course_dir / "problems" / "ff.yaml")
+    res = CliRunner().invoke(main, ["render", str(course_dir), "--out", str(tmp_path / "out"), "--timeout", "30"])
+    assert res.exit_code == 1
+    assert "ff.yaml: error: not a regular file" in res.output
+    assert (tmp_path / "out" / "p.tex").exists()  # the others are rendered
+
+
+def test_a_templates_folder_with_a_pipe_or_a_device_is_refused(tmp_path):
+    import os
+
+    path = course(tmp_path, "id: s\nslides:\n  - {problem: ../problems/p.yaml}\n")
+    (tmp_path / "tpl" / "words").mkdir(parents=True)
+    (tmp_path / "tpl" / "words" / "en.yaml").symlink_to("/dev/zero")
+    res = CliRunner().invoke(main, ["render", str(path), "--templates", str(tmp_path / "tpl"), "--out", str(tmp_path / "out")])
+    assert res.exit_code == 1 and "not a regular file" in res.output
+    (tmp_path / "tpl" / "words" / "en.yaml").unlink()
+    os.mkfifo(tmp_path / "tpl" / "words" / "en.yaml")
+    res = CliRunner().invoke(main, ["render", str(path), "--templates", str(tmp_path / "tpl"), "--out", str(tmp_path / "out")])
+    assert res.exit_code == 1 and "not a regular file" in res.output
+
+
+def test_names_in_an_md_block_do_not_raise_the_time_limit(tmp_path):
+    from solgen.pipeline import allowance
+
+    fake = "".join(f"      problem: p{i}.yaml\n" for i in range(500))
+    path = course(tmp_path, f"id: s\nslides:\n  - md: |\n      # A\n{fake}  - {{problem: ../problems/p.yaml}}\n")
+    seconds, _ = allowance(str(path), 20.0)
+    assert seconds <= 20.0 * 2  # the one problem it names (and its own), not 500
+
+
+def test_two_problems_with_one_id_in_a_section_are_an_error(tmp_path):
+    path = course(tmp_path, "id: s\nslides:\n  - {problem: ../problems/p.yaml}\n  - {problem: ../problems/q.yaml}\n",
+                  {"p.yaml": PROBLEM, "q.yaml": PROBLEM})
+    first = errors_of(path, tmp_path)[0]
+    assert first.startswith(f"{path}:4: error: ") and "two problems of a section need different ids" in first
+
+
+def test_agenda_without_topics_is_an_error_at_its_line(tmp_path):
+    path = course(tmp_path, "id: s\ntitle: T\nagenda: auto\nslides:\n  - {md: \"# Hello\"}\n")
+    first = errors_of(path, tmp_path)[0]
+    assert first.startswith(f"{path}:3: error: agenda: auto lists the section's topic slides")
+
+
+def test_a_norm_and_an_absolute_value_in_a_table_stay_math(tmp_path):
+    path = course(tmp_path, "id: s\nslides:\n  - md: |\n      # Vocab\n      | Name | Symbol |\n      |---|---|\n"
+                            "      | Norm | $\\|w\\|_2^2$ |\n      | Abs | $|x|$ |\n")
+    res = CliRunner().invoke(main, ["render", str(path), "--format", "tex", "--format", "html", "--out", str(tmp_path / "out")])
+    assert res.exit_code == 0, res.output
+    tex = (tmp_path / "out" / "s.tex").read_text()
+    assert r"Norm & $\Vert w\Vert _2^2$" in tex and r"Abs & $\vert x\vert$" in tex
+    assert "‖" in (tmp_path / "out" / "s.html").read_text()
+
+
+def test_json_of_a_section_says_there_is_none(tmp_path):
+    path = course(tmp_path, "id: s\nslides:\n  - {problem: ../problems/p.yaml}\n")
+    res = CliRunner().invoke(main, ["render", str(path), "--format", "json", "--out", str(tmp_path / "out")])
+    assert res.exit_code == 0
+    assert "nothing written" in res.output and "warning: a section has no JSON of its own" in res.output
+
+
+def test_a_folder_render_skips_the_course_catalogs(tmp_path):
+    course(tmp_path, "id: s\nslides:\n  - {problem: ../problems/p.yaml}\n")
+    (tmp_path / "templates" / "words").mkdir(parents=True)
+    (tmp_path / "templates" / "words" / "de.yaml").write_text("rule:\n  sum: Summenregel\n")
+    res = CliRunner().invoke(main, ["render", str(tmp_path), "--out", str(tmp_path / "out")])
+    assert res.exit_code == 0, res.output
+    assert "de.yaml" not in res.output

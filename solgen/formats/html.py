@@ -17,7 +17,7 @@ from typing import Any
 from markdown_it import MarkdownIt
 from mdit_py_plugins.dollarmath import dollarmath_plugin
 
-from solgen.formats.prose import link_allowed, md_clean, safe_math
+from solgen.formats.prose import link_allowed, md_clean, safe_math, table_math
 
 
 def escape_html(text: str) -> str:
@@ -99,7 +99,7 @@ def _parser() -> MarkdownIt:
 
 def prose_to_html(markdown: str) -> str:
     """A prose field (Markdown with $math$) as HTML."""
-    return _parser().render(md_clean(markdown)).strip()
+    return _parser().render(table_math(md_clean(markdown))).strip()
 
 
 def sentence_html(runs: Any) -> str:

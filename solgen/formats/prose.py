@@ -195,7 +195,30 @@ def _parser() -> MarkdownIt:
 
 def parse(markdown: str) -> list[Token]:
     """Prose -> markdown-it tokens (block tokens; inline ones as ``children``)."""
-    return _parser().parse(markdown)
+    return _parser().parse(table_math(markdown))
+
+
+_TABLE_ROW = re.compile(r"(?m)^[ \t]*\|.*$")
+
+
+def table_math(markdown: str) -> str:
+    """In a pipe-table row a ``|`` inside ``$...$`` is math, not a cell border (GitHub's
+    tables would split the cell there, and turn ``\\|`` into ``|``, a norm into an absolute
+    value): ``\\|`` becomes ``\\Vert`` and ``|`` becomes ``\\vert``."""
+    if "|" not in markdown or "$" not in markdown:
+        return markdown
+
+    def row(m: re.Match) -> str:
+        out, inside = [], False
+        for piece in re.split(r"(?<!\\)(\$+)", m.group(0)):
+            if piece and set(piece) == {"$"}:
+                inside = not inside
+            elif inside:
+                piece = piece.replace("\\|", "\\Vert ").replace("|", "\\vert ")
+            out.append(piece)
+        return "".join(out)
+
+    return _TABLE_ROW.sub(row, markdown)
 
 
 LINK_SCHEMES = ("http", "https", "mailto")

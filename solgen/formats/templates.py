@@ -102,6 +102,26 @@ def check_overrides(templates: Path) -> None:
             if not own.name.startswith(".") and not (builtin / entry.name / own.name).is_file():
                 names = ", ".join(sorted(p.name for p in (builtin / entry.name).iterdir()))
                 raise WordsError(f"overrides nothing: no built-in {entry.name}/{own.name} (there are: {names})", file=str(own))
+            if not own.name.startswith("."):
+                check_readable(own)
+
+
+MAX_TEMPLATE_BYTES = 1 << 20
+
+
+def check_readable(path: Path) -> None:
+    """A template or catalog from a course folder must be a regular file of a sane size: a
+    link to /dev/zero or a pipe would flood or hang whoever reads it."""
+    import stat
+
+    try:
+        st = path.stat()
+    except OSError as exc:
+        raise WordsError(f"cannot read it: {exc.strerror}", file=str(path)) from None
+    if not stat.S_ISREG(st.st_mode):
+        raise WordsError("not a regular file (a pipe, a device or a folder)", file=str(path))
+    if st.st_size > MAX_TEMPLATE_BYTES:
+        raise WordsError(f"too large for a template ({st.st_size} bytes; at most {MAX_TEMPLATE_BYTES})", file=str(path))
 
 
 @lru_cache(maxsize=16)

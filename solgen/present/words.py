@@ -224,6 +224,10 @@ def _flatten(data: Any, prefix: str, file: str, out: dict[str, Any]) -> None:
 def _read(path: Path, trusted: bool = False) -> dict[str, Any]:
     """A catalog's sentences, parsed and checked. A course's catalog is read with line
     numbers (errors name them); solgen's own with libyaml's safe loader, faster."""
+    if not trusted:
+        from solgen.formats.templates import check_readable
+
+        check_readable(path)
     try:
         text = path.read_text(encoding="utf-8")
         if trusted and getattr(yaml, "__with_libyaml__", False):

@@ -13,6 +13,7 @@ its layout in the three section templates of each format.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 
@@ -21,6 +22,8 @@ def is_section(path: str | Path) -> bool:
     text without parsing expressions; unreadable files are the loaders' to report."""
     import re
 
+    if not is_regular(path):
+        return False
     try:
         with open(path, "rb") as fh:
             head = fh.read(300_000)
@@ -34,9 +37,30 @@ def referenced(path: str | Path) -> int:
     its text: the worker's time allowance grows with them (``pipeline.allowance``)."""
     import re
 
+    if not is_regular(path):
+        return 0
     try:
         with open(path, "rb") as fh:
             head = fh.read(300_000)
     except OSError:
         return 0
-    return len(set(re.findall(rb"(?:problem|section)\s*:\s*[\"']?([^\s,}\"'#]+)", head)))
+    names = set(re.findall(rb"(?:problem|section)\s*:\s*[\"']?([^\s,}\"'#]+)", head))
+    here = Path(path).parent
+    # only names of files that exist count (a line in an md: block or a comment names none),
+    # and at most MAX_REFERENCED: a section cannot raise its own time limit without bound
+    found = sum(1 for n in names if is_regular(here / n.decode("utf-8", "replace")))
+    return min(found, MAX_REFERENCED)
+
+
+MAX_REFERENCED = 60
+
+
+def is_regular(path: str | Path) -> bool:
+    """A regular file (a link to one counts): never a folder, a pipe or a device, which
+    reading would hang or flood."""
+    import stat
+
+    try:
+        return stat.S_ISREG(os.stat(path).st_mode)
+    except (OSError, ValueError):
+        return False

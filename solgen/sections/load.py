@@ -122,7 +122,10 @@ def resolve(ref: Any, section_path: str, line: int, what: str = "problem") -> st
             close = difflib.get_close_matches(target.name, names, n=1)
             near = f"; did you mean {close[0]!r}?" if close else ""
         raise SpecError(f"no such {what} file: {ref} ({shown}){near}", line, section_path)
-    return shown
+    # the file checked is the file read: ``target`` has its links and ``..`` resolved (the
+    # text of ``shown`` would take L/.. as nothing, where L is a link that leads elsewhere)
+    real = os.path.relpath(target)
+    return shown if Path(shown).resolve() == target else real
 
 
 def _check_keys(data: Any, allowed: tuple[str, ...], what: str, path: str) -> None:
@@ -245,6 +248,9 @@ def _load(path: str, stack: tuple[str, ...], files: list[str]) -> Section:
             raise SpecError(f"at most {MAX_ITEMS} slides, included sections counted", line, path)
     shown, repeat, agenda_title = _agenda(data, path)
     topics = tuple(i.text or "" for i in items if i.kind == "topic")
+    if shown and not topics:
+        raise SpecError("agenda: auto lists the section's topic slides, and it has none: add '- topic: ...' "
+                        "slides or leave the agenda out", data.key_lines.get("agenda"), path)
     return Section(
         id=sid, title=_line_text(data, "title", path), items=tuple(items), path=path,
         course=_line_text(data, "course", path), section=_line_text(data, "section", path),

@@ -91,6 +91,10 @@ def build_section_view(section: Section, words: Words, progress: Callable[[str],
             if item.path not in solved:
                 tell(f"{item.path}")
                 solved[item.path] = _solve(item.path, section.lang, tell)
+                same = [p for p, (other, _) in solved.items() if p != item.path and other.id == solved[item.path][0].id]
+                if same:  # their figures (1.2-fig-g.svg) and numbering would collide
+                    raise SpecError(f"{item.path} has the id {solved[item.path][0].id!r}, as {same[0]} has: "
+                                    "two problems of a section need different ids", item.line, item.file)
             problem, solution = solved[item.path]
             ids = list(dict.fromkeys(p.id for p in problem.parts))
             for pid in item.parts or ():
