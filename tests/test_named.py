@@ -109,3 +109,18 @@ def test_json_results_use_the_names_the_json_defines(tmp_path):
     assert set(data["functions"]) >= {"p1", "p2", "L"}
     p1, p2, y1, y2 = sp.symbols("p1 p2 y1 y2")
     assert sp.simplify(sp.sympify(data["parts"][0]["result"][1]) - (p1 - y1 + p2 - y2)) == 0
+
+
+def test_the_hessian_of_p_itself_is_said_with_p():
+    sol = _solve("id: np\nvariables: [x1, x2]\nfunctions:\n  p: \"sigmoid(x1*x2)\"\n  L: \"log(p)\"\n"
+                 "parts:\n  - {id: a, ask: hessian, of: p}\n")
+    (hess,) = sol.derivations
+    assert _tex(hess.answer) == [
+        [r"x_2^2 p (1 - p) (1 - 2 p)", r"p (1 - p) (1 + x_1 x_2 - 2 x_1 x_2 p)"],
+        [r"p (1 - p) (1 + x_1 x_2 - 2 x_1 x_2 p)", r"x_1^2 p (1 - p) (1 - 2 p)"],
+    ]
+    x1, x2 = sp.symbols("x1 x2", real=True)
+    explicit = 1 / (1 + sp.exp(-x1 * x2))
+    for i, u in enumerate((x1, x2)):
+        for j, v in enumerate((x1, x2)):
+            assert equal(hess.answer[i][j], sp.diff(explicit, u, v))

@@ -22,7 +22,9 @@ from solgen.derive.check import TooLarge, equal, has_huge_values, has_real_point
 from solgen.derive.diff import diff_steps
 from solgen.asks.base import Result
 from solgen.derive.rules import Rule
-from solgen.math.named import unfold
+from solgen.math import named as _named
+from solgen.math.named import Named, fold, unfold
+from solgen.math.tidy import compact
 from solgen.errors import CheckError, DeriveError
 
 
@@ -35,18 +37,30 @@ class Solution:
         return sum(e.tree.contains_fallback() for d in self.derivations for e in d.entries)
 
 
+def named_used() -> bool:
+    return _named.USED
+
+
 class Engine:
     def __init__(self, problem: Problem, check: bool = True):
         self.problem = problem
         self.vars = problem.variables
         self.check = check
         self._trees: dict[tuple[sp.Expr, sp.Symbol], Rule] = {}
+        # the problem's functions kept by name (p of the file), to say results with them
+        named = [a for f in problem.functions.values() for e in f.exprs if isinstance(e, sp.Basic)
+                 for a in e.atoms(Named)] if named_used() and not problem.shapes else []
+        self.family = named[0].family if named else []
 
     # -- building blocks
     def tree(self, expr: sp.Expr, var: sp.Symbol) -> Rule:
         key = (expr, var)
         if key not in self._trees:
             tree = diff_steps(expr, var, self.vars)
+            if self.family:  # a result with a function of the file in it, as written: by its name
+                folded = fold(tree.result, self.family)
+                if folded != tree.result and sp.count_ops(folded) < sp.count_ops(tree.result):
+                    tree.__dict__["result"] = compact(folded)  # the cached result (a frozen dataclass)
             if self.check:
                 self._check(tree.result, expr, var, lambda: f"d/d{var} of {expr}", tree)
             self._trees[key] = tree

@@ -228,6 +228,9 @@ def compact(expr: sp.Expr) -> sp.Expr:
             sign, rest = _oriented(common.args[1])
             common = tmul(sign * common.args[0], rest)
         candidates += [common, multiplied]
+    factored = _factored_polynomial(expr)
+    if factored is not None:
+        candidates.append(factored)
     # the factored form wins a tie and a sign: p (1 - p), not p - p^2; -2 (p - y), not 2 y - 2 p
     bonus = {id(candidates[1]): 1} if len(candidates) > 1 else {}
     return min(candidates, key=lambda e: (sp.count_ops(e) - bonus.get(id(e), 0), len(str(e))))
@@ -249,3 +252,34 @@ def _oriented(total: sp.Add) -> tuple[int, sp.Expr]:
     turned = [tmul(sign, t) for t in terms]
     first = turned[terms.index(lead)]
     return sign, sp.Add(first, *[t for t in turned if t is not first], evaluate=False)
+
+
+def _factored_polynomial(expr: sp.Expr) -> sp.Expr | None:
+    """A polynomial in the file's named functions (and variables) fully factored, each sum
+    turned as a TA writes it: x_2^2 p (1 - p)(1 - 2 p), not x_2^2 p (p^2 - p + (1 - p)^2).
+    None when it is not a polynomial there, or too big to factor quickly."""
+    from solgen.math.named import Named
+
+    names = sorted(expr.atoms(Named), key=str)
+    if not names or sp.count_ops(expr) > 60:
+        return None
+    stand = {n: sp.Dummy(n.source_name) for n in names}
+    plain = expr.xreplace(stand)
+    if not plain.is_polynomial(*stand.values()) or any(a.func not in (sp.Add, sp.Mul, sp.Pow) for a in plain.atoms(sp.Function)):
+        return None
+    try:
+        done = sp.factor(plain)
+    except Exception:  # noqa: BLE001 - factoring is an option, never a failure
+        return None
+    back = {d: n for n, d in stand.items()}
+    sign, pieces = 1, []
+    for f in sp.Mul.make_args(done):
+        base, exp = (f.base, f.exp) if isinstance(f, sp.Pow) and f.exp.is_Integer else (f, sp.Integer(1))
+        base = base.xreplace(back)
+        if isinstance(base, sp.Add):
+            turn, base = _oriented(base)
+            sign *= turn ** int(exp)
+        pieces.append(base if exp == 1 else sp.Pow(base, exp))
+    numbers = [x for x in pieces if x.is_Number]
+    rest = [x for x in pieces if not x.is_Number]
+    return tmul(sign, *numbers, *rest)
