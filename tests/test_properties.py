@@ -546,10 +546,10 @@ OUTERS = [
 @settings(max_examples=300, **COMMON)
 @given(cases, st.sampled_from(range(len(OUTERS))))
 def test_a_function_kept_by_name_verifies(case, k):
-    from solgen.math.named import make, unfold
+    from solgen.math.named import make, unfold, used
 
     inner, var, _ = case
-    p = make("p", inner, VARIABLES, [])
+    p = used(make("p", inner, VARIABLES, []))  # as the parser hands it to another function
     outer = OUTERS[k](p)
     with _bounded(f"d/d{var} [{outer}] with p = {inner}"):
         tree = tree_of(outer, var)

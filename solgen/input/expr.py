@@ -27,6 +27,7 @@ from dataclasses import dataclass
 
 import sympy as sp
 from solgen.math.functions import FUNCTIONS as KNOWN
+from solgen.math.named import used as named_used
 from solgen.math.numeric import MAX_PERIODIC_ARG
 from solgen.math.tidy import tmul
 
@@ -267,7 +268,7 @@ class _Parser:
             if tok.text in CONSTANTS:
                 return CONSTANTS[tok.text]
             if tok.text in self.functions:
-                return self.functions[tok.text]
+                return named_used(self.functions[tok.text])  # p in L: kept by name
             if tok.text in FUNCTIONS:
                 raise ParseError(f"function {tok.text!r} needs an argument: {tok.text}(...)", tok.pos + 1)
             return self.constant(tok)

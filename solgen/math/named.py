@@ -62,12 +62,19 @@ def make(name: str, definition: sp.Expr, variables: tuple[sp.Symbol, ...], famil
     params = tuple(v for v in variables if v in unfold(definition).free_symbols)
     if not params:
         return definition
-    global USED
-    USED = True
     cls = type(f"Named_{name}", (Named,), {"definition": definition, "params": params, "source_name": name, "family": family})
     instance = cls(*params)
     family.append(instance)
     return instance
+
+
+def used(value: sp.Expr) -> sp.Expr:
+    """``value`` as a function's reference in another's expression; from then on the named
+    machinery has work to do in this process."""
+    global USED
+    if isinstance(value, Named):
+        USED = True
+    return value
 
 
 def fold(expr: sp.Expr, family: list) -> sp.Expr:
