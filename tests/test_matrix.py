@@ -504,3 +504,14 @@ def test_decimals_stay_decimals():
     back = read_back(doc["parts"][0]["result"], problem.shapes)
     assert latex(back) == "2 X^T (X w - y) + 0.2 w"
     assert latex(read_back("1/2 * w^T w", problem.shapes)) == r"\frac{1}{2} w^T w"
+
+
+def test_a_file_of_identities_alone_needs_no_functions():
+    from solgen.derive.calculus import solve
+
+    problem = parse_problem("id: id1\nvariables: [w]\nshapes: {A: [n, n], B: [n, n], w: [n]}\nparts:\n"
+                            "  - {id: a, ask: identity, lhs: \"trace(A B)\", rhs: \"trace(B A)\"}\n")
+    (proof,) = solve(problem).derivations
+    assert proof.answer == {"holds": True}
+    with pytest.raises(SpecError, match="'functions' must map names"):  # a gradient still needs its function
+        parse_problem("id: g\nvariables: [w]\nshapes: {w: [n]}\nparts:\n  - {id: a, ask: gradient, of: L}\n")

@@ -448,3 +448,14 @@ def test_a_folder_render_skips_the_course_catalogs(tmp_path):
     res = CliRunner().invoke(main, ["render", str(tmp_path), "--out", str(tmp_path / "out")])
     assert res.exit_code == 0, res.output
     assert "de.yaml" not in res.output
+
+
+@pytest.mark.parametrize(("slide", "message"), [
+    ("  - {problem: t.yaml}\n", "t.yaml is a section file, not a problem: name it with 'section: t.yaml'"),
+    ("  - {section: ../problems/p.yaml}\n", "../problems/p.yaml is a problem file, not a section: name it with 'problem: ../problems/p.yaml'"),
+])
+def test_naming_the_other_kind_of_file_is_an_error_at_the_section_line(tmp_path, slide, message):
+    path = course(tmp_path, "id: s\nslides:\n" + slide)
+    (tmp_path / "sections" / "t.yaml").write_text("id: t\nslides:\n  - {md: hi}\n")
+    first = errors_of(path, tmp_path)[0]
+    assert first.startswith(f"{path}:3: error: ") and message in first, first

@@ -159,7 +159,13 @@ def read_shaped(data: Any) -> tuple[tuple[sp.Symbol, ...], dict[str, Any], Shape
     scope.symmetric = frozenset(n for n, k in assume.items() if k in MATRIX_ASSUMPTIONS)
     funcs = data.get("functions")
     fline = _line(data, "functions")
-    if not isinstance(funcs, dict) or not funcs:
+    parts = data.get("parts")
+    only_identities = isinstance(parts, list) and parts and all(isinstance(p, dict) and p.get("ask") == "identity" for p in parts)
+    if funcs is None and only_identities:  # a proof needs no function: its lhs and rhs are its own
+        funcs = type(data)()  # an empty mapping with lines, as the loader makes them
+        if hasattr(data, "key_lines"):
+            funcs.key_lines = {}
+    elif not isinstance(funcs, dict) or not funcs:
         raise SpecError("'functions' must map names to expressions, e.g. L: \"norm(X w - y)^2\"", fline)
     for name, value in funcs.items():
         line = funcs.key_lines[name]

@@ -122,6 +122,11 @@ def resolve(ref: Any, section_path: str, line: int, what: str = "problem") -> st
             close = difflib.get_close_matches(target.name, names, n=1)
             near = f"; did you mean {close[0]!r}?" if close else ""
         raise SpecError(f"no such {what} file: {ref} ({shown}){near}", line, section_path)
+    from solgen.sections import is_section
+
+    if is_section(target) != (what == "section"):  # the other kind: say so here, not in that file
+        other = "section" if what == "problem" else "problem"
+        raise SpecError(f"{ref} is a {other} file, not a {what}: name it with '{other}: {ref}'", line, section_path)
     # the file checked is the file read: ``target`` has its links and ``..`` resolved (the
     # text of ``shown`` would take L/.. as nothing, where L is a link that leads elsewhere)
     real = os.path.relpath(target)
