@@ -388,13 +388,7 @@ def run_limited(args: tuple, timeout: float, what: str = "a problem file") -> Ou
         return Outcome(args[0], error=f"{doing} took longer than the {timeout:g} s allowed for {what}; "
                        "simplify it or raise --timeout")
     finally:
-        if proc.is_alive():
-            proc.terminate()
-            proc.join(STOP_GRACE)
-        if proc.is_alive():
-            proc.kill()
-        if proc.pid is not None:
-            proc.join(5)
+        _stop(proc)
         parent.close()
         child.close()
 
@@ -436,8 +430,8 @@ def _spawn(args: tuple, timeout: float) -> dict[str, Any]:
     return {"proc": proc, "conn": parent, "deadline": deadline, "doing": "loading", "path": args[0]}
 
 
-def _reap(worker: dict[str, Any]) -> None:
-    proc = worker["proc"]
+def _stop(proc: Any) -> None:
+    """A worker stopped and waited for: asked (SIGTERM), then told (SIGKILL) after a grace."""
     if proc.is_alive():
         proc.terminate()
         proc.join(STOP_GRACE)
@@ -445,6 +439,10 @@ def _reap(worker: dict[str, Any]) -> None:
         proc.kill()
     if proc.pid is not None:
         proc.join(5)
+
+
+def _reap(worker: dict[str, Any]) -> None:
+    _stop(worker["proc"])
     worker["conn"].close()
 
 
