@@ -37,10 +37,6 @@ class Solution:
         return sum(e.tree.contains_fallback() for d in self.derivations for e in d.entries)
 
 
-def named_used() -> bool:
-    return _named.USED
-
-
 class Engine:
     def __init__(self, problem: Problem, check: bool = True):
         self.problem = problem
@@ -49,7 +45,7 @@ class Engine:
         self._trees: dict[tuple[sp.Expr, sp.Symbol], Rule] = {}
         # the problem's functions kept by name (p of the file), to say results with them
         named = [a for f in problem.functions.values() for e in f.exprs if isinstance(e, sp.Basic)
-                 for a in e.atoms(Named)] if named_used() and not problem.shapes else []
+                 for a in e.atoms(Named)] if _named.USED and not problem.shapes else []
         self.family = named[0].family if named else []
 
     # -- building blocks
