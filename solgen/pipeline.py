@@ -65,6 +65,7 @@ class Outcome:
     id_line: int | None = None
     warnings: tuple[tuple[int, str], ...] = ()  # (line, message) in the problem file
     inputs: tuple[str, ...] = ()  # every file the render read (a section's problems too), for the cache
+    digests: dict[str, str] = field(default_factory=dict)  # real path -> SHA-256 of the bytes the render read
     cached: bool = False  # taken from the cache, not derived again
 
 
@@ -142,7 +143,15 @@ def _work(path: str, job: Job, deadline: float | None = None, progress: Any = No
         tell(f"part ({part.id}), the {part.ask}, at line {part.line}")
 
     try:
-        problem = load_problem(path)
+        from solgen.input import paths
+        from solgen.input.problem import MAX_FILE_BYTES
+
+        try:
+            got = paths.read(path, None, MAX_FILE_BYTES + 1)
+        except paths.PathError as exc:
+            raise type(exc)(str(exc)) from None  # an error of this file, without a line
+        out.digests = {got.real: got.digest}
+        problem = load_problem(path, got.data)
         out.id, out.id_line, out.warnings, out.inputs = problem.id, problem.id_line, problem.warnings, (path,)
         formats, kinds, templates, pdf = job.formats, job.kinds or ("handout",), job.templates, job.pdf
         if job.lang is not None:
@@ -201,6 +210,7 @@ def _work_section(path: str, job: Job, deadline: float | None, tell: Any) -> Out
 
         section = load_section(path)
         out.id, out.id_line, out.inputs, out.warnings = section.id, section.id_line, section.files, section.warnings
+        out.digests = dict(section.digests)
         if "json" in job.formats:  # said, never silently skipped
             out.warnings = (*out.warnings, (section.id_line, "a section has no JSON of its own: render its problem "
                                             "files with --format json for theirs"))

@@ -17,6 +17,7 @@ finalizer here, its pieces in ``formats/<fmt>.py``, its templates in ``templates
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable
@@ -103,25 +104,56 @@ def check_overrides(templates: Path) -> None:
                 names = ", ".join(sorted(p.name for p in (builtin / entry.name).iterdir()))
                 raise WordsError(f"overrides nothing: no built-in {entry.name}/{own.name} (there are: {names})", file=str(own))
             if not own.name.startswith("."):
-                check_readable(own)
+                check_readable(own, templates)
 
 
 MAX_TEMPLATE_BYTES = 1 << 20
 
 
-def check_readable(path: Path) -> None:
-    """A template or catalog from a course folder must be a regular file of a sane size: a
-    link to /dev/zero or a pipe would flood or hang whoever reads it."""
-    import stat
+def read_course_file(path: Path, root: Path, what: str = "template") -> str:
+    """The text of a template or catalog from a course's ``--templates`` folder, read by the
+    path policy (``input/paths.py``): a regular file inside ``root`` once its links are
+    resolved (a link to a private key, /proc/self/environ or /dev/zero is refused), at most
+    MAX_TEMPLATE_BYTES, UTF-8."""
+    from solgen.input import paths
 
     try:
-        st = path.stat()
-    except OSError as exc:
-        raise WordsError(f"cannot read it: {exc.strerror}", file=str(path)) from None
-    if not stat.S_ISREG(st.st_mode):
-        raise WordsError("not a regular file (a pipe, a device or a folder)", file=str(path))
-    if st.st_size > MAX_TEMPLATE_BYTES:
-        raise WordsError(f"too large for a template ({st.st_size} bytes; at most {MAX_TEMPLATE_BYTES})", file=str(path))
+        got = paths.read(path, root, MAX_TEMPLATE_BYTES, what)
+    except paths.PathError as exc:
+        raise WordsError(str(exc), file=str(path)) from None
+    try:
+        return got.data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = got.data.count(b"\n", 0, exc.start) + 1
+        raise WordsError(f"{what} is not UTF-8 (save it as UTF-8)", line, str(path)) from None
+
+
+def check_readable(path: Path, root: Path | None = None) -> None:
+    """A template or catalog from a course folder must be a regular file of a sane size
+    inside the templates folder ``root`` (default: the file's folder's parent)."""
+    read_course_file(path, root if root is not None else path.parent.parent)
+
+
+class CourseLoader(jinja2.BaseLoader):
+    """Templates from ``own`` (a ``--templates`` folder's format folder) read by the path
+    policy, else the built-ins. The file checked is the file read: the text Jinja compiles
+    is the bytes ``read_course_file`` read."""
+
+    def __init__(self, own: Path | None, root: Path | None, builtin: Path):
+        self.own, self.root = own, root
+        self.builtin = jinja2.FileSystemLoader(str(builtin))
+
+    def get_source(self, environment: jinja2.Environment, template: str) -> tuple[str, str | None, Callable[[], bool]]:
+        if self.own is not None and self.root is not None:
+            pieces = jinja2.loaders.split_template_path(template)  # refuses '..' in an include's name
+            candidate = self.own.joinpath(*pieces)
+            if os.path.lexists(candidate):
+                from solgen.input import paths
+
+                text = read_course_file(candidate, self.root)
+                root, digest = self.root, paths.digest(candidate, self.root, MAX_TEMPLATE_BYTES)
+                return text, str(candidate), lambda: paths.digest(candidate, root, MAX_TEMPLATE_BYTES) == digest
+        return self.builtin.get_source(environment, template)
 
 
 @lru_cache(maxsize=16)
@@ -130,8 +162,7 @@ def environment(fmt: str, templates: Path | None = None) -> jinja2.Environment:
     templates folder (its compiled templates are kept for the next kind)."""
     if templates is not None:
         check_overrides(templates)
-    search = ([str(templates / fmt)] if templates else []) + [str(builtin_templates() / fmt)]
-    loader = jinja2.FileSystemLoader(search)
+    loader = CourseLoader(templates / fmt if templates else None, templates, builtin_templates() / fmt)
     common: dict[str, Any] = {
         "loader": loader,
         "undefined": jinja2.StrictUndefined,

@@ -460,12 +460,17 @@ def __getattr__(name: str) -> Any:  # ASKS and PART_KEYS come from the asks regi
     raise AttributeError(name)
 
 
-def load_problem(path: str | Path) -> Problem:
+def load_problem(path: str | Path, raw: bytes | None = None) -> Problem:
+    """The problem file at ``path``, read by the path policy (``paths.read``); ``raw``: its
+    bytes, read already (a section's problems are read when their path is checked)."""
+    if raw is None:
+        from solgen.input.paths import PathError, read
+
+        try:
+            raw = read(path, None, MAX_FILE_BYTES + 1).data
+        except PathError as exc:
+            raise SpecError(str(exc)) from None
     path = Path(path)
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise SpecError(f"cannot read: {exc.strerror}") from None
     if len(raw) > MAX_FILE_BYTES:
         raise SpecError(f"file is larger than {MAX_FILE_BYTES // 1024} KiB")
     try:
