@@ -132,7 +132,7 @@ def run_batch(files: tuple[str, ...] | list[str], job: Job, out: Path, timeout: 
               use_cache: bool, quiet_unchanged: bool = False) -> tuple[int, int]:
     """Render ``files`` (folders expanded) into ``out``: a line per file, a progress bar on
     a terminal for batches, a summary; returns (failed, done). Used by render and watch."""
-    from solgen.pipeline import expand
+    from solgen.pipeline import walk_batch
 
     cache = None
     if use_cache and not job.debug:
@@ -140,14 +140,17 @@ def run_batch(files: tuple[str, ...] | list[str], job: Job, out: Path, timeout: 
 
         cache = Cache(job)
     failed = done = 0
-    total = len(dict.fromkeys(os.path.realpath(p) for p in expand(files)))
+    batch = walk_batch(files)
+    for warning in batch.warnings:
+        click.echo(_printable(warning), err=True)
+    total = len(dict.fromkeys(os.path.realpath(p) for p in batch.units))
     bar = None
     if total > 1 and sys.stderr.isatty():
         bar = click.progressbar(length=total, label="rendering", file=sys.stderr, show_pos=True)
         bar.__enter__()
     try:
         with stoppable():
-            for outcome in process(files, job, timeout, jobs or default_jobs(), cache):
+            for outcome in process(files, job, timeout, jobs or default_jobs(), cache, batch):
                 done += 1
                 if bar is not None:
                     bar.update(1)
@@ -162,7 +165,7 @@ def run_batch(files: tuple[str, ...] | list[str], job: Job, out: Path, timeout: 
                 names = ", ".join(str(out / n) for n in outcome.files) or "nothing written"
                 note = f" ({outcome.fallbacks} step(s) without a rule)" if outcome.fallbacks else ""
                 note += " (unchanged)" if outcome.cached else ""
-                click.echo(f"{outcome.path} -> {names}{note}")
+                click.echo(_printable(f"{outcome.path} -> {names}{note}"))
                 _warn(outcome)
     finally:
         if bar is not None:
@@ -227,14 +230,43 @@ def watch(paths: tuple[str, ...], formats: tuple[str, ...], worksheet: bool, sli
     out = Path(out_dir)
     run_batch(paths, job, out, timeout, jobs, True)
     roots = _watched(paths, templates)
-    click.echo(f"watching {', '.join(roots)} (Ctrl-C stops)")
+    click.echo(_printable(f"watching {', '.join(roots)} (Ctrl-C stops)"))
     try:
-        for batch in changes(*roots, watch_filter=lambda change, path: path.endswith((".yaml", ".yml", ".j2")),
-                             raise_interrupt=False):
-            watch_step(paths, batch, job, out, timeout, jobs)
+        while True:
+            folders = watched_folders(roots)
+            again = False
+            for batch in changes(*folders, watch_filter=_watch_filter, raise_interrupt=False, recursive=False,
+                                 ignore_permission_denied=True):
+                watch_step(paths, batch, job, out, timeout, jobs)
+                if watched_folders(roots, quiet=True) != folders:  # a folder came or went: watch the new set
+                    again = True
+                    break
+            if not again:
+                break
     except KeyboardInterrupt:  # pragma: no cover - watchfiles turns it into the end of the loop
         pass
     click.echo("stopped watching")
+
+
+def _watch_filter(change: Any, path: str) -> bool:
+    return path.endswith((".yaml", ".yml", ".j2")) or os.path.isdir(path)
+
+
+def watched_folders(roots: list[str], quiet: bool = False) -> list[str]:
+    """Every folder under ``roots``, each watched on its own (not recursively: watchfiles
+    would follow folder links anywhere, /usr or /proc), found by the path policy's walk:
+    iterative, unreadable folders skipped with a warning, folder links followed only
+    inside their root."""
+    from solgen.input.paths import walk
+
+    folders: list[str] = []
+    for root in roots:
+        found = walk(root, suffixes=())
+        if not quiet:
+            for warning in found.warnings:
+                click.echo(_printable(warning), err=True)
+        folders += found.folders
+    return sorted(dict.fromkeys(folders))
 
 
 def _watched(paths: tuple[str, ...], templates: str | None) -> list[str]:
@@ -261,7 +293,7 @@ def watch_step(paths: tuple[str, ...], batch: Any, job: Job, out: Path, timeout:
     """One round of ``watch``: say which files changed, re-render (unchanged ones come from
     the cache and are not printed), say what was rebuilt."""
     changed = sorted({os.path.relpath(p) for _, p in batch})
-    click.echo(f"changed: {', '.join(changed)}")
+    click.echo(_printable(f"changed: {', '.join(changed)}"))
     failed, done = run_batch(paths, job, out, timeout, jobs, True, quiet_unchanged=True)
     return failed, done
 
@@ -276,14 +308,19 @@ def watch_step(paths: tuple[str, ...], batch: Any, job: Job, out: Path, timeout:
 def check(files: tuple[str, ...], timeout: float, jobs: int | None, debug: bool) -> None:
     """Validate each problem or section FILE (or every one under a folder) and derive every
     part, writing nothing."""
+    from solgen.pipeline import walk_batch
+
     failed = 0
+    batch = walk_batch(files)
+    for warning in batch.warnings:
+        click.echo(_printable(warning), err=True)
     with stoppable():
-        for outcome in process(files, Job(("json",), ("handout",), debug=debug), timeout, jobs or default_jobs()):
+        for outcome in process(files, Job(("json",), ("handout",), debug=debug), timeout, jobs or default_jobs(), None, batch):
             if outcome.error is not None:
                 failed += 1
                 _report(outcome)
             else:
-                click.echo(f"{outcome.path}: ok")
+                click.echo(_printable(f"{outcome.path}: ok"))
             _warn(outcome)
     sys.exit(1 if failed else 0)
 

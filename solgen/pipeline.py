@@ -403,21 +403,46 @@ def run_limited(args: tuple, timeout: float, what: str = "a problem file") -> Ou
         child.close()
 
 
-def expand(paths: tuple[str, ...] | list[str]) -> list[str]:
+@dataclass
+class Batch:
+    """The files a batch names, folders walked (``input/paths.walk``): ``units`` in order,
+    ``errors`` of some of them (a file linked out of its folder, a folder with nothing to
+    read), and ``warnings`` (a folder that could not be read, a folder link not followed)."""
+
+    units: list[str] = field(default_factory=list)
+    errors: dict[str, str] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+
+def walk_batch(paths: tuple[str, ...] | list[str]) -> Batch:
     """The files to render: each file as given, and for a folder every ``.yaml``/``.yml``
-    file under it (problems and sections), sorted; hidden folders are skipped, and so are
-    folders named ``words`` (a course's catalogs, templates/words/*.yaml, are not problems)."""
-    files: list[str] = []
+    file under it (problems and sections), sorted, the folder named being the root no link
+    may lead out of; hidden folders are skipped, and so are folders named ``words`` (a
+    course's catalogs, templates/words/*.yaml, are not problems). A folder with no file
+    solgen could read is an error of that folder."""
+    from solgen.input.paths import walk
+
+    batch = Batch()
     for path in paths:
         if os.path.isdir(path):
-            found = []
-            for dirpath, dirnames, filenames in os.walk(path):
-                dirnames[:] = sorted(d for d in dirnames if not d.startswith((".", "__")) and d != "words")
-                found += [os.path.join(dirpath, n) for n in filenames if n.endswith((".yaml", ".yml")) and not n.startswith(".")]
-            files += sorted(found)
+            found = walk(path, skip=("words",))
+            batch.warnings += found.warnings
+            batch.units += found.files
+            for file in found.outside:
+                batch.errors[file] = f"a link to a file outside the folder {path}: not rendered"
+            if not found.files:
+                shown = path.rstrip("/" + os.sep) or path
+                batch.units.append(shown)
+                batch.errors[shown] = ("is a folder with no problem or section file (.yaml) solgen could read"
+                                       if found.folders else "is a folder solgen cannot read")
         else:
-            files.append(path)
-    return files
+            batch.units.append(path)
+    return batch
+
+
+def expand(paths: tuple[str, ...] | list[str]) -> list[str]:
+    """The files of ``walk_batch(paths)``."""
+    return walk_batch(paths).units
 
 
 def _spawn(args: tuple, timeout: float) -> dict[str, Any]:
@@ -499,15 +524,16 @@ def run_parallel(items: list[tuple[int, str]], job: Job, timeout: float, jobs: i
 
 
 def process(files: tuple[str, ...] | list[str], job: Job, timeout: float, jobs: int = 1,
-            cache: Any = None) -> Iterator[Outcome]:
+            cache: Any = None, batch: Batch | None = None) -> Iterator[Outcome]:
     """The outcome of each file in turn (folders expanded; a file listed twice is done
     once), in the order given, ``jobs`` files at a time. With ``cache`` (cache.Cache), an
     unchanged file's outcome is taken from it and a new success is kept in it. The second
     file with an id seen before is an error and yields nothing to write: the outputs of
     the two would overwrite each other."""
+    batch = batch or walk_batch(files)
     seen_paths: set[str] = set()
     units: list[str] = []
-    for path in expand(files):
+    for path in batch.units:
         real = os.path.realpath(path)
         if real not in seen_paths:
             seen_paths.add(real)
@@ -516,6 +542,9 @@ def process(files: tuple[str, ...] | list[str], job: Job, timeout: float, jobs: 
     todo: list[tuple[int, str]] = []
     hashes: dict[int, str | None] = {}
     for index, path in enumerate(units):
+        if path in batch.errors:
+            done[index] = Outcome(path, error=batch.errors[path])
+            continue
         if os.path.exists(path) and not os.path.isdir(path) and not is_regular(path):  # a pipe would hang the reader
             done[index] = Outcome(path, error="not a regular file (a pipe or a device): nothing to read")
             continue
