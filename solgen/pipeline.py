@@ -185,6 +185,7 @@ def _work(path: str, job: Job, deadline: float | None = None, progress: Any = No
                     out.files[f"{problem.id}{suffix}.{fmt}"] = render(view, fmt, kind, tdir, words)
             if {"md", "html"} & set(text_formats):  # figures: SVG files beside the documents that show them
                 out.files.update(figure_files(view, kinds))
+        _bounded(out)
         if pdf:
             _compile(out, deadline, tell, doing)
     except Exception as exc:  # noqa: BLE001 - every failure is reported, not raised
@@ -239,6 +240,7 @@ def _work_section(path: str, job: Job, deadline: float | None, tell: Any) -> Out
                     out.files[f"{section.id}{suffix}.{fmt}"] = render(view, fmt, f"section-{kind}", tdir, words)
             if {"md", "html"} & set(text_formats):  # the problems' figures, beside the documents that show them
                 out.files.update(figure_files(view))
+        _bounded(out)
         if job.pdf:
             _compile(out, deadline, tell, doing)
     except Exception as exc:  # noqa: BLE001 - every failure is reported, not raised
@@ -246,6 +248,28 @@ def _work_section(path: str, job: Job, deadline: float | None, tell: Any) -> Out
     if out.error and not out.tex:
         out.files.clear()
     return out
+
+
+MAX_OUTPUT = 64 << 20  # bytes: the largest file a render may write
+
+
+def _bounded(out: Outcome) -> None:
+    """Every output is UTF-8 text (or bytes) of at most MAX_OUTPUT bytes; else a BuildError
+    (a section showing one problem hundreds of times, a character no UTF-8 file can hold)."""
+    from solgen.errors import BuildError
+
+    for name, data in out.files.items():
+        if isinstance(data, str):
+            try:
+                size = len(data.encode("utf-8"))
+            except UnicodeEncodeError as exc:
+                raise BuildError(f"{name} would hold U+{ord(data[exc.start]):04X}, which is no character "
+                                 "(half of a UTF-16 pair); remove it from the file") from None
+        else:
+            size = len(data)
+        if size > MAX_OUTPUT:
+            raise BuildError(f"{name} would be {size / (1 << 20):.0f} MiB, more than the {MAX_OUTPUT >> 20} MiB "
+                             "an output may be; show fewer problems or parts")
 
 
 def _failed(out: Outcome, exc: Exception, doing: dict, job: Job) -> None:

@@ -165,8 +165,15 @@ def _eaten_backslash(node: yaml.ScalarNode, loader: _Loader) -> str | None:
     return None
 
 
+_SURROGATE_RE = re.compile("[\ud800-\udfff]")
+
+
 def _plain(node: yaml.Node, loader: _Loader) -> Any:
     if isinstance(node, yaml.ScalarNode):
+        half = _SURROGATE_RE.search(node.value)
+        if half:  # "\uD800": half of a UTF-16 pair, no character: no UTF-8 output could hold it
+            raise SpecError(f"\\u{ord(half.group()):04X} is half of a UTF-16 surrogate pair, not a character; write "
+                            "the character itself (or \\U0001F600 for one beyond \\uFFFF)", _line(node, loader))
         eaten = _eaten_backslash(node, loader)
         if eaten:
             raise SpecError(
