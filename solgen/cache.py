@@ -154,7 +154,7 @@ def _read_entry(path: Path) -> Any:
         with os.fdopen(os.dup(fd), "rb") as fh:
             raw = fh.read(MAX_ENTRY + 1)
         return json.loads(raw.decode("utf-8"))
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, RecursionError) as exc:
         log.info("cache entry %s ignored: malformed (%s)", path.name, type(exc).__name__)
         return None
     finally:

@@ -133,8 +133,8 @@ def digest(path: str | Path, root: str | Path | None = None, limit: int = 64 << 
 
 @dataclass
 class Walk:
-    """What a walk found: files (as paths under the folder named), the folders it read
-    (resolved), what it could not read (warnings), and files that lead out of the root."""
+    """What a walk found: files and the folders it read (as paths under the folder named),
+    what it could not read (warnings), and files that lead out of the root."""
 
     files: list[str] = field(default_factory=list)
     folders: list[str] = field(default_factory=list)
@@ -149,21 +149,21 @@ def walk(top: str | Path, suffixes: tuple[str, ...] = (".yaml", ".yml"), skip: t
     that was not read yet; a file link leading out of ``top`` is listed in ``outside``."""
     root = os.path.realpath(top)
     out = Walk()
-    seen: set[str] = set()
+    seen: set[tuple[int, int]] = set()  # (device, inode) of the folders read: a link back is read once
     stack = [str(top)]
     while stack:
         folder = stack.pop()
-        real = os.path.realpath(folder)
-        if real in seen:
-            continue
-        seen.add(real)
         try:
+            st = os.stat(folder)
+            if (st.st_dev, st.st_ino) in seen:
+                continue
+            seen.add((st.st_dev, st.st_ino))
             with os.scandir(folder) as it:
                 entries = sorted(it, key=lambda e: e.name)
         except OSError as exc:
             out.warnings.append(f"{folder}: warning: cannot read this folder ({exc.strerror}); skipped")
             continue
-        out.folders.append(real)
+        out.folders.append(folder)
         subfolders = []
         for entry in entries:
             name = entry.name
