@@ -64,15 +64,18 @@ def test_an_included_section_does_not_move_the_course_folder(tmp_path):
     assert "FINAL EXAM" not in outputs(tmp_path / "out")
 
 
-def test_two_hops_deep_cannot_climb_either(tmp_path):
-    (tmp_path / "secret.yaml").write_text(EXAM)
+def test_two_hops_cannot_climb_two_levels(tmp_path):
+    """Each hop used to climb one level: course/hop.yaml names ../hop2.yaml (beside the
+    course), which names ../exams/final.yaml (two levels up). The first hop out is refused."""
+    (tmp_path / "exams").mkdir()
+    (tmp_path / "exams" / "final.yaml").write_text(EXAM)
     root = tmp_path / "a" / "course"
-    path = course(root, "id: s\nslides:\n  - {section: ../sub/one.yaml}\n")
-    (root / "sub").mkdir()
-    (root / "sub" / "one.yaml").write_text("id: one\nslides:\n  - {section: ../two.yaml}\n")
-    (root / "two.yaml").write_text("id: two\nslides:\n  - {problem: ../../secret.yaml}\n")
+    path = course(root, "id: s\nslides:\n  - {section: ../hop.yaml}\n")
+    (root / "hop.yaml").write_text("id: hop\nslides:\n  - {section: ../hop2.yaml}\n")
+    (tmp_path / "a" / "hop2.yaml").write_text("id: hop2\nslides:\n  - {problem: ../exams/final.yaml}\n")
     res = run("render", str(path), "--format", "md", "--out", str(tmp_path / "out"))
-    assert res.exit_code == 1 and "leads outside the course folder" in res.stderr, res.stderr
+    assert res.exit_code == 1
+    assert f"{root / 'hop.yaml'}:3: error: '../hop2.yaml' leads outside the course folder {root}" in res.stderr, res.stderr
     assert "FINAL EXAM" not in outputs(tmp_path / "out")
 
 
@@ -384,7 +387,7 @@ def test_watch_names_are_escaped(tmp_path, capsys):
     job = _job(("tex",), False, False, False, False, None, None, False)
     watch_step((str(tmp_path / "p.yaml"),), {(2, str(tmp_path / "x\x1b[31m.yaml"))}, job, tmp_path / "out", 20.0, 1)
     out = capsys.readouterr().out
-    assert out.startswith("changed: ") and "\x1b" not in out
+    assert out.startswith("changed: ") and "\x1b" not in out and "x\\x1b[31m.yaml" in out, out
 
 
 def test_watch_watches_each_folder_itself_and_no_link_out(tmp_path, monkeypatch):
@@ -435,15 +438,17 @@ def test_an_output_above_the_limit_is_an_error_not_a_file(tmp_path, monkeypatch)
 
 
 def test_a_section_showing_one_problem_300_times_is_bounded(tmp_path):
-    """The red team's 10 KB section that wrote 73 MiB: an error now (64 MiB per file)."""
-    big = problem().replace("f: \"x^2*y\"", "f: \"" + " + ".join(f"sin({i}*x*y)*exp(x)" for i in range(1, 25)) + "\"")
+    """The red team's small section that wrote 73 MiB: an error now (64 MiB per file)."""
+    f = " + ".join(f"sin({i}*x*y)*exp(z)" for i in range(1, 41))
+    big = (f'id: "p"\ntitle: "Big"\nvariables: [x, y, z]\nfunctions:\n  f: "{f}"\n'
+           "parts:\n  - {id: a, ask: gradient, of: f}\n  - {id: b, ask: hessian, of: f}\n")
     items = "".join("  - {problem: ../problems/p.yaml}\n" for _ in range(300))
     path = course(tmp_path, f"id: s\nslides:\n{items}", {"p.yaml": big})
-    from solgen.pipeline import MAX_OUTPUT, Job, _work
-
-    out = _work(str(path), Job(("tex",), ("handout",)))
-    assert out.error is None or "MiB an output may be" in out.error
-    assert all(len(t.encode()) <= MAX_OUTPUT for t in out.files.values() if isinstance(t, str))
+    assert path.stat().st_size < 12_000
+    res = run("render", str(path), "--format", "tex", "--out", str(tmp_path / "out"), "--timeout", "300")
+    assert res.exit_code == 1
+    assert f"{path}: error: " in res.stderr and "MiB, more than the 64 MiB an output may be" in res.stderr, res.stderr
+    assert not (tmp_path / "out").exists()
 
 
 def test_a_deep_outline_in_a_slide_compiles(tmp_path):
