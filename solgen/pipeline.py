@@ -653,18 +653,17 @@ def _preload(job: Job, paths: list[str]) -> None:
 
 def _declares_shapes(path: str) -> bool:
     """Does the file (read as text, a few KiB) have a top-level ``shapes:`` key?"""
-    if not is_regular(path):
-        return False
-    try:
-        with open(path, encoding="utf-8", errors="replace") as fh:
-            head = fh.read(65536)
-    except OSError:
+    from solgen.input import paths
+
+    try:  # by the path policy: a file swapped for a pipe since it was checked cannot hang this
+        head = paths.read(path, None, 1 << 20).data[:65536].decode("utf-8", "replace")
+    except paths.PathError:
         return False
     return re.search(r"(?m)^shapes\s*:", head) is not None
 
 
 def _not_a_file(path: str) -> Outcome | None:
-    """An error for a folder that reached the workers (never, after ``expand``); None
+    """An error for a folder that reached the workers (never, after ``walk_batch``); None
     otherwise (a missing or unreadable file is the loader's to report)."""
     if os.path.isdir(path):
         shown = path.rstrip("/" + os.sep) or path

@@ -293,7 +293,9 @@ def refused_math(markdown: str) -> list[tuple[str, str]]:
             formula = t.content.strip()
             if t.type.startswith("math") and not safe_math(formula):
                 unknown = [w for w in re.findall(r"\\([A-Za-z]+)", formula) if w not in MATH_COMMANDS]
-                why = f"\\{unknown[0]}, which solgen does not allow" if unknown else "an unbalanced or unsafe construct"
+                why = f"\\{unknown[0]}, which solgen does not allow" if unknown else \
+                    "a command, ^ or _ without its argument (write e.g. \\frac{a}{b}, x^{2})" \
+                    if not _arguments_ok(formula) else "an unbalanced or unsafe construct"
                 refused.append((formula, why))
     return refused
 
