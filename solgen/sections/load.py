@@ -30,9 +30,10 @@ from solgen.input import LANGS
 TOP_KEYS = ("id", "title", "course", "section", "author", "date", "lang", "agenda", "slides")
 AGENDA_KEYS = ("topics", "repeat", "title")
 ITEM_KEYS = {
-    "md": ("md",),
-    "topic": ("topic",),
-    "problem": ("problem", "parts", "show", "title", "intro"),
+    "md": ("md", "notes"),
+    "topic": ("topic", "notes"),
+    "problem": ("problem", "parts", "show", "title", "intro", "detail", "notes"),
+    "agenda": ("agenda", "notes"),
     "section": ("section",),
 }
 SHOWS = ("all", "questions", "answers")
@@ -45,7 +46,7 @@ MAX_MD = 20_000
 class Item:
     """One entry of ``slides:``: a Markdown slide, a topic divider or a problem."""
 
-    kind: str  # md | topic | problem
+    kind: str  # md | topic | problem | agenda (the agenda again, ``text`` highlighted)
     line: int
     file: str  # the section file the item is written in (an included one, perhaps)
     text: str | None = None  # md: the Markdown; topic: its title
@@ -55,6 +56,8 @@ class Item:
     show: str = "all"
     title: str | None = None
     intro: str | None = None
+    notes: str | None = None  # speaker notes: Beamer \note, Marp/reveal notes, hidden in HTML
+    detail: str | None = None  # problem: answer | standard | full for this slide only
 
 
 @dataclass(frozen=True)
@@ -166,15 +169,20 @@ def _item(data: Any, line: int, path: str, stack: tuple[str, ...], files: list[s
         raise SpecError(f"a slide is one of md, topic, problem or section, not {' and '.join(kinds)}", line, path)
     kind = kinds[0]
     _check_keys(data, ITEM_KEYS[kind], f"a {kind} slide", path)
+    from solgen.sections.slides import item_extras
+
+    notes, detail = item_extras(data, kind, path)
     if kind == "md":
         text = data["md"]
         if not isinstance(text, str) or not text.strip():
             raise SpecError("'md' must be Markdown text", line, path)
         if len(text) > MAX_MD:
             raise SpecError(f"'md' is longer than {MAX_MD} characters", line, path)
-        return [Item("md", line, path, text=text)]
+        return [Item("md", line, path, text=text, notes=notes)]
     if kind == "topic":
-        return [Item("topic", line, path, text=_line_text(data, "topic", path) or "")]
+        return [Item("topic", line, path, text=_line_text(data, "topic", path) or "", notes=notes)]
+    if kind == "agenda":
+        return [Item("agenda", line, path, text=_line_text(data, "agenda", path) or "", notes=notes)]
     if kind == "section":
         target = resolve(data["section"], path, data.key_lines["section"], "section")
         if os.path.realpath(target) in stack:
@@ -200,13 +208,18 @@ def _item(data: Any, line: int, path: str, stack: tuple[str, ...], files: list[s
         raise SpecError(f"'intro' must be Markdown text of at most {MAX_MD} characters", data.key_lines["intro"], path)
     files.append(target)
     return [Item("problem", line, path, path=target, parts=parts, parts_line=data.key_lines.get("parts"), show=show,
-                 title=_line_text(data, "title", path), intro=intro)]
+                 title=_line_text(data, "title", path), intro=intro, notes=notes, detail=detail)]
 
 
-def _agenda(data: Any, path: str) -> tuple[bool, bool, str | None]:
-    """(shown, repeated, title) from ``agenda: auto | none | {topics: auto, repeat: true, title: ...}``."""
+def _agenda(data: Any, path: str) -> tuple[bool | tuple[str, ...], bool, str | None]:
+    """(shown, repeated, title) from ``agenda: auto | none | [items] | {topics: auto | [items],
+    repeat: true, title: ...}``; shown is the explicit list when one is given."""
     value = data.get("agenda")
     line = data.key_lines.get("agenda")
+    if isinstance(value, list):
+        from solgen.sections.slides import agenda_list
+
+        return agenda_list(value, line, path), False, None
     if value in (None, "none", False):
         return False, False, None
     if value in ("auto", True):
@@ -215,13 +228,20 @@ def _agenda(data: Any, path: str) -> tuple[bool, bool, str | None]:
         return True, True, None
     if isinstance(value, dict):
         _check_keys(value, AGENDA_KEYS, "agenda", path)
-        if value.get("topics", "auto") != "auto":
-            raise SpecError("agenda: topics must be 'auto' (the topic slides, in order)", value.key_lines["topics"], path)
+        topics = value.get("topics", "auto")
+        if isinstance(topics, list):
+            from solgen.sections.slides import agenda_list
+
+            topics = agenda_list(topics, value.key_lines["topics"], path)
+        elif topics != "auto":
+            raise SpecError("agenda: topics must be 'auto' (the topic slides, in order) or a list of items",
+                            value.key_lines["topics"], path)
         repeat = value.get("repeat", False)
         if not isinstance(repeat, bool):
             raise SpecError("agenda: repeat must be true or false", value.key_lines["repeat"], path)
-        return True, repeat, _line_text(value, "title", path)
-    raise SpecError("agenda must be auto, repeat, none or a mapping {topics: auto, repeat: true, title: ...}", line, path)
+        return topics if isinstance(topics, tuple) else True, repeat, _line_text(value, "title", path)
+    raise SpecError("agenda must be auto, repeat, none, a list of items or a mapping {topics: auto, repeat: true, "
+                    "title: ...}", line, path)
 
 
 def _load(path: str, stack: tuple[str, ...], files: list[str]) -> Section:
@@ -252,7 +272,11 @@ def _load(path: str, stack: tuple[str, ...], files: list[str]) -> Section:
         if len(items) > MAX_ITEMS:
             raise SpecError(f"at most {MAX_ITEMS} slides, included sections counted", line, path)
     shown, repeat, agenda_title = _agenda(data, path)
-    topics = tuple(i.text or "" for i in items if i.kind == "topic")
+    topics = shown if isinstance(shown, tuple) else tuple(i.text or "" for i in items if i.kind == "topic")
+    from solgen.sections.slides import check_agenda_items, image_files
+
+    check_agenda_items(items, topics if shown else None, path)
+    files.extend(image_files(items, path))
     if shown and not topics:
         raise SpecError("agenda: auto lists the section's topic slides, and it has none: add '- topic: ...' "
                         "slides or leave the agenda out", data.key_lines.get("agenda"), path)
