@@ -8,7 +8,7 @@ speaker notes, a per-slide ``detail:`` and an explicit agenda.
   takes png, jpg or pdf and the web formats png, jpg or svg: an svg is shown in LaTeX
   through a pdf or png of the same name beside it, a pdf on the web through an svg or png
   (without one, that format shows the alt text and a warning says so). The files are
-  copied beside the documents as ``<section id>-<name>`` and handed to pdflatex.
+  copied beside the documents as ``<section id>-img-<name>`` and handed to pdflatex.
 - A build is a line ``. . .`` (pandoc's pause) in an ``md:`` slide: Beamer ``\\pause``, the
   same line in the Markdown deck (pandoc, reveal.js), a step in the HTML deck; handouts
   and worksheets show the slide whole.
@@ -224,9 +224,9 @@ class Images:
         if path not in self._names:
             stem = re.sub(r"[^A-Za-z0-9_-]+", "-", path.stem).strip("-") or "image"
             ext = ".jpg" if path.suffix.lower() == ".jpeg" else path.suffix.lower()
-            name, n = f"{self.prefix}-{stem}{ext}", 2
+            name, n = f"{self.prefix}-img-{stem}{ext}", 2
             while name in self.files:
-                name, n = f"{self.prefix}-{stem}-{n}{ext}", n + 1
+                name, n = f"{self.prefix}-img-{stem}-{n}{ext}", n + 1
             self.files[name] = _check_bytes(path, ref, line, section_file)
             self._names[path] = name
         return self._names[path]
@@ -262,7 +262,7 @@ class Image:
             if self.tex is None:
                 return "\\begin{center}\\fbox{" + escape_tex(self.alt or "image") + "}\\end{center}\n"
             width = f"{self.width / 100:.2f}\\linewidth" if self.width else "\\linewidth"
-            share = self.height / 100 if self.height else (0.78 if alone else 0.52) if deck else 0.4
+            share = self.height / 100 if self.height else (0.72 if alone else 0.52) if deck else 0.4
             opts = f"width={width},height={share:.2f}\\textheight,keepaspectratio"
             return f"\\begin{{center}}\n\\includegraphics[{opts}]{{{self.tex}}}\n\\end{{center}}\n"
         if self.web is None:
@@ -349,3 +349,67 @@ class Notes:
 
     def __bool__(self) -> bool:
         return bool(self.source.strip())
+
+
+# -- cutting a problem's answer into frames -----------------------------------------------------
+
+FRAME_BUDGET = 9.0  # lines of body text a 16:9 Beamer frame holds at 11pt under its title
+SPECIAL = ("directional", "figure", "taylor", "text")
+
+
+def _height(tex: str) -> float:
+    """Lines of body text a displayed formula takes: a matrix its rows, a fraction more."""
+    rows = max((m.count("\\\\") + 1 for m in re.findall(r"\\begin\{[bpv]?matrix\}(.*?)\\end", tex, re.S)), default=0)
+    if rows:
+        return 0.3 + 0.8 * rows * (1.5 if "\\frac" in tex else 1.0)
+    return 1.6 if "\\frac" in tex or "\\sum" in tex else 1.0
+
+
+def plan_frames(question: dict[str, Any], with_prompt: bool, budget: float = FRAME_BUDGET) -> list[dict[str, Any]]:
+    """A question's answer as frames, measured: step lines, group headings and short answers
+    flow onto frames of at most ``budget`` lines (a long derivation continues on the next
+    frame); a figure, a directional reading, a Taylor polynomial or a text answer has a
+    frame of its own. Each frame: ``{"kind": "flow", "blocks": [...], "continued": bool}``
+    or ``{"kind": "part", "part": p}``; the first one carries the prompt when asked."""
+    frames: list[dict[str, Any]] = []
+    flow: list[dict[str, Any]] = []
+    used = 0.0
+    prompt_cost = (len(str(question.get("prompt") or "")) / 70 + 1.2) if with_prompt else 0.0
+
+    def close(continued_next: bool = False) -> None:
+        nonlocal flow, used
+        if flow:
+            frames.append({"kind": "flow", "blocks": flow, "continued": False})
+        flow, used = [], 0.0
+
+    def add(block: dict[str, Any], cost: float) -> None:
+        nonlocal used
+        room = budget - (prompt_cost if not frames else 0.0)
+        if flow and used + cost > room:
+            close()
+            block = {**block, "first_after_cut": True}
+            frames_continued.add(len(frames))
+        flow.append(block)
+        used += cost
+
+    frames_continued: set[int] = set()
+    for p in question["parts"]:
+        for g in p.get("groups") or []:
+            if not g.get("lines"):
+                continue
+            add({"type": "heading", "tex": g["heading"], "held": g["held_sentence"] if g.get("held") else None},
+                1.3 + (1.0 if g.get("held") else 0.0) + (0.6 if "\\frac" in g["heading"] else 0.0))
+            for s in g["lines"]:
+                add({"type": "step", "s": s}, 0.25 + _height(s["equation"]))
+        if p["ask"] in SPECIAL or "answer_short" not in p:
+            close()
+            frames.append({"kind": "part", "part": p})
+            continue
+        lines = list(p["answer_short"])
+        extra = 1.2 if (p.get("answer_prose") or (p["ask"] == "jacobian" and p.get("equals_hessian"))) else 0.0
+        add({"type": "answer", "lines": lines, "part": p}, sum(0.4 + _height(t) for t in lines) + extra)
+    close()
+    for i, f in enumerate(frames):
+        f["continued"] = i in frames_continued and f["kind"] == "flow" and f["blocks"][0]["type"] == "step"
+        f["prompt"] = with_prompt and i == 0
+    return frames

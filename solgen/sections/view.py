@@ -76,7 +76,7 @@ def build_section_view(section: Section, words: Words, progress: Callable[[str],
 
     from solgen.derive.calculus import Solution
 
-    from solgen.sections.slides import Images, Notes, build_body, md_first_line
+    from solgen.sections.slides import Images, Notes, build_body, md_first_line, plan_frames
 
     tell = progress or (lambda t: None)
     images = Images(section.id)
@@ -144,6 +144,8 @@ def build_section_view(section: Section, words: Words, progress: Callable[[str],
                 "label": label,  # "Problem 1.2", or the problem's title when its id is not a number
                 "notes": notes,
                 "title": item.title or label,
+                "frames": {q["id"]: plan_frames(q, item.show == "answers") for q in questions},
+                "detail": item.detail,
                 "answer_titles": {q["id"]: text(item.title) if item.title else text(f"{label} ({q['id']})")
                                   for q in questions},
                 "show": item.show,
