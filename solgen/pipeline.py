@@ -230,9 +230,9 @@ def _work_section(path: str, job: Job, deadline: float | None, tell: Any) -> Out
                     out.files[f"{section.id}{suffix}.{fmt}"] = render(view, fmt, f"section-{kind}", tdir, words)
             if {"md", "html"} & set(text_formats):  # the problems' figures, beside the documents that show them
                 out.files.update(figure_files(view))
-            out.files.update(view["images"])  # the slides' images, beside every document (pdflatex by hand too)
+            out.files.update(view["images"].for_formats(text_formats))  # the slides' pictures, beside the documents
         if job.pdf:
-            _compile(out, deadline, tell, doing, view["images"])
+            _compile(out, deadline, tell, doing, view["images"].for_formats(("tex",)))
     except Exception as exc:  # noqa: BLE001 - every failure is reported, not raised
         _failed(out, exc, doing, job)
     if out.error and not out.tex:

@@ -217,6 +217,8 @@ class Images:
     def __init__(self, section_id: str):
         self.prefix = section_id
         self.files: dict[str, bytes] = {}  # output name -> bytes
+        self.tex_names: set[str] = set()  # the files LaTeX shows, and those Markdown and HTML show
+        self.web_names: set[str] = set()
         self._names: dict[Path, str] = {}
         self.warnings: list[tuple[int, str]] = []
 
@@ -238,11 +240,28 @@ class Images:
             if found is None:
                 self.warnings.append((ref.line, f"image {ref.ref!r}: {what} shows its alt text; put a {kinds} file "
                                                 f"of the same name beside it"))
-        return Image(
+        image = Image(
             alt=ref.alt, width=ref.width, height=ref.height,
             tex=self._name(tex, ref.ref, ref.line, section_file) if tex else None,
             web=self._name(web, ref.ref, ref.line, section_file) if web else None,
         )
+        self.tex_names.update([image.tex] if image.tex else [])
+        self.web_names.update([image.web] if image.web else [])
+        return image
+
+    def for_formats(self, formats: Any) -> dict[str, bytes]:
+        """The files the documents of ``formats`` show, by output name."""
+        wanted = (self.tex_names if "tex" in formats else set()) | (self.web_names if {"md", "html"} & set(formats) else set())
+        return {n: d for n, d in self.files.items() if n in wanted}
+
+
+def _tex_safe(text: str) -> str:
+    """``text`` with each character pdflatex cannot set replaced by its name ("ε" -> "epsilon")."""
+    import unicodedata
+
+    from solgen.formats.prose import tex_settable
+
+    return "".join(ch if tex_settable(ch) else unicodedata.name(ch, "?").split()[-1].lower() for ch in text)
 
 
 @dataclass(frozen=True)
@@ -267,8 +286,8 @@ class Image:
             return f"\\begin{{center}}\n\\includegraphics[{opts}]{{{self.tex}}}\n\\end{{center}}\n"
         if self.web is None:
             return escape_md(f"[{self.alt}]") if fmt == "md" else f"<p class=\"alt\">[{escape_html(self.alt)}]</p>"
-        if fmt == "md":
-            return f"![{escape_md(self.alt, False)}]({self.web})"
+        if fmt == "md":  # pandoc sets the alt text as a caption with pdflatex: letters it cannot set are named
+            return f"![{escape_md(_tex_safe(self.alt), False)}]({self.web})"
         style = f"max-width: {self.width or 100}%; max-height: {self.height or (70 if alone else 45)}vh;"
         return (f'<figure class="image"><img src="{escape_html(self.web)}" alt="{escape_html(self.alt)}" '
                 f'style="{style}"></figure>')
@@ -338,12 +357,14 @@ class Notes:
     source: str
 
     def as_format(self, fmt: str) -> str:
-        from solgen.formats.prose import to_md, to_tex
+        from solgen.formats.prose import to_tex
 
         if fmt == "tex":
             return "\\note{" + to_tex(self.source) + "}"
-        if fmt == "md":  # Marp's presenter notes; GitHub and pandoc hide a comment
-            text = to_md(self.source).replace("--", "- -")
+        if fmt == "md":  # Marp's presenter notes (plain text); GitHub and pandoc hide a comment
+            from solgen.formats.prose import md_clean
+
+            text = md_clean(self.source).strip().replace("--", "- -").replace("<!", "< !")
             return "<!--\n" + text + "\n-->"
         return '<aside class="notes" hidden>' + Prose(self.source).as_format("html") + "</aside>"
 

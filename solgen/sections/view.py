@@ -168,7 +168,7 @@ def build_section_view(section: Section, words: Words, progress: Callable[[str],
         "header": header,
         "agenda": {"title": agenda_title, "topics": topics} if section.agenda is not None else None,
         "slides": items,
-        "images": images.files,  # output name -> bytes: copied beside the documents, given to pdflatex
+        "images": images,  # the slides' pictures: copied beside the documents, given to pdflatex
         "image_warnings": images.warnings,
         "questions": [q for it in items if it["kind"] == "problem" for q in it["questions"]],  # every one shown
         "lang": words.lang,
