@@ -280,8 +280,12 @@ class Image:
         if fmt == "tex":
             if self.tex is None:
                 return "\\begin{center}\\fbox{" + escape_tex(self.alt or "image") + "}\\end{center}\n"
-            width = f"{self.width / 100:.2f}\\linewidth" if self.width else "\\linewidth"
-            share = self.height / 100 if self.height else (0.72 if alone else 0.52) if deck else 0.4
+            if deck:  # a slide: as large as the frame allows, or as the slide says
+                width = f"{self.width / 100:.2f}\\linewidth" if self.width else "\\linewidth"
+                share = self.height / 100 if self.height else 0.72 if alone else 0.52
+            else:  # a handout: a picture beside the text, not a page of its own
+                width = f"{0.6 * (self.width or 100) / 100:.2f}\\linewidth"
+                share = 0.28
             opts = f"width={width},height={share:.2f}\\textheight,keepaspectratio"
             return f"\\begin{{center}}\n\\includegraphics[{opts}]{{{self.tex}}}\n\\end{{center}}\n"
         if self.web is None:
