@@ -436,5 +436,6 @@ def plan_frames(question: dict[str, Any], with_prompt: bool, budget: float = FRA
     close()
     for i, f in enumerate(frames):
         f["continued"] = i in frames_continued and f["kind"] == "flow" and f["blocks"][0]["type"] == "step"
-        f["prompt"] = with_prompt and i == 0
+        # the question once, above its first answer (a figure frame has no room: its legend says what it shows)
+        f["prompt"] = with_prompt and i == 0 and (f["kind"] == "flow" or f["part"]["ask"] in ("taylor", "text"))
     return frames
