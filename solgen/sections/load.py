@@ -165,7 +165,7 @@ def _item(data: Any, line: int, path: str, stack: tuple[str, ...], files: list[s
         if not kinds:
             near = difflib.get_close_matches(first, list(ITEM_KEYS), n=1)
             hint = f"; did you mean {near[0]!r}?" if near else ""
-            raise SpecError(f"unknown slide {first!r}{hint} (one of md, topic, problem, section)", data.key_lines[first], path)
+            raise SpecError(f"unknown slide {first!r}{hint} (one of md, topic, problem, agenda, section)", data.key_lines[first], path)
         raise SpecError(f"a slide is one of md, topic, problem or section, not {' and '.join(kinds)}", line, path)
     kind = kinds[0]
     _check_keys(data, ITEM_KEYS[kind], f"a {kind} slide", path)
