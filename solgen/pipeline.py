@@ -228,6 +228,7 @@ def _work_section(path: str, job: Job, deadline: float | None, tell: Any) -> Out
             tell(text)
 
         view = build_section_view(section, words, progress)
+        out.warnings = (*out.warnings, *view["image_warnings"])
         doing.update(what="rendering", line=None)
         tell("rendering")
         text_formats = [f for f in job.formats if f != "json"]
@@ -240,9 +241,10 @@ def _work_section(path: str, job: Job, deadline: float | None, tell: Any) -> Out
                     out.files[f"{section.id}{suffix}.{fmt}"] = render(view, fmt, f"section-{kind}", tdir, words)
             if {"md", "html"} & set(text_formats):  # the problems' figures, beside the documents that show them
                 out.files.update(figure_files(view))
+            out.files.update(view["images"].for_formats(text_formats))  # the slides' pictures, beside the documents
         _bounded(out)
         if job.pdf:
-            _compile(out, deadline, tell, doing)
+            _compile(out, deadline, tell, doing, view["images"].for_formats(("tex",)))
     except Exception as exc:  # noqa: BLE001 - every failure is reported, not raised
         _failed(out, exc, doing, job)
     if out.error and not out.tex:
@@ -310,7 +312,7 @@ def figure_files(view: dict[str, Any], kinds: tuple[str, ...] = ALL_KINDS) -> di
     return files
 
 
-def _compile(out: Outcome, deadline: float | None, tell: Any, doing: dict) -> None:
+def _compile(out: Outcome, deadline: float | None, tell: Any, doing: dict, side: dict[str, bytes] | None = None) -> None:
     """Add a PDF for each .tex in ``out.files``; on a TeX error, record it in ``out``
     (``out.tex``: the .tex is still written, its line is in the message; no PDF)."""
     from solgen.build import BuildError, compile_pdf
@@ -322,7 +324,7 @@ def _compile(out: Outcome, deadline: float | None, tell: Any, doing: dict) -> No
         tell(f"compiling {name} with pdflatex")
         left = None if deadline is None else max(0.1, deadline - time.monotonic())
         try:
-            out.files[name[:-4] + ".pdf"] = compile_pdf(str(text), name[:-4], timeout=left)
+            out.files[name[:-4] + ".pdf"] = compile_pdf(str(text), name[:-4], timeout=left, files=side)
         except BuildError as exc:
             out.error, out.line, out.tex = str(exc), exc.line, name
             out.files = {n: t for n, t in out.files.items() if not n.endswith(".pdf")}

@@ -33,6 +33,13 @@ def made(path: str, fmt: str) -> dict[str, str]:
     return {k: outcome.files[f"{sid}{'' if k == 'handout' else '-' + k}.{fmt}"] for k in KINDS}
 
 
+@lru_cache(maxsize=None)
+def images() -> dict[str, bytes]:
+    """The image files solgen writes beside the seed deck's documents."""
+    outcome = _work(str(ROOT / "sections" / "3.yaml"), Job(("tex",), ("slides",), debug=True))
+    return {n: d for n, d in outcome.files.items() if "-img-" in n}
+
+
 def seed(fmt: str = "tex", kind: str = "slides") -> str:
     return made(str(ROOT / "sections" / "3.yaml"), fmt)[kind]
 
@@ -65,9 +72,15 @@ def test_section_snapshot(path, fmt, kind, snapshot):
 
 def test_the_deck_has_the_seed_structure_in_order():
     deck = seed()
-    order = ["446 Section 3", "Plans for today!", "Reminders", "Matrix Vector Proof", "Vector Calculus", "Vocab",
-             "How to calculate the gradient", "Problems 1.2 a-b", "Solve them!", "Answers", "Approximations",
-             "Problem 1.2 c", "Problem 1.2 d", "Problem 1.2 g"]
+    order = ["446 Section 3", "Plans for today!", "super", "Plans for today!", "Reminders", "Aside (quick matrix proof)",
+             "Derivative", "What is a derivative?", "What is a second derivative?", "different directions",
+             "Calculate $f_x(x, y)$", "Calculate $f_y(x, y)$", "Gradient", "What is the gradient?",
+             "Gradient in multiple dimensions", "Calculating the gradient", "Vocab", "How to calculate the gradient",
+             "Jacobian", "From Gradient", "a layer", "Interpreting the Jacobian", "Hessian", "What is the Hessian?",
+             "Developing Intuition", "Problems 1.2 a-b", "Solve them!", "Answers", "Approximations",
+             "Linear Approximation", "Problem 1.2 c", "Problem 1.2 d", "Remember Taylor expansion?",
+             "exact at } a", "close around } a", "better and better approximations", "Taylor around $x$",
+             "The second order", "Problem 1.2 g", "That's it!"]
     at = 0
     for text in order:  # each one after the one before
         assert text in deck[at:], f"{text!r} missing, or not after the one before"
@@ -75,7 +88,7 @@ def test_the_deck_has_the_seed_structure_in_order():
     agenda = deck[deck.index("Plans for today!"):]
     agenda = agenda[:agenda.index(r"\end{frame}")]
     assert [re.sub(r"\s+", " ", t).strip() for t in re.findall(r"\\item (.*)", agenda)] == [
-        "Matrix Vector Proof", "Vector Calculus", "Approximations", "Problem 1.2"]
+        "This", "Matrix Vector Proof", "Vector Calculus", "Approximations", "Problem 1.2"]
 
 
 def test_the_vocabulary_table_is_computed():
@@ -99,7 +112,7 @@ def test_problems_are_asked_first_and_answered_later_with_the_seed_answers():
     assert "2 x_1 + x_2 e^{x_1 x_2}" not in frame  # posed, not answered
     later = deck[answered:]
     assert "2 + x_2^2 e^{x_1 x_2}" in later  # the seed's Hessian entry, in its order
-    assert "1.2 (b)" in later and "equivalent" in later
+    assert "(b) Note that" in later and "equivalent" in later
 
 
 def test_the_worksheet_has_the_questions_once_and_no_answers():
@@ -121,6 +134,8 @@ def test_one_preamble_for_every_tex_output():
 def test_every_section_output_compiles(kind, tmp_path):
     exe = need_pdflatex()
     (tmp_path / "doc.tex").write_text(seed("tex", kind))
+    for name, data in images().items():  # the slides' pictures, beside the .tex as solgen writes them
+        (tmp_path / name).write_bytes(data)
     for _ in range(2):
         proc = subprocess.run([exe, "-no-shell-escape", "-halt-on-error", "-interaction=nonstopmode", "doc.tex"],
                               cwd=tmp_path, capture_output=True, text=True, timeout=180)
@@ -151,10 +166,14 @@ def test_cli_renders_a_section_into_deck_handout_and_worksheet(tmp_path):
     assert res.exit_code == 0, res.output
     assert sorted(p.name for p in tmp_path.iterdir()) == [
         "1.2-fig-g-worksheet.svg", "1.2-fig-g.svg",  # the figure of 1.2 (g), beside the Markdown
+        *sorted(f"section-3-img-{n}.{e}" for n in ("derivative", "directions", "gradient-field", "linear-approximation",
+                                                   "second-derivative") for e in ("pdf", "svg")),  # the slides' pictures
         "section-3-slides.md", "section-3-slides.tex", "section-3-worksheet.md", "section-3-worksheet.tex",
         "section-3.md", "section-3.tex"]
     res = CliRunner().invoke(main, ["render", str(ROOT / "sections" / "3.yaml"), "--out", str(tmp_path / "s"), "--slides"])
-    assert res.exit_code == 0 and [p.name for p in (tmp_path / "s").iterdir()] == ["section-3-slides.tex"]
+    assert res.exit_code == 0 and sorted(p.name for p in (tmp_path / "s").iterdir()) == [
+        *sorted(f"section-3-img-{n}.pdf" for n in ("derivative", "directions", "gradient-field", "linear-approximation",
+                                                   "second-derivative")), "section-3-slides.tex"]  # LaTeX's pictures only
 
 
 def test_the_deck_pdf(tmp_path):
@@ -333,7 +352,10 @@ def test_pandoc_makes_a_pdf_of_the_markdown(kind, tmp_path):
     need_pdflatex()
     outcome = _work(str(ROOT / "sections" / "3.yaml"), Job(("md",), (kind,), debug=True))
     for name, text in outcome.files.items():
-        (tmp_path / name).write_text(text)
+        if isinstance(text, bytes):
+            (tmp_path / name).write_bytes(text)
+        else:
+            (tmp_path / name).write_text(text)
     src = next(n for n in outcome.files if n.endswith(".md"))
     args = ["-t", "beamer"] if kind.startswith("slides") else []
     proc = subprocess.run([exe, src, *args, "-o", "doc.pdf"], capture_output=True, text=True, timeout=300, cwd=tmp_path)

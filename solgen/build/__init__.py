@@ -251,7 +251,8 @@ class signals_held:
             signal.pthread_sigmask(signal.SIG_SETMASK, self.old)
 
 
-def compile_pdf(tex: str, name: str = "doc", runs: int = 2, timeout: float | None = None) -> bytes:
+def compile_pdf(tex: str, name: str = "doc", runs: int = 2, timeout: float | None = None,
+                files: dict[str, bytes] | None = None) -> bytes:
     """Compile ``tex`` with pdflatex in a private temporary folder; return the PDF bytes.
 
     ``timeout`` (seconds, None: no limit) bounds all the runs together. Raises BuildError
@@ -270,6 +271,8 @@ def compile_pdf(tex: str, name: str = "doc", runs: int = 2, timeout: float | Non
         src = Path(work) / f"{name}.tex"
         try:
             src.write_text(tex, encoding="utf-8")
+            for side, data in (files or {}).items():  # a section's images, by plain name
+                safe_target(Path(work), side).write_bytes(data)
         except OSError as exc:
             raise BuildError(f"cannot write {src}: {exc.strerror}") from None
         env = _tex_env(work)

@@ -28,14 +28,16 @@ from pathlib import Path
 from typing import Any
 
 from solgen.errors import SpecError
+from solgen.input.paths import course_root
 from solgen.input import LANGS
 
 TOP_KEYS = ("id", "title", "course", "section", "author", "date", "lang", "agenda", "slides")
 AGENDA_KEYS = ("topics", "repeat", "title")
 ITEM_KEYS = {
-    "md": ("md",),
-    "topic": ("topic",),
-    "problem": ("problem", "parts", "show", "title", "intro"),
+    "md": ("md", "notes"),
+    "topic": ("topic", "notes"),
+    "problem": ("problem", "parts", "show", "title", "intro", "detail", "notes"),
+    "agenda": ("agenda", "notes"),
     "section": ("section",),
 }
 SHOWS = ("all", "questions", "answers")
@@ -48,7 +50,7 @@ MAX_MD = 20_000
 class Item:
     """One entry of ``slides:``: a Markdown slide, a topic divider or a problem."""
 
-    kind: str  # md | topic | problem
+    kind: str  # md | topic | problem | agenda (the agenda again, ``text`` highlighted)
     line: int
     file: str  # the section file the item is written in (an included one, perhaps)
     text: str | None = None  # md: the Markdown; topic: its title
@@ -58,6 +60,8 @@ class Item:
     show: str = "all"
     title: str | None = None
     intro: str | None = None
+    notes: str | None = None  # speaker notes: Beamer \note, Marp/reveal notes, hidden in HTML
+    detail: str | None = None  # problem: answer | standard | full for this slide only
 
 
 @dataclass(frozen=True)
@@ -194,19 +198,24 @@ def _item(data: Any, line: int, path: str, stack: tuple[str, ...], reads: _Reads
         if not kinds:
             near = difflib.get_close_matches(first, list(ITEM_KEYS), n=1)
             hint = f"; did you mean {near[0]!r}?" if near else ""
-            raise SpecError(f"unknown slide {first!r}{hint} (one of md, topic, problem, section)", data.key_lines[first], path)
+            raise SpecError(f"unknown slide {first!r}{hint} (one of md, topic, problem, agenda, section)", data.key_lines[first], path)
         raise SpecError(f"a slide is one of md, topic, problem or section, not {' and '.join(kinds)}", line, path)
     kind = kinds[0]
     _check_keys(data, ITEM_KEYS[kind], f"a {kind} slide", path)
+    from solgen.sections.slides import item_extras
+
+    notes, detail = item_extras(data, kind, path)
     if kind == "md":
         text = data["md"]
         if not isinstance(text, str) or not text.strip():
             raise SpecError("'md' must be Markdown text", line, path)
         if len(text) > MAX_MD:
             raise SpecError(f"'md' is longer than {MAX_MD} characters", line, path)
-        return [Item("md", line, path, text=text)]
+        return [Item("md", line, path, text=text, notes=notes)]
     if kind == "topic":
-        return [Item("topic", line, path, text=_line_text(data, "topic", path) or "")]
+        return [Item("topic", line, path, text=_line_text(data, "topic", path) or "", notes=notes)]
+    if kind == "agenda":
+        return [Item("agenda", line, path, text=_line_text(data, "agenda", path) or "", notes=notes)]
     if kind == "section":
         target, raw = _named(data, path, "section", reads)
         if os.path.realpath(target) in stack:
@@ -232,13 +241,18 @@ def _item(data: Any, line: int, path: str, stack: tuple[str, ...], reads: _Reads
     if intro is not None and (not isinstance(intro, str) or len(intro) > MAX_MD):
         raise SpecError(f"'intro' must be Markdown text of at most {MAX_MD} characters", data.key_lines["intro"], path)
     return [Item("problem", line, path, path=target, parts=parts, parts_line=data.key_lines.get("parts"), show=show,
-                 title=_line_text(data, "title", path), intro=intro)]
+                 title=_line_text(data, "title", path), intro=intro, notes=notes, detail=detail)]
 
 
-def _agenda(data: Any, path: str) -> tuple[bool, bool, str | None]:
-    """(shown, repeated, title) from ``agenda: auto | none | {topics: auto, repeat: true, title: ...}``."""
+def _agenda(data: Any, path: str) -> tuple[bool | tuple[str, ...], bool, str | None]:
+    """(shown, repeated, title) from ``agenda: auto | none | [items] | {topics: auto | [items],
+    repeat: true, title: ...}``; shown is the explicit list when one is given."""
     value = data.get("agenda")
     line = data.key_lines.get("agenda")
+    if isinstance(value, list):
+        from solgen.sections.slides import agenda_list
+
+        return agenda_list(value, line, path), False, None
     if value in (None, "none", False):
         return False, False, None
     if value in ("auto", True):
@@ -247,13 +261,20 @@ def _agenda(data: Any, path: str) -> tuple[bool, bool, str | None]:
         return True, True, None
     if isinstance(value, dict):
         _check_keys(value, AGENDA_KEYS, "agenda", path)
-        if value.get("topics", "auto") != "auto":
-            raise SpecError("agenda: topics must be 'auto' (the topic slides, in order)", value.key_lines["topics"], path)
+        topics = value.get("topics", "auto")
+        if isinstance(topics, list):
+            from solgen.sections.slides import agenda_list
+
+            topics = agenda_list(topics, value.key_lines["topics"], path)
+        elif topics != "auto":
+            raise SpecError("agenda: topics must be 'auto' (the topic slides, in order) or a list of items",
+                            value.key_lines["topics"], path)
         repeat = value.get("repeat", False)
         if not isinstance(repeat, bool):
             raise SpecError("agenda: repeat must be true or false", value.key_lines["repeat"], path)
-        return True, repeat, _line_text(value, "title", path)
-    raise SpecError("agenda must be auto, repeat, none or a mapping {topics: auto, repeat: true, title: ...}", line, path)
+        return topics if isinstance(topics, tuple) else True, repeat, _line_text(value, "title", path)
+    raise SpecError("agenda must be auto, repeat, none, a list of items or a mapping {topics: auto, repeat: true, "
+                    "title: ...}", line, path)
 
 
 def _load(path: str, raw: bytes, stack: tuple[str, ...], reads: _Reads) -> Section:
@@ -283,7 +304,11 @@ def _load(path: str, raw: bytes, stack: tuple[str, ...], reads: _Reads) -> Secti
         if len(items) > MAX_ITEMS:
             raise SpecError(f"at most {MAX_ITEMS} slides, included sections counted", line, path)
     shown, repeat, agenda_title = _agenda(data, path)
-    topics = tuple(i.text or "" for i in items if i.kind == "topic")
+    topics = shown if isinstance(shown, tuple) else tuple(i.text or "" for i in items if i.kind == "topic")
+    from solgen.sections.slides import check_agenda_items, image_files
+
+    check_agenda_items(items, topics if shown else None, path)
+    reads.files.extend(image_files(items, reads.root or course_root(path)))
     if shown and not topics:
         raise SpecError("agenda: auto lists the section's topic slides, and it has none: add '- topic: ...' "
                         "slides or leave the agenda out", data.key_lines.get("agenda"), path)
@@ -302,8 +327,6 @@ def load_section(path: str | Path) -> Section:
     ``sources`` the problems' bytes. The course folder is fixed here, once, from the top
     section (``paths.course_root``)."""
     from dataclasses import replace
-
-    from solgen.input.paths import course_root
 
     path = str(path)
     reads = _Reads(course_root(path))

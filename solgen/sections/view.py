@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Callable
 
 from solgen.errors import SolgenError, SpecError
+from solgen.input.paths import course_root
 from solgen.present.view import Prose
 from solgen.present.words import Words, text
 from solgen.sections.load import Item, Section
@@ -61,15 +62,28 @@ def _solve(path: str, raw: bytes | None, lang: str, progress: Callable[[str], No
     return problem, solution
 
 
+def problem_label(problem: Any, words: Words) -> Any:
+    """How a TA names a problem on a slide: "Problem 1.2" for a numbered one, else its title
+    ("Aside: quick matrix proof"), never a file id such as "gradient-picture"."""
+    import re
+
+    if re.fullmatch(r"\d+(\.\d+)*[a-z]?", problem.id) or not problem.title:
+        return words("document.untitled", id=text(problem.id))
+    return text(problem.title)
+
+
 def build_section_view(section: Section, words: Words, progress: Callable[[str], None] | None = None) -> dict[str, Any]:
     from solgen.present.view import build_view
     from solgen.sections.compute import substitute
 
     from solgen.derive.calculus import Solution
 
+    from solgen.sections.slides import Images, Notes, build_body, md_first_line, plan_frames
+
     tell = progress or (lambda t: None)
+    images = Images(section.id, course_root(section.path))
     solved: dict[str, tuple[Any, Any]] = {}  # path -> (problem, solution)
-    views: dict[str, dict[str, Any]] = {}  # path -> view of the parts the section shows
+    views: dict[tuple[str, str | None], dict[str, Any]] = {}  # (path, detail) -> view of the parts shown
     shown_parts: dict[str, set[str] | None] = {}  # path -> the part ids shown anywhere (None: all)
     for it in section.items:
         if it.kind == "problem" and it.path is not None:
@@ -79,13 +93,21 @@ def build_section_view(section: Section, words: Words, progress: Callable[[str],
     topics = list(section.agenda or ())
     topic_index = 0
     asked: set[tuple[str, tuple[str, ...]]] = set()
+    explicit = section.agenda is not None and topics != [i.text for i in section.items if i.kind == "topic"]
     for item in section.items:
+        notes = Notes(item.notes) if item.notes else None
         if item.kind == "md":
-            title, body = split_title(substitute(item.text or "", words, _md_line(item), item.file))
-            items.append({"kind": "md", "title": Title(title) if title else None, "body": Prose(body)})
+            source = substitute(item.text or "", words, _md_line(item), item.file)
+            title, body = split_title(source)
+            skipped = source.count("\n") - body.count("\n")  # the heading's lines
+            items.append({"kind": "md", "title": Title(title) if title else None, "notes": notes,
+                          "body": build_body(body, md_first_line(item) + skipped, item.file, images)})
+        elif item.kind == "agenda":
+            items.append({"kind": "agenda", "index": topics.index(item.text or ""), "notes": notes})
         elif item.kind == "topic":
-            items.append({"kind": "topic", "title": item.text, "index": topic_index,
-                          "agenda": section.agenda_repeat})
+            index = topic_index if not explicit else topics.index(item.text) if item.text in topics else None
+            items.append({"kind": "topic", "title": item.text, "index": index, "notes": notes,
+                          "agenda": section.agenda_repeat and index is not None})
             topic_index += 1
         else:
             assert item.path is not None
@@ -102,11 +124,14 @@ def build_section_view(section: Section, words: Words, progress: Callable[[str],
                 if pid not in ids:
                     raise SpecError(f"{item.path} has no part {pid!r} (its parts: {', '.join(ids)})",
                                     item.parts_line or item.line, item.file)
-            if item.path not in views:  # presented with the parts the section shows: a step refers
+            view_key = (item.path, item.detail)
+            if view_key not in views:  # presented with the parts the section shows: a step refers
                 wanted = shown_parts[item.path]  # to another part's ("derived in (a)") only if it is shown
                 kept = tuple(d for d in solution.derivations if wanted is None or d.part.id in wanted)
-                views[item.path] = build_view(Solution(problem, kept), words)
-            questions = [q for q in views[item.path]["questions"] if item.parts is None or q["id"] in item.parts]
+                if item.detail:  # this slide's detail, whatever the problem file says
+                    kept = tuple(replace(d, part=replace(d.part, detail=item.detail)) for d in kept)
+                views[view_key] = build_view(Solution(problem, kept), words)
+            questions = [q for q in views[view_key]["questions"] if item.parts is None or q["id"] in item.parts]
             key = (problem.id, tuple(q["id"] for q in questions))
             repeat = item.show == "answers" and key in asked  # its questions were posed earlier
             if item.show in ("questions", "all"):
@@ -114,18 +139,24 @@ def build_section_view(section: Section, words: Words, progress: Callable[[str],
             intro = None
             if item.intro:
                 intro = Prose(substitute(item.intro, words, item.line, item.file))
+            label = problem_label(problem, words)
             items.append({
                 "kind": "problem",
                 "id": problem.id,
-                "title": item.title or (problem.title and words("document.title", id=text(problem.id), title=text(problem.title)))
-                or words("document.untitled", id=text(problem.id)),
+                "label": label,  # "Problem 1.2", or the problem's title when its id is not a number
+                "notes": notes,
+                "title": item.title or label,
+                "frames": {q["id"]: plan_frames(q, item.show == "answers") for q in questions},
+                "detail": item.detail,
+                "answer_titles": {q["id"]: text(item.title) if item.title else text(f"{label} ({q['id']})")
+                                  for q in questions},
                 "show": item.show,
                 "repeat": repeat,
                 "questions": questions,
                 "asks": item.show in ("questions", "all"),
                 "answers": item.show in ("answers", "all"),
                 "intro": intro,
-                "problem_intro": views[item.path].get("intro"),
+                "problem_intro": views[view_key].get("intro"),
             })
     header = [h for h in (section.course, section.section, section.author, section.date) if h]
     agenda_title = section.agenda_title or words("section.agenda")
@@ -139,6 +170,8 @@ def build_section_view(section: Section, words: Words, progress: Callable[[str],
         "header": header,
         "agenda": {"title": agenda_title, "topics": topics} if section.agenda is not None else None,
         "slides": items,
+        "images": images,  # the slides' pictures: copied beside the documents, given to pdflatex
+        "image_warnings": images.warnings,
         "questions": [q for it in items if it["kind"] == "problem" for q in it["questions"]],  # every one shown
         "lang": words.lang,
     }
