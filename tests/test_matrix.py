@@ -65,7 +65,8 @@ def expand(node: Node, sizes: dict[str, int], env: dict[str, sp.Matrix], idx: di
         return expand(node.a, sizes, env, idx).multiply_elementwise(expand(node.b, sizes, env, idx))
     if isinstance(node, Call):
         a = expand(node.arg, sizes, env, idx)
-        fns = {"exp": sp.exp, "log": sp.log, "tanh": sp.tanh, "sigmoid": lambda x: 1 / (1 + sp.exp(-x))}
+        fns = {"exp": sp.exp, "log": sp.log, "tanh": sp.tanh, "sigmoid": lambda x: 1 / (1 + sp.exp(-x)), "sin": sp.sin,
+               "cos": sp.cos, "sqrt": sp.sqrt, "abs": sp.Abs, "sign": sp.sign, "softplus": lambda x: sp.log(1 + sp.exp(x))}
         if node.fn in fns:
             return a.applyfunc(fns[node.fn])
         if node.fn == "norm":
@@ -515,3 +516,79 @@ def test_a_file_of_identities_alone_needs_no_functions():
     assert proof.answer == {"holds": True}
     with pytest.raises(SpecError, match="'functions' must map names"):  # a gradient still needs its function
         parse_problem("id: g\nvariables: [w]\nshapes: {w: [n]}\nparts:\n  - {id: a, ask: gradient, of: L}\n")
+
+
+# -- entrywise functions (issue 20): never a constant ------------------------------------
+
+def verify_jacobian(src: str, shapes: dict, var: str, sizes_list: list[dict[str, int]], positive: bool = False) -> Node:
+    """Every step of d(f) and the Jacobian of a vector function f against SymPy's entrywise
+    Jacobian of the expanded expression, on each of the given sizes."""
+    from solgen.matrix.parse import Scope, parse
+
+    shapes = {k: (v[0], v[1] if len(v) > 1 else sp.Integer(1)) for k, v in shapes.items()}
+    sizes_names = {str(s) for v in shapes.values() for s in v if s.is_Symbol}
+    scope = Scope(shapes, var, sizes_names, None)
+    f = parse(src, scope)
+    differ = Differ(Sym(var, shapes[var], "var"), frozenset(), frozenset())
+    step = differ.d(f)
+    jac = differ.coefficient(step.result, False)
+    for k, sizes in enumerate(sizes_list):
+        rng = random.Random(k)
+        env, ws = concrete(shapes, sizes, [], var, rng)
+        dws = sp.symbols(f"dw0:{len(ws)}", real=True)
+        env["d" + var] = sp.Matrix(dws)
+        point = {w: sp.Rational(rng.randint(1, 9) if positive else rng.choice([-1, 1]) * rng.randint(1, 9), 10) for w in ws}
+        if positive:
+            for name in env:
+                if name not in (var, "d" + var):
+                    env[name] = env[name].applyfunc(abs)
+        for s in step.walk():
+            e, r = expand(s.expr, sizes, env), expand(s.result, sizes, env)
+            jv = sp.Matrix(e.shape[0], e.shape[1], lambda i, j: sum(sp.diff(e[i, j], w) * dw for w, dw in zip(ws, dws)))
+            assert_same(r, jv, {**point, **{dw: sp.Rational(rng.randint(-9, 9), 7) for dw in dws}})
+        value = expand(f, sizes, env)
+        assert_same(expand(jac, sizes, env), value.jacobian(ws), point)
+    return jac
+
+
+ENTRY_SHAPES = {"x": [sp.Symbol("n")], "A": [sp.Symbol("n"), sp.Symbol("n")], "b": [sp.Symbol("n")]}
+ENTRY_SIZES = [{"n": 2}, {"n": 3}, {"n": 4}]
+
+
+def test_sin_of_an_affine_map_is_entrywise_and_its_jacobian_is_diag_cos_times_a():
+    jac = verify_jacobian("sin(A x + b)", ENTRY_SHAPES, "x", ENTRY_SIZES)
+    assert latex(jac) == r"\operatorname{diag}(\cos(A x + b)) A"
+    assert text(jac) == "diag(cos(A x + b)) A"
+
+
+@pytest.mark.parametrize(("src", "positive"), [("cos(x)", False), ("sqrt(A x + b)", True), ("abs(A x)", False),
+                                               ("softplus(A x + b)", False), ("tanh(x) + exp(x)", False),
+                                               ("sin(b^T x) x", False), ("log(A x)", True)])
+def test_every_entrywise_function_checks_against_the_entrywise_jacobian(src, positive):
+    verify_jacobian(src, ENTRY_SHAPES, "x", ENTRY_SIZES, positive)
+
+
+@pytest.mark.parametrize("src", ["sin(w)^T sin(w)", "sum(i, 1, m, cos(x[i]^T w))", "y^T sin(X w)"])
+def test_entrywise_functions_in_scalar_losses_check_entrywise(src):
+    verify_entrywise({"f": src}, {"w": [DD], "X": [M, DD], "y": [M]}, "w", "f", scalars=())
+
+
+def test_a_function_of_a_vector_is_never_read_as_a_constant():
+    src = RIDGE.replace("norm(X w - y)^2 + lambda * w^T w", "ones(m)^T atan(X w)")
+    err = _error(src)
+    assert "atan is not one of the functions of vectors and matrices" in str(err) and err.line == 6
+    problem = parse_problem(RIDGE.replace("norm(X w - y)^2 + lambda * w^T w", "ones(m)^T cos(X w - y)"), "p.yaml")
+    assert isinstance(problem.functions["L"].exprs[0].factors[1], Call)
+
+
+def test_inverse_transposed_prints_one_superscript():
+    from solgen.matrix.parse import Scope, parse
+
+    n = sp.Symbol("n")
+    scope = Scope({"x": (n, sp.Integer(1)), "S": (n, n)}, "x", {"n"}, None)
+    grad = Differ(Sym("x", (n, sp.Integer(1)), "var"), frozenset(), frozenset())
+    node = parse("x^T inv(S) x", scope)
+    g = grad.coefficient(grad.d(node).result, True)
+    assert latex(g) == r"(S^{-1} + S^{-T}) x"
+    assert "^{-1}^" not in latex(parse("inv(S)^T x", scope))
+    assert text(parse("inv(S)^T x", scope)) == "inv(S)^T x"

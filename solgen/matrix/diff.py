@@ -19,7 +19,7 @@ from typing import Callable
 import sympy as sp
 
 from solgen.matrix import build as b
-from solgen.matrix.ast import ONE, Add, Call, D, Had, Ident, Mul, Node, Num, Ones, Pow, Ref, Sum, Sym, T, children
+from solgen.matrix.ast import ELEMENTWISE, ONE, Add, Call, D, Had, Ident, Mul, Node, Num, Ones, Pow, Ref, Sum, Sym, T, children
 
 
 class Unsupported(ValueError):
@@ -186,21 +186,52 @@ class Differ:
         if fn == "softmax":
             s = own
             return "softmax", b.mul(b.sub(b.diag(s), b.mul(s, tr(s))), dd(u)), ()
-        if fn in ("exp", "log", "sigmoid", "tanh"):
-            if fn == "exp":
-                deriv = own
-            elif fn == "log":
-                deriv = b.power(u, sp.Integer(-1)) if u.is_scalar else None
-            elif fn == "sigmoid":
-                deriv = b.mul(own, b.sub(b.num(1), own)) if u.is_scalar else b.hadamard(own, b.sub(b.num(1), own))
-            else:
-                deriv = b.sub(b.num(1), b.power(own, sp.Integer(2))) if u.is_scalar else \
-                    b.sub(b.num(1), b.hadamard(own, own))
+        if fn in ELEMENTWISE:
+            deriv = self._entrywise_derivative(fn, u, own)
             if u.is_scalar:
                 return fn, b.mul(deriv, dd(u)), ()
-            factor = b.call("inv", b.diag(u)) if fn == "log" else b.diag(deriv)
-            return fn, b.mul(factor, dd(u)), ()
+            if not u.is_vector:
+                raise Unsupported(f"{fn} of the matrix {u} is entrywise; its differential is a Hadamard product, "
+                                  "which solgen does not read off yet: write it on a vector, such as " + fn + "(W x)")
+            return fn, b.mul(deriv, dd(u)), ()
+        if fn == "trace":  # d tr(X) = tr(dX)
+            return "trace", b.call("trace", dd(u)), ()
+        if fn == "det":  # d det(X) = det(X) tr(X^{-1} dX)
+            return "det", b.mul(own, b.call("trace", b.mul(b.call("inv", u), dd(u)))), ()
+        if fn == "inv":  # d X^{-1} = -X^{-1} dX X^{-1}
+            return "inv", b.neg(b.mul(own, dd(u), own)), ()
+        if fn == "diag":  # d diag(u) = diag(du)
+            return "diag", b.call("diag", dd(u)), ()
         raise Unsupported(f"no rule for the differential of {fn}(...) of the variable")
+
+    def _entrywise_derivative(self, fn: str, u: Node, own: Node) -> Node:
+        """f'(u) for a scalar u; for a vector u the matrix diag(f'(u)) with du = diag(f'(u)) du."""
+        one = b.num(1)
+        if u.is_scalar:
+            return {
+                "exp": lambda: own,
+                "log": lambda: b.power(u, sp.Integer(-1)),
+                "sigmoid": lambda: b.mul(own, b.sub(one, own)),
+                "tanh": lambda: b.sub(one, b.power(own, sp.Integer(2))),
+                "sin": lambda: b.call("cos", u),
+                "cos": lambda: b.neg(b.call("sin", u)),
+                "sqrt": lambda: b.mul(b.num(sp.Rational(1, 2)), b.power(own, sp.Integer(-1))),
+                "abs": lambda: b.call("sign", u),
+                "softplus": lambda: b.call("sigmoid", u),
+                "sign": lambda: b.ZERO,
+            }[fn]()
+        return {
+            "exp": lambda: b.diag(own),
+            "log": lambda: b.call("inv", b.diag(u)),
+            "sigmoid": lambda: b.diag(b.hadamard(own, b.sub(one, own))),
+            "tanh": lambda: b.diag(b.sub(one, b.hadamard(own, own))),
+            "sin": lambda: b.diag(b.call("cos", u)),
+            "cos": lambda: b.neg(b.diag(b.call("sin", u))),
+            "sqrt": lambda: b.mul(b.num(sp.Rational(1, 2)), b.call("inv", b.diag(own))),
+            "abs": lambda: b.diag(b.call("sign", u)),
+            "softplus": lambda: b.diag(b.call("sigmoid", u)),
+            "sign": lambda: b.mul(b.ZERO, Ident((u.shape[0], u.shape[0]))),
+        }[fn]()
 
     # -- named ML rules
     def _logistic(self, node: Add) -> tuple[str, Node, tuple[str, ...]] | None:

@@ -24,12 +24,13 @@ from fractions import Fraction
 import sympy as sp
 
 from solgen.matrix import build as b
-from solgen.matrix.ast import ONE, SCALAR, Ident, Index, Node, Num, Ones, Ref, Sum, Sym, shape_text
+from solgen.input.expr import FUNCTIONS as SCALAR_FUNCTIONS
+from solgen.matrix.ast import ELEMENTWISE, ONE, SCALAR, Ident, Index, Node, Num, Ones, Ref, Sum, Sym, shape_text
 
 MAX_TEXT = 2000
 MAX_DEPTH = 60
 MAX_EXPONENT = 64
-CALLS = ("exp", "log", "sigmoid", "tanh", "softmax", "logsumexp", "norm", "trace", "det", "inv", "diag")
+CALLS = ELEMENTWISE + ("softmax", "logsumexp", "norm", "trace", "det", "inv", "diag")
 SPECIAL = CALLS + ("hadamard", "sum", "ones", "eye", "I", "T")
 _TOKEN = re.compile(r"\s*(?:(?P<num>\d+(?:\.\d+)?)|(?P<name>[A-Za-z][A-Za-z0-9_]*)|(?P<op>\*\*|[-+*/^()\[\],]))")
 _UNSIZED = b.UNSIZED
@@ -209,6 +210,10 @@ class _Parser:
             return self.call(val, col)
         if val in CALLS + ("hadamard", "sum", "ones", "eye"):
             raise ParseError(f"{val} needs its argument in parentheses: {val}(...)", col)
+        if val in SCALAR_FUNCTIONS and val not in self.scope.shapes and val not in self.scope.functions:
+            # never a constant: sin(A x + b) is not the constant sin times A x + b
+            raise ParseError(f"{val} is not one of the functions of vectors and matrices; entrywise: "
+                             f"{', '.join(ELEMENTWISE)}; also softmax, logsumexp, norm, trace, det, inv, diag", col)
         if self.peek()[1] == "[" and val in self.scope.shapes and len(self.scope.shapes[val]) and not self.scope.shapes[val][1] == ONE:
             raise ParseError(f"{val} is a matrix; its i-th row is written {val.lower()}[i]", col)
         if self.peek()[1] == "[" and val not in self.scope.shapes and val.upper() in self.scope.shapes:
