@@ -91,7 +91,7 @@ def expand(node: Node, sizes: dict[str, int], env: dict[str, sp.Matrix], idx: di
         return total
     if isinstance(node, Index):
         base = expand(node.base, sizes, env, idx)
-        i = idx[node.index] - 1
+        i = (int(node.index) if node.index.isdigit() else idx[node.index]) - 1
         return sp.Matrix([[base[i, 0]]]) if node.base.is_vector else base[i, :].T
     raise TypeError(type(node).__name__)
 
@@ -243,7 +243,7 @@ def test_shape_error_names_both_shapes_and_the_line():
     (("norm(X w - y)^2", "norm(X)"), "norm takes a vector"),
     (("norm(X w - y)^2", "X + y"), "cannot add"),
     (("constants: [lambda]", "constants: [lambda, X]"), "declared by 'shapes' alone"),
-    (("{w: [d], X: [m, d], y: [m]}", "{w: [d, d], X: [m, d], y: [m]}"), "must be a column vector"),
+    (("{w: [d], X: [m, d], y: [m]}", "{w: [1, d], X: [m, d], y: [m]}"), "write it as a column"),
     (("{w: [d], X: [m, d], y: [m]}", "{w: [d], X: [m, 100000], y: [m]}"), "integer size"),
     (("norm(X w - y)^2", "1^T y"), "ones(m)^T"),
     (("norm(X w - y)^2", "sum(i, 1, m, y[j])"), "index"),
@@ -454,11 +454,14 @@ def test_every_node_of_every_example_tree_equals_the_entrywise_derivative(path):
 @pytest.mark.parametrize(("change", "words"), [
     (("norm(X w - y)^2", "(w^T w)^999"), "larger than"),
     (("norm(X w - y)^2", "w^T w" + " + w^T w" * 400), "longer than"),
-    (("  - {id: a, ask: gradient, of: L}", "  - {id: a, ask: gradient, of: L, at: {w: 1}}"), "'at' needs numbers"),
+    (("  - {id: a, ask: gradient, of: L}", "  - {id: a, ask: gradient, of: L, at: {w: 1}}"), "needs numbers as sizes"),
     (("  - {id: a, ask: gradient, of: L}", "  - {id: a, ask: gradient, of: L, simplify: factor}"), "simplify applies"),
     (("constants: [lambda]", "constants: [lambda]\nassume: {X: onehot}"), "onehot is for a data vector"),
     (("constants: [lambda]", "constants: [lambda]\nassume: {y: convex}"), "use one of"),
-    (("variables: [w]", "variables: [w, X]"), "the one vector"),
+    (("variables: [w]", "variables: [w, lambda]"), "needs a shape"),
+    (("variables: [w]", "variables: [w, w]"), "names a variable twice"),
+    (("  - {id: a, ask: gradient, of: L}", "  - {id: a, ask: gradient, of: L, wrt: X}"), "not a variable"),
+    (("  - {id: a, ask: gradient, of: L}", "  - {id: a, ask: gradient, of: L, at: {w: [1, 2]}}"), "numbers as sizes"),
     (("  L: \"norm(X w - y)^2 + lambda * w^T w\"", "  L: [\"w^T w\", \"y^T y\"]"), "one expression"),
     (("norm(X w - y)^2", "import(w)"), "unknown name"),
     (("norm(X w - y)^2", "X[i]"), "i-th row is written x[i]"),
@@ -592,3 +595,189 @@ def test_inverse_transposed_prints_one_superscript():
     assert latex(g) == r"(S^{-1} + S^{-T}) x"
     assert "^{-1}^" not in latex(parse("inv(S)^T x", scope))
     assert text(parse("inv(S)^T x", scope)) == "inv(S)^T x"
+
+
+# -- matrix variables (issue 20): dL = tr(G^T dW) gives the gradient G, shaped like W -----
+
+def verify_matrix_gradient(src: dict[str, str], shapes: dict, variables: list[str], fname: str,
+                           sizes_list: list[dict[str, int]], onehot: tuple[str, ...] = ()) -> dict[str, Node]:
+    """For each variable: every step of d(f) and the gradient against SymPy's derivative of
+    the expanded f by each entry of the variable, on each of the given sizes."""
+    from solgen.matrix.diff import MatrixReadOff
+    from solgen.matrix.parse import Scope, parse
+
+    shapes = {k: (v[0], v[1] if len(v) > 1 else sp.Integer(1)) for k, v in shapes.items()}
+    sizes_names = {str(s) for v in shapes.values() for s in v if s.is_Symbol}
+    scope = Scope(shapes, variables[0], sizes_names, None, variables=frozenset(variables))
+    for name, s in src.items():
+        scope.functions[name] = parse(s, scope)
+    f = scope.functions[fname]
+    out = {}
+    for var in variables:
+        differ = Differ(Sym(var, shapes[var], "var"), frozenset(), frozenset(onehot))
+        step = differ.d(f)
+        grad = MatrixReadOff(differ).gradient(step.result) if shapes[var][1] != 1 else differ.coefficient(step.result, True)
+        assert grad.shape == shapes[var]
+        out[var] = grad
+        for k, sizes in enumerate(sizes_list):
+            rng = random.Random(k)
+            size = lambda s: int(s) if s.is_Integer else sizes[str(s)]  # noqa: E731
+            env = {}
+            for name, (r, c) in shapes.items():
+                env[name] = sp.Matrix(size(r), size(c), lambda i, j: sp.Rational(rng.choice([-1, 1]) * rng.randint(2, 9), rng.randint(2, 7)))
+            for name in onehot:
+                env[name] = sp.zeros(len(env[name]), 1)
+                env[name][rng.randrange(len(env[name]))] = 1
+            r, c = size(shapes[var][0]), size(shapes[var][1])
+            ws = sp.Matrix(r, c, lambda i, j: sp.Symbol(f"{var}_{i}_{j}", real=True))
+            dws = sp.Matrix(r, c, lambda i, j: sp.Symbol(f"d{var}_{i}_{j}", real=True))
+            env[var], env["d" + var] = ws, dws
+            point = {w: sp.Rational(rng.randint(-9, 9), 10) for w in ws}
+            dpoint = {**point, **{dw: sp.Rational(rng.randint(-9, 9), 7) for dw in dws}}
+            for s in step.walk():
+                e, res = expand(s.expr, sizes, env, {"i": 2}), expand(s.result, sizes, env, {"i": 2})
+                jv = e.applyfunc(lambda x: sum(sp.diff(x, w) * dw for w, dw in zip(ws, dws)))
+                assert_same(res, jv, dpoint)
+            L = expand(f, sizes, env)[0, 0]
+            assert_same(expand(grad, sizes, env), ws.applyfunc(lambda w: sp.diff(L, w)), point)
+    return out
+
+
+K, H, N = sp.symbols("k h n")
+
+
+def test_a_linear_layers_gradients_are_s_minus_y_times_x_transposed_and_s_minus_y():
+    g = verify_matrix_gradient({"z": "W x + b", "s": "softmax(z)", "L": "-y^T log(s)"},
+                               {"W": [K, DD], "b": [K], "x": [DD], "y": [K]}, ["W", "b"], "L",
+                               [{"k": 2, "d": 3}, {"k": 3, "d": 2}], onehot=("y",))
+    assert text(g["W"]) == "(s - y) x^T" and text(g["b"]) == "s - y"
+
+
+def test_a_two_layer_networks_gradients_check_entrywise():
+    g = verify_matrix_gradient({"a": "sigmoid(W x)", "L": "norm(V a - y)^2"},
+                               {"W": [H, DD], "V": [K, H], "x": [DD], "y": [K]}, ["W", "V"], "L",
+                               [{"h": 2, "d": 3, "k": 2}, {"h": 3, "d": 2, "k": 1}])
+    assert text(g["V"]) == "2 (V a - y) a^T"
+    assert latex(g["W"]) == r"2 \operatorname{diag}(a \odot (1 - a)) V^T (V a - y) x^T"
+
+
+@pytest.mark.parametrize(("src", "want"), [("trace(A W)", "A^T"), ("log(det(W))", r"W^{-T}"),
+                                           ("x^T inv(W) y", r"-W^{-T} x y^T W^{-T}"), ("norm(W x - y)^2", "2 (W x - y) x^T"),
+                                           ("trace(W^T A W)", "(A + A^T) W"), ("det(W)", r"\det(W) W^{-T}"),
+                                           ("sum(i, 1, m, (t[i] - u[i]^T W z)^2)", None)])
+def test_matrix_variable_gradients_check_entrywise(src, want):
+    g = verify_matrix_gradient({"f": src}, {"W": [N, N], "A": [N, N], "x": [N], "y": [N], "z": [N], "U": [M, N], "t": [M]},
+                               ["W"], "f", [{"n": 2, "m": 3}, {"n": 3, "m": 2}])
+    if want:
+        assert latex(g["W"]) == want
+
+
+MATRIX_NET = """id: net
+variables: [W, V]
+shapes: {W: [h, d], V: [k, h], x: [d], y: [k]}
+functions:
+  a: "sigmoid(W x)"
+  L: "norm(V a - y)^2"
+parts:
+  - {id: a, ask: gradient, of: L}
+  - {id: b, ask: gradient, of: L, wrt: V}
+"""
+
+
+def test_json_gives_one_result_per_variable_or_the_one_wrt_names():
+    doc = json.loads(to_json(solve(parse_problem(MATRIX_NET, "net.yaml"))))
+    first, second = doc["parts"]
+    assert set(first["result"]) == {"W", "V"} and second["result"] == "2 (V a - y) a^T"
+    problem = parse_problem(MATRIX_NET, "net.yaml")
+    for name, s in first["result"].items():
+        node = read_back(s, problem.shapes, doc["symbols"])
+        assert node.shape == problem.shapes.shapes[name]
+
+
+@pytest.mark.parametrize(("change", "words"), [
+    (("  - {id: b, ask: gradient, of: L, wrt: V}", "  - {id: b, ask: hessian, of: L}"), "say which with wrt"),
+    (("  - {id: b, ask: gradient, of: L, wrt: V}", "  - {id: b, ask: hessian, of: L, wrt: V}"), "four indices"),
+    (("  - {id: b, ask: gradient, of: L, wrt: V}", "  - {id: b, ask: gradient, of: L, wrt: x}"), "not a variable"),
+])
+def test_matrix_variable_misuse_is_an_error_at_its_line(change, words):
+    err = _error(MATRIX_NET.replace(*change))
+    assert words in str(err) and err.line == 9
+
+
+def test_wrt_in_a_scalar_problem_is_an_error():
+    src = "id: s\nvariables: [x, y]\nfunctions: {f: \"x*y\"}\nparts:\n  - {id: a, ask: gradient, of: f, wrt: x}\n"
+    assert "'wrt' picks one of several" in str(_error(src))
+
+
+# -- at: on integer sizes, identities, sums, literal indices ---------------------------------
+
+AT = """id: at
+variables: [w]
+shapes: {w: [3], A: [3, 3]}
+constants: [c]
+functions:
+  L: "w^T A w + c * sin(w)^T sin(w)"
+parts:
+  - {id: a, ask: gradient, of: L, at: {w: [1, 2, 0], A: [[1, 0, 0], [0, 2, 0], [1, 1, 1]], c: 0}}
+  - {id: b, ask: hessian, of: L, at: {w: [0, 0, 0], A: [[1, 0, 0], [0, 2, 0], [1, 1, 1]], c: "1/2"}}
+"""
+
+
+def test_at_on_integer_sizes_gives_the_value_of_the_symbolic_answer():
+    doc = json.loads(to_json(solve(parse_problem(AT, "at.yaml"))))
+    a, b = doc["parts"]
+    A = sp.Matrix([[1, 0, 0], [0, 2, 0], [1, 1, 1]])
+    w = sp.Matrix([1, 2, 0])
+    assert [sp.sympify(x) for x in a["value"]] == list((A + A.T) * w)
+    H = A + A.T + sp.eye(3)  # c * 2 diag(cos^2 - sin^2) at w = 0 with c = 1/2
+    assert [[sp.sympify(x) for x in row] for row in b["value"]] == H.tolist()
+
+
+def test_at_needs_every_name_and_the_right_lengths():
+    assert "give A, c too" in str(_error(AT.replace("A: [[1, 0, 0], [0, 2, 0], [1, 1, 1]], c: 0}}", "}}")))
+    assert "a list of 3 numbers" in str(_error(AT.replace("w: [1, 2, 0]", "w: [1, 2]")))
+    assert "3 rows of 3 numbers" in str(_error(AT.replace("A: [[1, 0, 0], [0, 2, 0], [1, 1, 1]], c: 0", "A: [[1, 0], [0, 2]], c: 0")))
+
+
+IDENT = """id: ident
+variables: [w]
+shapes: {w: [d], X: [m, d], y: [m]}
+parts:
+  - {id: a, ask: identity, lhs: "norm(X w - y)^2", rhs: "(X w - y)^T (X w - y)"}
+  - {id: b, ask: identity, lhs: "(a + c)^2", rhs: "a^2 + 2 a c + c^2"}
+"""
+
+
+def test_identities_with_the_norm_definition_and_with_scalars_alone_render(tmp_path):
+
+    path = tmp_path / "ident.yaml"
+    path.write_text(IDENT)
+    out = subprocess.run([sys.executable, "-m", "solgen.cli", "render", str(path), "--out", str(tmp_path / "out")],
+                         capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    tex = (tmp_path / "out" / "ident.tex").read_text()
+    assert r"\|v\|^2 = v^T v" in tex
+    doc = json.loads(to_json(solve(parse_problem(IDENT, "ident.yaml"))))
+    assert doc["parts"][0]["steps"][0]["rule"] == "norm_def"
+    bad = IDENT.replace("a^2 + 2 a c + c^2", "a^2 + c^2")
+    from solgen.errors import SolgenError
+    with pytest.raises(SolgenError, match="does not hold"):
+        solve(parse_problem(bad, "ident.yaml"))
+
+
+def test_the_sum_form_logistic_hessian():
+    grad, hess = verify_entrywise({"L": "sum(i, 1, m, log(1 + exp(x[i]^T w)) - y[i] x[i]^T w)"}, RIDGE_SHAPES, "w", "L",
+                                  scalars=())
+    grad, hess = verify_entrywise({"L": "sum(i, 1, m, w^T x[i] + exp(w^T x[i]))"}, RIDGE_SHAPES, "w", "L", scalars=())
+    assert latex(hess) == r"\sum_{i=1}^{m} \exp(w^T x_i) x_i x_i^T"
+    assert latex(grad) == r"\sum_{i=1}^{m} (x_i + \exp(w^T x_i) x_i)"
+
+
+def test_a_literal_index_and_a_size_named_e():
+    src = RIDGE.replace("{w: [d], X: [m, d], y: [m]}", "{w: [E], X: [m, E], y: [m]}").replace(
+        "norm(X w - y)^2 + lambda * w^T w", "(y[1] - x[1]^T w)^2 + lambda * w^T w")
+    doc = json.loads(to_json(solve(parse_problem(src, "p.yaml"))))
+    assert doc["parts"][0]["result"] == "-2 (y[1] - x[1]^T w) x[1] + 2 lamda w"
+    grad, _ = verify_entrywise({"L": "(y[1] - x[1]^T w)^2 + (y[2] - x[2]^T w)^2"}, RIDGE_SHAPES, "w", "L", scalars=())
+    assert "index 4 is past" in str(_error(RIDGE.replace("{w: [d], X: [m, d], y: [m]}", "{w: [d], X: [3, d], y: [3]}")
+                                            .replace("norm(X w - y)^2", "y[4]")))

@@ -75,3 +75,12 @@ def factored(result: Any, factor: Callable[[sp.Expr], sp.Expr]) -> Any:
         return out if out != list(result) else None
     out1 = factor(result)
     return out1 if out1 != result else None
+
+
+def no_wrt(data: Any, pid: str) -> None:
+    """``wrt:`` names one of several vector or matrix variables; a scalar problem has none."""
+    from solgen.errors import SpecError
+
+    if "wrt" in data:
+        raise SpecError(f"part ({pid}): 'wrt' picks one of several vector or matrix variables (a file with 'shapes'); "
+                        "here every partial is taken, or ask for one with ask: partial", data.key_lines["wrt"])

@@ -64,6 +64,7 @@ class Part:
     simplify: str = "none"
     decimals: int | None = None
     estimate: tuple[tuple[sp.Symbol, sp.Expr], ...] = ()  # taylor: where to read the approximation off
+    wrt: str | None = None  # shapes: the variable a gradient, Hessian or Jacobian is taken by
     raw: dict = field(default_factory=dict, compare=False)
 
 

@@ -151,12 +151,18 @@ def transpose(node: Node, symmetric: frozenset[str] = frozenset()) -> Node:
         return node
     if isinstance(node, Call) and node.fn == "diag":
         return node
-    if isinstance(node, Sum):  # (sum_i c_i a_i^T)^T = sum_i c_i a_i
-        body = node.body
-        if isinstance(body, Mul):
-            return summation(node.index, node.lo, node.hi, mul(*(transpose(f, symmetric) for f in reversed(body.factors))))
-        return summation(node.index, node.lo, node.hi, transpose(body, symmetric))
+    if isinstance(node, Sum):  # (sum_i c_i a_i^T)^T = sum_i c_i a_i, term by term
+        return summation(node.index, node.lo, node.hi, _pushed(node.body, symmetric))
     return T(node, (node.shape[1], node.shape[0]))
+
+
+def _pushed(node: Node, symmetric: frozenset[str]) -> Node:
+    """node^T with the transpose taken into sums and products: (a^T + c b^T)^T = a + c b."""
+    if isinstance(node, Add):
+        return add(*(_pushed(t, symmetric) for t in node.terms))
+    if isinstance(node, Mul):
+        return mul(*(transpose(f, symmetric) for f in reversed(node.factors)))
+    return transpose(node, symmetric)
 
 
 def summation(index: str, lo: sp.Expr, hi: sp.Expr, body: Node) -> Node:

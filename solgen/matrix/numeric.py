@@ -205,7 +205,9 @@ def evaluate(node: Node, env: dict[str, Any], sizes: dict[str, int]) -> Mat:  # 
         return total
     if isinstance(node, Index):
         base = evaluate(node.base, env, sizes)
-        i = env[node.index] - 1
+        i = (int(node.index) if node.index.isdigit() else env[node.index]) - 1
+        if i >= len(base):
+            raise Undefined(f"index {i + 1} is past the last entry")
         if node.base.is_vector:
             return [[base[i][0]]]
         return [[x] for x in base[i]]
