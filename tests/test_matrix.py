@@ -781,3 +781,58 @@ def test_a_literal_index_and_a_size_named_e():
     grad, _ = verify_entrywise({"L": "(y[1] - x[1]^T w)^2 + (y[2] - x[2]^T w)^2"}, RIDGE_SHAPES, "w", "L", scalars=())
     assert "index 4 is past" in str(_error(RIDGE.replace("{w: [d], X: [m, d], y: [m]}", "{w: [d], X: [3, d], y: [3]}")
                                             .replace("norm(X w - y)^2", "y[4]")))
+
+
+# -- taylor and partial of a shaped function ------------------------------------------------
+
+TAYLOR = RIDGE.replace("  - {id: a, ask: gradient, of: L}\n  - {id: b, ask: hessian, of: L}\n",
+                       "  - {id: a, ask: taylor, of: L}\n  - {id: b, ask: taylor, of: L, order: 1}\n")
+
+
+def test_the_quadratic_model_of_a_quadratic_loss_is_the_loss_itself():
+    """L is quadratic, so its second-order model around any w_0 equals L everywhere (checked
+    with SymPy on random sizes); the first-order model matches L at w_0 and its gradient."""
+    problem = parse_problem(TAYLOR, "t.yaml")
+    doc = json.loads(to_json(solve(problem)))
+    shapes = {**problem.shapes.shapes, "w_0": problem.shapes.shapes["w"]}
+    from solgen.matrix.parse import Scope, parse
+
+    scope = Scope(shapes, "w", {"m", "d"}, None)
+    model2 = parse(doc["parts"][0]["result"].replace("lamda", "lambda"), scope)
+    model1 = parse(doc["parts"][1]["result"].replace("lamda", "lambda"), scope)
+    L = problem.functions["L"].exprs[0]
+    for k in range(2):
+        rng = random.Random(k)
+        sizes = {"m": 3 + k, "d": 2 + k}
+        env, ws = concrete(shapes, sizes, ["lambda"], "w", rng)
+        point = {w: sp.Rational(rng.randint(-9, 9), 10) for w in ws}
+        assert_same(expand(model2, sizes, env), expand(L, sizes, env), point)
+        at_w0 = {**env, "w": env["w_0"]}
+        assert_same(expand(model1, sizes, at_w0), expand(L, sizes, at_w0), point)
+
+
+def test_taylor_at_a_point_is_sympys_polynomial_in_the_entries():
+    src = """id: t
+variables: [w]
+shapes: {w: [2], A: [2, 2]}
+functions:
+  f: "log(1 + exp(w^T A w))"
+parts:
+  - {id: a, ask: taylor, of: f, at: {w: [1, 0], A: [[1, 0], [0, 2]]}}
+"""
+    doc = json.loads(to_json(solve(parse_problem(src, "t.yaml"))))
+    w1, w2, t = sp.symbols("w1 w2 t")
+    f = sp.log(1 + sp.exp(w1**2 + 2 * w2**2))
+    point = {w1: 1, w2: 0}
+    # the second-order Taylor polynomial: f along w0 + t (w - w0), to t^2, at t = 1
+    along = f.subs({w1: 1 + t * (w1 - 1), w2: t * w2}, simultaneous=True)
+    want = sum(sp.diff(along, t, k).subs(t, 0) / sp.factorial(k) for k in range(3))
+    got = sp.sympify(doc["parts"][0]["result"])
+    for x, y in [(sp.Rational(1, 3), sp.Rational(-1, 2)), (2, 1)]:
+        assert abs(sp.N((got - want).subs({w1: x, w2: y}), 30)) < 1e-20
+    assert point  # the point is the file's
+
+
+def test_partial_of_a_shaped_function_says_what_to_write():
+    err = _error(RIDGE.replace("  - {id: b, ask: hessian, of: L}", "  - {id: b, ask: partial, of: L, order: [w]}"))
+    assert "ask for the gradient" in str(err) and err.line == 9

@@ -105,7 +105,7 @@ def value(node: Node, env: dict[str, sp.Matrix], index: dict[str, int] | None = 
 
 def tidy(m: sp.Matrix) -> sp.Matrix:
     """Entries simplified as a TA leaves them (exact), or Undefined when one is not finite."""
-    out = m.applyfunc(lambda x: sp.nsimplify(x) if x.is_Rational else sp.simplify(x))
+    out = m.applyfunc(lambda x: x if x.is_Rational else sp.factor(sp.simplify(x)))
     if any(x.has(sp.zoo, sp.nan, sp.oo, -sp.oo) for x in out):
         raise Undefined("not finite")
     return out
