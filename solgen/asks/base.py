@@ -52,6 +52,7 @@ class Ask:
     read: Callable[[Any, dict, dict, str], None]  # (data, ctx, kw, pid): check and fill Part fields
     derive: Callable[["Engine", "Part"], Result]
     present: Callable[[Any, "Tex", "Problem"], dict[str, Any]]
+    shaped: bool = False  # works in a file with shapes: (vectors and matrices); else an error there
 
 
 def at_point(engine: "Engine", part: "Part", result: Any) -> Any:

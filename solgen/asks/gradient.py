@@ -71,4 +71,4 @@ def present(r: GradientResult, tex: Any, problem: Any) -> dict[str, Any]:
     return add_value(view, f"{tex.nabla} {f}({tex.point(r.part)})", tex.col(r.value) if r.value is not None else None)
 
 
-ASK = Ask("gradient", frozenset({"of", "at", "detail", "simplify", "wrt"}), read, derive, present)
+ASK = Ask("gradient", frozenset({"of", "at", "detail", "simplify", "wrt"}), read, derive, present, shaped=True)

@@ -84,4 +84,4 @@ def present(r: HessianResult, tex: Any, problem: Any) -> dict[str, Any]:
     return add_value(view, f"{tex.nabla}^2 {f}({tex.point(r.part)})", tex.mat(r.value) if r.value is not None else None)
 
 
-ASK = Ask("hessian", frozenset({"of", "at", "detail", "simplify", "wrt"}), read, derive, present)
+ASK = Ask("hessian", frozenset({"of", "at", "detail", "simplify", "wrt"}), read, derive, present, shaped=True)

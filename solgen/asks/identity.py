@@ -99,4 +99,4 @@ def present(r: IdentityResult, tex: Any, problem: Any) -> dict[str, Any]:
             "equation": None}
 
 
-ASK = Ask("identity", frozenset({"lhs", "rhs", "via", "detail"}), read, derive, present)
+ASK = Ask("identity", frozenset({"lhs", "rhs", "via", "detail"}), read, derive, present, shaped=True)

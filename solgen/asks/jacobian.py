@@ -95,4 +95,4 @@ def present(r: JacobianResult, tex: Any, problem: Any) -> dict[str, Any]:
     return add_value(view, at_lhs, tex.mat(r.value) if r.value is not None else None)
 
 
-ASK = Ask("jacobian", frozenset({"of", "at", "detail", "simplify", "wrt"}), read, derive, present)
+ASK = Ask("jacobian", frozenset({"of", "at", "detail", "simplify", "wrt"}), read, derive, present, shaped=True)

@@ -64,4 +64,4 @@ def present(r: PartialResult, tex: Any, problem: Any) -> dict[str, Any]:
     return add_value(view, f"{sym}\\Big|_{{({tex.point(r.part)})}}", tex(r.value) if r.value is not None else None)
 
 
-ASK = Ask("partial", frozenset({"of", "order", "at", "detail", "simplify"}), read, derive, present)
+ASK = Ask("partial", frozenset({"of", "order", "at", "detail", "simplify"}), read, derive, present, shaped=True)  # its own error

@@ -173,4 +173,4 @@ def present(r: TaylorResult, tex: Any, problem: Any) -> dict[str, Any]:
     }
 
 
-ASK = Ask("taylor", frozenset({"of", "at", "order", "estimate", "detail"}), read, derive, present)
+ASK = Ask("taylor", frozenset({"of", "at", "order", "estimate", "detail"}), read, derive, present, shaped=True)
