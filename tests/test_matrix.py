@@ -33,6 +33,8 @@ def expand(node: Node, sizes: dict[str, int], env: dict[str, sp.Matrix], idx: di
     if isinstance(node, Sym):
         return sp.Matrix([[sizes[node.name]]]) if node.kind == "size" else env[node.name]
     if isinstance(node, Num):
+        if not node.is_scalar:
+            return sp.zeros(n(node.shape[0]), n(node.shape[1]))
         return sp.Matrix([[node.value]])
     if isinstance(node, Ones):
         return sp.ones(n(node.shape[0]), 1)
@@ -836,3 +838,67 @@ parts:
 def test_partial_of_a_shaped_function_says_what_to_write():
     err = _error(RIDGE.replace("  - {id: b, ask: hessian, of: L}", "  - {id: b, ask: partial, of: L, order: [w]}"))
     assert "ask for the gradient" in str(err) and err.line == 9
+
+
+# -- the shaped grammar's space: a document or solgen's own error, never an internal one ----
+
+ENTRYWISE_FNS = ["sin", "cos", "sqrt", "abs", "exp", "log", "tanh", "sigmoid", "softplus"]
+SCALAR_FNS = ["atan", "sinh", "erf"]  # known scalar functions with no matrix form: an error
+VECTORS = ["w", "X w", "X w - y", "A w + b", "W v", "b", "v", "x[1]", "A^T w", "inv(A) w", "diag(b) w", "hadamard(w, b)"]
+
+
+@st.composite
+def shaped_exprs(draw, depth: int = 0):  # noqa: ANN001, ANN201
+    """A vector expression (or, rarely, nonsense) built from the grammar's pieces."""
+    kind = draw(st.integers(0, 6 if depth < 2 else 0))
+    if kind == 0:
+        return draw(st.sampled_from(VECTORS))
+    inner = draw(shaped_exprs(depth + 1))
+    if kind in (1, 2):
+        return f"{draw(st.sampled_from(ENTRYWISE_FNS))}({inner})"
+    if kind == 3:
+        return f"{draw(st.sampled_from(SCALAR_FNS))}({inner})"
+    if kind == 4:
+        return f"A ({inner})"
+    if kind == 5:
+        return f"({inner}) + {draw(st.sampled_from(VECTORS))}"
+    return f"hadamard({inner}, {draw(st.sampled_from(VECTORS))})"
+
+
+@st.composite
+def shaped_files(draw):  # noqa: ANN001, ANN201
+    v = draw(shaped_exprs())
+    u = draw(shaped_exprs())
+    scalar = draw(st.sampled_from([
+        f"norm({v})^2", f"({v})^T ({u})", f"logsumexp({v})", f"b^T {draw(st.sampled_from(ENTRYWISE_FNS))}({v})",
+        f"sum(i, 1, m, (y[i] - x[i]^T w)^2) + norm({v})^2", f"sum(i, 1, m, log(1 + exp(x[i]^T w)) - y[i] x[i]^T w)",
+        f"trace(W) + ({v})^T b", f"log(det(W)) + w^T w", f"x[1]^T w + y[2] ({v})^T b", f"sum(i, 1, m, exp(w^T x[i])) + w^T ({v})",
+    ]))
+    variables = draw(st.sampled_from(["[w]", "[w, W]", "[W]", "[w, b]"]))
+    sizes = draw(st.sampled_from([("d", "m"), ("3", "2"), ("E", "m")]))
+    d, m = sizes
+    part = draw(st.sampled_from([
+        "{id: a, ask: gradient, of: L}", "{id: a, ask: hessian, of: L, wrt: w}", "{id: a, ask: jacobian, of: g, wrt: w}",
+        "{id: a, ask: taylor, of: L}", "{id: a, ask: gradient, of: L, wrt: W}", "{id: a, ask: jacobian, of: grad L, wrt: w}",
+        "{id: a, ask: identity, lhs: \"norm(X w - y)^2\", rhs: \"(X w - y)^T (X w - y)\"}",
+        "{id: a, ask: gradient, of: L, at: {w: [1, 2, 0], X: [[1, 0, 1], [0, 1, 1]], y: [1, 2]}}",
+    ]))
+    return (f"id: prop\nvariables: {variables}\nshapes: {{w: [{d}], W: [{d}, {d}], A: [{d}, {d}], b: [{d}], v: [{d}], "
+            f"X: [{m}, {d}], y: [{m}]}}\nfunctions:\n  g: \"{v}\"\n  L: \"{scalar}\"\nparts:\n  - {part}\n")
+
+
+@settings(max_examples=60, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@given(shaped_files())
+def test_any_shaped_file_is_a_document_or_a_solgen_error(src):
+    from solgen.errors import SolgenError
+    from solgen.formats.templates import render
+    from solgen.present.view import build_view
+
+    try:
+        solution = solve(parse_problem(src, "prop.yaml"))
+    except SolgenError:
+        return
+    view_ = build_view(solution)
+    for fmt in ("tex", "md", "html"):
+        assert render(view_, fmt, "handout")
+    assert json.loads(to_json(solution))["parts"]

@@ -123,8 +123,7 @@ class Differ:
 
     def _step(self, node: Node) -> MStep:
         if self.constant(node):
-            zero = b.mul(b.ZERO, Ones(node.shape)) if not node.is_scalar else b.ZERO
-            return MStep("constant", node, self.var, None, b.ZERO if node.is_scalar else zero)
+            return MStep("constant", node, self.var, None, b.zeros(node.shape))
         if isinstance(node, Sym):
             return MStep("variable", node, self.var, None, self.dvar)
         rule, middle, facts = self._rule(node)
@@ -340,6 +339,9 @@ class Differ:
     # -- reading off
     def coefficient(self, differential: Node, transpose: bool) -> Node:
         """g from dL = g^T dw (transpose) or H from dg = H dw, in a TA's form."""
+        zero = b.zeros(self.var.shape if transpose else (differential.shape[0], self.var.shape[0]))
+        if b.is_zero(differential):
+            return zero
         terms = self.monomials(differential)
         if terms is None:
             raise Unsupported(f"cannot write {differential} as a multiple of d{self.var.name}")
@@ -356,7 +358,7 @@ class Differ:
         items = [_flip(c, s, r) for c, s, r in items]
         parts = [b.mul(self.num(c), *s, *r) for c, s, r in items]
         if not parts:
-            return b.ZERO
+            return zero
         return _factor_right(parts) if len(parts) > 1 else parts[0]
 
 
@@ -369,6 +371,8 @@ class MatrixReadOff:
         self.dvar = differ.dvar
 
     def gradient(self, differential: Node) -> Node:
+        if b.is_zero(differential):
+            return b.zeros(self.differ.var.shape)
         terms = self.terms(differential)
         if terms is None:
             raise Unsupported(f"cannot write {differential} as tr(G^T d{self.differ.var.name})")
@@ -379,7 +383,7 @@ class MatrixReadOff:
         items = [_flip(c, s, tuple(g.factors) if isinstance(g, Mul) else (g,)) for (s, g), c in merged.items() if c != 0]
         parts = [b.mul(self.differ.num(c), *s, *r) for c, s, r in items]
         if not parts:
-            return b.mul(b.ZERO, Ones(self.differ.var.shape))
+            return b.zeros(self.differ.var.shape)
         return _factor_right(parts) if len(parts) > 1 else parts[0]
 
     def terms(self, node: Node) -> list[tuple[sp.Rational, tuple[Node, ...], Node]] | None:

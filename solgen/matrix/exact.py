@@ -33,6 +33,8 @@ def value(node: Node, env: dict[str, sp.Matrix], index: dict[str, int] | None = 
             raise Undefined(f"no value for {node.name}")
         return env[node.name]
     if isinstance(node, Num):
+        if not node.is_scalar:  # a zero vector or matrix
+            return sp.zeros(_size(node.shape[0]), _size(node.shape[1]))
         return sp.Matrix([[node.value]])
     if isinstance(node, Ones):
         return sp.ones(_size(node.shape[0]), 1)

@@ -128,6 +128,8 @@ def evaluate(node: Node, env: dict[str, Any], sizes: dict[str, int]) -> Mat:  # 
             return [[complex(sizes[node.name])]]
         return env[node.name]
     if isinstance(node, Num):
+        if node.shape != (1, 1):  # a zero vector or matrix
+            return [[complex(node.value)] * size(node.shape[1], sizes) for _ in range(size(node.shape[0], sizes))]
         return [[complex(node.value)]]
     if isinstance(node, Ones):
         return [[1 + 0j] for _ in range(size(node.shape[0], sizes))]
