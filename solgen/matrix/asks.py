@@ -85,6 +85,8 @@ def read_at(data: Any, shaped: Any, pid: str, node: Node) -> tuple[tuple[sp.Symb
     if not isinstance(value, dict):
         raise SpecError(f"{what} maps each name to its value, e.g. {{w: [1, 2, 0]}}", line)
     used = names_used(node)
+    used = [n for n in used if n in {v.name for v in shaped.variables}] + \
+        [n for n in used if n not in {v.name for v in shaped.variables}]  # the point first, then the data
     for name in value:
         if str(name) not in used:
             raise SpecError(f"{what} names {name!r}, which {kw_of(data)} does not use (it uses {', '.join(used)})",
@@ -144,9 +146,9 @@ def at_value(part: Any, node: Node) -> sp.Matrix | None:
         raise DeriveError(f"part ({part.id}): {text(node)} is undefined at the point ({exc})", part.line) from None
 
 
-def at_lines(part: Any, tex: Any, lhs: str, value: sp.Matrix | None, variables: Any, data: bool = True) -> list[str]:
-    """The point's values (each name but a lone vector variable's, when ``data``) and
-    ``lhs(point) = value``."""
+def at_lines(part: Any, tex: Any, lhs: str, value: sp.Matrix | None, variables: Any, data: bool = False) -> list[str]:
+    """``lhs(point) = value`` (the question says every name's value; ``data`` repeats them
+    here too)."""
     if value is None:
         return []
     lines = []
@@ -498,8 +500,7 @@ def present_gradient(r: MatrixGradientResult, tex: Any, problem: Any) -> dict[st
         answers.append(f"{lhs} = {g}")
         if r.value is not None:
             value = r.value if len(names) == 1 else r.value[name]
-            answers.extend(at_lines(r.part, tex, f"\\nabla_{{{w}}} {f}", _matrix(value), shaped.variables,
-                                    data=(k == 0)))
+            answers.extend(at_lines(r.part, tex, f"\\nabla_{{{w}}} {f}", _matrix(value), shaped.variables))
     return {"convention": convention(tex, problem), "groups": groups, "answer": answers, "answer_short": answers,
             "equation": None}
 
@@ -528,7 +529,7 @@ def present_hessian(r: MatrixHessianResult, tex: Any, problem: Any) -> dict[str,
         g1["result"] = g
     read2 = {"depth": 0, "equation": f"d({grad_of}) = {_paren(h)} \\, {dw}",
              "reason": tex.words("matrix.read_hessian", f=f, var=w), "rule": "read_off"}
-    g2 = _group(f"d({grad_of})", r.entries[1].tree, tex, r.part, read2, h)  # type: ignore[arg-type]
+    g2 = _group(f"d({grad_of})", r.entries[1].tree, tex, r.part, read2, f"{_paren(h)} \\, {dw}")  # type: ignore[arg-type]
     answers = [f"\\nabla^2_{{{w}}} {f}({w}) = {h}"]
     answers += at_lines(r.part, tex, f"\\nabla^2_{{{w}}} {f}", _matrix(r.value) if r.value is not None else None,
                         problem.shapes.variables)
@@ -548,10 +549,10 @@ def present_jacobian(r: MatrixJacobianResult, tex: Any, problem: Any) -> dict[st
         read1 = {"depth": 0, "equation": f"d{f} = (\\nabla_{{{w}}} {f})^T \\, {dw}",
                  "reason": tex.words("matrix.read_gradient", f=f, var=w), "rule": "read_off"}
         groups.append(_group(f"d{f}", gstep, tex, r.part, read1, gtex))  # type: ignore[arg-type]
-    read = {"depth": 0, "equation": f"d{name if not r.part.grad else '(' + name + ')'} = {_paren(j)} \\, {dw}",
+    read = {"depth": 0, "equation": f"d{name if not r.part.grad else '(' + name + ')'} = {_paren(j)} \\, {dw}",  # noqa: E501
             "reason": tex.words("matrix.read_jacobian", f=name if not r.part.grad else f"({name})", var=w), "rule": "read_off"}
     top = f"d{name}" if not r.part.grad else f"d({name})"
-    groups.append(_group(top, r.entries[-1].tree, tex, r.part, read, j))  # type: ignore[arg-type]
+    groups.append(_group(top, r.entries[-1].tree, tex, r.part, read, f"{_paren(j)} \\, {dw}"))  # type: ignore[arg-type]
     lhs = f"J_{{{name}}}({w})" if not r.part.grad else f"\\nabla_{{{w}}} (\\nabla_{{{w}}} {f})"
     tail = f" = \\nabla^2_{{{w}}} {f}({w})" if r.equals_hessian else ""
     answers = [f"{lhs} = {j}{tail}"]

@@ -159,19 +159,20 @@ def present(r: MatrixTaylorResult, tex: Any, problem: Any) -> dict[str, Any]:
     g, h = latex(r.gradient), latex(r.hessian) if r.hessian is not None else None  # type: ignore[arg-type]
     read1 = {"depth": 0, "equation": f"d{f} = ({g})^T \\, d{w}" if " " in g else f"d{f} = {g}^T d{w}",
              "reason": tex.words("matrix.read_gradient", f=f, var=w), "rule": "read_off"}
-    groups.append(_group(f"d{f}", r.entries[0].tree, tex, r.part, read1, g))  # type: ignore[arg-type]
+    groups.append(_group(f"d{f}", r.entries[0].tree, tex, r.part, read1, latex(r.entries[0].tree.result)))  # type: ignore
     lines = [f"\\nabla_{{{w}}} {f}({w}) = {g}"]
     if h is not None:
         grad_of = f"\\nabla_{{{w}}} {f}"
         read2 = {"depth": 0, "equation": f"d({grad_of}) = {h if ' ' not in h else '(' + h + ')'} \\, d{w}",
                  "reason": tex.words("matrix.read_hessian", f=f, var=w), "rule": "read_off"}
-        groups.append(_group(f"d({grad_of})", r.entries[1].tree, tex, r.part, read2, h))  # type: ignore[arg-type]
+        groups.append(_group(f"d({grad_of})", r.entries[1].tree, tex, r.part, read2,  # type: ignore[arg-type]
+                             f"({h}) \\, d{w}" if " " in h else f"{h} \\, d{w}"))
         lines.append(f"\\nabla^2_{{{w}}} {f}({w}) = {h}")
     if r.part.at:
         at = at_lines(r.part, tex, f, _matrix(r.value), problem.shapes.variables)
-        at += at_lines(r.part, tex, f"\\nabla {f}", _matrix(r.gradient_at), problem.shapes.variables, data=False)
+        at += at_lines(r.part, tex, f"\\nabla {f}", _matrix(r.gradient_at), problem.shapes.variables)
         if r.hessian_at is not None:
-            at += at_lines(r.part, tex, f"\\nabla^2 {f}", _matrix(r.hessian_at), problem.shapes.variables, data=False)
+            at += at_lines(r.part, tex, f"\\nabla^2 {f}", _matrix(r.hessian_at), problem.shapes.variables)
         model = f"{f}({w}) \\approx {tex(r.polynomial)}"
     else:
         p = Sym(r.point, var.shape)

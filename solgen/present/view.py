@@ -427,6 +427,11 @@ def _prompt(parts: list[Part], problem: Problem, tex: Tex) -> Sentence:
         return words(f"prompt.{p.ask}", f=f"\\nabla {p.of}" if p.grad else p.of)
 
     def at(sentence: Sentence, p: Part) -> Sentence:
+        if problem.shapes is not None:  # at x = (0, 0), A = [[1, 2], [0, 1]]: each name's value
+            point = ", ".join(f"{tex(n)} = " + (f"({', '.join(tex(x) for x in v)})" if v.cols == 1 and v.rows > 1 else
+                                                 tex(v[0, 0]) if v.shape == (1, 1) else tex.mat(v.tolist()))
+                              for n, v in p.at)
+            return words("prompt.at_value", ask=sentence, point=point)
         if len(problem.variables) == 1:  # "at x = 0", not "at the point (0)"
             return words("prompt.at_value", ask=sentence, point=f"{tex(p.at[0][0])} = {tex(p.at[0][1])}")
         return words("prompt.at", ask=sentence, point=tex.point(p))
