@@ -910,3 +910,27 @@ def test_any_shaped_file_is_a_document_or_a_solgen_error(src):
     for fmt in ("tex", "md", "html"):
         assert render(view_, fmt, "handout")
     assert json.loads(to_json(solution))["parts"]
+
+
+def test_an_inverse_in_a_quadratic_form_compiles_with_pdflatex_and_pandoc(tmp_path):
+    from conftest import need_pdflatex, need_tool
+    from solgen.formats.templates import render
+    from solgen.present.view import build_view
+
+    src = "id: inv\nvariables: [x]\nshapes: {x: [n], A: [n, n]}\nfunctions:\n  f: \"x^T inv(A) x\"\nparts:\n" \
+          "  - {id: a, ask: gradient, of: f}\n  - {id: b, ask: hessian, of: f}\n"
+    view_ = build_view(solve(parse_problem(src, "inv.yaml")))
+    tex = render(view_, "tex", "handout")
+    assert r"A^{-T}" in tex and "^{-1}^" not in tex
+    (tmp_path / "inv.tex").write_text(tex)
+    proc = subprocess.run([need_pdflatex(), "-no-shell-escape", "-halt-on-error", "-interaction=nonstopmode", "inv.tex"],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stdout[-2000:]
+    (tmp_path / "inv.md").write_text(render(view_, "md", "handout"))
+    pandoc = need_tool("pandoc")
+    proc = subprocess.run([pandoc, "inv.md", "-o", "inv-md.tex", "--standalone"], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    proc = subprocess.run([need_pdflatex(), "-no-shell-escape", "-halt-on-error", "-interaction=nonstopmode", "inv-md.tex"],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stdout[-2000:]
