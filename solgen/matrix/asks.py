@@ -15,7 +15,12 @@ from solgen.asks.base import Entry, Result
 from solgen.errors import CheckError, DeriveError, SpecError
 import sympy as sp
 
+from solgen.input.expr import ParseError as ExprError
+from solgen.input.expr import parse_exact
+
 from solgen.matrix.ast import SCALAR, D, Node, Ref, Sym, children, latex, shape_text, text
+from solgen.matrix.exact import tidy as exact_tidy
+from solgen.matrix.exact import value as exact_value
 from solgen.matrix.numeric import Undefined
 from solgen.matrix.check import check_coefficient, check_step, draws
 from solgen.matrix.diff import Differ, MatrixReadOff, MStep, Unsupported
@@ -76,9 +81,6 @@ def names_used(node: Node) -> list[str]:
 def read_at(data: Any, shaped: Any, pid: str, node: Node) -> tuple[tuple[sp.Symbol, Any], ...]:
     """``at: {w: [1, 2, 0], A: [[1, 0], [0, 1]], lambda: 1/2}``: a value for every name the
     function uses, vectors as lists, matrices as lists of rows, on integer sizes."""
-    from solgen.input.expr import ParseError as ExprError
-    from solgen.input.expr import parse_exact
-
     line = data.key_lines["at"]
     value = data["at"]
     what = f"part ({pid}): 'at'"
@@ -137,11 +139,9 @@ def at_value(part: Any, node: Node) -> sp.Matrix | None:
     """``node`` at the part's point, exactly; None without ``at``."""
     if not part.at:
         return None
-    from solgen.matrix.exact import tidy, value
-
     env = {str(k): sp.Matrix(v) for k, v in part.at}
     try:
-        return tidy(value(node, env))
+        return exact_tidy(exact_value(node, env))
     except (Undefined, ZeroDivisionError) as exc:
         raise DeriveError(f"part ({part.id}): {text(node)} is undefined at the point ({exc})", part.line) from None
 

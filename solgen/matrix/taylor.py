@@ -19,7 +19,7 @@ from solgen.asks.base import Entry, Result
 from solgen.errors import CheckError, SpecError
 from solgen.math.tidy import tidy, tmul
 from solgen.matrix import build as b
-from solgen.matrix.asks import _matrix, _named, _rows, at_lines, at_value, convention, engine_for, read_at
+from solgen.matrix.asks import _group, _matrix, _named, _rows, at_lines, at_value, convention, engine_for, read_at
 from solgen.matrix.ast import Node, Ref, Sym, latex, shape_text
 from solgen.matrix.check import check_coefficient, check_equal
 from solgen.matrix.diff import rebuild
@@ -154,8 +154,6 @@ def present(r: MatrixTaylorResult, tex: Any, problem: Any) -> dict[str, Any]:
     if r.order == 2:
         general += f" + \\frac{{1}}{{2}} {shift}^T \\nabla^2 {f}({w0}) {shift}"
     groups = []
-    from solgen.matrix.asks import _group
-
     g, h = latex(r.gradient), latex(r.hessian) if r.hessian is not None else None  # type: ignore[arg-type]
     read1 = {"depth": 0, "equation": f"d{f} = ({g})^T \\, d{w}" if " " in g else f"d{f} = {g}^T d{w}",
              "reason": tex.words("matrix.read_gradient", f=f, var=w), "rule": "read_off"}
