@@ -424,6 +424,8 @@ def _prompt(parts: list[Part], problem: Problem, tex: Tex) -> Sentence:
             return words("prompt.taylor", f=p.of, order=order)
         if p.ask == "figure" and isinstance(p.raw.get("slice"), str):  # f along a line, not its contours
             return words("prompt.figure_slice", f=p.of, name=tex(sp.Symbol(p.raw["slice"])))
+        if p.wrt:  # one of several vector or matrix variables
+            return words(f"prompt.{p.ask}_wrt", f=f"\\nabla {p.of}" if p.grad else p.of, var=tex(sp.Symbol(p.wrt)))
         return words(f"prompt.{p.ask}", f=f"\\nabla {p.of}" if p.grad else p.of)
 
     def at(sentence: Sentence, p: Part) -> Sentence:
