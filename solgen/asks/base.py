@@ -52,6 +52,7 @@ class Ask:
     read: Callable[[Any, dict, dict, str], None]  # (data, ctx, kw, pid): check and fill Part fields
     derive: Callable[["Engine", "Part"], Result]
     present: Callable[[Any, "Tex", "Problem"], dict[str, Any]]
+    shaped: bool = False  # works in a file with shapes: (vectors and matrices); else an error there
 
 
 def at_point(engine: "Engine", part: "Part", result: Any) -> Any:
@@ -75,3 +76,12 @@ def factored(result: Any, factor: Callable[[sp.Expr], sp.Expr]) -> Any:
         return out if out != list(result) else None
     out1 = factor(result)
     return out1 if out1 != result else None
+
+
+def no_wrt(data: Any, pid: str) -> None:
+    """``wrt:`` names one of several vector or matrix variables; a scalar problem has none."""
+    from solgen.errors import SpecError
+
+    if "wrt" in data:
+        raise SpecError(f"part ({pid}): 'wrt' picks one of several vector or matrix variables (a file with 'shapes'); "
+                        "here every partial is taken, or ask for one with ask: partial", data.key_lines["wrt"])

@@ -7,7 +7,7 @@ from typing import Any
 
 import sympy as sp
 
-from solgen.asks.base import Ask, Entry, Result, at_point, factored
+from solgen.asks.base import Ask, Entry, Result, at_point, factored, no_wrt
 from solgen.input.fields import read_at, read_detail, read_of, read_simplify
 from solgen.math.tidy import factor_common
 
@@ -26,11 +26,13 @@ class GradientResult(Result):
 
 def read(data: Any, ctx: dict, kw: dict, pid: str) -> None:
     read_of(data, ctx, kw, pid, "gradient", scalar=True)
-    if ctx.get("shaped"):  # a vector variable (shapes:): solgen/matrix
+    if ctx.get("shaped"):  # vectors and matrices (shapes:): solgen/matrix reads of, wrt and at
         from solgen.matrix.asks import read_of as read_shaped
 
         read_shaped(data, ctx, pid, "gradient", kw)
-    read_at(data, ctx, kw, pid, "gradient", required=False)
+    else:
+        no_wrt(data, pid)
+        read_at(data, ctx, kw, pid, "gradient", required=False)
     read_detail(data, kw, pid, ctx["defaults"]["detail"])
     read_simplify(data, kw, pid, ctx["defaults"]["simplify"])
 
@@ -69,4 +71,4 @@ def present(r: GradientResult, tex: Any, problem: Any) -> dict[str, Any]:
     return add_value(view, f"{tex.nabla} {f}({tex.point(r.part)})", tex.col(r.value) if r.value is not None else None)
 
 
-ASK = Ask("gradient", frozenset({"of", "at", "detail", "simplify"}), read, derive, present)
+ASK = Ask("gradient", frozenset({"of", "at", "detail", "simplify", "wrt"}), read, derive, present, shaped=True)

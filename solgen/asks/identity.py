@@ -78,7 +78,7 @@ def derive(engine: Any, part: Any) -> IdentityResult:
 
     m = engine_for(engine)
     try:
-        rewrites = prove(list(part.order), m.draws)
+        rewrites = prove(list(part.order), m.draws_for(list(part.order)))
     except NotEqual as exc:
         raise DeriveError(f"part ({part.id}): {exc}", part.line) from None
     steps = [{"rule": r.rule, "from": str(r.before), "to": str(r.after)} for r in rewrites]
@@ -99,4 +99,4 @@ def present(r: IdentityResult, tex: Any, problem: Any) -> dict[str, Any]:
             "equation": None}
 
 
-ASK = Ask("identity", frozenset({"lhs", "rhs", "via", "detail"}), read, derive, present)
+ASK = Ask("identity", frozenset({"lhs", "rhs", "via", "detail"}), read, derive, present, shaped=True)

@@ -26,6 +26,13 @@ class PartialResult(Result):
 
 def read(data: Any, ctx: dict, kw: dict, pid: str) -> None:
     read_of(data, ctx, kw, pid, "partial", scalar=True)
+    if ctx.get("shaped"):
+        from solgen.errors import SpecError
+
+        names = ", ".join(v.name for v in ctx["shaped"].variables)
+        raise SpecError(f"part ({pid}): a partial derivative is by one scalar variable, and {names} "
+                        f"{'is a vector or matrix' if ',' not in names else 'are vectors or matrices'}: ask for the "
+                        f"gradient (ask: gradient, of: {kw['of']}), whose entries are the partials", data.line)
     read_partial_order(data, ctx, kw, pid)
     read_at(data, ctx, kw, pid, "partial", required=False)
     read_detail(data, kw, pid, ctx["defaults"]["detail"])
@@ -57,4 +64,4 @@ def present(r: PartialResult, tex: Any, problem: Any) -> dict[str, Any]:
     return add_value(view, f"{sym}\\Big|_{{({tex.point(r.part)})}}", tex(r.value) if r.value is not None else None)
 
 
-ASK = Ask("partial", frozenset({"of", "order", "at", "detail", "simplify"}), read, derive, present)
+ASK = Ask("partial", frozenset({"of", "order", "at", "detail", "simplify"}), read, derive, present, shaped=True)  # its own error

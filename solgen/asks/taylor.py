@@ -35,6 +35,12 @@ class TaylorResult(Result):
 
 def read(data: Any, ctx: dict, kw: dict, pid: str) -> None:
     read_of(data, ctx, kw, pid, "taylor", scalar=True)
+    if ctx.get("shaped"):  # a vector variable (shapes:): the quadratic model in matrix form, solgen/matrix
+        from solgen.matrix.taylor import read as read_shaped
+
+        read_shaped(data, ctx, kw, pid)
+        read_detail(data, kw, pid, ctx["defaults"]["detail"])
+        return
     read_at(data, ctx, kw, pid, "taylor", required=False)
     read_taylor_order(data, ctx, kw, pid)
     read_estimate(data, ctx, kw, pid)
@@ -42,6 +48,10 @@ def read(data: Any, ctx: dict, kw: dict, pid: str) -> None:
 
 
 def derive(engine: Any, part: Any) -> TaylorResult:
+    if engine.problem.shapes:
+        from solgen.matrix.taylor import derive as derive_shaped
+
+        return derive_shaped(engine, part)  # type: ignore[return-value]
     (expr,) = engine.function(part)
     order, variables = part.order, engine.vars
     grad_trees = engine.gradient(expr)
@@ -89,6 +99,10 @@ def derive(engine: Any, part: Any) -> TaylorResult:
 
 
 def present(r: TaylorResult, tex: Any, problem: Any) -> dict[str, Any]:
+    if problem.shapes:
+        from solgen.matrix.taylor import present as present_shaped
+
+        return present_shaped(r, tex, problem)  # type: ignore[arg-type]
     from solgen.present.view import fitted, group, pd, second, taylor_intro
 
     f, x = r.part.of, tex.args
@@ -159,4 +173,4 @@ def present(r: TaylorResult, tex: Any, problem: Any) -> dict[str, Any]:
     }
 
 
-ASK = Ask("taylor", frozenset({"of", "at", "order", "estimate", "detail"}), read, derive, present)
+ASK = Ask("taylor", frozenset({"of", "at", "order", "estimate", "detail"}), read, derive, present, shaped=True)

@@ -27,4 +27,4 @@ def present(r: TextResult, tex: Any, problem: Any) -> dict[str, Any]:
     return {"groups": [], "answer": [], "answer_short": []}
 
 
-ASK = Ask("text", frozenset(), read, derive, present)
+ASK = Ask("text", frozenset(), read, derive, present, shaped=True)

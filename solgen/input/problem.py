@@ -64,6 +64,7 @@ class Part:
     simplify: str = "none"
     decimals: int | None = None
     estimate: tuple[tuple[sp.Symbol, sp.Expr], ...] = ()  # taylor: where to read the approximation off
+    wrt: str | None = None  # shapes: the variable a gradient, Hessian or Jacobian is taken by
     raw: dict = field(default_factory=dict, compare=False)
 
 
@@ -434,6 +435,10 @@ def _part(data: Any, line: int, ctx: dict, defaults: dict) -> Part:
         hint = f"; did you mean {near[0]!r}?" if near else ""
         raise SpecError(f"part ({pid}): unknown ask {ask!r}{hint} (one of {', '.join(names)})", data.key_lines["ask"])
     entry = asks.get(ask)
+    if ctx.get("shaped") and not entry.shaped:  # vectors and matrices: the asks that have a matrix form
+        which = ", ".join(a.name for a in asks.registry().values() if a.shaped and a.name != "partial")
+        raise SpecError(f"part ({pid}): the {ask} ask is for scalar variables; with 'shapes' ask for one of {which}",
+                        data.key_lines["ask"])
     for key in data:
         if key not in COMMON_KEYS and key not in entry.keys:
             users = [a.name for a in asks.registry().values() if key in a.keys]

@@ -13,16 +13,25 @@ from typing import Any
 
 from solgen.asks.base import Entry, Result
 from solgen.errors import CheckError, DeriveError, SpecError
-from solgen.matrix.ast import SCALAR, D, Node, Ref, Sym, latex, shape_text
+import sympy as sp
+
+from solgen.input.expr import ParseError as ExprError
+from solgen.input.expr import parse_exact
+
+from solgen.matrix.ast import SCALAR, D, Node, Ref, Sym, children, latex, shape_text, text
+from solgen.matrix.exact import tidy as exact_tidy
+from solgen.matrix.exact import value as exact_value
+from solgen.matrix.numeric import Undefined
 from solgen.matrix.check import check_coefficient, check_step, draws
-from solgen.matrix.diff import Differ, MStep, Unsupported
+from solgen.matrix.diff import Differ, MatrixReadOff, MStep, Unsupported
 
 
 # -- reading ---------------------------------------------------------------------------
 
 def read_of(data: Any, ctx: dict, pid: str, ask: str, kw: dict) -> None:
     """A shaped part's ``of``: the gradient and Hessian need a scalar function, the
-    Jacobian a vector one (or ``grad f``)."""
+    Jacobian a vector one (or ``grad f``); ``wrt`` names the variable (a gradient takes
+    each by default); ``at`` gives every name's value on integer sizes."""
     shaped = ctx["shaped"]
     func = ctx["functions"][kw["of"]]
     node = func.exprs[0]
@@ -32,60 +41,207 @@ def read_of(data: Any, ctx: dict, pid: str, ask: str, kw: dict) -> None:
     if ask == "jacobian" and not kw.get("grad") and not node.is_vector:
         raise SpecError(f"part ({pid}): the Jacobian needs a vector function (or grad {kw['of']}); "
                         f"{kw['of']} is {shape_text(node.shape)}", line)
+    names = [v.name for v in shaped.variables]
+    if "wrt" in data:
+        wrt = str(data["wrt"])
+        if wrt not in names:
+            raise SpecError(f"part ({pid}): wrt: {wrt!r} is not a variable (variables: {', '.join(names)})",
+                            data.key_lines["wrt"])
+        kw["wrt"] = wrt
+    elif ask != "gradient" and len(names) > 1:
+        raise SpecError(f"part ({pid}): the {ask} is taken by one variable; say which with wrt: (one of "
+                        f"{', '.join(names)})", data.line)
+    for v in shaped.variables:
+        if ask != "gradient" and v.name == kw.get("wrt", names[0]) and not v.is_vector:
+            raise SpecError(f"part ({pid}): the {ask} by the matrix {v.name} would have four indices; ask for the "
+                            f"gradient by {v.name} (it has {v.name}'s shape), or make the variable a vector", data.line)
     if "at" in data:
-        raise SpecError(f"part ({pid}): 'at' needs numbers for every entry; with shapes the answer is a matrix "
-                        f"expression in {shaped.variable.name}", data.key_lines["at"])
+        kw["at"] = read_at(data, shaped, pid, node)
     if data.get("simplify", "none") != "none":
         raise SpecError(f"part ({pid}): simplify applies to scalar problems; matrix answers are in a TA's form already",
                         data.key_lines.get("simplify", data.line))
 
 
+def names_used(node: Node) -> list[str]:
+    """The declared names ``node`` uses (through the file's functions), in order of first use."""
+    out: list[str] = []
+
+    def walk(n: Node) -> None:
+        if isinstance(n, Sym) and n.kind in ("var", "const") and n.name not in out:
+            out.append(n.name)
+        if isinstance(n, Ref):
+            walk(n.body)
+        for c in children(n):
+            walk(c)
+
+    walk(node)
+    return out
+
+
+def read_at(data: Any, shaped: Any, pid: str, node: Node) -> tuple[tuple[sp.Symbol, Any], ...]:
+    """``at: {w: [1, 2, 0], A: [[1, 0], [0, 1]], lambda: 1/2}``: a value for every name the
+    function uses, vectors as lists, matrices as lists of rows, on integer sizes."""
+    line = data.key_lines["at"]
+    value = data["at"]
+    what = f"part ({pid}): 'at'"
+    if not isinstance(value, dict):
+        raise SpecError(f"{what} maps each name to its value, e.g. {{w: [1, 2, 0]}}", line)
+    used = names_used(node)
+    used = [n for n in used if n in {v.name for v in shaped.variables}] + \
+        [n for n in used if n not in {v.name for v in shaped.variables}]  # the point first, then the data
+    for name in value:
+        if str(name) not in used:
+            raise SpecError(f"{what} names {name!r}, which {kw_of(data)} does not use (it uses {', '.join(used)})",
+                            value.key_lines[name])
+    for name in used:
+        shape = shaped.shapes.get(name, SCALAR)
+        if not all(x.is_Integer for x in shape):
+            raise SpecError(f"{what}: {name} is {shape_text(shape)}; a point needs numbers as sizes (shapes: "
+                            f"{{{name}: [3]}}), or leave out 'at' for the answer in matrix form", line)
+    missing = [n for n in used if n not in value]
+    if missing:
+        raise SpecError(f"{what} needs a value for every name {kw_of(data)} uses; give {', '.join(missing)} too", line)
+    out = []
+    for name in used:
+        nline = value.key_lines[name]
+        shape = shaped.shapes.get(name, SCALAR)
+        if not all(s.is_Integer for s in shape):
+            raise SpecError(f"{what}: {name} has the size {shape_text(shape)}; a point needs numbers as sizes "
+                            f"(shapes: {{{name}: [3]}}), or leave out 'at' for the answer in matrix form", nline)
+        rows, cols = int(shape[0]), int(shape[1])
+        raw = value[name]
+        try:
+            if shape == SCALAR:
+                if isinstance(raw, list):
+                    raise SpecError(f"{what}: {name} is a scalar; give one number", nline)
+                out.append((sp.Symbol(name), sp.ImmutableMatrix([[parse_exact(raw)]])))
+                continue
+            if cols == 1:
+                if not isinstance(raw, list) or len(raw) != rows or any(isinstance(x, list) for x in raw):
+                    raise SpecError(f"{what}: {name} is a vector in R^{rows}; give a list of {rows} numbers", nline)
+                out.append((sp.Symbol(name), sp.ImmutableMatrix([[parse_exact(x)] for x in raw])))
+                continue
+            if not isinstance(raw, list) or len(raw) != rows or \
+                    any(not isinstance(r, list) or len(r) != cols for r in raw):
+                raise SpecError(f"{what}: {name} is {rows}\u00d7{cols}; give {rows} rows of {cols} numbers, "
+                                f"such as [[1, 0], [0, 1]]", nline)
+            out.append((sp.Symbol(name), sp.ImmutableMatrix([[parse_exact(x) for x in r] for r in raw])))
+        except ExprError as exc:
+            raise SpecError(f"{what}: {name}: {exc}", nline) from None
+    return tuple(out)
+
+
+def kw_of(data: Any) -> str:
+    return str(data.get("of", "the function"))
+
+
+def at_value(part: Any, node: Node) -> sp.Matrix | None:
+    """``node`` at the part's point, exactly; None without ``at``."""
+    if not part.at:
+        return None
+    env = {str(k): sp.Matrix(v) for k, v in part.at}
+    try:
+        return exact_tidy(exact_value(node, env))
+    except (Undefined, ZeroDivisionError) as exc:
+        raise DeriveError(f"part ({part.id}): {text(node)} is undefined at the point ({exc})", part.line) from None
+
+
+def at_lines(part: Any, tex: Any, lhs: str, value: sp.Matrix | None, variables: Any, data: bool = False) -> list[str]:
+    """``lhs(point) = value`` (the question says every name's value; ``data`` repeats them
+    here too)."""
+    if value is None:
+        return []
+    lines = []
+    point = []
+    vec = [v.name for v in variables if v.is_vector]
+    for name, v in part.at:
+        if str(name) in vec and len(vec) == 1 and len(variables) == 1:
+            point = [tex(x) for x in v]
+        elif data:
+            shape = (sp.Integer(v.rows), sp.Integer(v.cols))
+            lines.append(f"{latex(Sym(str(name), shape))} = {_mat(v, tex)}")
+    head = f"{lhs}({', '.join(point)})" if point else lhs
+    return lines + [f"{head} = {_mat(sp.Matrix(value), tex)}"]
+
+
+def _mat(m: Any, tex: Any) -> str:
+    if m.shape == (1, 1):
+        return tex(m[0, 0])
+    return tex.mat([[m[i, j] for j in range(m.cols)] for i in range(m.rows)])
+
+
 # -- the engine ------------------------------------------------------------------------
 
 class MatrixEngine:
-    """Step trees and results for one problem, each checked once, cached by expression."""
+    """Step trees and results for one problem, each checked once, cached by expression; a
+    differential engine per variable (the others are constants for it)."""
 
     def __init__(self, shaped: Any):
         self.shaped = shaped
-        self.differ = Differ(shaped.variable, shaped.symmetric, shaped.sums_to_one)
-        self.differ.decimals = any(_has_decimal(f) for f in shaped.functions.values())
+        decimals = any(_has_decimal(f) for f in shaped.functions.values())
+        self.differs: dict[str, Differ] = {}
+        for v in shaped.variables or (shaped.variable,):
+            differ = Differ(v, shaped.symmetric, shaped.sums_to_one)
+            differ.decimals = decimals
+            self.differs[v.name] = differ
+        self.differ = self.differs[shaped.variable.name]
         scalars = sorted({n for f in shaped.functions.values() for n in _scalar_constants(f)} | set(shaped.constants))
-        self.draws = draws(shaped.shapes, scalars, list(shaped.sizes), shaped.assume)
-        self._checked: set[tuple[Node, Node]] = set()
+        self.scalars = scalars
+        self.draws = draws(shaped.shapes, scalars, list(shaped.sizes), shaped.assume, low=_lowest_size(shaped))
+        self._checked: set[tuple[Node, Node, str]] = set()
         self.var = shaped.variable
 
-    def d(self, node: Node) -> MStep:
+    def draws_for(self, nodes: list[Node]) -> list[Any]:
+        """The draws, with values for scalar names that only ``nodes`` use (an identity's
+        ``x`` and ``y`` in a file whose functions do not have them)."""
+        extra = sorted({n for node in nodes for n in _scalar_constants(node)} - set(self.scalars))
+        if not extra:
+            return self.draws
+        sh = self.shaped
+        return draws(sh.shapes, sorted(set(self.scalars) | set(extra)), list(sh.sizes), sh.assume, low=_lowest_size(sh))
+
+    def d(self, node: Node, var: str | None = None) -> MStep:
+        differ = self.differs[var or self.var.name]
         try:
-            step = self.differ.d(node)
+            step = differ.d(node)
         except Unsupported as exc:
             raise DeriveError(str(exc)) from None
         for s in step.walk():
-            key = (s.expr, s.result)
+            key = (s.expr, s.result, differ.var.name)
             if key in self._checked:
                 continue
-            if not check_step(s.expr, s.result, self.var.name, self.differ.dvar.name, self.draws):
+            if not check_step(s.expr, s.result, differ.var.name, differ.dvar.name, self.draws):
                 raise CheckError(f"internal check failed: the {s.rule} step d({s.expr}) = {s.result} "
                                  "(please report this problem file)")
             self._checked.add(key)
         return step
 
-    def read_off(self, node: Node, step: MStep, gradient: bool) -> Node:
+    def read_off(self, node: Node, step: MStep, gradient: bool, var: str | None = None) -> Node:
+        differ = self.differs[var or self.var.name]
         try:
-            out = self.differ.coefficient(step.result, transpose=gradient)
+            if differ.var.is_vector:
+                out = differ.coefficient(step.result, transpose=gradient)
+            else:
+                out = MatrixReadOff(differ).gradient(step.result)
         except Unsupported as exc:
             raise DeriveError(str(exc)) from None
-        if not check_coefficient(node, out, self.var.name, self.draws, gradient):
+        if not check_coefficient(node, out, differ.var.name, self.draws, gradient):
             raise CheckError(f"internal check failed: {'the gradient' if gradient else 'the Jacobian'} {out} of {node} "
                              "(please report this problem file)")
         return out
 
-    def gradient(self, node: Node) -> tuple[MStep, Node]:
-        step = self.d(node)
-        return step, self.read_off(node, step, True)
+    def gradient(self, node: Node, var: str | None = None) -> tuple[MStep, Node]:
+        step = self.d(node, var)
+        return step, self.read_off(node, step, True, var)
 
-    def jacobian(self, node: Node) -> tuple[MStep, Node]:
-        step = self.d(node)
-        return step, self.read_off(node, step, False)
+    def jacobian(self, node: Node, var: str | None = None) -> tuple[MStep, Node]:
+        step = self.d(node, var)
+        return step, self.read_off(node, step, False, var)
+
+
+def _lowest_size(shaped: Any) -> int:
+    """The smallest size a draw may give: at least every literal index (x[3]) used."""
+    return max([2, *getattr(shaped, "literal_indices", ())])
 
 
 def _has_decimal(node: Node) -> bool:
@@ -124,16 +280,34 @@ def engine_for(engine: Any) -> MatrixEngine:
 
 # -- results ---------------------------------------------------------------------------
 
+def _rows(m: sp.Matrix | None) -> Any:
+    """A value as JSON gives it: a vector as a list, a matrix as a list of rows, a scalar alone."""
+    if m is None:
+        return None
+    if m.shape == (1, 1):
+        return m[0, 0]
+    if m.cols == 1:
+        return list(m)
+    return [list(m.row(i)) for i in range(m.rows)]
+
+
 @dataclass(frozen=True)
 class MatrixGradientResult(Result):
     ANSWER = "gradient"
-    gradient: Node | None = None
-    differential: Node | None = None  # dL = gradient^T dw
+    gradient: Any = None  # a Node; with several variables and no wrt: {name: Node}
+    differential: Any = None  # dL = gradient^T dw (a matrix variable: tr(gradient^T dW))
     layout: str = "gradient as a column: dL = grad^T dw"
+    value: Any = None  # with at: the gradient there (a list, or a list of rows; {name: ...} with several)
+    variables: tuple[str, ...] = ()  # the variables taken, in order
 
     @property
-    def answer(self) -> Node | None:
+    def answer(self) -> Any:
         return self.gradient
+
+    def json_fields(self) -> dict[str, Any]:
+        out = super().json_fields()
+        out.pop("variables", None)
+        return out
 
 
 @dataclass(frozen=True)
@@ -142,10 +316,17 @@ class MatrixHessianResult(Result):
     hessian: Node | None = None
     gradient: Node | None = None
     layout: str = "Hessian = Jacobian of the gradient: d(grad) = H dw"
+    value: Any = None  # with at: the Hessian there, a list of rows
+    wrt: str = ""
 
     @property
     def answer(self) -> Node | None:
         return self.hessian
+
+    def json_fields(self) -> dict[str, Any]:
+        out = super().json_fields()
+        out.pop("wrt", None)
+        return out
 
 
 @dataclass(frozen=True)
@@ -154,10 +335,17 @@ class MatrixJacobianResult(Result):
     jacobian: Node | None = None
     equals_hessian: bool | None = None
     layout: str = "rows are outputs: d(f) = J dw"
+    value: Any = None  # with at: the Jacobian there, a list of rows
+    wrt: str = ""
 
     @property
     def answer(self) -> Node | None:
         return self.jacobian
+
+    def json_fields(self) -> dict[str, Any]:
+        out = super().json_fields()
+        out.pop("wrt", None)
+        return out
 
 
 def _named(engine: Any, part: Any) -> Node:
@@ -166,31 +354,55 @@ def _named(engine: Any, part: Any) -> Node:
     return Ref(part.of, body, body.shape)
 
 
+def _targets(engine: Any, part: Any) -> list[str]:
+    shaped = engine.problem.shapes
+    return [part.wrt] if part.wrt else [v.name for v in shaped.variables or (shaped.variable,)]
+
+
 def derive_gradient(engine: Any, part: Any) -> MatrixGradientResult:
     m = engine_for(engine)
     node = _named(engine, part)
-    step, grad = m.gradient(node)
-    return MatrixGradientResult(part, (Entry((0,), step),), grad, step.result)  # type: ignore[arg-type]
+    names = _targets(engine, part)
+    entries, grads, diffs, values = [], {}, {}, {}
+    for k, var in enumerate(names):
+        step, grad = m.gradient(node, var)
+        entries.append(Entry((k,), step))
+        grads[var], diffs[var] = grad, step.result
+        values[var] = _rows(at_value(part, grad))
+    one = len(names) == 1
+    pick = (lambda d: d[names[0]]) if one else (lambda d: d)
+    value = pick(values) if part.at else None
+    shaped = engine.problem.shapes
+    layout = "gradient as a column: dL = grad^T dw"
+    if any(not shaped.var(n).is_vector for n in names):
+        layout = "a matrix W's gradient has W's shape: dL = tr(grad^T dW)" + ("; a vector's is a column: dL = grad^T dw"
+                                                                              if any(shaped.var(n).is_vector for n in names) else "")
+    return MatrixGradientResult(part, tuple(entries), pick(grads), pick(diffs), layout, value=value,  # type: ignore[arg-type]
+                                variables=tuple(names))
 
 
 def derive_hessian(engine: Any, part: Any) -> MatrixHessianResult:
     m = engine_for(engine)
     node = _named(engine, part)
-    step, grad = m.gradient(node)
-    step2, hess = m.jacobian(grad)
-    return MatrixHessianResult(part, (Entry((0,), step), Entry((1,), step2)), hess, grad)  # type: ignore[arg-type]
+    var = _targets(engine, part)[0]
+    step, grad = m.gradient(node, var)
+    step2, hess = m.jacobian(grad, var)
+    return MatrixHessianResult(part, (Entry((0,), step), Entry((1,), step2)), hess, grad,  # type: ignore[arg-type]
+                               value=_rows(at_value(part, hess)), wrt=var)
 
 
 def derive_jacobian(engine: Any, part: Any) -> MatrixJacobianResult:
     m = engine_for(engine)
     node = _named(engine, part)
+    var = _targets(engine, part)[0]
     entries = []
     if part.grad:
-        step, node = m.gradient(node)
+        step, node = m.gradient(node, var)
         entries.append(Entry((0,), step))
-    step2, jac = m.jacobian(node)
+    step2, jac = m.jacobian(node, var)
     entries.append(Entry((len(entries),), step2))
-    return MatrixJacobianResult(part, tuple(entries), jac, True if part.grad else None)  # type: ignore[arg-type]
+    return MatrixJacobianResult(part, tuple(entries), jac, True if part.grad else None,  # type: ignore[arg-type]
+                                value=_rows(at_value(part, jac)), wrt=var)
 
 
 # -- presenting ------------------------------------------------------------------------
@@ -220,7 +432,7 @@ def _lines(step: MStep, tex: Any, top: str, depth: int = 0) -> list[dict[str, An
 def _group(heading: str, step: MStep, tex: Any, part: Any, read: dict[str, Any], result: str) -> dict[str, Any]:
     from solgen.present.view import DETAIL_DEPTH
 
-    key, depth = ("matrix", step.expr), DETAIL_DEPTH[part.detail]
+    key, depth = ("matrix", step.expr, step.var.name), DETAIL_DEPTH[part.detail]
     shown = tex.seen.get(key)
     seen_in = shown[0] if shown and depth >= 0 and shown[1] >= depth else None
     if not seen_in and depth >= 0:
@@ -247,28 +459,65 @@ def convention(tex: Any, problem: Any, layout: bool = True) -> Any:
     if "shapes" not in said:
         said.add("shapes")
         out.append(tex.words("matrix.shapes", symbol=problem.shapes.where()))
-    if layout and "layout" not in said:
+    variables = problem.shapes.variables or (problem.shapes.variable,)
+    vectors = [v for v in variables if v.is_vector]
+    if layout and "layout" not in said and vectors:
         said.add("layout")
-        out.append(tex.words("matrix.convention", var=latex(problem.shapes.variable)))
+        out.append(tex.words("matrix.convention", var=latex(vectors[0])))
+    matrices = [v for v in variables if not v.is_vector]
+    if layout and "layout_matrix" not in said and matrices:
+        said.add("layout_matrix")
+        out.append(tex.words("matrix.convention_matrix", var=latex(matrices[0])))
     return join(out, text(" ")) if out else None
 
 
 def present_gradient(r: MatrixGradientResult, tex: Any, problem: Any) -> dict[str, Any]:
-    f, w = r.part.of, latex(problem.shapes.variable)
-    g = latex(r.gradient)
-    dw = f"d{w}"
-    read = {"depth": 0, "equation": f"d{f} = ({g})^T \\, {dw}" if " " in g else f"d{f} = {g}^T {dw}",
-            "reason": tex.words("matrix.read_gradient", f=f, var=w), "rule": "read_off"}
-    group = _group(f"d{f}", r.entries[0].tree, tex, r.part, read, g)  # type: ignore[arg-type]
-    group["heading"] = f"d{f}"
-    group["result"] = f"{latex(r.differential)}"  # type: ignore[arg-type]
-    answer = f"\\nabla_{{{w}}} {f}({w}) = {g}"
-    return {"convention": convention(tex, problem), "groups": [group], "answer": [answer], "answer_short": [answer],
+    f = r.part.of
+    shaped = problem.shapes
+    names = r.variables or (shaped.variable.name,)
+    several = len(shaped.variables) > 1
+    groups, answers = [], []
+    for k, name in enumerate(names):
+        var = shaped.var(name) if shaped.variables else shaped.variable
+        w = latex(var)
+        grad = r.gradient if len(names) == 1 else r.gradient[name]
+        diff = r.differential if len(names) == 1 else r.differential[name]
+        g = latex(grad)
+        dw = f"d{w}"
+        if var.is_vector:
+            eq = f"d{f} = ({g})^T \\, {dw}" if " " in g else f"d{f} = {g}^T {dw}"
+            reason = tex.words("matrix.read_gradient", f=f, var=w)
+        else:
+            gt = f"({g})^T" if " " in g else f"{g}^T"
+            eq = f"d{f} = \\operatorname{{tr}}({gt} \\, {dw})"
+            reason = tex.words("matrix.read_gradient_matrix", f=f, var=w)
+        read = {"depth": 0, "equation": eq, "reason": reason, "rule": "read_off"}
+        group = _group(f"d{f}", r.entries[k].tree, tex, r.part, read, g)  # type: ignore[arg-type]
+        group["heading"] = f"\\nabla_{{{w}}} {f}" if len(names) > 1 else f"d{f}"
+        group["result"] = latex(diff)
+        groups.append(group)
+        lhs = f"\\nabla_{{{w}}} {f}" if several else f"\\nabla_{{{w}}} {f}({w})"
+        answers.append(f"{lhs} = {g}")
+        if r.value is not None:
+            value = r.value if len(names) == 1 else r.value[name]
+            answers.extend(at_lines(r.part, tex, f"\\nabla_{{{w}}} {f}", _matrix(value), shaped.variables))
+    return {"convention": convention(tex, problem), "groups": groups, "answer": answers, "answer_short": answers,
             "equation": None}
 
 
+def _matrix(value: Any) -> sp.Matrix:
+    if isinstance(value, list):
+        return sp.Matrix(value) if not value or not isinstance(value[0], list) else sp.Matrix(value)
+    return sp.Matrix([[value]])
+
+
+def _var(problem: Any, name: str) -> Sym:
+    shaped = problem.shapes
+    return shaped.var(name) if name and shaped.variables else shaped.variable
+
+
 def present_hessian(r: MatrixHessianResult, tex: Any, problem: Any) -> dict[str, Any]:
-    f, w = r.part.of, latex(problem.shapes.variable)
+    f, w = r.part.of, latex(_var(problem, r.wrt))
     g, h = latex(r.gradient), latex(r.hessian)  # type: ignore[arg-type]
     dw = f"d{w}"
     grad_of = f"\\nabla_{{{w}}} {f}"
@@ -280,14 +529,16 @@ def present_hessian(r: MatrixHessianResult, tex: Any, problem: Any) -> dict[str,
         g1["result"] = g
     read2 = {"depth": 0, "equation": f"d({grad_of}) = {_paren(h)} \\, {dw}",
              "reason": tex.words("matrix.read_hessian", f=f, var=w), "rule": "read_off"}
-    g2 = _group(f"d({grad_of})", r.entries[1].tree, tex, r.part, read2, h)  # type: ignore[arg-type]
-    answer = f"\\nabla^2_{{{w}}} {f}({w}) = {h}"
-    return {"convention": convention(tex, problem), "groups": [g1, g2], "answer": [answer], "answer_short": [answer],
+    g2 = _group(f"d({grad_of})", r.entries[1].tree, tex, r.part, read2, f"{_paren(h)} \\, {dw}")  # type: ignore[arg-type]
+    answers = [f"\\nabla^2_{{{w}}} {f}({w}) = {h}"]
+    answers += at_lines(r.part, tex, f"\\nabla^2_{{{w}}} {f}", _matrix(r.value) if r.value is not None else None,
+                        problem.shapes.variables)
+    return {"convention": convention(tex, problem), "groups": [g1, g2], "answer": answers, "answer_short": answers,
             "equation": None, "symmetric": False}
 
 
 def present_jacobian(r: MatrixJacobianResult, tex: Any, problem: Any) -> dict[str, Any]:
-    f, w = r.part.of, latex(problem.shapes.variable)
+    f, w = r.part.of, latex(_var(problem, r.wrt))
     j = latex(r.jacobian)  # type: ignore[arg-type]
     dw = f"d{w}"
     groups = []
@@ -298,14 +549,16 @@ def present_jacobian(r: MatrixJacobianResult, tex: Any, problem: Any) -> dict[st
         read1 = {"depth": 0, "equation": f"d{f} = (\\nabla_{{{w}}} {f})^T \\, {dw}",
                  "reason": tex.words("matrix.read_gradient", f=f, var=w), "rule": "read_off"}
         groups.append(_group(f"d{f}", gstep, tex, r.part, read1, gtex))  # type: ignore[arg-type]
-    read = {"depth": 0, "equation": f"d{name if not r.part.grad else '(' + name + ')'} = {_paren(j)} \\, {dw}",
+    read = {"depth": 0, "equation": f"d{name if not r.part.grad else '(' + name + ')'} = {_paren(j)} \\, {dw}",  # noqa: E501
             "reason": tex.words("matrix.read_jacobian", f=name if not r.part.grad else f"({name})", var=w), "rule": "read_off"}
     top = f"d{name}" if not r.part.grad else f"d({name})"
-    groups.append(_group(top, r.entries[-1].tree, tex, r.part, read, j))  # type: ignore[arg-type]
+    groups.append(_group(top, r.entries[-1].tree, tex, r.part, read, f"{_paren(j)} \\, {dw}"))  # type: ignore[arg-type]
     lhs = f"J_{{{name}}}({w})" if not r.part.grad else f"\\nabla_{{{w}}} (\\nabla_{{{w}}} {f})"
     tail = f" = \\nabla^2_{{{w}}} {f}({w})" if r.equals_hessian else ""
-    answer = f"{lhs} = {j}{tail}"
-    return {"convention": convention(tex, problem), "groups": groups, "answer": [answer], "answer_short": [answer],
+    answers = [f"{lhs} = {j}{tail}"]
+    at_lhs = f"J_{{{name}}}" if not r.part.grad else f"\\nabla^2_{{{w}}} {f}"
+    answers += at_lines(r.part, tex, at_lhs, _matrix(r.value) if r.value is not None else None, problem.shapes.variables)
+    return {"convention": convention(tex, problem), "groups": groups, "answer": answers, "answer_short": answers,
             "equation": None, "equals_hessian": bool(r.equals_hessian)}
 
 

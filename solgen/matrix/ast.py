@@ -19,8 +19,10 @@ import sympy as sp
 
 ONE = sp.Integer(1)
 SCALAR = (ONE, ONE)
-ELEMENTWISE = ("exp", "log", "sigmoid", "tanh")
+# functions applied entry by entry to a vector or matrix (a scalar argument is a 1x1 case)
+ELEMENTWISE = ("exp", "log", "sigmoid", "tanh", "sin", "cos", "sqrt", "abs", "softplus", "sign")
 TEX_FN = {"exp": r"\exp", "log": r"\log", "sigmoid": r"\sigma", "tanh": r"\tanh", "softmax": r"\operatorname{softmax}",
+          "sin": r"\sin", "cos": r"\cos", "softplus": r"\operatorname{softplus}", "sign": r"\operatorname{sign}",
           "logsumexp": r"\operatorname{logsumexp}", "trace": r"\operatorname{tr}", "det": r"\det",
           "diag": r"\operatorname{diag}"}
 # names SymPy's sympify reads as something else; JSON writes them as SymPy spells them
@@ -220,6 +222,8 @@ def _prec(node: Node) -> int:
         return PREC_POW
     if isinstance(node, Index) and not isinstance(node.base, Sym):
         return PREC_POW  # ((X w - y)_i)^2
+    if isinstance(node, Call) and node.fn == "inv":
+        return PREC_POW  # (A^{-1})^T: one superscript at a time
     return PREC_ATOM
 
 
@@ -246,7 +250,7 @@ class _Printer:
 
     def wrap(self, node: Node, limit: int) -> str:
         s = self.p(node)
-        if _prec(node) < limit:
+        if _prec(node) < limit and (self.tex or not isinstance(node, Call)):  # inv(A) is an atom in the grammar
             return f"({s})" if not self.tex or "\\frac" not in s else f"\\left({s}\\right)"
         return s
 
@@ -342,6 +346,8 @@ class _Printer:
                 return f"{base}^{{{e}}}" if len(e) > 1 else f"{base}^{e}"
             return f"{base}^{e}" if node.exp > 0 and node.exp.is_Integer else f"{base}^({e})"
         if isinstance(node, T):
+            if tex and isinstance(node.arg, Call) and node.arg.fn == "inv":  # (A^{-1})^T as a TA writes it: A^{-T}
+                return f"{self.wrap(node.arg.arg, PREC_POW + 1)}^{{-T}}"
             base = self.wrap(node.arg, PREC_POW + 1)
             return f"{base}^T"
         if isinstance(node, Call):
@@ -350,6 +356,10 @@ class _Printer:
                 return f"\\|{arg}\\|" if tex else f"norm({arg})"
             if node.fn == "inv":
                 return f"{self.wrap(node.arg, PREC_POW + 1)}^{{-1}}" if tex else f"inv({arg})"
+            if tex and node.fn == "sqrt":
+                return f"\\sqrt{{{arg}}}"
+            if tex and node.fn == "abs":
+                return f"\\lvert {arg} \\rvert"
             if tex:
                 return f"{TEX_FN[node.fn]}({arg})"
             return f"{node.fn}({arg})"

@@ -32,6 +32,11 @@ def _resize(node: Node, shape: tuple[sp.Expr, sp.Expr]) -> Node:
     return mul(*(_resize(f, shape) if unsized(f) else f for f in node.factors))
 
 
+def zeros(shape: tuple[sp.Expr, sp.Expr]) -> Num:
+    """The zero of a shape (printed 0): a constant's differential, a gradient that vanishes."""
+    return Num(sp.Integer(0), shape)
+
+
 def num(v: int | sp.Rational) -> Num:
     return Num(sp.Rational(v))
 
@@ -66,7 +71,7 @@ def add(*terms: Node) -> Node:
                 raise ShapeError(f"cannot add {_name(shaped[0])} ({shape_text(shape)}) and {_name(t)} ({shape_text(t.shape)})")
         out.append(t)
     if not out:
-        return Num(sp.Integer(0)) if shape == SCALAR else Mul((ZERO, shaped[0]), shape)
+        return Num(sp.Integer(0)) if shape == SCALAR else zeros(shape)
     if len(out) == 1:
         return out[0]
     return Add(tuple(out), shape)
@@ -83,6 +88,14 @@ def mul(*factors: Node) -> Node:
             flat.append(f)
     if any(not f.is_scalar and not unsized(f) for f in flat):
         flat = [f for f in flat if not (isinstance(f, Ident) and unsized(f))]
+    if any(isinstance(f, Num) and not f.is_scalar for f in flat):  # a zero vector or matrix in a product: zeros
+        shaped = [f for f in flat if not f.is_scalar]
+        shape = shaped[0].shape
+        for f in shaped[1:]:
+            if shape[1] != f.shape[0]:
+                raise ShapeError(f"cannot multiply {shape_text(shape)} by {_name(f)} ({shape_text(f.shape)})")
+            shape = (shape[0], f.shape[1])
+        return zeros(shape)
     coeff = sp.Integer(1)
     decimal = any(isinstance(f, Num) and f.decimal for f in flat)
     scalars: list[Node] = []
@@ -151,12 +164,18 @@ def transpose(node: Node, symmetric: frozenset[str] = frozenset()) -> Node:
         return node
     if isinstance(node, Call) and node.fn == "diag":
         return node
-    if isinstance(node, Sum):  # (sum_i c_i a_i^T)^T = sum_i c_i a_i
-        body = node.body
-        if isinstance(body, Mul):
-            return summation(node.index, node.lo, node.hi, mul(*(transpose(f, symmetric) for f in reversed(body.factors))))
-        return summation(node.index, node.lo, node.hi, transpose(body, symmetric))
+    if isinstance(node, Sum):  # (sum_i c_i a_i^T)^T = sum_i c_i a_i, term by term
+        return summation(node.index, node.lo, node.hi, _pushed(node.body, symmetric))
     return T(node, (node.shape[1], node.shape[0]))
+
+
+def _pushed(node: Node, symmetric: frozenset[str]) -> Node:
+    """node^T with the transpose taken into sums and products: (a^T + c b^T)^T = a + c b."""
+    if isinstance(node, Add):
+        return add(*(_pushed(t, symmetric) for t in node.terms))
+    if isinstance(node, Mul):
+        return mul(*(transpose(f, symmetric) for f in reversed(node.factors)))
+    return transpose(node, symmetric)
 
 
 def summation(index: str, lo: sp.Expr, hi: sp.Expr, body: Node) -> Node:

@@ -39,11 +39,11 @@ class Draw:
 
 
 def draws(shapes: dict[str, tuple[sp.Expr, sp.Expr]], scalars: list[str], sizes: list[str], kinds: dict[str, str],
-          count: int = DRAWS, seed: int = 446) -> list[Draw]:
+          count: int = DRAWS, seed: int = 446, low: int = 2) -> list[Draw]:
     rng = random.Random(seed)
     out = []
     for k in range(count):
-        pool = list(range(2, 2 + max(3, len(sizes) + 1)))
+        pool = list(range(low, low + max(3, len(sizes) + 1)))
         rng.shuffle(pool)
         concrete = {s: pool[i] for i, s in enumerate(sizes)}
         env: dict[str, Mat] = {}
@@ -65,7 +65,7 @@ def free_indices(node: Node, bound: frozenset[str] = frozenset()) -> dict[str, N
     from solgen.matrix.ast import Index, Sum, children
 
     out: dict[str, Node] = {}
-    if isinstance(node, Index) and node.index not in bound:
+    if isinstance(node, Index) and node.index not in bound and not node.index.isdigit():
         out[node.index] = node.base
     inner = bound | {node.index} if isinstance(node, Sum) else bound
     for c in children(node):
@@ -130,14 +130,16 @@ def check_coefficient(expr: Node, coefficient: Node, var: str, all_draws: list[D
     of expr along the j-th unit vector, for every j."""
     decided = False
     for draw in all_draws:
-        n = len(draw.env[var])
+        rows, cols = len(draw.env[var]), len(draw.env[var][0])
 
         def one() -> bool:
             coef = _real(_value(coefficient, draw))
-            for j in range(n):
-                unit = [[complex(i == j)] for i in range(n)]
+            if gradient and (len(coef) != rows or len(coef[0]) != cols):
+                return False
+            for j in range(rows * cols):  # the j-th entry of the variable (row by row)
+                unit = [[complex(r * cols + c == j) for c in range(cols)] for r in range(rows)]
                 want = _stepped(expr, var, draw, unit)
-                got = [[coef[j][0]]] if gradient else [[row[j]] for row in coef]
+                got = [[coef[j // cols][j % cols]]] if gradient else [[row[j]] for row in coef]
                 if not _same(want, got):
                     return False
             return True

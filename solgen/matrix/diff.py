@@ -19,7 +19,7 @@ from typing import Callable
 import sympy as sp
 
 from solgen.matrix import build as b
-from solgen.matrix.ast import ONE, Add, Call, D, Had, Ident, Mul, Node, Num, Ones, Pow, Ref, Sum, Sym, T, children
+from solgen.matrix.ast import ELEMENTWISE, ONE, Add, Call, D, Had, Ident, Index, Mul, Node, Num, Ones, Pow, Ref, Sum, Sym, T, children
 
 
 class Unsupported(ValueError):
@@ -123,8 +123,7 @@ class Differ:
 
     def _step(self, node: Node) -> MStep:
         if self.constant(node):
-            zero = b.mul(b.ZERO, Ones(node.shape)) if not node.is_scalar else b.ZERO
-            return MStep("constant", node, self.var, None, b.ZERO if node.is_scalar else zero)
+            return MStep("constant", node, self.var, None, b.zeros(node.shape))
         if isinstance(node, Sym):
             return MStep("variable", node, self.var, None, self.dvar)
         rule, middle, facts = self._rule(node)
@@ -174,6 +173,9 @@ class Differ:
             return self._call(node, dd)
         if isinstance(node, Sum):  # d sum_i f_i = sum_i d f_i
             return "sum_over", Sum(node.index, node.lo, node.hi, dd(node.body), node.shape), ()
+        if isinstance(node, Index):
+            raise Unsupported(f"{node} is one entry of the variable {self.var.name}; matrix form has no rule for it: "
+                              f"write it as a product such as e^T {self.var.name} with a vector e declared in 'shapes'")
         raise Unsupported(f"no rule for the differential of {node}")
 
     def _call(self, node: Call, dd: Callable[[Node], Node]) -> tuple[str, Node, tuple[str, ...]]:
@@ -186,21 +188,52 @@ class Differ:
         if fn == "softmax":
             s = own
             return "softmax", b.mul(b.sub(b.diag(s), b.mul(s, tr(s))), dd(u)), ()
-        if fn in ("exp", "log", "sigmoid", "tanh"):
-            if fn == "exp":
-                deriv = own
-            elif fn == "log":
-                deriv = b.power(u, sp.Integer(-1)) if u.is_scalar else None
-            elif fn == "sigmoid":
-                deriv = b.mul(own, b.sub(b.num(1), own)) if u.is_scalar else b.hadamard(own, b.sub(b.num(1), own))
-            else:
-                deriv = b.sub(b.num(1), b.power(own, sp.Integer(2))) if u.is_scalar else \
-                    b.sub(b.num(1), b.hadamard(own, own))
+        if fn in ELEMENTWISE:
+            deriv = self._entrywise_derivative(fn, u, own)
             if u.is_scalar:
                 return fn, b.mul(deriv, dd(u)), ()
-            factor = b.call("inv", b.diag(u)) if fn == "log" else b.diag(deriv)
-            return fn, b.mul(factor, dd(u)), ()
+            if not u.is_vector:
+                raise Unsupported(f"{fn} of the matrix {u} is entrywise; its differential is a Hadamard product, "
+                                  "which solgen does not read off yet: write it on a vector, such as " + fn + "(W x)")
+            return fn, b.mul(deriv, dd(u)), ()
+        if fn == "trace":  # d tr(X) = tr(dX)
+            return "trace", b.call("trace", dd(u)), ()
+        if fn == "det":  # d det(X) = det(X) tr(X^{-1} dX)
+            return "det", b.mul(own, b.call("trace", b.mul(b.call("inv", u), dd(u)))), ()
+        if fn == "inv":  # d X^{-1} = -X^{-1} dX X^{-1}
+            return "inv", b.neg(b.mul(own, dd(u), own)), ()
+        if fn == "diag":  # d diag(u) = diag(du)
+            return "diag", b.call("diag", dd(u)), ()
         raise Unsupported(f"no rule for the differential of {fn}(...) of the variable")
+
+    def _entrywise_derivative(self, fn: str, u: Node, own: Node) -> Node:
+        """f'(u) for a scalar u; for a vector u the matrix diag(f'(u)) with du = diag(f'(u)) du."""
+        one = b.num(1)
+        if u.is_scalar:
+            return {
+                "exp": lambda: own,
+                "log": lambda: b.power(u, sp.Integer(-1)),
+                "sigmoid": lambda: b.mul(own, b.sub(one, own)),
+                "tanh": lambda: b.sub(one, b.power(own, sp.Integer(2))),
+                "sin": lambda: b.call("cos", u),
+                "cos": lambda: b.neg(b.call("sin", u)),
+                "sqrt": lambda: b.mul(b.num(sp.Rational(1, 2)), b.power(own, sp.Integer(-1))),
+                "abs": lambda: b.call("sign", u),
+                "softplus": lambda: b.call("sigmoid", u),
+                "sign": lambda: b.ZERO,
+            }[fn]()
+        return {
+            "exp": lambda: b.diag(own),
+            "log": lambda: b.call("inv", b.diag(u)),
+            "sigmoid": lambda: b.diag(b.hadamard(own, b.sub(one, own))),
+            "tanh": lambda: b.diag(b.sub(one, b.hadamard(own, own))),
+            "sin": lambda: b.diag(b.call("cos", u)),
+            "cos": lambda: b.neg(b.diag(b.call("sin", u))),
+            "sqrt": lambda: b.mul(b.num(sp.Rational(1, 2)), b.call("inv", b.diag(own))),
+            "abs": lambda: b.diag(b.call("sign", u)),
+            "softplus": lambda: b.diag(b.call("sigmoid", u)),
+            "sign": lambda: b.mul(b.ZERO, Ident((u.shape[0], u.shape[0]))),
+        }[fn]()
 
     # -- named ML rules
     def _logistic(self, node: Add) -> tuple[str, Node, tuple[str, ...]] | None:
@@ -260,7 +293,7 @@ class Differ:
                 term = b.mul(*term.factors[:-1], opened, self.dvar)
             coeff, scalars, chain = _split(term)
             inner = [s for s in scalars if _has_d(s)]
-            if len(inner) > 1 or (inner and chain and not (len(chain) == 1 or b.mul(*chain).is_vector)):
+            if len(inner) > 1 or (inner and chain and not (b.mul(*chain).shape[1] == ONE)):  # (a^T dw) v^T: no dw last
                 return None
             if inner:  # (a^T dw) v = v a^T dw: a scalar differential times a vector
                 sub = self.monomials(inner[0])
@@ -306,6 +339,9 @@ class Differ:
     # -- reading off
     def coefficient(self, differential: Node, transpose: bool) -> Node:
         """g from dL = g^T dw (transpose) or H from dg = H dw, in a TA's form."""
+        zero = b.zeros(self.var.shape if transpose else (differential.shape[0], self.var.shape[0]))
+        if b.is_zero(differential):
+            return zero
         terms = self.monomials(differential)
         if terms is None:
             raise Unsupported(f"cannot write {differential} as a multiple of d{self.var.name}")
@@ -322,8 +358,93 @@ class Differ:
         items = [_flip(c, s, r) for c, s, r in items]
         parts = [b.mul(self.num(c), *s, *r) for c, s, r in items]
         if not parts:
-            return b.ZERO
+            return zero
         return _factor_right(parts) if len(parts) > 1 else parts[0]
+
+
+class MatrixReadOff:
+    """∇_W L from dL = Σ c tr(L_k dW R_k) = tr(Gᵀ dW), G = Σ c L_kᵀ R_kᵀ, for a matrix
+    variable W (a scalar L; a 1×1 product is its own trace)."""
+
+    def __init__(self, differ: "Differ"):
+        self.differ = differ
+        self.dvar = differ.dvar
+
+    def gradient(self, differential: Node) -> Node:
+        if b.is_zero(differential):
+            return b.zeros(self.differ.var.shape)
+        terms = self.terms(differential)
+        if terms is None:
+            raise Unsupported(f"cannot write {differential} as tr(G^T d{self.differ.var.name})")
+        merged: dict[tuple, sp.Rational] = {}
+        for coeff, scalars, g in terms:
+            key = (scalars, g)
+            merged[key] = merged.get(key, sp.Integer(0)) + coeff
+        items = [_flip(c, s, tuple(g.factors) if isinstance(g, Mul) else (g,)) for (s, g), c in merged.items() if c != 0]
+        parts = [b.mul(self.differ.num(c), *s, *r) for c, s, r in items]
+        if not parts:
+            return b.zeros(self.differ.var.shape)
+        return _factor_right(parts) if len(parts) > 1 else parts[0]
+
+    def terms(self, node: Node) -> list[tuple[sp.Rational, tuple[Node, ...], Node]] | None:
+        out = []
+        for term in _expand(node):
+            got = self.term(term)
+            if got is None:
+                return None
+            out.extend(got)
+        return out
+
+    def term(self, term: Node) -> list[tuple[sp.Rational, tuple[Node, ...], Node]] | None:
+        if not _has_d(term):
+            return []
+        if isinstance(term, Sum):  # tr(G_i^T dW) summed: G = sum_i G_i
+            inner = self.terms(term.body)
+            if inner is None:
+                return None
+            body = b.add(*(b.mul(Num(c), *s, g) for c, s, g in inner))
+            return [(sp.Integer(1), (), b.summation(term.index, term.lo, term.hi, body))]
+        if isinstance(term, Call) and term.fn == "trace":
+            out = []
+            for t in _expand(term.arg):
+                got = self.chain_term(t)
+                if got is None:
+                    return None
+                out.append(got)
+            return out
+        if not term.is_scalar:
+            return None
+        coeff, scalars, chain = _split(term)
+        inner = [s for s in scalars if _has_d(s)]
+        if inner:
+            if len(inner) > 1 or any(_has_d(f) for f in chain):
+                return None
+            rest = tuple(s for s in scalars if s is not inner[0]) + ((b.mul(*chain),) if chain else ())
+            got = self.term(inner[0])
+            if got is None:
+                return None
+            return [(coeff * c, tuple(_powers_of(rest + s)), g) for c, s, g in got]
+        got = self.chain_term(term)
+        return None if got is None else [got]
+
+    def chain_term(self, term: Node) -> tuple[sp.Rational, tuple[Node, ...], Node] | None:
+        """c s tr(L dW R) -> (c, s, L^T R^T); c s tr(L dW^T R) -> (c, s, R L)."""
+        coeff, scalars, chain = _split(term)
+        if any(_has_d(x) for x in scalars):
+            return None
+        at = [k for k, f in enumerate(chain) if _has_d(f)]
+        if len(at) != 1:
+            return None
+        k = at[0]
+        left, right, mid = chain[:k], chain[k + 1:], chain[k]
+        tr = self.differ.T
+        if mid == self.dvar:
+            g = [tr(f) for f in reversed(left)] + [tr(f) for f in reversed(right)]
+        elif isinstance(mid, T) and mid.arg == self.dvar:
+            g = list(right) + list(left)
+        else:
+            return None
+        return coeff, scalars, b.mul(*g) if g else Ident(self.dvar.shape)
 
 
 def _powers_of(scalars: tuple[Node, ...]) -> list[Node]:

@@ -58,7 +58,31 @@ def _log(z: complex) -> complex:
     return cmath.log(z) if z.real > 0 else cmath.log(-z)
 
 
-ENTRYWISE = {"exp": cmath.exp, "log": _log, "sigmoid": _sigmoid, "tanh": cmath.tanh}
+def _abs(z: complex) -> complex:
+    """|x| continued analytically on each side of 0 (its derivative sign(x) there)."""
+    if z == 0:
+        raise Undefined("|x| has no derivative at 0")
+    return z if z.real > 0 else -z
+
+
+def _sign(z: complex) -> complex:
+    if z.real == 0:
+        raise Undefined("sign(0)")
+    return complex(1 if z.real > 0 else -1)
+
+
+def _sqrt(z: complex) -> complex:
+    if z.real <= 0:
+        raise Undefined("sqrt of a number that is not positive")
+    return cmath.sqrt(z)
+
+
+def _softplus(z: complex) -> complex:
+    return cmath.log(1 + cmath.exp(z)) if z.real < 30 else z + cmath.log(1 + cmath.exp(-z))
+
+
+ENTRYWISE = {"exp": cmath.exp, "log": _log, "sigmoid": _sigmoid, "tanh": cmath.tanh, "sin": cmath.sin, "cos": cmath.cos,
+             "sqrt": _sqrt, "abs": _abs, "sign": _sign, "softplus": _softplus}
 
 
 def det(a: Mat) -> complex:
@@ -104,6 +128,8 @@ def evaluate(node: Node, env: dict[str, Any], sizes: dict[str, int]) -> Mat:  # 
             return [[complex(sizes[node.name])]]
         return env[node.name]
     if isinstance(node, Num):
+        if node.shape != (1, 1):  # a zero vector or matrix
+            return [[complex(node.value)] * size(node.shape[1], sizes) for _ in range(size(node.shape[0], sizes))]
         return [[complex(node.value)]]
     if isinstance(node, Ones):
         return [[1 + 0j] for _ in range(size(node.shape[0], sizes))]
@@ -181,7 +207,9 @@ def evaluate(node: Node, env: dict[str, Any], sizes: dict[str, int]) -> Mat:  # 
         return total
     if isinstance(node, Index):
         base = evaluate(node.base, env, sizes)
-        i = env[node.index] - 1
+        i = (int(node.index) if node.index.isdigit() else env[node.index]) - 1
+        if i >= len(base):
+            raise Undefined(f"index {i + 1} is past the last entry")
         if node.base.is_vector:
             return [[base[i][0]]]
         return [[x] for x in base[i]]

@@ -24,12 +24,14 @@ from fractions import Fraction
 import sympy as sp
 
 from solgen.matrix import build as b
-from solgen.matrix.ast import ONE, SCALAR, Ident, Index, Node, Num, Ones, Ref, Sum, Sym, shape_text
+from solgen.input.expr import FUNCTIONS as SCALAR_FUNCTIONS
+from solgen.matrix.ast import ELEMENTWISE, ONE, SCALAR, Ident, Index, Node, Num, Ones, Ref, Sum, Sym, shape_text
 
 MAX_TEXT = 2000
 MAX_DEPTH = 60
 MAX_EXPONENT = 64
-CALLS = ("exp", "log", "sigmoid", "tanh", "softmax", "logsumexp", "norm", "trace", "det", "inv", "diag")
+MAX_LITERAL_INDEX = 12
+CALLS = ELEMENTWISE + ("softmax", "logsumexp", "norm", "trace", "det", "inv", "diag")
 SPECIAL = CALLS + ("hadamard", "sum", "ones", "eye", "I", "T")
 _TOKEN = re.compile(r"\s*(?:(?P<num>\d+(?:\.\d+)?)|(?P<name>[A-Za-z][A-Za-z0-9_]*)|(?P<op>\*\*|[-+*/^()\[\],]))")
 _UNSIZED = b.UNSIZED
@@ -52,6 +54,8 @@ class Scope:
     functions: dict[str, Node] = field(default_factory=dict)
     symmetric: frozenset[str] = frozenset()
     indices: frozenset[str] = frozenset()  # indices usable outside a sum (reading back a step inside one)
+    literal_indices: set[int] = field(default_factory=set)  # x[3] written: draws give sizes of at least 3
+    variables: frozenset[str] = frozenset()  # all the variables (``variable`` is the first)
 
 
 def _tokens(src: str) -> list[tuple[str, str, int]]:
@@ -180,11 +184,10 @@ class _Parser:
         if self.peek()[1] == "[":
             self.take()
             kind, idx, icol = self.take()
-            if kind != "name" or idx not in self.indices:
-                raise ParseError("an index is the name of a sum's index, as in sum(i, 1, m, y[i]^2)", icol)
-            self.expect("]")
             if not node.is_vector:
                 raise ParseError(f"only a vector has entries; {node} is {shape_text(node.shape)}", col)
+            idx = self.index(kind, idx, icol, node.shape[0], "sum(i, 1, m, y[i]^2)")
+            self.expect("]")
             node = Index(node, idx, SCALAR)
         return node
 
@@ -209,6 +212,10 @@ class _Parser:
             return self.call(val, col)
         if val in CALLS + ("hadamard", "sum", "ones", "eye"):
             raise ParseError(f"{val} needs its argument in parentheses: {val}(...)", col)
+        if val in SCALAR_FUNCTIONS and val not in self.scope.shapes and val not in self.scope.functions:
+            # never a constant: sin(A x + b) is not the constant sin times A x + b
+            raise ParseError(f"{val} is not one of the functions of vectors and matrices; entrywise: "
+                             f"{', '.join(ELEMENTWISE)}; also softmax, logsumexp, norm, trace, det, inv, diag", col)
         if self.peek()[1] == "[" and val in self.scope.shapes and len(self.scope.shapes[val]) and not self.scope.shapes[val][1] == ONE:
             raise ParseError(f"{val} is a matrix; its i-th row is written {val.lower()}[i]", col)
         if self.peek()[1] == "[" and val not in self.scope.shapes and val.upper() in self.scope.shapes:
@@ -221,10 +228,21 @@ class _Parser:
             raise ParseError(f"{val}[i] reads as a row of {val.upper()}, but {val.upper()} is a vector", col)
         self.take()
         kind, idx, icol = self.take()
-        if kind != "name" or idx not in self.indices:
-            raise ParseError("an index is the name of a sum's index, as in sum(i, 1, m, x[i]^T w)", icol)
+        idx = self.index(kind, idx, icol, mat[0], "sum(i, 1, m, x[i]^T w)")
         self.expect("]")
         return Index(Sym(val.upper(), mat), idx, (mat[1], ONE), lower=True)
+
+    def index(self, kind: str, idx: str, col: int, size: sp.Expr, example: str) -> str:
+        """A sum's index, or a literal one (x[1], 1-based, within the size when it is a number)."""
+        if kind == "num" and "." not in idx and len(idx) <= 2 and 1 <= int(idx) <= MAX_LITERAL_INDEX:
+            if size.is_Integer and int(idx) > int(size):
+                raise ParseError(f"index {idx} is past the last entry ({size})", col)
+            self.scope.literal_indices.add(int(idx))
+            return str(int(idx))
+        if kind != "name" or idx not in self.indices:
+            raise ParseError(f"an index is the name of a sum's index, as in {example}, or a number from 1 to "
+                             f"{MAX_LITERAL_INDEX}", col)
+        return idx
 
     def name(self, val: str, col: int) -> Node:
         s = self.scope
@@ -233,7 +251,7 @@ class _Parser:
         if val == "T":
             raise ParseError("T is the transpose: write A^T", col)
         if val in s.shapes:
-            kind = "var" if val == s.variable else "const"
+            kind = "var" if val == s.variable or val in s.variables else "const"
             return Sym(val, s.shapes[val], kind)
         if val in s.functions:
             body = s.functions[val]

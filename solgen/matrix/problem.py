@@ -1,7 +1,7 @@
-"""A problem file with ``shapes:``: its variable (one vector), sizes, shaped names,
+"""A problem file with ``shapes:``: its variables (vectors or matrices), sizes, shaped names,
 constants, assumptions and functions, read into ``Shaped`` (kept on the ``Problem``).
 
-    variables: [w]
+    variables: [w]                           # or several, vectors or matrices: [W, b]
     shapes: {w: [d], X: [m, d], y: [m]}      # vectors are columns; sizes symbols or integers
     constants: [lambda]                      # optional; then other names are errors
     assume: {A: symmetric, y: onehot}        # symmetric | positive_definite | onehot | probability
@@ -19,11 +19,16 @@ from typing import Any
 import sympy as sp
 
 from solgen.errors import SpecError
-from solgen.input.expr import NAME_RE, RESERVED
+from solgen.input.expr import FUNCTIONS as SCALAR_FUNCTIONS
+from solgen.input.expr import NAME_RE
+
+# names a file cannot declare: the functions, pi and Euler's e (E is free: a size, a matrix)
+RESERVED = set(SCALAR_FUNCTIONS) | {"pi", "e"}
 from solgen.matrix.ast import ONE, PY_NAMES, Node, Sym, latex, shape_text, text
 from solgen.matrix.parse import SPECIAL, ParseError, Scope, parse
 
 MAX_SHAPED = 24
+MAX_VARIABLES = 6
 MAX_INT_SIZE = 12  # integer sizes are used as they are by the checker
 MATRIX_ASSUMPTIONS = ("symmetric", "positive_definite")
 VECTOR_ASSUMPTIONS = ("onehot", "probability")
@@ -41,6 +46,10 @@ class Shaped:
     assume: dict[str, str]
     functions: dict[str, Node]
     scope: Scope = field(compare=False, hash=False)
+    variables: tuple[Sym, ...] = ()  # every variable, the first is ``variable``
+
+    def var(self, name: str) -> Sym:
+        return next(v for v in self.variables if v.name == name)
 
     @property
     def symmetric(self) -> frozenset[str]:
@@ -56,6 +65,10 @@ class Shaped:
         for f in self.functions.values():
             names |= f.atoms_named()
         return {PY_NAMES[n]: n for n in sorted(names) if n in PY_NAMES or keyword.iskeyword(n)}
+
+    @property
+    def literal_indices(self) -> set[int]:
+        return self.scope.literal_indices
 
     def where(self) -> str:
         """w \\in R^d, X \\in R^{m x d}, ... in LaTeX."""
@@ -113,13 +126,22 @@ def read_shaped(data: Any) -> tuple[tuple[sp.Symbol, ...], dict[str, Any], Shape
         written[name] = [v if isinstance(v, int) else str(v) for v in dims]
     names = data.get("variables")
     vline = _line(data, "variables")
-    if not isinstance(names, list) or len(names) != 1:
-        raise SpecError("with 'shapes', 'variables' names the one vector to differentiate by, e.g. [w]", vline)
-    var = str(names[0])
-    if var not in shapes:
-        raise SpecError(f"the variable {var!r} needs a shape in 'shapes', e.g. {var}: [d]", vline)
-    if shapes[var][1] != ONE or shapes[var] == (ONE, ONE):
-        raise SpecError(f"the variable {var} must be a column vector ({var}: [d]); it is {shape_text(shapes[var])}", vline)
+    if not isinstance(names, list) or not 1 <= len(names) <= MAX_VARIABLES:
+        raise SpecError("with 'shapes', 'variables' names the vectors or matrices to differentiate by, e.g. [w] "
+                        f"or [W, b] (at most {MAX_VARIABLES})", vline)
+    var_names = [str(n) for n in names]
+    for var in var_names:
+        if var not in shapes:
+            raise SpecError(f"the variable {var!r} needs a shape in 'shapes', e.g. {var}: [d] or {var}: [k, d]", vline)
+        if shapes[var] == (ONE, ONE):
+            raise SpecError(f"the variable {var} must be a vector ({var}: [d]) or a matrix ({var}: [k, d]); it is "
+                            f"{shape_text(shapes[var])}", vline)
+        if shapes[var][0] == ONE:
+            raise SpecError(f"the variable {var} is a row ({shape_text(shapes[var])}); write it as a column "
+                            f"({var}: [{shapes[var][1]}]) and use {var}^T", vline)
+    if len(set(var_names)) != len(var_names):
+        raise SpecError("'variables' names a variable twice", vline)
+    var = var_names[0]
     constants: tuple[str, ...] = ()
     closed = "constants" in data
     if closed:
@@ -149,13 +171,13 @@ def read_shaped(data: Any) -> tuple[tuple[sp.Symbol, ...], dict[str, Any], Shape
                 if r != c or c == ONE:
                     raise SpecError(f"{kind} needs a square matrix; {name} is {shape_text(shapes[name])}", line)
             elif kind in VECTOR_ASSUMPTIONS:
-                if c != ONE or name == var:
+                if c != ONE or name in var_names:
                     raise SpecError(f"{kind} is for a data vector (not the variable); {name} is {shape_text(shapes[name])}", line)
             else:
                 raise SpecError(f"assumption {kind!r} for {name!r}: use one of "
                                 f"{', '.join(MATRIX_ASSUMPTIONS + VECTOR_ASSUMPTIONS)}", line)
             assume[name] = str(kind)
-    scope = Scope(shapes, var, set(sizes), set(constants) if closed else None)
+    scope = Scope(shapes, var, set(sizes), set(constants) if closed else None, variables=frozenset(var_names))
     scope.symmetric = frozenset(n for n, k in assume.items() if k in MATRIX_ASSUMPTIONS)
     funcs = data.get("functions")
     fline = _line(data, "functions")
@@ -189,8 +211,8 @@ def read_shaped(data: Any) -> tuple[tuple[sp.Symbol, ...], dict[str, Any], Shape
         functions[name] = Function(name, (node,), False, (src,), line)  # type: ignore[arg-type]
     functions = {n: functions[n] for n in funcs}
     shaped = Shaped(Sym(var, shapes[var], "var"), shapes, written, tuple(sizes), constants, assume,
-                    dict(scope.functions), scope)
-    return (sp.Symbol(var),), functions, shaped
+                    dict(scope.functions), scope, tuple(Sym(v, shapes[v], "var") for v in var_names))
+    return tuple(sp.Symbol(v) for v in var_names), functions, shaped
 
 
 def json_header(problem: Any) -> dict[str, Any]:
@@ -208,10 +230,10 @@ def read_back(src: str, shaped: Shaped, symbols: dict[str, str] | None = None) -
     """A JSON result string (solgen's grammar, ``lamda`` for ``lambda``) back to a tree."""
     for py, name in (symbols or {}).items():
         src = _rename(src, py, name)
-    shapes = {**shaped.shapes, "d" + shaped.variable.name: shaped.variable.shape}  # dw in a step's differential
+    shapes = {**shaped.shapes, **{"d" + v.name: v.shape for v in shaped.variables}}  # dw in a step's differential
     declared = set(shapes) | set(shaped.sizes) | set(shaped.functions) | set(shaped.constants)
     scope = Scope(shapes, shaped.variable.name, set(shaped.sizes), None, dict(shaped.functions), shaped.symmetric,
-                  frozenset({"i", "j"} - declared))
+                  frozenset({"i", "j"} - declared), variables=frozenset(v.name for v in shaped.variables))
     return parse(src, scope)
 
 

@@ -424,9 +424,20 @@ def _prompt(parts: list[Part], problem: Problem, tex: Tex) -> Sentence:
             return words("prompt.taylor", f=p.of, order=order)
         if p.ask == "figure" and isinstance(p.raw.get("slice"), str):  # f along a line, not its contours
             return words("prompt.figure_slice", f=p.of, name=tex(sp.Symbol(p.raw["slice"])))
+        if p.wrt:  # one of several vector or matrix variables
+            return words(f"prompt.{p.ask}_wrt", f=f"\\nabla {p.of}" if p.grad else p.of, var=tex(sp.Symbol(p.wrt)))
         return words(f"prompt.{p.ask}", f=f"\\nabla {p.of}" if p.grad else p.of)
 
     def at(sentence: Sentence, p: Part) -> Sentence:
+        if problem.shapes is not None:  # at x = (0, 0), A with rows (1, 2), (0, 1): each name's value, inline
+            def tup(xs: Any) -> str:
+                return f"({', '.join(tex(x) for x in xs)})"
+            flat = [n_v for n_v in p.at if n_v[1].cols == 1]
+            point = ", ".join(f"{tex(n)} = " + (tex(v[0, 0]) if v.shape == (1, 1) else tup(v)) for n, v in flat)
+            out = words("prompt.at_value", ask=sentence, point=point) if flat else sentence
+            mats = [words("prompt.at_rows", name=tex(n), point=", ".join(tup(v.row(i)) for i in range(v.rows)))
+                    for n, v in p.at if v.cols > 1]
+            return join([out, *mats], Sentence((Run("text", ", "),)), words("prompt.and")) if mats else out
         if len(problem.variables) == 1:  # "at x = 0", not "at the point (0)"
             return words("prompt.at_value", ask=sentence, point=f"{tex(p.at[0][0])} = {tex(p.at[0][1])}")
         return words("prompt.at", ask=sentence, point=tex.point(p))
