@@ -47,6 +47,8 @@ class Job:
     lang: str | None = None  # overrides the file's lang
     debug: bool = False  # in-process, with tracebacks
     pdf: bool = False  # compile each .tex
+    variant: int | None = None  # a file with variants: which draw (outputs named <id>-v03.*)
+    seed: int | None = None  # overrides the variants' seed
 
 
 @dataclass
@@ -142,7 +144,8 @@ def _work(path: str, job: Job, deadline: float | None = None, progress: Any = No
         tell(f"part ({part.id}), the {part.ask}, at line {part.line}")
 
     try:
-        problem = load_problem(path)
+        problem = load_problem(path, job.variant, job.seed)
+        stem = problem.id if job.variant is None else f"{problem.id}-v{job.variant:02d}"
         out.id, out.id_line, out.warnings, out.inputs = problem.id, problem.id_line, problem.warnings, (path,)
         formats, kinds, templates, pdf = job.formats, job.kinds or ("handout",), job.templates, job.pdf
         if job.lang is not None:
@@ -160,7 +163,7 @@ def _work(path: str, job: Job, deadline: float | None = None, progress: Any = No
         if "json" in formats:
             from solgen.formats.json import to_json
 
-            out.files[f"{problem.id}.json"] = to_json(solution)
+            out.files[f"{stem}.json"] = to_json(solution)
         text_formats = [f for f in formats if f != "json"]
         if text_formats:
             from solgen.formats.templates import render
@@ -173,7 +176,7 @@ def _work(path: str, job: Job, deadline: float | None = None, progress: Any = No
             for fmt in text_formats:
                 for kind in kinds:
                     suffix = "" if kind == "handout" else f"-{kind}"
-                    out.files[f"{problem.id}{suffix}.{fmt}"] = render(view, fmt, kind, tdir, words)
+                    out.files[f"{stem}{suffix}.{fmt}"] = render(view, fmt, kind, tdir, words)
             if {"md", "html"} & set(text_formats):  # figures: SVG files beside the documents that show them
                 out.files.update(figure_files(view, kinds))
         if pdf:
