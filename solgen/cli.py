@@ -363,5 +363,39 @@ def variants(file: str, count: int | None, seed: int | None, timeout: float) -> 
     sys.exit(1 if report.failures else 0)
 
 
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
+@click.option("--to", "target", required=True, type=click.Choice(["moodle", "canvas", "prairielearn", "exam"]),
+              help="moodle: Moodle XML; canvas: a QTI 1.2 zip; prairielearn: question folders; exam: printable forms (PDF).")
+@click.option("--count", "-n", type=click.IntRange(1, 500), default=None, help="Variants per problem (default: each file's count).")
+@click.option("--forms", type=click.IntRange(1, 26), default=2, show_default=True, help="exam: the number of forms (A, B, ...).")
+@click.option("--out", "-o", "out_dir", default="out", show_default=True, type=click.Path(file_okay=False), help="Folder for the export.")
+@click.option("--name", "quiz_name", default="solgen", show_default=True, help="Base name of the quiz file (moodle, canvas).")
+@click.option("--timeout", default=DEFAULT_TIMEOUT, show_default=True, type=Seconds(), help="Seconds allowed per variant.")
+def export(paths: tuple[str, ...], target: str, count: int | None, forms: int, out_dir: str, quiz_name: str, timeout: float) -> None:
+    """Export problem files (each variant) to an LMS or as printable exam forms."""
+    from solgen.errors import SolgenError
+    from solgen.export import export as run_export, write as write_export
+    from solgen.input.problem import ID_RE
+
+    if not ID_RE.match(quiz_name) or quiz_name.startswith("-"):
+        raise click.BadParameter("use letters, digits, '.', '_' or '-'", param_hint="--name")
+    try:
+        with stoppable():
+            result = run_export(paths, target, Path(out_dir), count, forms, timeout, quiz_name)
+            for outcome in result.errors:
+                _report(outcome)
+            written = write_export(result, Path(out_dir)) if result.files and not result.errors else []
+    except SolgenError as exc:
+        loc = f"{exc.file or paths[0]}:{exc.line}" if exc.line else (exc.file or paths[0])
+        click.echo(f"{_printable(loc)}: error: {_printable(str(exc))}", err=True)
+        sys.exit(1)
+    for note in result.notes:
+        click.echo(f"note: {_printable(note)}", err=True)
+    for path in written:
+        click.echo(f"wrote {path}")
+    sys.exit(1 if result.errors or not written else 0)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()
