@@ -84,7 +84,7 @@ def export(paths: tuple[str, ...], target: str, out: Path, count: int | None = N
     elif target == "canvas":
         from solgen.formats.canvas import to_canvas
 
-        data, notes = to_canvas(exercises, quiz_name)
+        data, notes = to_canvas(exercises, quiz_name, words_for)
         result.files[f"{quiz_name}-canvas.zip"] = data
         result.notes += notes
     elif target == "prairielearn":
