@@ -38,6 +38,7 @@ class Field:
     choices: Any = None  # choice: present.choices.Choices
     part: str = ""  # the part's id
     ask: str = ""
+    value_tex: str = ""  # number: the exact value's LaTeX
 
     @property
     def number(self) -> float:
@@ -54,6 +55,7 @@ class Question:
     prompt_md: str
     solution_md: str
     fields: list[Field] = field(default_factory=list)
+    prompt_tex: str = ""  # the prompt with its options, for printed exams
 
 
 @dataclass
@@ -64,6 +66,7 @@ class Variant:
     questions: list[Question]
     figures: dict[str, str]  # SVG files the solution shows, by name
     solution_md: str  # the whole worked solution
+    handout_tex: str = ""  # the LaTeX handout of this variant (exam keys print its worked solutions)
 
 
 @dataclass
@@ -167,12 +170,16 @@ def collect(path: str, count: int | None = None, seed: int | None = None) -> Exe
             for d, pview in zip(by_question[q["id"]], q["parts"]):
                 fields += _fields(d, pview, tex)
             prompt = Prompts([item for item in q["prompt"].items if not hasattr(item, "options")])  # the options are fields
-            questions.append(Question(q["id"], prompt.as_format("md"), solution_md, fields))
+            for f in fields:
+                if f.kind == "number":
+                    f.value_tex = tex(f.value)
+            questions.append(Question(q["id"], prompt.as_format("md"), solution_md, fields, q["prompt"].as_format("tex")))
         del results
         whole = render({**view, "intro": None}, "md", "handout", None, words)
         whole = whole.split("\n", 1)[1] if whole.startswith("# ") else whole  # the title is the question's name
         variants.append(Variant(k, {n: str(v) for n, v in problem.params}, view["intro"].as_format("md") if view["intro"] else None,
-                                questions, figure_files(view, ("handout",)), whole.strip()))
+                                questions, figure_files(view, ("handout",)), whole.strip(),
+                                render(view, "tex", "handout", None, words)))
     title = first.title or first.id
     return Exercise(first.id, title, path, variants)
 
