@@ -85,7 +85,15 @@ def _question_html(v: Variant, words: Any = None) -> str:
                 lead = plain_math(f.label + " =") + " " if f.kind == "number" and f.label else ""
                 items.append(f"<li>{_esc(lead)}{_field_cloze(f, words)}</li>")
             out.append("<ul>" + "".join(items) + "</ul>")
+    if words is not None:
+        out = [_no_fields(o) if not o.startswith("<ul>") else o for o in out]
     return "\n".join(out)
+
+
+def _no_fields(html_text: str) -> str:
+    """Prose in a cloze text: its braces as character references, so nothing a file says
+    ({1:NUMERICAL:=0}) reads as a field; the browser shows them, MathJax reads them."""
+    return html_text.replace("{", "&#123;").replace("}", "&#125;")
 
 
 def _esc(text: str) -> str:
