@@ -98,7 +98,7 @@ def _power_not_lowered(node: Rule) -> sp.Expr | None:
 def _trig_sign(node: Rule) -> sp.Expr | None:
     """(cos x)' = sin x, (sin x)' = -cos x: the sign of a trig derivative flipped."""
     if isinstance(node, TrigRule) and node.func in (sp.sin, sp.cos):
-        return -node.eval()
+        return -node.result
     return None
 
 
@@ -297,13 +297,20 @@ def same(a: Any, b: Any, symbols: list[sp.Symbol]) -> bool:
     for point in points:
         for x, y in zip(fa, fb):
             try:
-                vx = numeric.value(unfold(sp.sympify(x)), point, 30)
-                vy = numeric.value(unfold(sp.sympify(y)), point, 30)
+                vx = numeric.value(unfold(_expr(x)), point, 30)
+                vy = numeric.value(unfold(_expr(y)), point, 30)
             except (numeric.NotNumeric, ZeroDivisionError, ValueError, TypeError):
                 continue  # no value here: decided at the other points
             if abs(vx - vy) > 1e-12 * (1 + abs(vx) + abs(vy)):
                 return False
     return True
+
+
+def _expr(value: Any) -> sp.Expr:
+    """A SymPy number or expression (answers are; a plain int or float from a list becomes one)."""
+    if isinstance(value, sp.Basic):
+        return value
+    return sp.Integer(value) if isinstance(value, int) else sp.Float(value)
 
 
 def _shape(a: Any) -> Any:
