@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from solgen.errors import SolgenError
 from solgen.pipeline import Job, Outcome, expand, process
 
 TARGETS = ("moodle", "canvas", "prairielearn", "exam")
@@ -61,7 +62,13 @@ def export(paths: tuple[str, ...], target: str, out: Path, count: int | None = N
         if failed is not None:
             result.errors.append(failed)
             continue
-        exercises.append(collect(path, count))
+        try:
+            exercises.append(collect(path, count))
+        except SolgenError as exc:
+            result.errors.append(Outcome(path, error=str(exc), line=exc.line))
+        except Exception as exc:  # noqa: BLE001 - a bug, said as one, never a traceback
+            result.errors.append(Outcome(path, error=f"internal error while exporting ({type(exc).__name__}: {exc}); "
+                                                     "please report this problem file"))
     if not exercises:
         return result
     ids = [e.id for e in exercises]

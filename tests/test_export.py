@@ -304,3 +304,34 @@ def test_hostile_prose_breaks_no_xml(tmp_path: Path, target: str) -> None:
         folder = out / "questions" / "evil"
         variants = json.loads((folder / "variants.json").read_text())
         assert all("<script>" not in v["params"]["q0_prompt"] for v in variants)
+
+
+def test_prairielearn_symbolic_and_matrix_inputs(tmp_path: Path) -> None:
+    src = tmp_path / "kinds.yaml"
+    src.write_text('id: kinds\nvariables: [x, y]\nfunctions: {f: "x^2*y + sin(y)"}\nparts:\n'
+                   '  - {id: a, ask: gradient, of: f}\n  - {id: b, ask: hessian, of: f, at: {x: 1, y: 0}}\n')
+    folder = _export(tmp_path, "prairielearn", path=src) / "questions" / "kinds"
+    html = (folder / "question.html").read_text()
+    assert html.count("<pl-symbolic-input") == 2 and html.count("<pl-matrix-input") == 1
+    (variant,) = json.loads((folder / "variants.json").read_text())
+    f = x**2 * y + sp.sin(y)
+    answers = variant["correct_answers"]
+    for name, var in (("q0f0", x), ("q0f1", y)):  # read back by sympy in the test (not by solgen)
+        assert sp.simplify(sp.sympify(answers[name], locals={"x": x, "y": y}) - sp.diff(f, var)) == 0
+    hessian = [[float(sp.diff(f, a, b).subs({x: 1, y: 0})) for b in (x, y)] for a in (x, y)]
+    assert answers["q1f0"]["_value"] == hessian
+
+
+def test_moodle_embeds_the_figures(tmp_path: Path) -> None:
+    import base64
+
+    root = ET.parse(_export(tmp_path, "moodle", path=ROOT / "problems" / "1.2.yaml") / "solgen-moodle.xml").getroot()
+    (q,) = [q for q in root.findall("question") if q.get("type") != "category"]
+    for where in ("questiontext", "generalfeedback"):
+        files = q.findall(f"{where}/file")
+        assert files and all(f.get("encoding") == "base64" for f in files)
+        text = q.find(f"{where}/text").text
+        for f in files:
+            assert f"@@PLUGINFILE@@/{f.get('name')}" in text
+            assert ET.fromstring(base64.b64decode(f.text)).tag.endswith("svg")
+    assert all(f.get("name").endswith("-worksheet.svg") for f in q.findall("questiontext/file"))

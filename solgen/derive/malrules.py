@@ -229,7 +229,9 @@ def graded(result: Any) -> Any:
         return result.polynomial if result.polynomial is not None else result.answer
     value = getattr(result, "value", None)
     if value is not None and ask != "evaluate":
-        return [list(r) for r in value] if value and isinstance(value[0], (list, tuple)) else value
+        if isinstance(value, (list, tuple)):
+            return [list(r) for r in value] if value and isinstance(value[0], (list, tuple)) else list(value)
+        return value
     answer = result.answer
     if isinstance(answer, list) and answer and isinstance(answer[0], (list, tuple)):
         return [list(r) for r in answer]

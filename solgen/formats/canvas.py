@@ -124,6 +124,8 @@ def to_canvas(exercises: list[Exercise], name: str, words_for: Any = None) -> tu
         first = ex.variants[0]
         for qi, q in enumerate(first.questions):
             for fi, f in enumerate(q.fields):
+                if f.kind == "symbolic":  # Canvas has no symbolic answers
+                    continue
                 group = ET.SubElement(top, "section", {"ident": ident(ex.id, "group", str(qi), str(fi)),
                                                        "title": f"{ex.title} ({q.id})" + (f" {fi + 1}" if len(q.fields) > 1 else "")})
                 sel = ET.SubElement(ET.SubElement(group, "selection_ordering"), "selection")
@@ -131,7 +133,7 @@ def to_canvas(exercises: list[Exercise], name: str, words_for: Any = None) -> tu
                 ET.SubElement(ET.SubElement(sel, "selection_extension"), "points_per_item").text = "1.0"
                 for v in ex.variants:
                     group.append(_item(ex, v, qi, fi, v.questions[qi].fields[fi], words))
-            if not q.fields:
+            if not any(f.kind != "symbolic" for f in q.fields):
                 notes.append(f"{ex.path}: ({q.id}) has no value at a point and no choices: Canvas cannot grade it; left out")
     ET.indent(root)
     manifest = ET.Element("manifest", {"identifier": ident("manifest", name), "xmlns": CP_NS})

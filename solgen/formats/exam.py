@@ -47,7 +47,7 @@ def _box(title: str, content: str) -> str:
 def _answer(q: Any) -> str:
     lines = []
     for f in q.fields:
-        if f.kind == "number":
+        if f.kind in ("number", "symbolic"):
             lines.append(f"$\\displaystyle {f.label} = {f.value_tex}$" if f.label else f"${f.value_tex}$")
         elif f.kind == "choice":
             key = f.choices.key

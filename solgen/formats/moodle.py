@@ -39,7 +39,11 @@ def _images(v: Variant) -> dict[str, str]:
 
 
 def _files(el: ET.Element, v: Variant) -> None:
+    """The figures the element's text shows, embedded as Moodle exports them."""
+    text = el.findtext("text") or ""
     for name, svg in v.figures.items():
+        if f"@@PLUGINFILE@@/{name}" not in text:
+            continue
         f = ET.SubElement(el, "file", {"name": name, "path": "/", "encoding": "base64"})
         f.text = base64.b64encode(svg.encode("utf-8")).decode("ascii")
 
@@ -79,9 +83,10 @@ def _question_html(v: Variant, words: Any = None) -> str:
         if several:
             prompt = prompt.replace("<p>", f"<p><strong>({_esc(q.id)})</strong> ", 1)
         out.append(prompt)
-        if words is not None and q.fields:  # cloze: the fields in the text
+        gradable = [f for f in q.fields if f.kind != "symbolic"]  # Moodle has no symbolic input (STACK aside)
+        if words is not None and gradable:  # cloze: the fields in the text
             items = []
-            for f in q.fields:
+            for f in gradable:
                 lead = plain_math(f.label + " =") + " " if f.kind == "number" and f.label else ""
                 items.append(f"<li>{_esc(lead)}{_field_cloze(f, words)}</li>")
             out.append("<ul>" + "".join(items) + "</ul>")
@@ -120,7 +125,7 @@ def _common(q: ET.Element, ex: Exercise, v: Variant, text: str) -> None:
 
 
 def _variant_question(ex: Exercise, v: Variant, words: Any) -> ET.Element | None:
-    fields = [f for q in v.questions for f in q.fields]
+    fields = [f for q in v.questions for f in q.fields if f.kind != "symbolic"]
     if not fields:
         return None
     if len(fields) == 1 and fields[0].kind == "number":

@@ -16,6 +16,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import uuid
 from typing import Any
@@ -49,15 +50,51 @@ def _sympy_text(expr: Any) -> str:
     return expr_text(expr)
 
 
+def _inputs(fields: list[Any]) -> list[tuple[str, list[Any]]]:
+    """The question's inputs: a numeric matrix (a Hessian or Jacobian at a point) is one
+    pl-matrix-input; every other field is an input of its own. (kind, fields) pairs."""
+    out: list[tuple[str, list[Any]]] = []
+    for f in fields:
+        if f.kind == "number" and len(f.pos) == 2:
+            if f.pos != (0, 0) and out and out[-1][0] == "matrix" and out[-1][1][-1].part == f.part:
+                out[-1][1].append(f)
+            else:
+                out.append(("matrix", [f]))
+        else:
+            out.append((f.kind, [f]))
+    return out
+
+
+def _matrix_json(fields: list[Any]) -> dict[str, Any]:
+    """A matrix as PrairieLearn's to_json writes a numpy array (no numpy needed to read it)."""
+    rows = max(f.pos[0] for f in fields) + 1
+    cols = max(f.pos[1] for f in fields) + 1
+    value = [[0.0] * cols for _ in range(rows)]
+    for f in fields:
+        value[f.pos[0]][f.pos[1]] = f.number
+    return {"_type": "ndarray", "_value": value, "_dtype": "float64"}
+
+
+def _matrix_label(label: str) -> str:
+    """[\nabla^2 f(1, 1)]_{11} -> \nabla^2 f(1, 1)"""
+    return label[1:].rsplit("]_", 1)[0] if label.startswith("[") else label
+
+
 def _variant_json(ex: Exercise, v: Any, words: Any) -> dict[str, Any]:
     params: dict[str, Any] = {"intro": md_html(v.intro_md) if v.intro_md else "", "solution": md_html(v.solution_md)}
     correct: dict[str, Any] = {}
     for qi, q in enumerate(v.questions):
         params[f"q{qi}_prompt"] = md_html(q.prompt_md)
-        for fi, f in enumerate(q.fields):
-            name = f"q{qi}f{fi}"
-            if f.kind == "number":
+        for fi, (kind, group) in enumerate(_inputs(q.fields)):
+            name, f = f"q{qi}f{fi}", group[0]
+            if kind == "matrix":
+                correct[name] = _matrix_json(group)
+                params[f"{name}_label"] = f"${_matrix_label(f.label)} =$"
+            elif kind == "number":
                 correct[name] = f.number
+                params[f"{name}_label"] = f"${f.label} =$"
+            elif kind == "symbolic":
+                correct[name] = f.text
                 params[f"{name}_label"] = f"${f.label} =$"
             else:
                 params[f"{name}_options"] = [{"correct": o.key, "tex": f"${o.tex}$",
@@ -73,10 +110,16 @@ def _question_html(ex: Exercise) -> str:
     out = ['<pl-question-panel>', '{{{params.intro}}}', '</pl-question-panel>']
     for qi, q in enumerate(first.questions):
         out += ['<pl-question-panel>', f'{{{{{{params.q{qi}_prompt}}}}}}', '</pl-question-panel>']
-        for fi, f in enumerate(q.fields):
+        for fi, (kind, _) in enumerate(_inputs(q.fields)):
             name = f"q{qi}f{fi}"
-            if f.kind == "number":
-                out.append(f'<pl-number-input answers-name="{name}" label="{{{{params.{name}_label}}}}" rtol="0.001" atol="0.001"></pl-number-input>')
+            label = f'label="{{{{params.{name}_label}}}}"'
+            if kind == "number":
+                out.append(f'<pl-number-input answers-name="{name}" {label} rtol="0.001" atol="0.001"></pl-number-input>')
+            elif kind == "matrix":
+                out.append(f'<pl-matrix-input answers-name="{name}" {label} rtol="0.001" atol="0.001"></pl-matrix-input>')
+            elif kind == "symbolic":
+                variables = ", ".join(ex.variables)
+                out.append(f'<pl-symbolic-input answers-name="{name}" {label} variables="{html.escape(variables)}"></pl-symbolic-input>')
             else:
                 out += [f'<pl-multiple-choice answers-name="{name}" fixed-order="true">',
                         f'{{{{#params.{name}_options}}}}',

@@ -32,13 +32,22 @@ ABS_TOL = 1e-3  # ... or 0.001, whichever is larger
 
 @dataclass
 class Field:
-    kind: str  # "number" or "choice"
+    kind: str  # "number", "choice" or "symbolic" (PrairieLearn and printed exams only)
     label: str  # LaTeX of what is asked, e.g. \frac{\partial f}{\partial x}(1, 2)
     value: Any = None  # number: the exact value (a SymPy number)
     choices: Any = None  # choice: present.choices.Choices
     part: str = ""  # the part's id
     ask: str = ""
     value_tex: str = ""  # number: the exact value's LaTeX
+    pos: tuple[int, ...] = ()  # the entry of a vector (i,) or matrix (i, j) answer
+
+    @property
+    def text(self) -> str:
+        """symbolic: the answer in Python syntax (x**2*cos(y)), as graders' symbolic inputs read it."""
+        from solgen.formats.json import expr_text
+        from solgen.math.named import unfold
+
+        return expr_text(unfold(self.value))
 
     @property
     def number(self) -> float:
@@ -75,6 +84,7 @@ class Exercise:
     title: str
     path: str
     variants: list[Variant]
+    variables: list[str] = field(default_factory=list)
 
 
 def _numbers(value: Any) -> bool:
@@ -92,22 +102,34 @@ def _fields(result: Any, view: dict, tex: Any) -> list[Field]:
         value = result.estimated
     elif part.ask in ("gradient", "hessian", "jacobian", "partial", "directional", "evaluate", "laplacian"):
         value = graded(result)
-    if value is None or not _numbers(value):
+    if value is None:
+        return []
+    kind = "number" if _numbers(value) else "symbolic"
+    if kind == "symbolic" and (part.ask == "directional" or not _plain(value)):
         return []
     name = tex(sp.Symbol(part.of)) if part.of else ""
-    point = tex.point(part) if part.at else ""
+    point = f"({tex.point(part)})" if part.at else ""
     out: list[Field] = []
     if isinstance(value, list) and value and isinstance(value[0], list):
         for i, row in enumerate(value):
             for j, v in enumerate(row):
-                out.append(Field("number", f"[{_ask_symbol(part.ask)} {name}({point})]_{{{i + 1}{j + 1}}}", v, part=part.id, ask=part.ask))
+                out.append(Field(kind, f"[{_ask_symbol(part.ask)} {name}{point}]_{{{i + 1}{j + 1}}}", v, part=part.id, ask=part.ask,
+                                 pos=(i, j)))
     elif isinstance(value, list):
         labels = _labels(result, name, point, tex, len(value))
-        out += [Field("number", lab, v, part=part.id, ask=part.ask) for lab, v in zip(labels, value)]
+        out += [Field(kind, lab, v, part=part.id, ask=part.ask, pos=(i,)) for i, (lab, v) in enumerate(zip(labels, value))]
     else:
         lab = _labels(result, name, point, tex, 1)[0]
-        out.append(Field("number", lab, value, part=part.id, ask=part.ask))
+        out.append(Field(kind, lab, value, part=part.id, ask=part.ask))
     return out
+
+
+def _plain(value: Any) -> bool:
+    """Every name in the answer a plain identifier (a grader's symbolic input reads it)."""
+    items = value if isinstance(value, list) else [value]
+    flat = [x for v in items for x in (v if isinstance(v, list) else [v])]
+    return all(isinstance(e, sp.Basic) and all(re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", s.name) and s.name not in ("lambda", "E", "I")
+                                                for s in e.free_symbols) for e in flat)
 
 
 def _ask_symbol(ask: str) -> str:
@@ -118,18 +140,18 @@ def _labels(result: Any, name: str, point: str, tex: Any, n: int) -> list[str]:
     part = result.part
     variables = tex.variables
     if part.ask == "gradient" and n == len(variables):
-        return [f"\\frac{{\\partial {name}}}{{\\partial {tex(v)}}}({point})" for v in variables]
+        return [f"\\frac{{\\partial {name}}}{{\\partial {tex(v)}}}{point}" for v in variables]
     if part.ask == "directional":
-        return [f"D_{{{tex(sp.Symbol(r.name))}}} {name}({point})" for r in result.readings]
+        return [f"D_{{{tex(sp.Symbol(r.name))}}} {name}{point}" for r in result.readings]
     if part.ask == "partial":
         below = " ".join("\\partial " + tex(v) for v in part.order)
         top = f"\\partial^{{{len(part.order)}}}" if len(part.order) > 1 else "\\partial"
-        return [f"\\frac{{{top} {name}}}{{{below}}}({point})"]
+        return [f"\\frac{{{top} {name}}}{{{below}}}{point}"]
     if part.ask == "taylor":
         return [f"{name}({tex.point(type('P', (), {'at': part.estimate})())}) \\approx"]
     if part.ask == "laplacian":
-        return [f"\\Delta {name}({point})"]
-    return [f"{name}({point})" + (f"_{{{i + 1}}}" if n > 1 else "") for i in range(n)]
+        return [f"\\Delta {name}{point}"]
+    return [f"{name}{point}" + (f"_{{{i + 1}}}" if n > 1 else "") for i in range(n)]
 
 
 def collect(path: str, count: int | None = None, seed: int | None = None) -> Exercise:
@@ -157,7 +179,6 @@ def collect(path: str, count: int | None = None, seed: int | None = None) -> Exe
         tex = Tex(problem, words)
         marker = words("document.solution").md()
         questions = []
-        results = {id(d): d for d in solution.derivations}
         by_question: dict[str, list[Any]] = {}
         for d in solution.derivations:
             by_question.setdefault(d.part.id, []).append(d)
@@ -171,17 +192,26 @@ def collect(path: str, count: int | None = None, seed: int | None = None) -> Exe
                 fields += _fields(d, pview, tex)
             prompt = Prompts([item for item in q["prompt"].items if not hasattr(item, "options")])  # the options are fields
             for f in fields:
-                if f.kind == "number":
+                if f.kind in ("number", "symbolic"):
                     f.value_tex = tex(f.value)
-            questions.append(Question(q["id"], prompt.as_format("md"), solution_md, fields, q["prompt"].as_format("tex")))
-        del results
+            prompt_md = prompt.as_format("md")
+            for p in q["parts"]:  # a figure to draw on: its blank picture goes with the question
+                fig = p.get("figure")
+                if fig is not None:
+                    prompt_md += f"\n\n![{_md_alt(fig.alt_blank)}]({fig.svg_blank})"
+            questions.append(Question(q["id"], prompt_md, solution_md, fields, q["prompt"].as_format("tex")))
         whole = render({**view, "intro": None}, "md", "handout", None, words)
         whole = whole.split("\n", 1)[1] if whole.startswith("# ") else whole  # the title is the question's name
         variants.append(Variant(k, {n: str(v) for n, v in problem.params}, view["intro"].as_format("md") if view["intro"] else None,
-                                questions, figure_files(view, ("handout",)), whole.strip(),
+                                questions, figure_files(view, ("handout", "worksheet")), whole.strip(),
                                 render(view, "tex", "handout", None, words)))
     title = first.title or first.id
-    return Exercise(first.id, title, path, variants)
+    return Exercise(first.id, title, path, variants, [v.name for v in first.variables])
+
+
+def _md_alt(text: str) -> str:
+    """Alt text inside ![...]: no brackets, backslashes or line breaks."""
+    return re.sub(r"[\[\]\\\n\r]", " ", text)
 
 
 # -- Markdown -> HTML with MathJax delimiters -----------------------------------------------
