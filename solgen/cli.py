@@ -357,7 +357,7 @@ def variants(file: str, count: int | None, seed: int | None, timeout: float) -> 
         click.echo(f"{_printable(loc)}: error: {_printable(str(exc))}", err=True)
         sys.exit(1)
     click.echo(table(report))
-    click.echo(f"{report.accepted} variants from {report.tried} draws")
+    click.echo(f"{report.accepted} variants from {report.tried} draws ({report.rejected} rejected by where)")
     for failure in report.failures:
         click.echo(f"{_printable(file)}: error: {_printable(failure)}", err=True)
     sys.exit(1 if report.failures else 0)

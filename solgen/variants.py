@@ -37,6 +37,7 @@ class Report:
     failures: list[str]
     tried: int
     accepted: int
+    rejected: int = 0
 
 
 def block(path: str, seed: int | None = None) -> Any:
@@ -76,7 +77,7 @@ def stress(path: str, count: int | None = None, seed: int | None = None, timeout
     failures: list[str] = []
     if len(draws) < n:
         failures.append(f"only {len(draws)} distinct draws meet 'where' after {tried} tries; {n} were asked for")
-    rejected = tried - len(draws)
+    rejected = getattr(variants, "rejected", 0)  # by where (a repeated draw is skipped, not rejected)
     if tried and rejected / tried > MAX_REJECTED:
         failures.append(f"'where' rejects too many draws ({rejected} of {tried}); widen the ranges or relax 'where'")
     job = Job(("tex", "json"), ("handout",), seed=seed)
@@ -100,7 +101,7 @@ def stress(path: str, count: int | None = None, seed: int | None = None, timeout
                 failures.append(f"variants {seen[(part, text)]} and {row.variant} give part {part} the same answer {_short(text)}")
             else:
                 seen[(part, text)] = row.variant
-    return Report(rows, failures, tried, len(draws))
+    return Report(rows, failures, tried, len(draws), rejected)
 
 
 def _short(text: str, width: int = 40) -> str:

@@ -28,9 +28,10 @@ _PREAMBLE_EXTRA = r"""\usepackage{fancyhdr}
 """
 
 
-def _preamble(handout: str) -> str:
-    head = handout.split("\\begin{document}", 1)[0]
-    return head
+def _preamble(picks: list[tuple[Exercise, Variant]]) -> str:
+    """The house preamble, from the variant's handout that loads the most (figures need pgfplots)."""
+    heads = [v.handout_tex.split("\\begin{document}", 1)[0] for _, v in picks]
+    return max(heads, key=len)
 
 
 def _escape(text: str) -> str:
@@ -56,7 +57,7 @@ def _answer(q: Any) -> str:
 
 
 def _document(picks: list[tuple[Exercise, Variant]], letter: str, key: bool, words: Any, title: str) -> str:
-    preamble = _preamble(picks[0][1].handout_tex)
+    preamble = _preamble(picks)
     form = words("exam.form", letter=_text(letter)).tex()
     page = words("exam.page").tex()
     of = words("exam.of").tex()
@@ -72,9 +73,12 @@ def _document(picks: list[tuple[Exercise, Variant]], letter: str, key: bool, wor
            "\\newpage"]
     for ex, v in picks:
         for q in v.questions:
+            # the question in a box of fixed height: the answer box is at the same place on
+            # every form, whatever the prompt's length (a prompt too long overflows, never adds a page)
+            out.append("\\noindent\\begin{minipage}[t][\\dimexpr\\textheight-" + BOX_HEIGHT + "-2\\baselineskip\\relax][t]{\\linewidth}")
             out.append(f"\\section*{{{_escape(ex.title)} ({_escape(q.id)})}}")
             out.append(q.prompt_tex)
-            out.append("\\vfill")
+            out.append("\\end{minipage}\\par")
             out.append(_box(words("exam.answer").tex(), _answer(q) if key else ""))
             out.append("\\newpage")
     if key:
@@ -94,6 +98,7 @@ def _text(value: str) -> Any:
 
 def to_exam(exercises: list[Exercise], forms: int, words_for: Any, timeout: float) -> tuple[dict[str, bytes | str], list[str]]:
     from solgen.build import compile_pdf
+    from solgen.errors import BuildError
 
     files: dict[str, bytes | str] = {}
     notes: list[str] = []
@@ -115,6 +120,10 @@ def to_exam(exercises: list[Exercise], forms: int, words_for: Any, timeout: floa
             name = f"exam-{letter}" + ("-key" if key else "")
             tex = _document(picks, letter, key, words, title)
             files[f"{name}.tex"] = tex
-            files[f"{name}.pdf"] = compile_pdf(tex, name, runs=2, timeout=timeout * 4 if timeout else None)
+            try:
+                files[f"{name}.pdf"] = compile_pdf(tex, name, runs=2, timeout=timeout * 4 if timeout else None)
+            except BuildError as exc:  # said of the exam's .tex, with its line (not of a problem file)
+                where = f" (line {exc.line})" if exc.line else ""
+                raise BuildError(f"{exc}{where}", None, f"{name}.tex") from None
     files["forms.csv"] = rows.getvalue()
     return files, notes

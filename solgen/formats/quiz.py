@@ -199,7 +199,12 @@ def collect(path: str, count: int | None = None, seed: int | None = None) -> Exe
                 fig = p.get("figure")
                 if fig is not None:
                     prompt_md += f"\n\n![{_md_alt(fig.alt_blank)}]({fig.svg_blank})"
-            questions.append(Question(q["id"], prompt_md, solution_md, fields, q["prompt"].as_format("tex")))
+            prompt_tex = q["prompt"].as_format("tex")
+            for p in q["parts"]:
+                if p.get("figure") is not None:
+                    prompt_tex += ("\n\n\\begin{center}\\begin{adjustbox}{max totalheight=0.38\\textheight, max width=\\linewidth}\n"
+                                   + str(p["figure"].tikz_blank) + "\n\\end{adjustbox}\\end{center}")  # str(): Markup + str would escape the str
+            questions.append(Question(q["id"], prompt_md, solution_md, fields, prompt_tex))
         whole = render({**view, "intro": None}, "md", "handout", None, words)
         whole = whole.split("\n", 1)[1] if whole.startswith("# ") else whole  # the title is the question's name
         variants.append(Variant(k, {n: str(v) for n, v in problem.params}, view["intro"].as_format("md") if view["intro"] else None,

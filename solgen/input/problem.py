@@ -534,6 +534,7 @@ def parse_problem(text: str, path: str = "<string>", variant: int | None = None,
         if "constants" in data:  # declared: any other unknown name is an error, not a new constant
             ctx["constants"], ctx["closed"] = _constants(data, ctx), True
         ctx["constants"].update(params)  # a parameter reads as its drawn value wherever a constant may stand
+        ctx["params"] = params  # and in points and directions (at: {x: a})
         functions = _functions(data, ctx)
     parts_data = _need(data, "parts", "the problem")
     if not isinstance(parts_data, list) or not parts_data:

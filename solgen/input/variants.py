@@ -79,12 +79,13 @@ class Variants:
 
     def draws(self, needed: int) -> tuple[list[dict[str, sp.Rational]], int]:
         """The first ``needed`` accepted draws (fewer if the space or the budget runs out)
-        and the number of draws tried."""
+        and the number of draws tried (``self.rejected`` after: how many ``where`` refused)."""
         rng = random.Random(f"solgen-variants:{self.seed}")
         symbols = {n: sp.Symbol(n) for n in self.names}
         seen: set[tuple] = set()
         out: list[dict[str, sp.Rational]] = []
         tried = 0
+        rejected = 0
         budget = MAX_DRAWS_PER_VARIANT * max(needed, 1)
         space = 1
         for vals in self.values:
@@ -98,6 +99,9 @@ class Variants:
             values = {symbols[n]: v for n, v in zip(self.names, pick)}
             if all(c.holds(values) for c in self.where):
                 out.append(dict(zip(self.names, pick)))
+            else:
+                rejected += 1
+        object.__setattr__(self, "rejected", rejected)
         return out, tried
 
     def variant(self, k: int) -> dict[str, sp.Rational]:
