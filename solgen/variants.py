@@ -72,12 +72,12 @@ def part_answers(doc: dict) -> dict[str, Any]:
 def stress(path: str, count: int | None = None, seed: int | None = None, timeout: float = 20.0) -> Report:
     variants = block(path, seed)
     n = count or variants.count
-    draws, tried = variants.draws(n)
+    draws, tried, rejected = variants.draws(n)
     rows: list[Row] = []
     failures: list[str] = []
     if len(draws) < n:
         failures.append(f"only {len(draws)} distinct draws meet 'where' after {tried} tries; {n} were asked for")
-    rejected = getattr(variants, "rejected", 0)  # by where (a repeated draw is skipped, not rejected)
+    # rejected: by where (a repeated draw is skipped, not rejected)
     if tried and rejected / tried > MAX_REJECTED:
         failures.append(f"'where' rejects too many draws ({rejected} of {tried}); widen the ranges or relax 'where'")
     job = Job(("tex", "json"), ("handout",), seed=seed)

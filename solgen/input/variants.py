@@ -28,6 +28,7 @@ from __future__ import annotations
 import random
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import sympy as sp
@@ -77,13 +78,17 @@ class Variants:
     where: tuple[Constraint, ...]
     line: int
 
-    def draws(self, needed: int) -> tuple[list[dict[str, sp.Rational]], int]:
-        """The first ``needed`` accepted draws (fewer if the space or the budget runs out)
-        and the number of draws tried (``self.rejected`` after: how many ``where`` refused)."""
+    def draws(self, needed: int) -> tuple[list[dict[str, sp.Rational]], int, int]:
+        """The first ``needed`` accepted draws (fewer if the space or the budget runs out),
+        the number of draws tried, and how many of them ``where`` refused."""
+        found, tried, rejected = _draws(self, needed)
+        return [dict(d) for d in found], tried, rejected
+
+    def _draw(self, needed: int) -> tuple[tuple[tuple[tuple[str, sp.Rational], ...], ...], int, int]:
         rng = random.Random(f"solgen-variants:{self.seed}")
         symbols = {n: sp.Symbol(n) for n in self.names}
         seen: set[tuple] = set()
-        out: list[dict[str, sp.Rational]] = []
+        out: list[tuple[tuple[str, sp.Rational], ...]] = []
         tried = 0
         rejected = 0
         budget = MAX_DRAWS_PER_VARIANT * max(needed, 1)
@@ -98,20 +103,25 @@ class Variants:
             seen.add(pick)
             values = {symbols[n]: v for n, v in zip(self.names, pick)}
             if all(c.holds(values) for c in self.where):
-                out.append(dict(zip(self.names, pick)))
+                out.append(tuple(zip(self.names, pick)))
             else:
                 rejected += 1
-        object.__setattr__(self, "rejected", rejected)
-        return out, tried
+        return tuple(out), tried, rejected
 
     def variant(self, k: int) -> dict[str, sp.Rational]:
-        """Variant k (1-based)."""
-        found, tried = self.draws(k)
+        """Variant k (1-based). The draws up to ``count`` are made once per process (export
+        and the stress test load every variant in turn)."""
+        found, tried, _ = self.draws(max(k, self.count))
         if len(found) < k:
             raise SpecError(
                 f"variants: only {len(found)} distinct draws meet 'where' (after {tried} tries); variant {k} "
                 "does not exist (widen the ranges or relax 'where')", self.line)
         return found[k - 1]
+
+
+@lru_cache(maxsize=16)
+def _draws(variants: Variants, needed: int) -> tuple[tuple[tuple[tuple[str, sp.Rational], ...], ...], int, int]:
+    return variants._draw(needed)
 
 
 def read_variants(block: Any, line: int, taken: set[str], seed_override: int | None = None) -> Variants:
