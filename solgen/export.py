@@ -36,7 +36,7 @@ def _checked(path: str, count: int | None, timeout: float) -> Outcome | None:
         return Outcome(path, error=str(exc), line=getattr(exc, "line", None))
     numbers: list[int | None] = [None]
     if first.params:
-        from solgen.variants import block
+        from solgen.input.variants import block
 
         numbers = list(range(1, (count or block(path).count) + 1))
     for k in numbers:
@@ -103,7 +103,16 @@ def export(paths: tuple[str, ...], target: str, out: Path, count: int | None = N
     elif target == "exam":
         from solgen.formats.exam import to_exam
 
-        files, notes = to_exam(exercises, forms, words_for, timeout)
+        from solgen.build import compile_pdf
+        from solgen.errors import BuildError
+
+        files, notes = to_exam(exercises, forms, words_for)
+        for name in [n for n in files if n.endswith(".tex")]:
+            try:
+                files[name[:-4] + ".pdf"] = compile_pdf(str(files[name]), name[:-4], runs=2, timeout=timeout * 4 if timeout else None)
+            except BuildError as exc:  # said of the exam's .tex, with its line (not of a problem file)
+                where = f" (line {exc.line})" if exc.line else ""
+                raise BuildError(f"{exc}{where}", None, name) from None
         result.files.update(files)
         result.notes += notes
     return result

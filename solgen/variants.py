@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from solgen.errors import SpecError
+from solgen.input.variants import block
 from solgen.pipeline import Job, process
 
 MAX_REJECTED = 0.5  # the share of draws ``where`` may reject before the test fails
@@ -38,22 +38,6 @@ class Report:
     tried: int
     accepted: int
     rejected: int = 0
-
-
-def block(path: str, seed: int | None = None) -> Any:
-    """The file's ``variants:`` block, read (an error if it has none)."""
-    from solgen.input.problem import load_yaml
-    from solgen.input.variants import read_variants
-
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SpecError(f"cannot read: {exc}") from None
-    data = load_yaml(text)
-    if not isinstance(data, dict) or "variants" not in data:
-        raise SpecError("this file has no 'variants:' block", 1)
-    taken = {str(v) for v in (data.get("variables") or [])} | {str(f) for f in (data.get("functions") or {})}
-    return read_variants(data["variants"], data.key_lines["variants"], taken, seed)
 
 
 def part_answers(doc: dict) -> dict[str, Any]:

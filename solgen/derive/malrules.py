@@ -27,25 +27,10 @@ import sympy as sp
 from solgen.derive.calculus import Engine
 from solgen.derive.rules import (ChainRule, ExponentialRule, ExpRule, NamedRule, PowerRule, ProductRule, QuotientRule,
                                  Rule, TrigRule)
-from solgen.errors import SolgenError, SpecError
+from solgen.errors import SolgenError
 from solgen.math import numeric
 from solgen.math.named import unfold
 from solgen.math.tidy import tidy, tmul
-
-CHOICE_ASKS = ("gradient", "hessian", "jacobian", "partial", "laplacian", "taylor", "directional", "evaluate")
-MAX_CHOICES = 8
-
-
-def read_choices(data: Any, ask: str, pid: str, ctx: dict) -> int:
-    value, line = data["choices"], data.key_lines["choices"]
-    if ask not in CHOICE_ASKS:
-        raise SpecError(f"part ({pid}): 'choices' needs an ask with an answer to choose ({', '.join(CHOICE_ASKS)})", line)
-    if ctx.get("shaped"):
-        raise SpecError(f"part ({pid}): 'choices' on vector and matrix problems is not supported yet", line)
-    if isinstance(value, bool) or not isinstance(value, int) or not 2 <= value <= MAX_CHOICES:
-        raise SpecError(f"part ({pid}): choices must be a whole number from 2 to {MAX_CHOICES}", line)
-    return value
-
 
 # -- node mal-rules: a wrong result for one step -------------------------------------------
 
@@ -330,46 +315,47 @@ class _MalEngine(Engine):
         self._trees[key] = tree
 
 
-def candidates(problem: Any, part: Any) -> tuple[Any, Any, list[Distractor]]:
-    """(the key's result, its graded answer, every distinct distractor in MALRULES order)."""
+def candidates(problem: Any, part: Any, want: int | None = None) -> tuple[Any, Any, list[Distractor]]:
+    """(the key's result, its graded answer, the distinct distractors in MALRULES order:
+    one per mal-rule first, then the second of each, ...). Each candidate is derived only
+    when its turn comes, and the search stops at ``want`` distractors (None: all)."""
     engine = Engine(problem)
     result = engine.derive(part)
     key = graded(result)
     symbols = list(problem.variables)
-    found: dict[str, list[Distractor]] = {name: [] for name in MALRULES}
+    pending: dict[str, list[Callable[[], Any]]] = {name: [] for name in MALRULES}
+
+    def node_candidate(tree_key: tuple, tree: Rule, node: Rule, wrong: sp.Expr) -> Callable[[], Any]:
+        return lambda: graded(_MalEngine(problem, tree_key, _with_node(tree, node, wrong)).derive(part))
+
     for tree_key, tree in list(engine._trees.items()):
         for node in _nodes(tree):
             for name, rule in NODE_MALRULES.items():
-                wrong = rule(node)
-                if wrong is None:
-                    continue
-                try:
-                    mal = _MalEngine(problem, tree_key, _with_node(tree, node, wrong))
-                    answer = graded(mal.derive(part))
-                except (SolgenError, ArithmeticError, ValueError, TypeError):
-                    continue
-                found[name].append(Distractor(name, answer))
+                wrong = rule(node)  # cheap: the wrong step alone; the part is re-derived on its turn
+                if wrong is not None:
+                    pending[name].append(node_candidate(tree_key, tree, node, wrong))
     for name, ask_rule in ASK_MALRULES.items():
-        try:
-            answer = ask_rule(engine, result)
-        except (SolgenError, ArithmeticError, ValueError, TypeError):
-            answer = None
-        if answer is not None:
-            found[name].append(Distractor(name, answer))
+        pending[name].append(lambda ask_rule=ask_rule: ask_rule(engine, result))
     kept: list[Distractor] = []
-    # one per mal-rule first, in MALRULES order; then the second of each; ...
-    rounds = max((len(v) for v in found.values()), default=0)
+    rounds = max((len(v) for v in pending.values()), default=0)
     for r in range(rounds):
         for name in MALRULES:
-            if r < len(found[name]):
-                d = found[name][r]
-                if not same(d.answer, key, symbols) and not any(same(d.answer, k.answer, symbols) for k in kept):
-                    kept.append(d)
+            if r >= len(pending[name]):
+                continue
+            try:
+                answer = pending[name][r]()
+            except (SolgenError, ArithmeticError, ValueError, TypeError):
+                continue
+            if answer is None or same(answer, key, symbols) or any(same(answer, k.answer, symbols) for k in kept):
+                continue
+            kept.append(Distractor(name, answer))
+            if want is not None and len(kept) >= want:
+                return result, key, kept
     return result, key, kept
 
 
 def distractors(problem: Any, part: Any, count: int | None = None) -> list[Distractor]:
     """``count`` (default: the part's choices - 1) distractors for ``part``."""
-    _, _, kept = candidates(problem, part)
     n = (part.choices or 1) - 1 if count is None else count
+    _, _, kept = candidates(problem, part, n)
     return kept[:n]

@@ -96,10 +96,9 @@ def _text(value: str) -> Any:
     return text(value)
 
 
-def to_exam(exercises: list[Exercise], forms: int, words_for: Any, timeout: float) -> tuple[dict[str, bytes | str], list[str]]:
-    from solgen.build import compile_pdf
-    from solgen.errors import BuildError
-
+def to_exam(exercises: list[Exercise], forms: int, words_for: Any) -> tuple[dict[str, bytes | str], list[str]]:
+    """The forms' and keys' .tex (``exam-A.tex``, ``exam-A-key.tex``, ...; the export compiles
+    each to its PDF) and ``forms.csv``."""
     files: dict[str, bytes | str] = {}
     notes: list[str] = []
     words = words_for(exercises[0])
@@ -120,10 +119,5 @@ def to_exam(exercises: list[Exercise], forms: int, words_for: Any, timeout: floa
             name = f"exam-{letter}" + ("-key" if key else "")
             tex = _document(picks, letter, key, words, title)
             files[f"{name}.tex"] = tex
-            try:
-                files[f"{name}.pdf"] = compile_pdf(tex, name, runs=2, timeout=timeout * 4 if timeout else None)
-            except BuildError as exc:  # said of the exam's .tex, with its line (not of a problem file)
-                where = f" (line {exc.line})" if exc.line else ""
-                raise BuildError(f"{exc}{where}", None, f"{name}.tex") from None
     files["forms.csv"] = rows.getvalue()
     return files, notes

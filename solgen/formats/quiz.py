@@ -158,7 +158,6 @@ def collect(path: str, count: int | None = None, seed: int | None = None) -> Exe
     """Load, derive (every step checked) and word each variant of ``path``."""
     from solgen.formats.templates import render
     from solgen.input.problem import load_problem
-    from solgen.pipeline import figure_files
     from solgen.present.view import Prompts, Tex, build_view
     from solgen.present.words import load_words
     from solgen.derive.calculus import solve
@@ -166,7 +165,7 @@ def collect(path: str, count: int | None = None, seed: int | None = None) -> Exe
     first = load_problem(path, None, seed)
     numbers: list[int | None] = [None]
     if first.params:
-        from solgen.variants import block
+        from solgen.input.variants import block
 
         n = count or block(path, seed).count
         numbers = list(range(1, n + 1))
@@ -208,10 +207,16 @@ def collect(path: str, count: int | None = None, seed: int | None = None) -> Exe
         whole = render({**view, "intro": None}, "md", "handout", None, words)
         whole = whole.split("\n", 1)[1] if whole.startswith("# ") else whole  # the title is the question's name
         variants.append(Variant(k, {n: str(v) for n, v in problem.params}, view["intro"].as_format("md") if view["intro"] else None,
-                                questions, figure_files(view, ("handout", "worksheet")), whole.strip(),
+                                questions, _figures(view), whole.strip(),
                                 render(view, "tex", "handout", None, words)))
     title = first.title or first.id
     return Exercise(first.id, title, path, variants, [v.name for v in first.variables])
+
+
+def _figures(view: dict) -> dict[str, str]:
+    """Every SVG the view's figures have (the full one and the blank one), by name."""
+    return {name: svg for q in view["questions"] for p in q["parts"] if p.get("figure") is not None
+            for name, svg in p["figure"].files.items()}
 
 
 def _md_alt(text: str) -> str:

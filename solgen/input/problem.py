@@ -440,7 +440,7 @@ def _part(data: Any, line: int, ctx: dict, defaults: dict) -> Part:
     for key in ("prompt", "answer", "notes"):
         kw[key] = _text(data, key)
     if "choices" in data:
-        from solgen.derive.malrules import read_choices
+        from solgen.input.variants import read_choices
 
         kw["choices"] = read_choices(data, ask, pid, ctx)
     entry.read(data, {**ctx, "defaults": defaults}, kw, pid)

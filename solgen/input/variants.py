@@ -8,6 +8,9 @@ variants:
   where: ["a != b", "a + b > 0"]
 ```
 
+``choices: N`` on a part (multiple choice, ``derive/malrules.py`` makes the options) is read
+here too (``read_choices``).
+
 A parameter is a name usable wherever a constant is (the problem reader hands the drawn
 values to the expression parser as the constants' values) and ``{{a}}`` in prose (a plain
 substitution of the value's text, not a template language).
@@ -235,6 +238,38 @@ def _constraint(text: Any, line: int, symbols: dict[str, sp.Symbol]) -> Constrai
     except ParseError as exc:
         raise SpecError(f"variants: where {text[:60]!r}: {exc}", line) from None
     return Constraint(text, lhs, ops[0], rhs, line)
+
+
+CHOICE_ASKS = ("gradient", "hessian", "jacobian", "partial", "laplacian", "taylor", "directional", "evaluate")
+MAX_CHOICES = 8
+
+
+def read_choices(data: Any, ask: str, pid: str, ctx: dict) -> int:
+    value, line = data["choices"], data.key_lines["choices"]
+    if ask not in CHOICE_ASKS:
+        raise SpecError(f"part ({pid}): 'choices' needs an ask with an answer to choose ({', '.join(CHOICE_ASKS)})", line)
+    if ctx.get("shaped"):
+        raise SpecError(f"part ({pid}): 'choices' on vector and matrix problems is not supported yet", line)
+    if isinstance(value, bool) or not isinstance(value, int) or not 2 <= value <= MAX_CHOICES:
+        raise SpecError(f"part ({pid}): choices must be a whole number from 2 to {MAX_CHOICES}", line)
+    return value
+
+
+def block(path: str, seed: int | None = None) -> Any:
+    """The file's ``variants:`` block, read (an error if it has none)."""
+    from pathlib import Path
+
+    from solgen.input.problem import load_yaml
+
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SpecError(f"cannot read: {exc}") from None
+    data = load_yaml(text)
+    if not isinstance(data, dict) or "variants" not in data:
+        raise SpecError("this file has no 'variants:' block", 1)
+    taken = {str(v) for v in (data.get("variables") or [])} | {str(f) for f in (data.get("functions") or {})}
+    return read_variants(data["variants"], data.key_lines["variants"], taken, seed)
 
 
 def value_text(value: sp.Rational) -> str:
