@@ -282,7 +282,7 @@ parts:
     ask: gradient
     of: f
     at: {x: 1, y: 1}
-    prompt: "<script>alert(1)</script> ]]> & {{a}} {1:NUMERICAL:=0} } # ~ / \\" <b>"
+    prompt: "<script>alert(1)</script> ]]> & {{a}} {1:NUMERICAL:=0} } # ~ / \\" <b> \\x01 \\x0c"
 '''
 
 

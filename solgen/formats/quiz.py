@@ -258,7 +258,11 @@ def _parser(images: dict[str, str] | None) -> Any:
 def md_html(markdown: str, images: dict[str, str] | None = None) -> str:
     """Markdown (the writers' own) -> HTML, math as ``\\( \\)``; raw HTML in it is text;
     an image whose file is in ``images`` points at ``images[name]``, any other is its alt text."""
-    return _parser(images).render(markdown)
+    return _XML_BAD.sub("\ufffd", _parser(images).render(markdown))
+
+
+# characters XML 1.0 cannot hold (YAML's "\x01" escapes can put them into prose)
+_XML_BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 def plain_math(latex: str) -> str:
