@@ -27,7 +27,6 @@ import sympy as sp
 from solgen.derive.calculus import Engine
 from solgen.derive.rules import (ChainRule, ExponentialRule, ExpRule, NamedRule, PowerRule, ProductRule, QuotientRule,
                                  Rule, TrigRule)
-from solgen.errors import SolgenError
 from solgen.math import numeric
 from solgen.math.named import unfold
 from solgen.math.tidy import tidy, tmul
@@ -114,8 +113,11 @@ def _quadratic_form(engine: Engine, expr: sp.Expr) -> tuple[list[list[sp.Expr]],
     """f = x^T A x + b^T x + c with A read off upper-triangular (A_ij the coefficient of
     x_i x_j, i <= j): (A, b), when f is such a polynomial with a cross term."""
     xs = engine.vars
+    expr = unfold(expr)
+    if _degree_bound(expr, set(xs)) != 2:  # decided on the tree: never expand a large product to find out
+        return None
     try:
-        poly = sp.Poly(unfold(expr), *xs)
+        poly = sp.Poly(expr, *xs)
     except (sp.PolynomialError, sp.GeneratorsNeeded):
         return None
     if poly.total_degree() != 2:
@@ -132,6 +134,25 @@ def _quadratic_form(engine: Engine, expr: sp.Expr) -> tuple[list[list[sp.Expr]],
         elif len(idx) == 1:
             b[idx[0]] += coeff
     return (a, b) if cross else None
+
+
+def _degree_bound(expr: sp.Expr, xs: set[sp.Symbol]) -> int | None:
+    """An upper bound on the polynomial degree of ``expr`` in ``xs`` read off its tree, or
+    None when it is not a polynomial in them (a function of a variable, a negative power)."""
+    if not expr.free_symbols & xs:
+        return 0
+    if expr in xs:
+        return 1
+    if isinstance(expr, sp.Add):
+        bounds = [_degree_bound(a, xs) for a in expr.args]
+        return None if None in bounds else max(bounds)  # type: ignore[type-var]
+    if isinstance(expr, sp.Mul):
+        bounds = [_degree_bound(a, xs) for a in expr.args]
+        return None if None in bounds else sum(bounds)  # type: ignore[arg-type]
+    if isinstance(expr, sp.Pow) and expr.exp.is_Integer and expr.exp > 0:
+        base = _degree_bound(expr.base, xs)
+        return None if base is None else base * int(expr.exp)
+    return None
 
 
 def _sym_2ax(engine: Engine, result: Any) -> Any:
@@ -344,7 +365,7 @@ def candidates(problem: Any, part: Any, want: int | None = None) -> tuple[Any, A
                 continue
             try:
                 answer = pending[name][r]()
-            except (SolgenError, ArithmeticError, ValueError, TypeError):
+            except Exception:  # noqa: BLE001 - a wrong step that cannot be carried upward is no distractor
                 continue
             if answer is None or same(answer, key, symbols) or any(same(answer, k.answer, symbols) for k in kept):
                 continue
