@@ -122,6 +122,9 @@ def _common(q: ET.Element, ex: Exercise, v: Variant, text: str) -> None:
     ET.SubElement(q, "penalty").text = PENALTY
     ET.SubElement(q, "hidden").text = "0"
     ET.SubElement(q, "idnumber").text = f"{ex.id}-v{v.number:02d}" if v.number is not None else ex.id
+    tags = ET.SubElement(q, "tags")  # which draw: the variant and its parameters
+    for tag in ["solgen", *([f"variant-{v.number:02d}"] if v.number is not None else []), *(f"{k}={x}" for k, x in v.params.items())]:
+        ET.SubElement(ET.SubElement(tags, "tag"), "text").text = tag
 
 
 def _variant_question(ex: Exercise, v: Variant, words: Any) -> ET.Element | None:

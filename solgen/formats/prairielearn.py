@@ -100,7 +100,7 @@ def _variant_json(ex: Exercise, v: Any, words: Any) -> dict[str, Any]:
                 params[f"{name}_options"] = [{"correct": o.key, "tex": f"${o.tex}$",
                                               "feedback": "" if o.key else md_html(words(f"malrule.{o.malrule}").md())}
                                              for o in f.choices.options]
-    return {"variant": v.number, "params": params, "correct_answers": correct}
+    return {"variant": v.number, "draw": v.params, "params": params, "correct_answers": correct}
 
 
 def _question_html(ex: Exercise) -> str:
