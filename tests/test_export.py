@@ -335,3 +335,23 @@ def test_moodle_embeds_the_figures(tmp_path: Path) -> None:
             assert f"@@PLUGINFILE@@/{f.get('name')}" in text
             assert ET.fromstring(base64.b64decode(f.text)).tag.endswith("svg")
     assert all(f.get("name").endswith("-worksheet.svg") for f in q.findall("questiontext/file"))
+
+
+def test_matrix_mal_rules_2Aw_and_the_missing_transpose() -> None:
+    from solgen.matrix.ast import text
+
+    quadratic = (ROOT / "problems" / "quadratic.yaml").read_text().replace(
+        "{id: a, ask: gradient, of: f}", "{id: a, ask: gradient, of: f, choices: 3}")
+    problem = parse_problem(quadratic)
+    _, key, found = candidates(problem, problem.parts[0])
+    assert text(key) == "(A + A^T) w + b"
+    assert {d.malrule: text(d.answer) for d in found} == {"sym_2Ax": "2 A w + b"}  # A + A (no transpose) equals 2A: dropped
+    symmetric = quadratic.replace("constants: [c]", "constants: [c]\nassume: {A: symmetric}")
+    problem = parse_problem(symmetric)
+    _, key, found = candidates(problem, problem.parts[0])
+    assert all(d.malrule != "sym_2Ax" for d in found)  # for a symmetric A, 2 A w is right
+    squares = (ROOT / "problems" / "least-squares.yaml").read_text().replace(
+        "{id: a, ask: gradient, of: L}", "{id: a, ask: gradient, of: L, choices: 2}")
+    problem = parse_problem(squares)
+    _, key, found = candidates(problem, problem.parts[0])
+    assert [(d.malrule, text(d.answer)) for d in found] == [("missing_transpose", "2/m X (X w - y)")]

@@ -342,6 +342,10 @@ def candidates(problem: Any, part: Any, want: int | None = None) -> tuple[Any, A
     when its turn comes, and the search stops at ``want`` distractors (None: all)."""
     engine = Engine(problem)
     result = engine.derive(part)
+    if problem.shapes:  # vectors and matrices: the mistakes of matrix calculus, on the result's tree
+        from solgen.derive.malrules_matrix import matrix_candidates
+
+        return result, result.answer, matrix_candidates(engine, result, want)
     key = graded(result)
     symbols = list(problem.variables)
     pending: dict[str, list[Callable[[], Any]]] = {name: [] for name in MALRULES}

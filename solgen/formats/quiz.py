@@ -102,7 +102,7 @@ def _fields(result: Any, view: dict, tex: Any) -> list[Field]:
         value = result.estimated
     elif part.ask in ("gradient", "hessian", "jacobian", "partial", "directional", "evaluate", "laplacian"):
         value = graded(result)
-    if value is None:
+    if not isinstance(value, (sp.Basic, list)):  # a matrix expression (shapes:): graded by its choices only
         return []
     kind = "number" if _numbers(value) else "symbolic"
     if kind == "symbolic" and (part.ask == "directional" or not _plain(value)):

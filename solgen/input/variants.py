@@ -248,8 +248,8 @@ def read_choices(data: Any, ask: str, pid: str, ctx: dict) -> int:
     value, line = data["choices"], data.key_lines["choices"]
     if ask not in CHOICE_ASKS:
         raise SpecError(f"part ({pid}): 'choices' needs an ask with an answer to choose ({', '.join(CHOICE_ASKS)})", line)
-    if ctx.get("shaped"):
-        raise SpecError(f"part ({pid}): 'choices' on vector and matrix problems is not supported yet", line)
+    if ctx.get("shaped") and ask not in ("gradient", "hessian", "jacobian"):
+        raise SpecError(f"part ({pid}): 'choices' on a vector or matrix problem needs a gradient, hessian or jacobian part", line)
     if isinstance(value, bool) or not isinstance(value, int) or not 2 <= value <= MAX_CHOICES:
         raise SpecError(f"part ({pid}): choices must be a whole number from 2 to {MAX_CHOICES}", line)
     return value
