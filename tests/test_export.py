@@ -355,3 +355,10 @@ def test_matrix_mal_rules_2Aw_and_the_missing_transpose() -> None:
     problem = parse_problem(squares)
     _, key, found = candidates(problem, problem.parts[0])
     assert [(d.malrule, text(d.answer)) for d in found] == [("missing_transpose", "2/m X (X w - y)")]
+
+
+def test_a_sum_of_numbers_from_params_is_one_number() -> None:
+    src = ('id: t\nvariables: [x]\nvariants: {params: {a: {choice: [3]}}}\nfunctions: {f: "log(x)/(a - 2) + (a - 1)*x"}\n'
+           'parts:\n  - {id: a, ask: gradient, of: f, at: {x: 1}}\n')
+    problem = parse_problem(src)
+    assert str(problem.functions["f"].exprs[0]) in ("log(x) + 2*x", "2*x + log(x)")

@@ -211,6 +211,8 @@ class _Parser:
         self.depth -= 1
         if len(terms) > 1 and all(t == 0 for t in terms):
             return sp.Integer(0)  # an unevaluated 0 + 0 breaks SymPy (ZeroDivisionError in primitive())
+        if len(terms) > 1 and all(t.is_Number for t in terms):
+            return sp.Add(*terms)  # numbers alone (a variant's a - 2 with a = 3): one number, as a TA writes it
         return terms[0] if len(terms) == 1 else sp.Add(*terms, evaluate=False)
 
     def _starts_atom(self) -> bool:
