@@ -176,7 +176,8 @@ def to_moodle(exercises: list[Exercise], words_for: Any) -> tuple[bytes, list[st
         for v in ex.variants:
             q = _variant_question(ex, v, words)
             if q is None:
-                notes.append(f"{ex.path}: variant {v.number}: nothing to grade (no value at a point and no choices:); skipped")
+                which = f"variant {v.number}: " if v.number is not None else ""
+                notes.append(f"{ex.path}: {which}nothing to grade (no value at a point and no choices:); left out")
                 continue
             root.append(q)
     ET.indent(root)
