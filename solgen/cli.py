@@ -101,9 +101,11 @@ TIMEOUT_HELP = ("Seconds allowed per problem file, from loading it to its last P
               help="Files rendered at once, each in its own worker (default: the number of cores).")
 @click.option("--no-cache", is_flag=True, help="Derive everything again (the cache keeps unchanged files' outputs).")
 @click.option("--debug", is_flag=True, help="Show tracebacks; run in-process (--timeout bounds pdflatex only).")
+@click.option("--variant", type=click.IntRange(1, 500), default=None,
+              help="For a file with variants: render draw K (outputs named <id>-v03.tex, ...).")
 def render(files: tuple[str, ...], formats: tuple[str, ...], worksheet: bool, slides: bool, all_kinds: bool,
            out_dir: str, pdf: bool, templates: str | None, lang: str | None, timeout: float, jobs: int | None,
-           no_cache: bool, debug: bool) -> None:
+           no_cache: bool, debug: bool, variant: int | None) -> None:
     """Derive and render each problem or section FILE (or every one under a folder) into
     the output folder.
 
@@ -117,6 +119,10 @@ def render(files: tuple[str, ...], formats: tuple[str, ...], worksheet: bool, sl
     byte on every run.
     """
     job = _job(formats, worksheet, slides, all_kinds, pdf, templates, lang, debug)
+    if variant is not None:
+        from dataclasses import replace
+
+        job = replace(job, variant=variant)
     failed, done = run_batch(files, job, Path(out_dir), timeout, jobs, not no_cache)
     sys.exit(1 if failed else 0)
 
@@ -366,6 +372,66 @@ def new(problem_id: str, directory: str, force: bool) -> None:
         sys.exit(1)
     write_atomic(target, SCAFFOLD.format(id=problem_id))
     click.echo(f"wrote {Path(directory) / target.name}; render it with: solgen render {Path(directory) / target.name}")
+
+
+@main.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--count", "-n", type=click.IntRange(1, 500), default=None, help="Variants to try (default: the file's count).")
+@click.option("--seed", type=click.IntRange(0, 2**63 - 1), default=None, help="Override the file's seed.")
+@click.option("--timeout", default=DEFAULT_TIMEOUT, show_default=True, type=Seconds(), help="Seconds allowed per variant.")
+def variants(file: str, count: int | None, seed: int | None, timeout: float) -> None:
+    """Stress-test FILE's variants: each one derives and renders; print a table of
+    parameters, answers and seconds; exit 1 if a variant fails, two variants share an
+    answer, or 'where' rejects too many draws."""
+    from solgen.errors import SolgenError
+    from solgen.variants import stress, table
+
+    try:
+        with stoppable():
+            report = stress(file, count, seed, timeout)
+    except SolgenError as exc:
+        loc = f"{file}:{exc.line}" if getattr(exc, "line", None) else file
+        click.echo(f"{_printable(loc)}: error: {_printable(str(exc))}", err=True)
+        sys.exit(1)
+    click.echo(table(report))
+    click.echo(f"{report.accepted} variants from {report.tried} draws ({report.rejected} rejected by where)")
+    for failure in report.failures:
+        click.echo(f"{_printable(file)}: error: {_printable(failure)}", err=True)
+    sys.exit(1 if report.failures else 0)
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
+@click.option("--to", "target", required=True, type=click.Choice(["moodle", "canvas", "prairielearn", "exam"]),
+              help="moodle: Moodle XML; canvas: a QTI 1.2 zip; prairielearn: question folders; exam: printable forms (PDF).")
+@click.option("--count", "-n", type=click.IntRange(1, 500), default=None, help="Variants per problem (default: each file's count).")
+@click.option("--forms", type=click.IntRange(1, 26), default=2, show_default=True, help="exam: the number of forms (A, B, ...).")
+@click.option("--out", "-o", "out_dir", default="out", show_default=True, type=click.Path(file_okay=False), help="Folder for the export.")
+@click.option("--name", "quiz_name", default="solgen", show_default=True, help="Base name of the quiz file (moodle, canvas).")
+@click.option("--timeout", default=DEFAULT_TIMEOUT, show_default=True, type=Seconds(), help="Seconds allowed per variant.")
+def export(paths: tuple[str, ...], target: str, count: int | None, forms: int, out_dir: str, quiz_name: str, timeout: float) -> None:
+    """Export problem files (each variant) to an LMS or as printable exam forms."""
+    from solgen.errors import SolgenError
+    from solgen.export import export as run_export, write as write_export
+    from solgen.input.problem import ID_RE
+
+    if not ID_RE.match(quiz_name) or quiz_name.startswith("-"):
+        raise click.BadParameter("use letters, digits, '.', '_' or '-'", param_hint="--name")
+    try:
+        with stoppable():
+            result = run_export(paths, target, Path(out_dir), count, forms, timeout, quiz_name)
+            for outcome in result.errors:
+                _report(outcome)
+            written = write_export(result, Path(out_dir)) if result.files and not result.errors else []
+    except SolgenError as exc:
+        loc = f"{exc.file or paths[0]}:{exc.line}" if exc.line else (exc.file or paths[0])
+        click.echo(f"{_printable(loc)}: error: {_printable(str(exc))}", err=True)
+        sys.exit(1)
+    for note in result.notes:
+        click.echo(f"note: {_printable(note)}", err=True)
+    for path in written:
+        click.echo(f"wrote {path}")
+    sys.exit(1 if result.errors or not written else 0)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -47,6 +47,8 @@ class Job:
     lang: str | None = None  # overrides the file's lang
     debug: bool = False  # in-process, with tracebacks
     pdf: bool = False  # compile each .tex
+    variant: int | None = None  # a file with variants: which draw (outputs named <id>-v03.*)
+    seed: int | None = None  # overrides the variants' seed
 
 
 @dataclass
@@ -151,7 +153,8 @@ def _work(path: str, job: Job, deadline: float | None = None, progress: Any = No
         except paths.PathError as exc:
             raise type(exc)(str(exc)) from None  # an error of this file, without a line
         out.digests = {got.real: got.digest}
-        problem = load_problem(path, got.data)
+        problem = load_problem(path, got.data, job.variant, job.seed)
+        stem = problem.id if job.variant is None else f"{problem.id}-v{job.variant:02d}"
         out.id, out.id_line, out.warnings, out.inputs = problem.id, problem.id_line, problem.warnings, (path,)
         formats, kinds, templates, pdf = job.formats, job.kinds or ("handout",), job.templates, job.pdf
         if job.lang is not None:
@@ -169,7 +172,7 @@ def _work(path: str, job: Job, deadline: float | None = None, progress: Any = No
         if "json" in formats:
             from solgen.formats.json import to_json
 
-            out.files[f"{problem.id}.json"] = to_json(solution)
+            out.files[f"{stem}.json"] = to_json(solution)
         text_formats = [f for f in formats if f != "json"]
         if text_formats:
             from solgen.formats.templates import render
@@ -182,7 +185,7 @@ def _work(path: str, job: Job, deadline: float | None = None, progress: Any = No
             for fmt in text_formats:
                 for kind in kinds:
                     suffix = "" if kind == "handout" else f"-{kind}"
-                    out.files[f"{problem.id}{suffix}.{fmt}"] = render(view, fmt, kind, tdir, words)
+                    out.files[f"{stem}{suffix}.{fmt}"] = render(view, fmt, kind, tdir, words)
             if {"md", "html"} & set(text_formats):  # figures: SVG files beside the documents that show them
                 out.files.update(figure_files(view, kinds))
         _bounded(out)

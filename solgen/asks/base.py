@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from solgen.input.problem import Part, Problem
     from solgen.present.view import Tex
 
-COMMON_KEYS = frozenset({"id", "ask", "prompt", "answer", "notes"})
+COMMON_KEYS = frozenset({"id", "ask", "prompt", "answer", "notes", "choices"})
 
 
 @dataclass(frozen=True)

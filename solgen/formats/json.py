@@ -89,6 +89,20 @@ def part_json(result: Result, text: dict[Any, str]) -> dict[str, Any]:
     return entry
 
 
+def choices_json(solution: Solution, result: Result) -> dict[str, Any]:
+    """``key`` (what the right choice says: the value at the point, if any) and
+    ``distractors: [{malrule, result, feedback}]`` (feedback as Markdown with $math$)."""
+    from solgen.derive.malrules import distractors, graded
+    from solgen.present.words import load_words
+
+    words = load_words(solution.problem.lang)
+    return {
+        "key": _plain(graded(result)),
+        "distractors": [{"malrule": d.malrule, "result": _plain(d.answer), "feedback": words(f"malrule.{d.malrule}").md()}
+                        for d in distractors(solution.problem, result.part)],
+    }
+
+
 def to_json(solution: Solution) -> str:
     problem = solution.problem
     text: dict[Any, str] = {}
@@ -99,6 +113,12 @@ def to_json(solution: Solution) -> str:
         "functions": {name: (list(f.source) if f.vector else f.source[0]) for name, f in problem.functions.items()},
         "parts": [part_json(r, text) for r in solution.derivations],
     }
+    if any(r.part.choices for r in solution.derivations):  # multiple choice: distractors from mal-rules
+        for entry, r in zip(doc["parts"], solution.derivations):
+            if r.part.choices:
+                entry.update(choices_json(solution, r))
+    if problem.params:
+        doc["variant"], doc["params"] = problem.variant, {k: expr_text(v) for k, v in problem.params}
     if getattr(problem, "shapes", None) is not None:  # vectors and matrices: shapes, symbols (solgen/matrix)
         from solgen.matrix.problem import json_header
 

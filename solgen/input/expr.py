@@ -211,6 +211,8 @@ class _Parser:
         self.depth -= 1
         if len(terms) > 1 and all(t == 0 for t in terms):
             return sp.Integer(0)  # an unevaluated 0 + 0 breaks SymPy (ZeroDivisionError in primitive())
+        if len(terms) > 1 and all(t.is_Number for t in terms):
+            return sp.Add(*terms)  # numbers alone (a variant's a - 2 with a = 3): one number, as a TA writes it
         return terms[0] if len(terms) == 1 else sp.Add(*terms, evaluate=False)
 
     def _starts_atom(self) -> bool:
@@ -398,15 +400,16 @@ def parse_expression(
     return _Parser(text, symbols, functions or {}, constants, closed).parse()
 
 
-def parse_exact(text: str | int | float) -> sp.Expr:
+def parse_exact(text: str | int | float, params: dict[str, sp.Expr] | None = None) -> sp.Expr:
     """A point coordinate or direction entry: a number (``2``, ``0.5``, ``"1/2"``) or an
-    exact constant expression (``"2/sqrt(14)"``, ``"pi/4"``, ``"e^2"``); it must be real."""
+    exact constant expression (``"2/sqrt(14)"``, ``"pi/4"``, ``"e^2"``, with ``params`` a
+    variant's parameters: ``"a/2"``); it must be real."""
     try:
         return parse_number(text)
     except ParseError:
         if isinstance(text, (bool, int, float)):
             raise
-    value = parse_expression(str(text), {}, {}, None)
+    value = parse_expression(str(text), {}, {}, dict(params) if params else None, closed=bool(params))
     if value.free_symbols or value.is_real is not True or not value.is_finite:
         raise ParseError(f"expected a real number such as 2, 0.5, 1/2 or 2/sqrt(14), found {str(text)[:40]!r}")
     return value

@@ -51,7 +51,7 @@ def read_point(value: Any, line: int, what: str, ctx: dict) -> tuple[tuple[sp.Sy
     if missing:
         raise SpecError(f"{what} gives no value for {', '.join(missing)}", line)
     try:
-        return tuple((symbols[n], parse_exact(value[n])) for n in symbols)
+        return tuple((symbols[n], parse_exact(value[n], ctx.get("params"))) for n in symbols)
     except ParseError as exc:
         raise SpecError(f"{what}: {exc}", line) from None
 
@@ -129,7 +129,7 @@ def read_directions(data: Any, ctx: dict, kw: dict, pid: str) -> None:
         if not isinstance(vec, list) or len(vec) != n:
             raise SpecError(f"part ({pid}): direction {dname} must have {n} entries, one per variable", dline)
         try:
-            direction = tuple(parse_exact(v) for v in vec)
+            direction = tuple(parse_exact(v, ctx.get("params")) for v in vec)
             if all(c == 0 for c in direction):
                 raise SpecError(f"part ({pid}): direction {dname} is the zero vector", dline)
             out.append((dname, direction))

@@ -33,7 +33,7 @@ MAX_PARTS = 60
 ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}\Z")
 ASSUMPTIONS = ("real", "positive", "nonnegative")
 TOP_KEYS = ("id", "title", "course", "section", "date", "author", "lang", "variables", "constants", "assume", "functions",
-            "parts", "options", "intro", "shapes")
+            "parts", "options", "intro", "shapes", "variants")
 from solgen.input import LANGS  # noqa: E402 - the catalogs in templates/words/
 OPTION_KEYS = ("log", "detail", "simplify")
 
@@ -63,6 +63,7 @@ class Part:
     detail: str = "full"
     simplify: str = "none"
     decimals: int | None = None
+    choices: int | None = None  # multiple choice: the key and choices - 1 distractors (derive/malrules.py)
     estimate: tuple[tuple[sp.Symbol, sp.Expr], ...] = ()  # taylor: where to read the approximation off
     wrt: str | None = None  # shapes: the variable a gradient, Hessian or Jacobian is taken by
     raw: dict = field(default_factory=dict, compare=False)
@@ -86,6 +87,8 @@ class Problem:
     warnings: tuple[tuple[int, str], ...] = ()  # (line, message): what renders, but not as written
     lang: str = "en"  # the words catalog (templates/words/<lang>.yaml)
     shapes: Any = None  # a file with shapes: (vectors, matrices): solgen.matrix.problem.Shaped
+    variant: int | None = None  # with variants: (input/variants.py): which draw, and its values
+    params: tuple[tuple[str, sp.Rational], ...] = ()
 
 
 # -- YAML with lines ---------------------------------------------------------------------
@@ -448,6 +451,10 @@ def _part(data: Any, line: int, ctx: dict, defaults: dict) -> Part:
     kw: dict[str, Any] = {"raw": dict(data)}
     for key in ("prompt", "answer", "notes"):
         kw[key] = _text(data, key)
+    if "choices" in data:
+        from solgen.input.variants import read_choices
+
+        kw["choices"] = read_choices(data, ask, pid, ctx)
     entry.read(data, {**ctx, "defaults": defaults}, kw, pid)
     return Part(pid, ask, data.line, **kw)
 
@@ -472,9 +479,11 @@ def __getattr__(name: str) -> Any:  # ASKS and PART_KEYS come from the asks regi
     raise AttributeError(name)
 
 
-def load_problem(path: str | Path, raw: bytes | None = None) -> Problem:
+def load_problem(path: str | Path, raw: bytes | None = None, variant: int | None = None,
+                 seed: int | None = None) -> Problem:
     """The problem file at ``path``, read by the path policy (``paths.read``); ``raw``: its
-    bytes, read already (a section's problems are read when their path is checked)."""
+    bytes, read already (a section's problems are read when their path is checked);
+    ``variant``/``seed``: which draw of its ``variants:`` block (input/variants.py)."""
     if raw is None:
         from solgen.input.paths import PathError, read
 
@@ -490,14 +499,21 @@ def load_problem(path: str | Path, raw: bytes | None = None) -> Problem:
     except UnicodeDecodeError as exc:
         line = raw.count(b"\n", 0, exc.start) + 1
         raise SpecError(f"file is not UTF-8 (byte 0x{raw[exc.start]:02X}; save it as UTF-8)", line) from None
-    return parse_problem(text, str(path))
+    return parse_problem(text, str(path), variant, seed)
 
 
-def parse_problem(text: str, path: str = "<string>") -> Problem:
+def parse_problem(text: str, path: str = "<string>", variant: int | None = None, seed: int | None = None) -> Problem:
+    """``variant``: with a ``variants:`` block, which draw (1-based; default 1); ``seed``
+    overrides the block's."""
     data = load_yaml(text)
     if not isinstance(data, dict):
         raise SpecError("a problem file is a mapping with id, title, variables, functions and parts", 1)
     _check_keys(data, TOP_KEYS, "the problem")
+    params: dict[str, sp.Rational] = {}
+    if "variants" in data:
+        params, variant = _variant(data, variant, seed)
+    elif variant is not None:
+        raise SpecError("--variant: this file has no 'variants:' block", 1)
     pid = _need(data, "id", "the problem")
     if not isinstance(pid, str):
         raise SpecError(
@@ -536,6 +552,8 @@ def parse_problem(text: str, path: str = "<string>") -> Problem:
         ctx = {"symbols": {s.name: s for s in variables}, "scalars": {}, "constants": {}}
         if "constants" in data:  # declared: any other unknown name is an error, not a new constant
             ctx["constants"], ctx["closed"] = _constants(data, ctx), True
+        ctx["constants"].update(params)  # a parameter reads as its drawn value wherever a constant may stand
+        ctx["params"] = params  # and in points and directions (at: {x: a})
         functions = _functions(data, ctx)
     parts_data = _need(data, "parts", "the problem")
     if not isinstance(parts_data, list) or not parts_data:
@@ -564,4 +582,25 @@ def parse_problem(text: str, path: str = "<string>") -> Problem:
         id_line=data.key_lines["id"],
         lang=lang,
         shapes=shaped,
+        variant=variant,
+        params=tuple(params.items()),
     )
+
+
+def _variant(data: LDict, variant: int | None, seed: int | None) -> tuple[dict[str, sp.Rational], int]:
+    """The drawn parameters of ``variant`` (default 1), with ``{{a}}`` filled in the prose."""
+    from solgen.input.variants import read_variants, substitute_prose
+
+    line = data.key_lines["variants"]
+    if "shapes" in data:
+        raise SpecError("variants: a file with shapes (vectors, matrices) cannot have variants yet", line)
+    taken = {str(v) for v in (data.get("variables") or [])} | {str(f) for f in (data.get("functions") or {})}
+    block = read_variants(data["variants"], line, taken, seed)
+    constants = data.get("constants") or []
+    clash = [str(c) for c in constants if str(c) in block.names] if isinstance(constants, list) else []
+    if clash:
+        raise SpecError(f"{clash[0]!r} is a parameter of variants: and a constant; list it once, under variants", data.key_lines["constants"])
+    k = 1 if variant is None else variant
+    params = block.variant(k)
+    substitute_prose(data, params, block.names)
+    return params, k

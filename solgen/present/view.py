@@ -463,7 +463,8 @@ class Prompts:
     def as_format(self, fmt: str) -> str:
         rendered = [item.as_format(fmt) for item in self.items]
         if fmt == "html":
-            return "\n".join(r if isinstance(item, Prose) else f"<p>{r}</p>" for item, r in zip(self.items, rendered))
+            return "\n".join(r if isinstance(item, Prose) or hasattr(item, "options") else f"<p>{r}</p>"
+                             for item, r in zip(self.items, rendered))
         return "\n\n".join(rendered)
 
 
@@ -496,10 +497,17 @@ def build_view(solution: Solution, words: Words | None = None) -> dict[str, Any]
             answer_prose=Prose(d.part.answer) if d.part.answer else None,
             notes=Prose(d.part.notes) if d.part.notes else None,
         )
+        if d.part.choices:  # multiple choice: the options under the prompt, the letter in the solution
+            from solgen.present.choices import Both, choices
+
+            view["choices"] = options = choices(problem, d, tex, words)
+            key = words("choice.key", letter=text(options.key.letter))
+            view["answer_prose"] = Both(view["answer_prose"], key) if view["answer_prose"] else key
         q["parts"].append(view)
         q["derivations"].append(d)
     for q in questions:
         q["prompt"] = _prompts([d.part for d in q["derivations"]], problem, tex)
+        q["prompt"].items.extend(p["choices"] for p in q["parts"] if p.get("choices"))
         del q["derivations"]
     header = [problem.course, problem.section, problem.date, problem.author]
     return _mark_math({

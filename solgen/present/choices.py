@@ -1,0 +1,87 @@
+"""Multiple choice in documents: a part with ``choices: N`` lists the key and its
+distractors (``derive/malrules.py``) under the question's prompt, in an order fixed by the
+problem id, the part and the variant (the key is not always (a)), and its solution says
+which letter is right ("Answer: (c).", ``choice.key`` in the words catalogs).
+
+``Choices`` and ``Both`` render in every format through ``as_format``, like a Sentence.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from typing import Any
+
+LETTERS = "abcdefgh"
+
+
+@dataclass(frozen=True)
+class Option:
+    letter: str
+    tex: str  # the answer's LaTeX
+    key: bool
+    malrule: str | None  # None for the key
+    answer: Any  # the value (an expression, a list, a matrix)
+
+
+@dataclass(frozen=True)
+class Choices:
+    intro: Any  # a Sentence ("Choose one:")
+    options: tuple[Option, ...]
+
+    @property
+    def key(self) -> Option:
+        return next(o for o in self.options if o.key)
+
+    def as_format(self, fmt: str) -> str:
+        if fmt == "tex":
+            items = "\n".join(f"\\item[({o.letter})] $\\displaystyle {o.tex}$" for o in self.options)
+            return f"{self.intro.tex()}\n\\begin{{itemize}}\n{items}\n\\end{{itemize}}"
+        if fmt == "html":
+            from solgen.formats.html import mathml
+
+            items = "".join(f"<li><span class=\"choice\">({o.letter})</span> {mathml(o.tex)}</li>" for o in self.options)
+            return f"<p>{self.intro.as_format('html')}</p>\n<ul class=\"choices\" style=\"list-style: none\">{items}</ul>"
+        from solgen.formats.prose import _md_math_body
+
+        lines = []
+        for o in self.options:
+            math = f"$${o.tex}$$" if "\\begin" in o.tex else f"${_md_math_body(o.tex)}$"
+            lines.append(f"- ({o.letter}) {math}")
+        return self.intro.md() + "\n\n" + "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class Both:
+    """Two renderable pieces, one after the other (the TA's answer text, then the key)."""
+
+    first: Any
+    second: Any
+
+    def __bool__(self) -> bool:
+        return True
+
+    def as_format(self, fmt: str) -> str:
+        sep = "\n" if fmt == "html" else "\n\n"
+        return self.first.as_format(fmt) + sep + self.second.as_format(fmt)
+
+
+def answer_tex(answer: Any, tex: Any) -> str:
+    if isinstance(answer, list) and answer and isinstance(answer[0], list):
+        return tex.mat(answer)
+    if isinstance(answer, list):
+        return tex.col(answer) if len(answer) > 1 else tex(answer[0])
+    return tex(answer)
+
+
+def choices(problem: Any, result: Any, tex: Any, words: Any) -> Choices:
+    """The options of a multiple-choice part, in their fixed order."""
+    from solgen.derive.malrules import distractors, graded
+
+    key = graded(result)
+    items = [(key, None)] + [(d.answer, d.malrule) for d in distractors(problem, result.part)]
+    order = list(range(len(items)))
+    random.Random(f"solgen-choices:{problem.id}:{result.part.id}:{result.part.line}:{problem.variant}").shuffle(order)
+    options = tuple(Option(LETTERS[i], answer_tex(items[j][0], tex), j == 0, items[j][1], items[j][0])
+                    for i, j in enumerate(order))
+    return Choices(words("choice.prompt"), options)
