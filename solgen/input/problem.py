@@ -64,6 +64,9 @@ class Part:
     simplify: str = "none"
     decimals: int | None = None
     estimate: tuple[tuple[sp.Symbol, sp.Expr], ...] = ()  # taylor: where to read the approximation off
+    constraints: tuple[tuple[sp.Expr, sp.Expr], ...] = ()  # critical: (g, c) for each "g = c" of subject_to
+    steps: int = 1  # newton, descent: how many iterations
+    rate: sp.Expr | None = None  # descent: the step size
     raw: dict = field(default_factory=dict, compare=False)
 
 

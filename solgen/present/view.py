@@ -422,11 +422,19 @@ def _prompt(parts: list[Part], problem: Problem, tex: Tex) -> Sentence:
         if p.ask == "taylor":
             order = words(f"taylor.order_{p.order}") if p.order <= 3 else words("taylor.order_n", n=text(str(p.order)))
             return words("prompt.taylor", f=p.of, order=order)
+        if p.ask == "critical" and p.constraints:
+            said = ", ".join(f"{tex(g)} = {tex(c)}" for g, c in p.constraints)
+            return words("prompt.critical_constrained", f=p.of, constraint=said)
+        if p.ask in ("newton", "descent"):  # the start is part of the ask: "starting from (..)"
+            return words(f"prompt.{p.ask}", count=p.steps, n=text(str(p.steps)), f=p.of, point=tex.point(p),
+                         rate=tex(p.rate) if p.rate is not None else "")
         if p.ask == "figure" and isinstance(p.raw.get("slice"), str):  # f along a line, not its contours
             return words("prompt.figure_slice", f=p.of, name=tex(sp.Symbol(p.raw["slice"])))
         return words(f"prompt.{p.ask}", f=f"\\nabla {p.of}" if p.grad else p.of)
 
     def at(sentence: Sentence, p: Part) -> Sentence:
+        if p.ask in ("newton", "descent"):
+            return sentence
         if len(problem.variables) == 1:  # "at x = 0", not "at the point (0)"
             return words("prompt.at_value", ask=sentence, point=f"{tex(p.at[0][0])} = {tex(p.at[0][1])}")
         return words("prompt.at", ask=sentence, point=tex.point(p))
