@@ -216,8 +216,7 @@ def present(r: CriticalResult, tex: Any, problem: Any) -> dict[str, Any]:
         lam = ", ".join(tex(m) for m in r.multipliers)
         blocks.append({"text": w("critical.lagrange", f=f, lam=lam, count=len(r.constraints))})
         for i, v in enumerate(names):
-            rhs = " + ".join(f"{tex(m)} {tex.paren(cg[i])}" if cg[i] != 1 else tex(m)
-                             for m, cg in zip(r.multipliers, r.constraint_gradients))
+            rhs = " + ".join(tex(sp.Mul(m, cg[i])) for m, cg in zip(r.multipliers, r.constraint_gradients)).replace("+ -", "- ")
             blocks.append({"math": f"{tex(r.gradient[i])} = {rhs}"})
             short.append(f"{tex(r.gradient[i])} = {rhs}")
         for g, c in r.constraints:
@@ -226,33 +225,33 @@ def present(r: CriticalResult, tex: Any, problem: Any) -> dict[str, Any]:
     if not r.candidates:
         blocks.append({"text": w("critical.none", count=len(r.constraints))})
         return {"groups": groups, "blocks": blocks, "answer": [], "answer_short": short}
-    points = [f"({', '.join(tex(val) for _, val in c.point)})" for c in r.candidates]
+    points = [f"({', '.join(tex.value(val) for _, val in c.point)})" for c in r.candidates]
     blocks.append({"text": w("critical.solutions", count=len(r.candidates), points=", ".join(points))})
     for c, pt in zip(r.candidates, points):
         where = pt[1:-1]
-        value = f"{f}({where}) = {tex(c.value)}"
+        value = f"{f}({where}) = {tex.value(c.value)}"
         if c.multipliers:
-            value = ", \\quad ".join([f"{tex(m)} = {tex(val)}" for m, val in c.multipliers] + [value])
+            value = ", \\quad ".join([f"{tex(m)} = {tex.value(val)}" for m, val in c.multipliers] + [value])
         blocks.append({"text": w("critical.at", point=pt)})
         blocks.append({"math": value})
         kind = w(f"critical.kind.{c.kind}")
         if not r.constraints:
-            blocks.append({"math": f"{tex.nabla}^2 {f}({where}) = {tex.mat([list(row) for row in c.hessian])}"})
+            blocks.append({"math": f"{tex.nabla}^2 {f}({where}) = {tex.mat([[tex.value(e) for e in row] for row in c.hessian])}"})
             blocks.extend(_test_blocks(c, tex, f, where, names))
         else:
-            blocks.append({"math": f"H_B({where}) = {tex.mat([list(row) for row in c.bordered])}"})
+            blocks.append({"math": f"H_B({where}) = {tex.mat([[tex.value(e) for e in row] for row in c.bordered])}"})
             ms = c.facts["minors"]
             if ms:
                 first = 2 * len(r.constraints) + 1
-                listed = ", \\quad ".join(f"\\det H_{{{k}}} = {tex(m)}" for k, m in zip(range(first, first + len(ms)), ms))
+                listed = ", \\quad ".join(f"\\det H_{{{k}}} = {tex.value(m)}" for k, m in zip(range(first, first + len(ms)), ms))
                 blocks.append({"text": w("critical.bordered", minors=listed)})
         blocks.append({"text": w(f"critical.verdict.{c.kind}", point=pt)})
         short.append(f"{pt}: \\ {value}" + f"\\quad \\text{{{_plain(kind)}}}")
     if r.largest:
-        blocks.append({"text": w("critical.largest", point=" ".join(points[i] for i in r.largest), f=f,
-                                 value=tex(r.candidates[r.largest[0]].value))})
-        blocks.append({"text": w("critical.smallest", point=" ".join(points[i] for i in r.smallest), f=f,
-                                 value=tex(r.candidates[r.smallest[0]].value))})
+        blocks.append({"text": w("critical.largest", point=", ".join(points[i] for i in r.largest), f=f,
+                                 value=tex.value(r.candidates[r.largest[0]].value))})
+        blocks.append({"text": w("critical.smallest", point=", ".join(points[i] for i in r.smallest), f=f,
+                                 value=tex.value(r.candidates[r.smallest[0]].value))})
     return {"groups": groups, "blocks": blocks, "answer": [], "answer_short": short}
 
 

@@ -4,7 +4,7 @@ each iterate the gradient there and the new point (the iteration itself lives in
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 from solgen.asks import iterate
@@ -22,7 +22,7 @@ def read(data: Any, ctx: dict, kw: dict, pid: str) -> None:
 
 def derive(engine: Any, part: Any) -> DescentResult:
     r = iterate.derive(engine, part, "descent")
-    return DescentResult(**{f: getattr(r, f) for f in r.__dataclass_fields__})
+    return DescentResult(**{f.name: getattr(r, f.name) for f in fields(r)})
 
 
 ASK = Ask("descent", frozenset({"of", "at", "steps", "rate", "decimals", "detail"}), read, derive, iterate.present)

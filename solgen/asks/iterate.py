@@ -79,6 +79,15 @@ class IterateResult(Result):
         return out
 
 
+def _short(v: sp.Expr, digits: int) -> bool:
+    """Exactly written in few characters: an integer, or a terminating decimal with at
+    most ``digits`` places."""
+    if v.is_Integer:
+        return True
+    shown = terminating_decimal(v)
+    return shown is not None and len(shown.split(".")[1]) <= digits
+
+
 def _decimal_style(part: Any) -> bool:
     """The start was written with decimals (-1.2): iterates that are terminating decimals
     are written so too."""
@@ -169,7 +178,7 @@ def derive(engine: Any, part: Any, method: str) -> IterateResult:
 # -- view -------------------------------------------------------------------------------
 
 def present(r: IterateResult, tex: Any, problem: Any) -> dict[str, Any]:
-    from solgen.present.view import group, pd, second
+    from solgen.present.view import as_written, group, pd, second
 
     f, x = r.part.of, tex.args
     names = [tex(v) for v in problem.variables]
@@ -178,19 +187,22 @@ def present(r: IterateResult, tex: Any, problem: Any) -> dict[str, Any]:
     digits = r.part.decimals
 
     def num(v: sp.Expr) -> str:
+        """A coordinate as the file wrote its start (-1.2, not -6/5); with ``decimals:`` a
+        number that is not short exactly is shown rounded (the line then says approx)."""
         if isinstance(v, sp.Float):
             return rounded(v, digits if digits is not None else 6)
         shown = terminating_decimal(v) if decimal else None
-        return shown if shown is not None else tex(v)
+        if shown is None and digits is not None and not _short(v, digits):
+            return rounded(v, digits)
+        return shown if shown is not None else tex.value(v)
+
+    def rel(values: list[sp.Expr]) -> str:
+        return "\\approx" if digits is not None and not all(_short(v, digits) for v in values) else "="
 
     def pt(values: tuple[sp.Expr, ...]) -> str:
         return ", ".join(num(v) for v in values)
 
-    def approx(values: tuple[sp.Expr, ...]) -> str:
-        if digits is None or all(isinstance(v, sp.Float) or v.is_Integer or (decimal and terminating_decimal(v)) for v in values):
-            return ""
-        return f" \\approx ({', '.join(rounded(v, digits) for v in values)})"
-
+    rate = as_written(((None, r.rate),), {None: r.part.raw.get("rate")}, tex) if r.rate is not None else ""
     groups = []
     for e in r.entries:
         if len(e.index) == 1:
@@ -202,7 +214,7 @@ def present(r: IterateResult, tex: Any, problem: Any) -> dict[str, Any]:
     if r.method == "newton":
         blocks.append({"text": w("newton.intro", f=f)})
     else:
-        blocks.append({"text": w("descent.intro", f=f, rate=num(r.rate))})
+        blocks.append({"text": w("descent.intro", f=f, rate=rate)})
     blocks.append({"math": f"{tex.nabla} {f}({x}) = {tex.col(list(r.gradient))}"})
     if r.hessian is not None:
         blocks.append({"math": f"{tex.nabla}^2 {f}({x}) = {tex.mat([list(row) for row in r.hessian])}"})
@@ -211,23 +223,23 @@ def present(r: IterateResult, tex: Any, problem: Any) -> dict[str, Any]:
         k, k1 = it.k, it.k + 1
         if r.rounded_from is not None and k == r.rounded_from:
             blocks.append({"text": w("newton.large", n=str(DIGITS))})
-        blocks.append({"text": w(f"{r.method}.at", k=str(k), point=pt(it.point))})
+        blocks.append({"text": w(f"{r.method}.at", k=str(k), point=f"x_{{{k}}} {rel(list(it.point))} ({pt(it.point)})")})
         gcol = tex.col([num(v) for v in it.gradient])
-        blocks.append({"math": f"{tex.nabla} {f}(x_{{{k}}}) = {gcol}"})
+        blocks.append({"math": f"{tex.nabla} {f}(x_{{{k}}}) {rel(list(it.gradient))} {gcol}"})
         if r.method == "newton":
             hmat = tex.mat([[num(v) for v in row] for row in it.hessian])
-            blocks.append({"math": f"{tex.nabla}^2 {f}(x_{{{k}}}) = {hmat}"})
+            blocks.append({"math": f"{tex.nabla}^2 {f}(x_{{{k}}}) {rel([v for row in it.hessian for v in row])} {hmat}"})
             if it.step is None:
                 blocks.append({"text": w("newton.singular", f=f, k=str(k))})
                 break
             blocks.append({"text": w("newton.solve", f=f, k=str(k))})
             neg = tex.col([num(-v) for v in it.gradient])
-            blocks.append({"math": f"{hmat} p_{{{k}}} = {neg} \\quad \\Rightarrow \\quad p_{{{k}}} = {tex.col([num(v) for v in it.step])}"})
-            blocks.append({"math": f"x_{{{k1}}} = x_{{{k}}} + p_{{{k}}} = ({pt(it.next)}){approx(it.next)}"})
+            blocks.append({"math": f"{hmat} p_{{{k}}} = {neg} \\quad \\Rightarrow \\quad p_{{{k}}} {rel(list(it.step))} {tex.col([num(v) for v in it.step])}"})
+            blocks.append({"math": f"x_{{{k1}}} = x_{{{k}}} + p_{{{k}}} {rel(list(it.next))} ({pt(it.next)})"})
         else:
-            blocks.append({"math": f"x_{{{k1}}} = x_{{{k}}} - \\eta {tex.nabla} {f}(x_{{{k}}}) = ({pt(it.point)}) - {num(r.rate)} ({pt(it.gradient)}) "
-                                   f"= ({pt(it.next)}){approx(it.next)}"})
-        short.append(f"x_{{{k1}}} = ({pt(it.next)}){approx(it.next)}")
+            blocks.append({"math": f"x_{{{k1}}} = x_{{{k}}} - \\eta {tex.nabla} {f}(x_{{{k}}}) = ({pt(it.point)}) - {rate} ({pt(it.gradient)}) "
+                                   f"{rel(list(it.next) + list(it.point) + list(it.gradient))} ({pt(it.next)})"})
+        short.append(f"x_{{{k1}}} {rel(list(it.next))} ({pt(it.next)})")
     if r.singular_at is not None:
         short.append(f"\\det {tex.nabla}^2 {f}(x_{{{r.singular_at}}}) = 0")
     return {"groups": groups, "blocks": blocks, "answer": [], "answer_short": short}

@@ -4,7 +4,7 @@ iterate the gradient and the Hessian there, the linear solve H p = -grad f, the 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 from solgen.asks import iterate
@@ -22,7 +22,7 @@ def read(data: Any, ctx: dict, kw: dict, pid: str) -> None:
 
 def derive(engine: Any, part: Any) -> NewtonResult:
     r = iterate.derive(engine, part, "newton")
-    return NewtonResult(**{f: getattr(r, f) for f in r.__dataclass_fields__})
+    return NewtonResult(**{f.name: getattr(r, f.name) for f in fields(r)})
 
 
 ASK = Ask("newton", frozenset({"of", "at", "steps", "decimals", "detail"}), read, derive, iterate.present)

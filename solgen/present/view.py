@@ -26,7 +26,7 @@ from solgen.formats.prose import to_md, to_tex
 from solgen.input.problem import Part, Problem
 from solgen.math.functions import tex_name
 from solgen.math.named import names_in
-from solgen.math.printer import HousePrinter, column, matrix
+from solgen.math.printer import HousePrinter, column, matrix, terminating_decimal
 from solgen.present.words import Run, Sentence, Words, join, load_words, text
 
 DETAIL_DEPTH = {"full": 99, "standard": 1, "answer": -1}
@@ -78,6 +78,15 @@ class Tex:
         except TypeError:  # not hashable
             return self.printer.doprint(expr)
 
+    def value(self, expr: sp.Expr) -> str:
+        """A number as a TA writes it: \\frac{\\sqrt{2}}{2}, not \\frac{1}{2} \\sqrt{2}."""
+        if isinstance(expr, sp.Mul) and expr.is_number:
+            coeff, rest = expr.as_coeff_Mul()
+            if coeff.is_Rational and coeff.q != 1 and not rest.is_Add and rest != 1:
+                top = self(rest) if abs(coeff.p) == 1 else f"{abs(coeff.p)} {self(rest)}"
+                return f"{'-' if coeff < 0 else ''}\\frac{{{top}}}{{{coeff.q}}}"
+        return self(expr)
+
     def paren(self, expr: sp.Expr) -> str:
         """``expr`` in parentheses unless it is an atom or a function call."""
         tex = self(expr)
@@ -115,6 +124,14 @@ class Tex:
     def function_name(self, func: type) -> str:
         """How the printer names ``func``: ``\\sin``, ``\\operatorname{artanh}`` (math/functions.py)."""
         return tex_name(func)
+
+
+def as_written(values: Any, raw: Any, tex: Tex) -> str:
+    """Numbers of a point (or one number) as the file wrote them: -1.2 stays -1.2, 1/10 stays
+    a fraction."""
+    raw = raw if isinstance(raw, dict) else {}
+    decimal = any(isinstance(v, float) or (isinstance(v, str) and "." in v) for v in raw.values())
+    return ", ".join((terminating_decimal(v) if decimal else None) or tex(v) for _, v in values)
 
 
 def _one_fraction(tex: str) -> bool:
@@ -426,8 +443,8 @@ def _prompt(parts: list[Part], problem: Problem, tex: Tex) -> Sentence:
             said = ", ".join(f"{tex(g)} = {tex(c)}" for g, c in p.constraints)
             return words("prompt.critical_constrained", f=p.of, constraint=said)
         if p.ask in ("newton", "descent"):  # the start is part of the ask: "starting from (..)"
-            return words(f"prompt.{p.ask}", count=p.steps, n=text(str(p.steps)), f=p.of, point=tex.point(p),
-                         rate=tex(p.rate) if p.rate is not None else "")
+            return words(f"prompt.{p.ask}", count=p.steps, n=text(str(p.steps)), f=p.of, point=as_written(p.at, p.raw.get("at"), tex),
+                         rate=as_written(((None, p.rate),), {None: p.raw.get("rate")}, tex) if p.rate is not None else "")
         if p.ask == "figure" and isinstance(p.raw.get("slice"), str):  # f along a line, not its contours
             return words("prompt.figure_slice", f=p.of, name=tex(sp.Symbol(p.raw["slice"])))
         return words(f"prompt.{p.ask}", f=f"\\nabla {p.of}" if p.grad else p.of)
