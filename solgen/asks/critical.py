@@ -222,11 +222,14 @@ def present(r: CriticalResult, tex: Any, problem: Any) -> dict[str, Any]:
         for g, c in r.constraints:
             blocks.append({"math": f"{tex(g)} = {tex(c)}"})
             short.append(f"{tex(g)} = {tex(c)}")
+    blocks.extend(_by_hand(r, tex))
     if not r.candidates:
         blocks.append({"text": w("critical.none", count=len(r.constraints))})
-        return {"groups": groups, "blocks": blocks, "answer": [], "answer_short": short}
+        return {"groups": groups, "blocks": blocks, "lead": None, "answer": [], "answer_short": short}
     points = [f"({', '.join(tex.value(val) for _, val in c.point)})" for c in r.candidates]
     blocks.append({"text": w("critical.solutions", count=len(r.candidates), points=", ".join(points))})
+    if not r.constraints:  # the Hessian once, symbolically, then at each point
+        blocks.append({"math": f"{tex.nabla}^2 {f}({x}) = {tex.mat([list(row) for row in r.hessian])}"})
     for c, pt in zip(r.candidates, points):
         where = pt[1:-1]
         value = f"{f}({where}) = {tex.value(c.value)}"
@@ -252,7 +255,42 @@ def present(r: CriticalResult, tex: Any, problem: Any) -> dict[str, Any]:
                                  value=tex.value(r.candidates[r.largest[0]].value))})
         blocks.append({"text": w("critical.smallest", point=", ".join(points[i] for i in r.smallest), f=f,
                                  value=tex.value(r.candidates[r.smallest[0]].value))})
-    return {"groups": groups, "blocks": blocks, "answer": [], "answer_short": short}
+    return {"groups": groups, "blocks": blocks, "lead": None, "answer": [], "answer_short": short}
+
+
+def _by_hand(r: CriticalResult, tex: Any) -> list[dict[str, Any]]:
+    """The substitutions a TA makes to solve the system, as far as they go."""
+    unknowns = list(tex.variables) + list(r.multipliers)
+    if r.constraints:
+        eqs = [g - sum((m * cg[i] for m, cg in zip(r.multipliers, r.constraint_gradients)), sp.Integer(0))
+               for i, g in enumerate(r.gradient)] + [g - c for g, c in r.constraints]
+    else:
+        eqs = list(r.gradient)
+    steps = solving.eliminate(eqs, unknowns)
+    if not steps["solved"]:
+        return []
+    w, out = tex.words, []
+    for e, u, value in steps["solved"]:
+        solve = f"{tex(u)} = {tex.poly(value)}"
+        if sp.expand(e - (u - value)) == 0 or sp.expand(e + (u - value)) == 0:  # shown as u = value already
+            out.append({"text": w("critical.use", solve=solve)})
+        else:
+            out.append({"text": w("critical.substitute", system=f"{tex.poly(e)} = 0", solve=solve)})
+    if steps["rest"]:
+        out.append({"text": w("critical.substituted", count=len(steps["rest"]))})
+        out.extend({"math": f"{tex.poly(e)} = 0"} for e in steps["rest"])
+    if steps["factored"] is not None and steps["roots"] is not None:
+        u, roots = steps["roots"]
+        said = ", ".join(tex.value(x) for x in roots)
+        factored = f"{tex.poly(steps['factored'])} = 0"
+        if not (isinstance(steps["factored"], sp.Mul) and sum(1 for a in steps["factored"].args if not a.is_Number) >= 2):
+            out.append({"text": w("critical.so", solve=f"{tex(u)} = {said}", count=len(roots))} if roots
+                       else {"text": w("critical.no_roots", system=f"{tex.poly(steps['rest'][0])} = 0")})
+        elif roots:
+            out.append({"text": w("critical.roots", system=factored, solve=f"{tex(u)} = {said}", count=len(roots))})
+        else:
+            out.append({"text": w("critical.no_roots", system=factored)})
+    return out
 
 
 def _plain(sentence: Any) -> str:

@@ -211,10 +211,7 @@ def present(r: IterateResult, tex: Any, problem: Any) -> dict[str, Any]:
             i, j = e.index
             groups.append(group(second(f, names[j], names[i], x), e.tree, tex, r.part))
     blocks: list[dict[str, Any]] = []
-    if r.method == "newton":
-        blocks.append({"text": w("newton.intro", f=f)})
-    else:
-        blocks.append({"text": w("descent.intro", f=f, rate=rate)})
+    lead = w("newton.intro", f=f) if r.method == "newton" else w("descent.intro", f=f, rate=rate)
     blocks.append({"math": f"{tex.nabla} {f}({x}) = {tex.col(list(r.gradient))}"})
     if r.hessian is not None:
         blocks.append({"math": f"{tex.nabla}^2 {f}({x}) = {tex.mat([list(row) for row in r.hessian])}"})
@@ -242,4 +239,4 @@ def present(r: IterateResult, tex: Any, problem: Any) -> dict[str, Any]:
         short.append(f"x_{{{k1}}} {rel(list(it.next))} ({pt(it.next)})")
     if r.singular_at is not None:
         short.append(f"\\det {tex.nabla}^2 {f}(x_{{{r.singular_at}}}) = 0")
-    return {"groups": groups, "blocks": blocks, "answer": [], "answer_short": short}
+    return {"lead": lead, "groups": groups, "blocks": blocks, "answer": [], "answer_short": short}

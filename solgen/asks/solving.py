@@ -166,3 +166,49 @@ def classify_bordered(matrix: sp.Matrix, m: int, n: int) -> tuple[str, list[sp.E
     if 0 not in signs:
         return "saddle", ms
     return "inconclusive", ms
+
+
+def eliminate(equations: Sequence[sp.Expr], unknowns: Sequence[sp.Symbol]) -> dict:
+    """How a TA solves the system by hand, as far as substitution goes: while an equation
+    is linear in one unknown with a constant coefficient, solve it for that unknown and
+    substitute into the rest. Returns ``{"solved": [(equation, unknown, expression)],
+    "rest": [equations left], "factored": expr or None, "roots": [...] or None}``, the
+    last two when one equation in one unknown is left (its factored form, real roots)."""
+    eqs = [sp.expand(unfold(e)) for e in equations]
+    eqs = [e for e in eqs if e != 0]
+    solved: list[tuple[sp.Expr, sp.Symbol, sp.Expr]] = []
+    left = list(unknowns)
+    changed = True
+    while changed and len(eqs) > 1:
+        changed = False
+        for i, e in enumerate(eqs):
+            for u in left:
+                if not e.has(u):
+                    continue
+                poly = sp.Poly(e, u) if e.is_polynomial(u) else None
+                if poly is None or poly.degree() != 1:
+                    continue
+                coeff = poly.coeffs()[0]
+                if coeff.free_symbols & set(unknowns) or coeff == 0:
+                    continue
+                value = sp.expand(sp.solve(e, u)[0])
+                solved.append((e, u, value))
+                eqs = [sp.expand(o.xreplace({u: value})) for j, o in enumerate(eqs) if j != i]
+                eqs = [o for o in eqs if o != 0]
+                left.remove(u)
+                changed = True
+                break
+            if changed:
+                break
+    out: dict = {"solved": solved, "rest": eqs, "factored": None, "roots": None}
+    if solved and len(eqs) == 1 and len(eqs[0].free_symbols & set(left)) == 1:
+        (u,) = eqs[0].free_symbols & set(left)
+        out["factored"] = sp.factor(eqs[0])
+        try:
+            roots = sp.solve(eqs[0], u)
+        except NotImplementedError:
+            roots = None
+        if roots is not None:
+            out["roots"] = (u, sorted({exact(r) for r in roots if _is_real(sp.sympify(r)) and sign(sp.im(r)) in (0, None)
+                                       and not (u.is_positive and sign(r) != 1)}, key=_order_key))
+    return out

@@ -78,6 +78,13 @@ class Tex:
         except TypeError:  # not hashable
             return self.printer.doprint(expr)
 
+    def poly(self, expr: sp.Expr) -> str:
+        """A polynomial as one is written when solving: highest powers first (4 x^9 - 4 x,
+        (x - 1)), not in the source's order."""
+        printer = HousePrinter({**{k: v for k, v in self.printer._settings.items() if k in HousePrinter._default_settings},
+                                "order": "lex"})
+        return printer.doprint(expr)
+
     def value(self, expr: sp.Expr) -> str:
         """A number as a TA writes it: \\frac{\\sqrt{2}}{2}, not \\frac{1}{2} \\sqrt{2}."""
         if isinstance(expr, sp.Mul) and expr.is_number:
