@@ -198,7 +198,7 @@ def present(r: CriticalResult, tex: Any, problem: Any) -> dict[str, Any]:
         elif e.index[0] >= 100:
             g = f"g_{{{e.index[0] - 99}}}" if len(r.constraints) > 1 else "g"
             groups.append(group(pd(g, names[e.index[1]], x), e.tree, tex, r.part))
-        else:
+        elif not r.constraints:  # with constraints the Hessian only feeds the bordered test: checked, in the JSON
             i, j = e.index
             groups.append(group(second(f, names[j], names[i], x), e.tree, tex, r.part))
     blocks: list[dict[str, Any]] = []
@@ -213,10 +213,13 @@ def present(r: CriticalResult, tex: Any, problem: Any) -> dict[str, Any]:
             blocks.append({"math": line})
             short.append(f"{tex(g)} = 0")
     else:
-        lam = ", ".join(tex(m) for m in r.multipliers)
-        blocks.append({"text": w("critical.lagrange", f=f, lam=lam, count=len(r.constraints))})
+        several = len(r.constraints) > 1
+        lam = " + ".join(f"{tex(m)} {tex.nabla} g{f'_{{{k}}}' if several else ''}" for k, m in enumerate(r.multipliers, 1))
+        defined = ", \\quad ".join(f"g{f'_{{{k}}}' if several else ''}({x}) = {tex(g)}" for k, (g, _c) in enumerate(r.constraints, 1))
+        blocks.append({"text": w("critical.lagrange", f=f, lam=lam, constraint=defined, count=len(r.constraints))})
         for i, v in enumerate(names):
-            rhs = " + ".join(tex(sp.Mul(m, cg[i])) for m, cg in zip(r.multipliers, r.constraint_gradients)).replace("+ -", "- ")
+            rhs = " + ".join(tex(sp.Mul(m, cg[i])) for m, cg in zip(r.multipliers, r.constraint_gradients)
+                             if cg[i] != 0).replace("+ -", "- ") or "0"
             blocks.append({"math": f"{tex(r.gradient[i])} = {rhs}"})
             short.append(f"{tex(r.gradient[i])} = {rhs}")
         for g, c in r.constraints:

@@ -89,10 +89,11 @@ def _short(v: sp.Expr, digits: int) -> bool:
 
 
 def _decimal_style(part: Any) -> bool:
-    """The start was written with decimals (-1.2): iterates that are terminating decimals
-    are written so too."""
+    """The start or the rate was written with decimals (-1.2, 0.1): iterates that are
+    terminating decimals are written so too."""
     at = part.raw.get("at") or {}
-    return any(isinstance(v, float) or (isinstance(v, str) and "." in v) for v in at.values())
+    written = [*at.values(), part.raw.get("rate")]
+    return any(isinstance(v, float) or (isinstance(v, str) and "." in v) for v in written)
 
 
 def _json_number(x: sp.Expr, decimal: bool) -> Any:

@@ -178,28 +178,29 @@ def eliminate(equations: Sequence[sp.Expr], unknowns: Sequence[sp.Symbol]) -> di
     eqs = [e for e in eqs if e != 0]
     solved: list[tuple[sp.Expr, sp.Symbol, sp.Expr]] = []
     left = list(unknowns)
-    changed = True
-    while changed and len(eqs) > 1:
-        changed = False
+    while len(eqs) > 1:
+        best = None  # the simplest substitution: fewest unknowns in the value, then shortest
         for i, e in enumerate(eqs):
             for u in left:
-                if not e.has(u):
+                if not e.has(u) or not e.is_polynomial(u):
                     continue
-                poly = sp.Poly(e, u) if e.is_polynomial(u) else None
-                if poly is None or poly.degree() != 1:
+                poly = sp.Poly(e, u)
+                if poly.degree() != 1:
                     continue
-                coeff = poly.coeffs()[0]
+                coeff, rest = poly.all_coeffs()
                 if coeff.free_symbols & set(unknowns) or coeff == 0:
                     continue
-                value = sp.expand(sp.solve(e, u)[0])
-                solved.append((e, u, value))
-                eqs = [sp.expand(o.xreplace({u: value})) for j, o in enumerate(eqs) if j != i]
-                eqs = [o for o in eqs if o != 0]
-                left.remove(u)
-                changed = True
-                break
-            if changed:
-                break
+                value = sp.expand(-rest / coeff)
+                key = (len(value.free_symbols & set(unknowns)), sp.count_ops(value))
+                if best is None or key < best[0]:
+                    best = (key, i, e, u, value)
+        if best is None:
+            break
+        _, i, e, u, value = best
+        solved.append((e, u, value))
+        eqs = [sp.expand(o.xreplace({u: value})) for j, o in enumerate(eqs) if j != i]
+        eqs = [o for o in eqs if o != 0]
+        left.remove(u)
     out: dict = {"solved": solved, "rest": eqs, "factored": None, "roots": None}
     if solved and len(eqs) == 1 and len(eqs[0].free_symbols & set(left)) == 1:
         (u,) = eqs[0].free_symbols & set(left)

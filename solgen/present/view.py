@@ -87,6 +87,13 @@ class Tex:
 
     def value(self, expr: sp.Expr) -> str:
         """A number as a TA writes it: \\frac{\\sqrt{2}}{2}, not \\frac{1}{2} \\sqrt{2}."""
+        if isinstance(expr, sp.Add) and expr.is_number and len(expr.args) <= 4:  # 1 + 7 sqrt(29)/29
+            terms = sorted(expr.args, key=lambda t: (not t.is_Rational,))
+            out = self.value(terms[0])
+            for t in terms[1:]:
+                negative = t.could_extract_minus_sign()
+                out += f" - {self.value(-t)}" if negative else f" + {self.value(t)}"
+            return out
         if isinstance(expr, sp.Mul) and expr.is_number:
             coeff, rest = expr.as_coeff_Mul()
             if coeff.is_Rational and coeff.q != 1 and not rest.is_Add and rest != 1:
