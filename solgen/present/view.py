@@ -500,20 +500,23 @@ def _prompts(parts: list[Part], problem: Problem, tex: Tex) -> Prompts:
     return Prompts(given or [_prompt(parts, problem, tex)])
 
 
-def build_view(solution: Solution, words: Words | None = None) -> dict[str, Any]:
+def build_view(solution: Solution, words: Words | None = None, prefix: str = "") -> dict[str, Any]:
     """The view of a whole solution: each part presented by its ask, grouped into
-    questions, with the header, prompts and sentences in the catalog's language."""
+    questions, with the header, prompts and sentences in the catalog's language. ``prefix``
+    labels the questions of one problem of a file with problems: (1a, 1b, 2a, ...)."""
     from solgen import asks
 
     problem = solution.problem
     words = words or load_words(problem.lang)
+    if solution.sheet:
+        return _sheet_view(solution, words)
     tex = Tex(problem, words)
     questions: list[dict[str, Any]] = []
     for d in solution.derivations:
-        if not questions or questions[-1]["id"] != d.part.id:
-            questions.append({"id": d.part.id, "parts": [], "derivations": []})
+        if not questions or questions[-1]["id"] != prefix + d.part.id:
+            questions.append({"id": prefix + d.part.id, "parts": [], "derivations": []})
         q = questions[-1]
-        tex.question = d.part.id
+        tex.question = prefix + d.part.id
         view = asks.get(d.part.ask).present(d, tex, problem)
         view.setdefault("equation", None)  # lhs = matrix of partials = result, when shown
         view.update(
@@ -544,6 +547,32 @@ def build_view(solution: Solution, words: Words | None = None) -> dict[str, Any]
         "fallbacks": solution.fallbacks(),
         "heading": words("document.title", id=text(problem.id), title=text(problem.title)) if problem.title
         else words("document.untitled", id=text(problem.id)),
+        "lang": words.lang,
+    })
+
+
+def _sheet_view(solution: Solution, words: Words) -> dict[str, Any]:
+    """A file with problems: one document, each problem headed by its id and title (and its
+    intro) before its first question, the questions labelled 1a, 1b, 2a, ..."""
+    sheet = solution.problem
+    questions: list[dict[str, Any]] = []
+    for sub in solution.sheet:
+        p = sub.problem
+        view = build_view(sub, words, prefix=p.label or "")
+        heading = (words("document.title", id=text(p.label or ""), title=text(p.title)) if p.title
+                   else words("document.untitled", id=text(p.label or "")))
+        first = True
+        for q in view["questions"]:
+            q["problem"] = {"heading": heading, "intro": view["intro"]} if first else None
+            first = False
+            questions.append(q)
+    header = [sheet.course, sheet.section, sheet.date, sheet.author]
+    return _mark_math({
+        "id": sheet.id, "title": sheet.title, "course": sheet.course, "section": sheet.section, "date": sheet.date,
+        "author": sheet.author, "header": [h for h in header if h],
+        "intro": Prose(sheet.intro) if sheet.intro else None,
+        "variables": [], "questions": questions, "fallbacks": solution.fallbacks(),
+        "heading": words("document.sheet", title=text(sheet.title)) if sheet.title else words("document.untitled", id=text(sheet.id)),
         "lang": words.lang,
     })
 
