@@ -128,7 +128,7 @@ def present(r: TaylorResult, tex: Any, problem: Any) -> dict[str, Any]:
             i, j = e.index
             v = [tex(s) for s in problem.variables]
             groups.append(group(second(f, v[j], v[i], x), e.tree, tex, r.part))  # d/dv_j of df/dv_i
-        elif len(e.index) >= 3:
+        elif len(e.index) >= 3 and e.tree.expr.free_symbols:  # d/dv of a number is 0: no group for it
             groups.append(group(_partial(f, e.index, problem, tex, x), e.tree, tex, r.part))
         else:
             k = e.index[0] + 1
@@ -205,14 +205,14 @@ def _partial(f: str, combo: tuple[int, ...], problem: Any, tex: Any, args: str) 
 
 def _higher_lines(values: Any, problem: Any, tex: Any, args: str, fname: str) -> list[str]:
     """The partials of order 3 and up, a few to a display line."""
-    lines, chunk = [], []
-    for combo, value in values:
-        chunk.append(f"{_partial(fname, combo, problem, tex, args)} = {tex(value)}")
-        if len(chunk) == 3:
-            lines.append(", \\quad ".join(chunk))
-            chunk = []
-    if chunk:
-        lines.append(", \\quad ".join(chunk))
+    lines: list[str] = []
+    for k in sorted({len(c) for c, _ in values}):
+        level = [(c, v) for c, v in values if len(c) == k]
+        if all(v == 0 for _, v in level):  # every partial of order k is 0: one line, as a TA says it
+            lines.append(f"\\partial^\\alpha {fname}({args}) = 0 \\quad (|\\alpha| = {k})")
+            continue
+        shown = [f"{_partial(fname, c, problem, tex, args)} = {tex(v)}" for c, v in level]
+        lines.extend(", \\quad ".join(shown[i:i + 3]) for i in range(0, len(shown), 3))
     return lines
 
 
