@@ -240,3 +240,108 @@ def test_every_format_shows_the_points_and_iterates(lang: str, fmt: str) -> None
             continue
         assert (verdict if kind == "handout" else short) in out
         assert "x_{1}" in out  # the first Newton iterate
+
+
+def test_a_system_too_hard_to_solve_in_time_is_an_error_at_the_part(monkeypatch) -> None:
+    from solgen.asks import solving
+
+    monkeypatch.setattr(solving, "SOLVE_SECONDS", 1)
+    text = problem({"f": "x^6*y^5 + y^6*x^4 + x^3*y^4 - 3*x*y^7 + x^2*y + 7*x*y^3"}, ["{id: a, ask: critical, of: f}"])
+    with pytest.raises(DeriveError) as err:
+        solve(parse_problem(text))
+    assert err.value.line == 6 and "within 1 s" in str(err.value)
+
+
+def test_a_constant_named_E_is_not_eulers_number() -> None:
+    text = problem({"f": "E*x^2 + e^y"}, ["{id: a, ask: gradient, of: f}"], extra="constants: [E]\n")
+    doc = solved_json(text)
+    grad = [sp.sympify(g) for g in doc["parts"][0]["result"]]
+    E, X, Y = sp.symbols("E x y")
+    assert grad == [2 * E * X, sp.exp(Y)] and E in grad[0].free_symbols
+
+
+@pytest.mark.parametrize(("source", "order"), [("exp(x)*sin(y)", 3), ("log(1 + x + 2*y)", 4), ("x^3*y^2 + x*y", 6)])
+def test_taylor_of_higher_order_in_two_variables_agrees_with_sympy(source: str, order: int) -> None:
+    text = problem({"f": source}, [f"{{id: a, ask: taylor, of: f, order: {order}, at: {{x: 0, y: 0}}}}"])
+    doc = solved_json(text)
+    got = sp.sympify(doc["parts"][0]["result"])
+    X, Y, t = sp.symbols("x y t")  # plain symbols, as sympify reads the JSON
+    f = sp.sympify(source.replace("^", "**"))
+    want = sp.series(f.subs({X: t * X, Y: t * Y}), t, 0, order + 1).removeO().subs(t, 1)
+    assert sp.expand(got - want) == 0
+
+
+def test_taylor_order_7_is_an_error() -> None:
+    with pytest.raises(SpecError, match="from 1 to 6"):
+        parse_problem(problem({"f": "x*y"}, ["{id: a, ask: taylor, of: f, order: 7, at: {x: 0, y: 0}}"]))
+
+
+def test_directional_without_a_point_is_a_function() -> None:
+    doc = solved_json(problem({"f": "x^2*y + exp(x*y)"}, ["{id: a, ask: directional, of: f, directions: {u: [3, 4]}}"]))
+    reading = doc["parts"][0]["result"]["u"]
+    f = x**2 * y + sp.exp(x * y)
+    want = (3 * sp.diff(f, x) + 4 * sp.diff(f, y)) / 5
+    assert sp.simplify(sp.sympify(reading["unit_slope"], locals={"x": x, "y": y}) - want) == 0
+    assert sp.simplify(sp.sympify(reading["slope"], locals={"x": x, "y": y}) - 5 * want) == 0
+
+
+SHEET = """id: sheet
+title: "Three problems"
+course: "Math 2210"
+problems:
+  - id: "1"
+    title: "Two variables"
+    variables: [x, y]
+    functions: {f: "x^3 + y^3 - 3*x*y"}
+    parts: [{id: a, ask: critical, of: f}]
+  - id: "2"
+    variables: [u, v, w]
+    functions: {f: "u^2 + v^2 + w^2 - u*v + u - 2*w"}
+    parts: [{id: a, ask: gradient, of: f}, {id: b, ask: critical, of: f}]
+  - id: "3"
+    variables: [x]
+    constants: [E]
+    functions: {f: "E*x^2 - x"}
+    parts: [{id: a, ask: newton, of: f, at: {x: 1}}]
+"""
+
+
+def test_a_file_with_several_problems(tmp_path) -> None:
+    src = tmp_path / "s.yaml"
+    src.write_text(SHEET, encoding="utf-8")
+    out = CliRunner().invoke(main, ["render", str(src), "--format", "json", "--format", "md", "--format", "tex", "--all",
+                                    "--out", str(tmp_path / "out")])
+    assert out.exit_code == 0, out.output
+    names = sorted(p.name for p in (tmp_path / "out").iterdir())
+    assert "sheet.json" in names and "sheet-slides.tex" in names and "sheet-worksheet.md" in names
+    doc = json.loads((tmp_path / "out" / "sheet.json").read_text())
+    assert set(doc) == {"id", "title", "problems"} and doc["id"] == "sheet"
+    assert [p["id"] for p in doc["problems"]] == ["1", "2", "3"]
+    assert [p["variables"] for p in doc["problems"]] == [["x", "y"], ["u", "v", "w"], ["x"]]
+    for p in doc["problems"]:
+        assert {"id", "title", "variables", "functions", "parts"} <= set(p)
+    u, v, w = sp.symbols("u v w")
+    grad = [sp.sympify(g) for g in doc["problems"][1]["parts"][0]["result"]]
+    assert grad == [2 * u - v + 1, 2 * v - u, 2 * w - 2]
+    (point,) = doc["problems"][1]["parts"][1]["result"]
+    assert point["point"] == {"u": "-2/3", "v": "-1/3", "w": "1"} and point["kind"] == "minimum"
+    E = sp.Symbol("E")
+    newton = doc["problems"][2]["parts"][0]["result"]["iterates"]
+    assert sp.simplify(sp.sympify(newton[1]["x"]) - 1 / (2 * E)) == 0
+    md = (tmp_path / "out" / "sheet.md").read_text()
+    assert md.index("Problem 1: Two variables") < md.index("(1a)") < md.index("Problem 2") < md.index("(2b)") < md.index("(3a)")
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (SHEET.replace('course: "Math 2210"', "variables: [x]"), "inside each problem"),
+        (SHEET.replace('id: "2"', 'id: "1"'), "two problems have the id"),
+        (SHEET.replace("    variables: [u, v, w]", "    varables: [u, v, w]"), "did you mean 'variables'"),
+        (SHEET.replace('functions: {f: "E*x^2 - x"}', 'functions: {f: "E*x^2 - q"}'), "q"),
+    ],
+)
+def test_a_bad_file_with_several_problems_is_an_error_at_its_line(text: str, message: str) -> None:
+    with pytest.raises(SpecError) as err:
+        parse_problem(text)
+    assert message in str(err.value) and err.value.line is not None

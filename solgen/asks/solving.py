@@ -11,7 +11,10 @@ Hessian is singular); ``classify_bordered`` the bordered-Hessian test with const
 
 from __future__ import annotations
 
-from typing import Sequence
+import signal
+import time
+from contextlib import contextmanager
+from typing import Any, Iterator, Sequence
 
 import sympy as sp
 
@@ -19,6 +22,36 @@ from solgen.errors import DeriveError
 from solgen.math.named import unfold
 
 MAX_SOLUTIONS = 24
+SOLVE_SECONDS = 8  # below the default per-file --timeout (20 s), so the error names the part
+
+
+class _OutOfTime(BaseException):
+    """The solve's time budget ran out (a BaseException: SymPy's ``except Exception`` lets it by)."""
+
+
+@contextmanager
+def budget(seconds: int, what: str) -> Iterator[None]:
+    """Raise DeriveError when the block takes longer than ``seconds`` (SIGALRM, main thread;
+    an alarm set outside is re-armed with what is left of it). Elsewhere: no limit."""
+    def fire(signum: int, frame: Any) -> None:
+        raise _OutOfTime()
+
+    try:
+        previous = signal.signal(signal.SIGALRM, fire)
+    except (AttributeError, ValueError):  # no SIGALRM, or not the main thread
+        yield
+        return
+    started = time.monotonic()
+    outer = signal.alarm(seconds)
+    try:
+        yield
+    except _OutOfTime:
+        raise DeriveError(f"solgen cannot solve {what} exactly within {seconds} s; simplify the function") from None
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+        if outer:
+            signal.alarm(max(1, outer - int(time.monotonic() - started)))
 _PERIODIC = (sp.sin, sp.cos, sp.tan, sp.cot, sp.sec, sp.csc)
 
 
@@ -70,10 +103,11 @@ def solve_real(equations: Sequence[sp.Expr], unknowns: Sequence[sp.Symbol], what
                               f"({periodic[0]} repeats with its period); ask for a point instead")
     if not eqs:
         raise DeriveError(f"{what} holds everywhere: every point is a solution")
-    try:
-        found = sp.solve(eqs, list(unknowns), dict=True)
-    except (NotImplementedError, ValueError, TypeError) as exc:
-        raise DeriveError(f"solgen cannot solve {what} exactly ({str(exc)[:80]})") from None
+    with budget(SOLVE_SECONDS, what):
+        try:
+            found = sp.solve(eqs, list(unknowns), dict=True)
+        except (NotImplementedError, ValueError, TypeError) as exc:
+            raise DeriveError(f"solgen cannot solve {what} exactly ({str(exc)[:80]})") from None
     out: list[dict[sp.Symbol, sp.Expr]] = []
     for sol in found:
         missing = [u for u in unknowns if u not in sol]
