@@ -232,7 +232,7 @@ def test_every_format_shows_the_points_and_iterates(lang: str, fmt: str) -> None
                    extra=f"lang: {lang}\n")
     view = build_view(solve(parse_problem(text)))
     verdict = "is a saddle point" if lang == "en" else "ein Sattelpunkt"
-    short = "\\text{saddle point}" if lang == "en" else "\\text{Sattelpunkt}"
+    short = "\\text{(saddle point)}" if lang == "en" else "\\text{(Sattelpunkt)}"
     for kind in ("handout", "slides", "worksheet"):
         out = render(view, fmt, kind)
         if kind == "worksheet":  # the questions only

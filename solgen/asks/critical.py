@@ -252,7 +252,7 @@ def present(r: CriticalResult, tex: Any, problem: Any) -> dict[str, Any]:
                 listed = ", \\quad ".join(f"\\det H_{{{k}}} = {tex.value(m)}" for k, m in zip(range(first, first + len(ms)), ms))
                 blocks.append({"text": w("critical.bordered", minors=listed)})
         blocks.append({"text": w(f"critical.verdict.{c.kind}", point=pt)})
-        short.append(f"{pt}: \\ {value}" + f"\\quad \\text{{{_plain(kind)}}}")
+        short.append(f"{pt} \\ \\text{{({_plain(kind)})}}: \\quad {value}")
     if r.largest:
         blocks.append({"text": w("critical.largest", point=", ".join(points[i] for i in r.largest), f=f,
                                  value=tex.value(r.candidates[r.largest[0]].value))})

@@ -216,7 +216,6 @@ def present(r: IterateResult, tex: Any, problem: Any) -> dict[str, Any]:
     blocks.append({"math": f"{tex.nabla} {f}({x}) = {tex.col(list(r.gradient))}"})
     if r.hessian is not None:
         blocks.append({"math": f"{tex.nabla}^2 {f}({x}) = {tex.mat([list(row) for row in r.hessian])}"})
-    short = [f"x_{{0}} = ({pt(r.iterations[0].point)})"] if r.iterations else []
     for it in r.iterations:
         k, k1 = it.k, it.k + 1
         if r.rounded_from is not None and k == r.rounded_from:
@@ -237,7 +236,11 @@ def present(r: IterateResult, tex: Any, problem: Any) -> dict[str, Any]:
         else:
             blocks.append({"math": f"x_{{{k1}}} = x_{{{k}}} - \\eta {tex.nabla} {f}(x_{{{k}}}) = ({pt(it.point)}) - {rate} ({pt(it.gradient)}) "
                                    f"{rel(list(it.next) + list(it.point) + list(it.gradient))} ({pt(it.next)})"})
-        short.append(f"x_{{{k1}}} {rel(list(it.next))} ({pt(it.next)})")
+    # the answer: every iterate, three to a line (the same lines on the slides)
+    listed = [f"x_{{{k}}} {rel(list(x))} ({pt(x)})" for k, x in enumerate(r.iterates)]
+    summary = [", \\quad ".join(listed[i:i + 3]) for i in range(0, len(listed), 3)]
     if r.singular_at is not None:
-        short.append(f"\\det {tex.nabla}^2 {f}(x_{{{r.singular_at}}}) = 0")
-    return {"lead": lead, "groups": groups, "blocks": blocks, "answer": [], "answer_short": short}
+        summary.append(f"\\det {tex.nabla}^2 {f}(x_{{{r.singular_at}}}) = 0")
+    blocks.append({"text": w("newton.iterates", count=len(listed))})
+    blocks.extend({"math": line} for line in summary)
+    return {"lead": lead, "groups": groups, "blocks": blocks, "answer": [], "answer_short": summary}
