@@ -55,10 +55,20 @@ def budget(seconds: int, what: str) -> Iterator[None]:
 _PERIODIC = (sp.sin, sp.cos, sp.tan, sp.cot, sp.sec, sp.csc)
 
 
+def _basic(value: object) -> sp.Expr:
+    """A SymPy value (a Python int from a determinant or a solver becomes an Integer); never
+    text: nothing here parses."""
+    if isinstance(value, sp.Basic):
+        return value  # type: ignore[return-value]
+    if isinstance(value, int):
+        return sp.Integer(value)
+    raise TypeError(f"not a SymPy value: {type(value).__name__}")
+
+
 def sign(expr: sp.Expr) -> int | None:
     """+1, -1 or 0 for a real number (exactly when it is 0), None when it depends on
     constants or cannot be decided."""
-    expr = sp.sympify(expr)
+    expr = _basic(expr)
     if expr.free_symbols:
         return None
     if expr == 0:
@@ -74,7 +84,7 @@ def sign(expr: sp.Expr) -> int | None:
 
 def exact(expr: sp.Expr) -> sp.Expr:
     """A value as a TA writes it: radicals out of denominators, small forms."""
-    expr = sp.sympify(expr)
+    expr = _basic(expr)
     if expr.is_Rational:
         return expr
     simpler = sp.radsimp(sp.nsimplify(expr) if expr.is_number and expr.has(sp.Float) else expr)
@@ -111,11 +121,11 @@ def solve_real(equations: Sequence[sp.Expr], unknowns: Sequence[sp.Symbol], what
     out: list[dict[sp.Symbol, sp.Expr]] = []
     for sol in found:
         missing = [u for u in unknowns if u not in sol]
-        free = set().union(*(sp.sympify(v).free_symbols for v in sol.values())) & set(unknowns)
+        free = set().union(*(_basic(v).free_symbols for v in sol.values())) & set(unknowns)
         if missing or free:
             said = ", ".join(f"{k} = {v}" for k, v in sol.items()) or "every point"
             raise DeriveError(f"{what} has infinitely many solutions ({said}); no list of points is the answer")
-        if not all(_is_real(sp.sympify(sol[u])) for u in unknowns):
+        if not all(_is_real(_basic(sol[u])) for u in unknowns):
             continue
         point = {u: exact(sp.re(sol[u]) if sol[u].is_real is not True else sol[u]) for u in unknowns}
         if any(u.is_positive and sign(v) not in (1, None) for u, v in point.items()):
@@ -244,6 +254,6 @@ def eliminate(equations: Sequence[sp.Expr], unknowns: Sequence[sp.Symbol]) -> di
         except NotImplementedError:
             roots = None
         if roots is not None:
-            out["roots"] = (u, sorted({exact(r) for r in roots if _is_real(sp.sympify(r)) and sign(sp.im(r)) in (0, None)
+            out["roots"] = (u, sorted({exact(r) for r in roots if _is_real(_basic(r)) and sign(sp.im(r)) in (0, None)
                                        and not (u.is_positive and sign(r) != 1)}, key=_order_key))
     return out
