@@ -191,12 +191,13 @@ def present(r: CriticalResult, tex: Any, problem: Any) -> dict[str, Any]:
     f, x = r.part.of, tex.args
     names = [tex(v) for v in problem.variables]
     w = tex.words
+    letter = next(n for n in ("g", "h", "k", "q", "p") if n != f and n not in problem.functions)  # the constraint's name
     groups = []
     for e in r.entries:
         if len(e.index) == 1:
             groups.append(group(pd(f, names[e.index[0]], x), e.tree, tex, r.part))
         elif e.index[0] >= 100:
-            g = f"g_{{{e.index[0] - 99}}}" if len(r.constraints) > 1 else "g"
+            g = f"{letter}_{{{e.index[0] - 99}}}" if len(r.constraints) > 1 else letter
             groups.append(group(pd(g, names[e.index[1]], x), e.tree, tex, r.part))
         elif not r.constraints:  # with constraints the Hessian only feeds the bordered test: checked, in the JSON
             i, j = e.index
@@ -214,8 +215,9 @@ def present(r: CriticalResult, tex: Any, problem: Any) -> dict[str, Any]:
             short.append(f"{tex(g)} = 0")
     else:
         several = len(r.constraints) > 1
-        lam = " + ".join(f"{tex(m)} {tex.nabla} g{f'_{{{k}}}' if several else ''}" for k, m in enumerate(r.multipliers, 1))
-        defined = ", \\quad ".join(f"g{f'_{{{k}}}' if several else ''}({x}) = {tex(g)}" for k, (g, _c) in enumerate(r.constraints, 1))
+        lam = " + ".join(f"{tex(m)} {tex.nabla} {letter}{f'_{{{k}}}' if several else ''}" for k, m in enumerate(r.multipliers, 1))
+        defined = ", \\quad ".join(f"{letter}{f'_{{{k}}}' if several else ''}({x}) = {tex(g)}"
+                                     for k, (g, _c) in enumerate(r.constraints, 1))
         blocks.append({"text": w("critical.lagrange", f=f, lam=lam, constraint=defined, count=len(r.constraints))})
         for i, v in enumerate(names):
             rhs = " + ".join(tex(sp.Mul(m, cg[i])) for m, cg in zip(r.multipliers, r.constraint_gradients)
@@ -227,7 +229,7 @@ def present(r: CriticalResult, tex: Any, problem: Any) -> dict[str, Any]:
             short.append(f"{tex(g)} = {tex(c)}")
     blocks.extend(_by_hand(r, tex))
     if not r.candidates:
-        blocks.append({"text": w("critical.none", count=len(r.constraints))})
+        blocks.append({"text": w("critical.none", count=len(r.constraints), f=f)})
         return {"groups": groups, "blocks": blocks, "lead": None, "answer": [], "answer_short": short}
     points = [f"({', '.join(tex.value(val) for _, val in c.point)})" for c in r.candidates]
     blocks.append({"text": w("critical.solutions", count=len(r.candidates), points=", ".join(points))})
@@ -251,6 +253,8 @@ def present(r: CriticalResult, tex: Any, problem: Any) -> dict[str, Any]:
                 first = 2 * len(r.constraints) + 1
                 listed = ", \\quad ".join(f"\\det H_{{{k}}} = {tex.value(m)}" for k, m in zip(range(first, first + len(ms)), ms))
                 blocks.append({"text": w("critical.bordered", minors=listed)})
+                if any(solving.sign(m) is None for m in ms):
+                    blocks.append({"text": w("critical.unknown")})
         blocks.append({"text": w(f"critical.verdict.{c.kind}", point=pt)})
         short.append(f"{pt} \\ \\text{{({_plain(kind)})}}: \\quad {value}")
     if r.largest:

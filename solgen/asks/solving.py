@@ -93,10 +93,12 @@ def exact(expr: sp.Expr) -> sp.Expr:
 
 
 def _is_real(value: sp.Expr) -> bool:
-    if value.is_real is True:
+    """Real, or real for some values of the file's constants (sqrt(a/2)): kept, never
+    dropped as if it could not be."""
+    if value.is_real is not None:
+        return bool(value.is_real)
+    if value.free_symbols:
         return True
-    if value.is_real is False or value.free_symbols:
-        return value.is_real is True
     return sign(sp.im(value)) == 0
 
 
@@ -127,7 +129,8 @@ def solve_real(equations: Sequence[sp.Expr], unknowns: Sequence[sp.Symbol], what
             raise DeriveError(f"{what} has infinitely many solutions ({said}); no list of points is the answer")
         if not all(_is_real(_basic(sol[u])) for u in unknowns):
             continue
-        point = {u: exact(sp.re(sol[u]) if sol[u].is_real is not True else sol[u]) for u in unknowns}
+        point = {u: exact(sp.re(sol[u]) if sol[u].is_real is not True and not sol[u].free_symbols else sol[u])
+                 for u in unknowns}
         if any(u.is_positive and sign(v) not in (1, None) for u, v in point.items()):
             continue
         if any(u.is_nonnegative and sign(v) not in (0, 1, None) for u, v in point.items()):
