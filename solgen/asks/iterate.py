@@ -102,8 +102,8 @@ def _json_number(x: sp.Expr, decimal: bool) -> Any:
 
 
 def rounded(x: sp.Expr, digits: int) -> str:
-    value = Decimal(str(sp.N(x, DIGITS)))
-    return str(value.quantize(Decimal(1).scaleb(-digits)))
+    value = Decimal(str(sp.N(x, DIGITS))).quantize(Decimal(1).scaleb(-digits))
+    return str(value.copy_abs() if value.is_zero() else value)  # 0.000000, not -0.000000
 
 
 def read(data: Any, ctx: dict, kw: dict, pid: str, ask: str) -> None:
@@ -130,7 +130,15 @@ def read(data: Any, ctx: dict, kw: dict, pid: str, ask: str) -> None:
 
 
 def _too_long(values: list[sp.Expr]) -> bool:
-    return any(len(str(v)) > MAX_EXACT for v in values)
+    return any(sp.count_ops(v) > 40 or len(str(v)) > MAX_EXACT for v in values)
+
+
+def _vanishes(value: sp.Expr, rounded: bool) -> bool:
+    """The check of a Newton step: ``value`` is 0 (to 40 digits when it is a number; then
+    exactly when it has the file's constants in it; to rounding once the iterates are rounded)."""
+    if value.free_symbols:
+        return sp.simplify(value) == 0
+    return abs(sp.N(value, 60)) < (sp.Float("1e-20") if rounded else sp.Float("1e-40"))
 
 
 def derive(engine: Any, part: Any, method: str) -> IterateResult:
@@ -147,6 +155,11 @@ def derive(engine: Any, part: Any, method: str) -> IterateResult:
     iterations: list[Iteration] = []
     singular_at = rounded_from = None
     for k in range(part.steps):
+        if rounded_from is None and k and _too_long(point):  # too long to go on exactly
+            if part.decimals is None:
+                raise DeriveError(f"the exact iterate x_{k} is too long to write; add decimals: N to round the iterates")
+            rounded_from = k
+            point = [sp.Float(sp.N(x, DIGITS), DIGITS) for x in point]
         here = replace(part, at=tuple(zip(variables, point)))
         g = [solving.exact(engine.at(e, here)) for e in grad]
         if method == "newton":
@@ -157,7 +170,7 @@ def derive(engine: Any, part: Any, method: str) -> IterateResult:
                 break
             step = [solving.exact(s) for s in h.LUsolve(-sp.Matrix(g))]
             residual = h * sp.Matrix(step) + sp.Matrix(g)  # the check: H p = -grad f
-            if any(solving.sign(sp.simplify(r)) not in (0,) for r in residual) and rounded_from is None:
+            if not all(_vanishes(r, rounded_from is not None) for r in residual):
                 raise DeriveError(f"internal check failed: the Newton step at iterate {k} does not solve H p = -grad f")
             hessian_rows = tuple(tuple(r) for r in h.tolist())
         else:
