@@ -345,3 +345,17 @@ def test_a_bad_file_with_several_problems_is_an_error_at_its_line(text: str, mes
     with pytest.raises(SpecError) as err:
         parse_problem(text)
     assert message in str(err.value) and err.value.line is not None
+
+
+def test_newton_iterates_that_grow_go_on_in_decimals_or_are_an_error() -> None:
+    rounded = solved_json(problem({"f": "exp(x) + x^2"}, ["{id: a, ask: newton, of: f, at: {x: 0}, steps: 5, decimals: 6}"], "[x]"))
+    part = rounded["parts"][0]
+    X = sp.Symbol("x")
+    g, h = sp.exp(X) + 2 * X, sp.exp(X) + 2
+    value = sp.Float(0, 50)
+    for k in range(6):  # Newton in 50 digits, by hand
+        assert abs(sp.sympify(part["result"]["iterates"][k]["x"]).evalf(50) - value) < 1e-30
+        value = value - (g / h).subs(X, value).evalf(50)
+    assert part["rounded"][-1] == {"x": "-0.351734"}
+    with pytest.raises(DeriveError, match="add decimals"):
+        solve(parse_problem(problem({"f": "exp(x) + x^2"}, ["{id: a, ask: newton, of: f, at: {x: 0}, steps: 5}"], "[x]")))
