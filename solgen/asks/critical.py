@@ -18,7 +18,7 @@ import sympy as sp
 
 from solgen.asks import solving
 from solgen.asks.base import Ask, Entry, Result
-from solgen.errors import SpecError
+from solgen.errors import CheckError, DeriveError, SpecError
 from solgen.input.expr import ParseError, parse_expression
 from solgen.input.fields import read_detail, read_of
 
@@ -134,7 +134,7 @@ def derive(engine: Any, part: Any) -> CriticalResult:
         for point in points:
             for g in grad:  # the check: the gradient vanishes there
                 if sp.simplify(at(g, point)) != 0:
-                    raise solving.DeriveError("internal check failed: a critical point does not make the gradient 0")
+                    raise CheckError("internal check failed: a critical point does not make the gradient 0")
             h = sp.Matrix([[solving.exact(at(e, point)) for e in row] for row in hess])
             kind, facts = solving.classify(h)
             candidates.append(Candidate(tuple((v, point[v]) for v in variables), solving.exact(at(expr, point)),
@@ -155,7 +155,7 @@ def derive(engine: Any, part: Any) -> CriticalResult:
         point = {v: sol[v] for v in variables}
         for e in equations:
             if sp.simplify(at(e, {**point}).xreplace({lam: sol[lam] for lam in lams})) != 0:
-                raise solving.DeriveError("internal check failed: a Lagrange point does not solve the system")
+                raise CheckError("internal check failed: a Lagrange point does not solve the system")
         h = sp.Matrix([[solving.exact(at(e, point)) for e in row] for row in hess])
         hl = h.copy()
         for lam, (g, _c) in zip(lams, constraints):
@@ -276,7 +276,7 @@ def _by_hand(r: CriticalResult, tex: Any) -> list[dict[str, Any]]:
     try:
         with solving.budget(solving.SOLVE_SECONDS, "the substitutions"):
             steps = solving.eliminate(eqs, unknowns)
-    except solving.DeriveError:  # the points are solved and checked; the by-hand lines are a courtesy
+    except DeriveError:  # the points are solved and checked; the by-hand lines are a courtesy
         return []
     if not steps["solved"]:
         return []

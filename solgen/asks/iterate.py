@@ -19,7 +19,7 @@ import sympy as sp
 
 from solgen.asks import solving
 from solgen.asks.base import Entry, Result
-from solgen.errors import DeriveError, SpecError
+from solgen.errors import CheckError, DeriveError, SpecError
 from solgen.input.expr import ParseError, parse_exact
 from solgen.input.fields import read_at, read_decimals, read_detail, read_of
 from solgen.math.printer import terminating_decimal
@@ -171,7 +171,7 @@ def derive(engine: Any, part: Any, method: str) -> IterateResult:
             step = [solving.exact(s) for s in h.LUsolve(-sp.Matrix(g))]
             residual = h * sp.Matrix(step) + sp.Matrix(g)  # the check: H p = -grad f
             if not all(_vanishes(r, rounded_from is not None) for r in residual):
-                raise DeriveError(f"internal check failed: the Newton step at iterate {k} does not solve H p = -grad f")
+                raise CheckError(f"internal check failed: the Newton step at iterate {k} does not solve H p = -grad f")
             hessian_rows = tuple(tuple(r) for r in h.tolist())
         else:
             step = [solving.exact(-part.rate * gi) for gi in g]
