@@ -192,25 +192,27 @@ def present(r: CriticalResult, tex: Any, problem: Any) -> dict[str, Any]:
     names = [tex(v) for v in problem.variables]
     w = tex.words
     letter = next(n for n in ("g", "h", "k", "q", "p") if n != f and n not in problem.functions)  # the constraint's name
+    single = len(names) == 1
     groups = []
     for e in r.entries:
         if len(e.index) == 1:
-            groups.append(group(pd(f, names[e.index[0]], x), e.tree, tex, r.part))
+            groups.append(group(f"{f}'({x})" if single else pd(f, names[e.index[0]], x), e.tree, tex, r.part))
         elif e.index[0] >= 100:
             g = f"{letter}_{{{e.index[0] - 99}}}" if len(r.constraints) > 1 else letter
             groups.append(group(pd(g, names[e.index[1]], x), e.tree, tex, r.part))
         elif not r.constraints:  # with constraints the Hessian only feeds the bordered test: checked, in the JSON
             i, j = e.index
-            groups.append(group(second(f, names[j], names[i], x), e.tree, tex, r.part))
+            groups.append(group(f"{f}''({x})" if single else second(f, names[j], names[i], x), e.tree, tex, r.part))
     blocks: list[dict[str, Any]] = []
     short: list[str] = []
     if not r.constraints:
-        blocks.append({"text": w("critical.system", f=f)})
+        blocks.append({"text": w("critical.system_single", f=f, var=x) if single else w("critical.system", f=f)})
         for v, g in zip(names, r.gradient):
-            line = f"{pd(f, v, x)} = {tex(g)} = 0"
+            lhs = f"{f}'({x})" if single else pd(f, v, x)  # f'(x) for a function of one variable
+            line = f"{lhs} = {tex(g)} = 0"
             factored = sp.factor(g)
             if isinstance(factored, sp.Mul) and sum(1 for a in factored.args if not a.is_Number) >= 2:
-                line = f"{pd(f, v, x)} = {tex(factored)} = 0"
+                line = f"{lhs} = {tex(g)} = {tex.poly(factored)} = 0"
             blocks.append({"math": line})
             short.append(f"{tex(g)} = 0")
     else:
@@ -231,12 +233,14 @@ def present(r: CriticalResult, tex: Any, problem: Any) -> dict[str, Any]:
     if not r.candidates:
         blocks.append({"text": w("critical.none", count=len(r.constraints), f=f)})
         return {"groups": groups, "blocks": blocks, "lead": None, "answer": [], "answer_short": short}
-    points = [f"({', '.join(tex.value(val) for _, val in c.point)})" for c in r.candidates]
+    points = [f"{names[0]} = {tex.value(c.point[0][1])}" if single else f"({', '.join(tex.value(val) for _, val in c.point)})"
+              for c in r.candidates]
     blocks.append({"text": w("critical.solutions", count=len(r.candidates), points=", ".join(points))})
     if not r.constraints:  # the Hessian once, symbolically, then at each point
-        blocks.append({"math": f"{tex.nabla}^2 {f}({x}) = {tex.mat([list(row) for row in r.hessian])}"})
+        blocks.append({"math": f"{f}''({x}) = {tex(r.hessian[0][0])}" if single
+                       else f"{tex.nabla}^2 {f}({x}) = {tex.mat([list(row) for row in r.hessian])}"})
     for c, pt in zip(r.candidates, points):
-        where = pt[1:-1]
+        where = tex.value(c.point[0][1]) if single else pt[1:-1]
         value = f"{f}({where}) = {tex.value(c.value)}"
         if c.multipliers:
             value = ", \\quad ".join([f"{tex(m)} = {tex.value(val)}" for m, val in c.multipliers] + [value])
@@ -244,7 +248,8 @@ def present(r: CriticalResult, tex: Any, problem: Any) -> dict[str, Any]:
         blocks.append({"math": value})
         kind = w(f"critical.kind.{c.kind}")
         if not r.constraints:
-            blocks.append({"math": f"{tex.nabla}^2 {f}({where}) = {tex.mat([[tex.value(e) for e in row] for row in c.hessian])}"})
+            if not single:  # one variable: f''(a) is in the test's sentence
+                blocks.append({"math": f"{tex.nabla}^2 {f}({where}) = {tex.mat([[tex.value(e) for e in row] for row in c.hessian])}"})
             blocks.extend(_test_blocks(c, tex, f, where, names))
         else:
             blocks.append({"math": f"H_B({where}) = {tex.mat([[tex.value(e) for e in row] for row in c.bordered])}"})
