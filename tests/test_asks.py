@@ -31,7 +31,7 @@ def test_every_ask_is_a_module_with_a_typed_result() -> None:
     ("part", "message"),
     [
         ("{id: a, ask: gradient, of: f, directions: {d: [1, 1]}}", "'directions' does not apply to a gradient part (it is read by directional, figure)"),
-        ("{id: a, ask: hessian, of: f, decimals: 2}", "'decimals' does not apply to a hessian part (it is read by evaluate)"),
+        ("{id: a, ask: hessian, of: f, decimals: 2}", "'decimals' does not apply to a hessian part (it is read by evaluate, newton, descent)"),
         ("{id: a, ask: text, prompt: hi, detail: full}", "'detail' does not apply to a text part"),
         ("{id: a, ask: taylor, of: f, simplify: factor}", "'simplify' does not apply to a taylor part"),
         ("{id: a, ask: directional, of: f, at: {x1: 0, x2: 1}, directions: {d: [1, 1]}, order: 2}", "'order' does not apply"),

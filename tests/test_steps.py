@@ -16,7 +16,8 @@ def test_every_node_of_every_tree_checks(path):
     if getattr(solution.problem, "shapes", None) is not None:
         pytest.skip("vectors and matrices: tests/test_matrix.py checks every node against the entrywise derivative")
     nodes = 0
-    for d in solution.derivations:
+    sheet = getattr(solution, "sheet", ())  # a file with problems: every problem's trees
+    for d in [d for s in (solution, *sheet) for d in s.derivations]:
         for entry in d.entries:
             for node in entry.tree.walk():
                 nodes += 1

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from solgen.asks.base import Ask
 
-_MODULES = ("gradient", "hessian", "jacobian", "partial", "laplacian", "taylor", "directional", "evaluate", "identity", "figure", "text")
+_MODULES = ("gradient", "hessian", "jacobian", "partial", "laplacian", "taylor", "directional", "evaluate", "identity", "figure", "critical", "newton", "descent", "text")
 
 
 @lru_cache(maxsize=1)

@@ -1,7 +1,8 @@
 """directional: the gradient at a point and, along each direction d, the slope of the
 linear approximation, gradient^T d, whose sign is the trend (the seed's reading), and the
 directional derivative along the unit vector u = d/||d||, D_u f = gradient^T d / ||d||
-(the textbook's)."""
+(the textbook's). Without ``at``, the same as functions of the variables (no trend: its
+sign depends on the point)."""
 
 from __future__ import annotations
 
@@ -37,13 +38,13 @@ class DirectionalResult(Result):
         return {r.name: {"direction": list(r.direction), "slope": r.slope, "unit_slope": r.unit_slope, "norm": r.norm,
                          "trend": r.trend} for r in self.readings}
 
-    def json_fields(self) -> dict[str, Any]:
-        return {"gradient_at": list(self.gradient_at)}  # the readings are the result
+    def json_fields(self) -> dict[str, Any]:  # the readings are the result
+        return {"gradient_at" if self.part.at else "gradient": list(self.gradient_at)}
 
 
 def read(data: Any, ctx: dict, kw: dict, pid: str) -> None:
     read_of(data, ctx, kw, pid, "directional", scalar=True)
-    read_at(data, ctx, kw, pid, "directional", required=True)
+    read_at(data, ctx, kw, pid, "directional", required=False)
     read_directions(data, ctx, kw, pid)
     read_detail(data, kw, pid, ctx["defaults"]["detail"])
 
@@ -51,7 +52,7 @@ def read(data: Any, ctx: dict, kw: dict, pid: str) -> None:
 def derive(engine: Any, part: Any) -> DirectionalResult:
     (expr,) = engine.function(part)
     trees = engine.gradient(expr)
-    grad_at = [engine.at(t.result, part) for t in trees]
+    grad_at = [engine.at(t.result, part) for t in trees] if part.at else [t.result for t in trees]
     readings = []
     for name, vec in part.directions:
         slope = sum((g * d for g, d in zip(grad_at, vec)), sp.Integer(0))
@@ -61,6 +62,8 @@ def derive(engine: Any, part: Any) -> DirectionalResult:
             raise DeriveError(f"the slope in direction {name}: {exc}; simplify it") from None
         if slope == 0:
             trend = "constant"
+        elif not part.at:  # a function of the point: its sign is the point's
+            trend = "unknown"
         else:
             sign = sp.sign(slope.evalf(30)) if slope.is_number else None
             trend = {1: "increase", -1: "decrease"}.get(int(sign) if sign in (1, -1) else 0, "unknown")
@@ -80,7 +83,8 @@ def _over_norm(slope: sp.Expr, norm: sp.Expr) -> sp.Expr:
 def present(r: DirectionalResult, tex: Any, problem: Any) -> dict[str, Any]:
     from solgen.present.view import group, pd
 
-    f, x, at = r.part.of, tex.args, tex.point(r.part)
+    f, x = r.part.of, tex.args
+    at = tex.point(r.part) if r.part.at else x
     groups = [group(pd(f, tex(v), x), e.tree, tex, r.part) for v, e in zip(problem.variables, r.entries)]
     grad_at = tex.col(list(r.gradient_at))
     readings = []
@@ -88,6 +92,13 @@ def present(r: DirectionalResult, tex: Any, problem: Any) -> dict[str, Any]:
         name = re.sub(r"^([A-Za-z]+)(\d+)$", r"\1_\2", reading.name)
         digits = re.fullmatch(r"[A-Za-z]+(\d+)", reading.name)
         unit = f"u_{digits.group(1)}" if digits else "u"
+        if reading.name == "u":  # u = [3, 4]: its unit vector is u-hat, not u again
+            unit = "\\hat{u}"
+        unit_slope = tex(reading.unit_slope)
+        if not r.part.at and reading.slope != 0:  # a function over ||d||: one fraction, the root on top
+            inverse = sp.radsimp(1 / reading.norm)
+            unit_slope = (f"\\frac{{{tex(reading.slope)}}}{{{tex(reading.norm)}}}" if reading.norm.is_Integer
+                          else f"{tex.value(inverse)} {tex.paren(reading.slope)}")
         squares = " + ".join(f"{tex.paren(sp.Integer(c) if c.is_Integer else c)}^2" for c in reading.direction)
         products = " + ".join(f"{tex.paren(g)} \\cdot {tex.paren(sp.Integer(c) if c.is_Integer else c)}"
                               for g, c in zip(r.gradient_at, reading.direction))
@@ -96,15 +107,20 @@ def present(r: DirectionalResult, tex: Any, problem: Any) -> dict[str, Any]:
             "direction": tex.mat([list(reading.direction)]) + "^T",
             "products": products,
             "slope": tex(reading.slope),
-            "relation": {"increase": ">", "decrease": "<", "constant": "="}.get(reading.trend, "?"),
+            "relation": {"increase": ">", "decrease": "<", "constant": "="}.get(reading.trend, "?" if r.part.at else "="),
             "trend": reading.trend,
-            "reading": tex.words(f"directional.trend.{reading.trend}"),
-            "reading_short": tex.words(f"directional.trend_short.{reading.trend}"),
+            "reading": tex.words(f"directional.trend.{reading.trend}") if r.part.at else tex.words("directional.function"),
+            "reading_short": tex.words(f"directional.trend_short.{reading.trend}") if r.part.at else tex.words("directional.function"),
             "unit_reading": tex.words("directional.unit", name=name, unit=unit, norm=f"\\sqrt{{{squares}}} = {tex(reading.norm)}",
-                                      f=f, point=at, unit_slope=tex(reading.unit_slope)),
-            "unit_short": f"D_{{{unit}}} {f}({at}) = {tex(reading.unit_slope)}",
+                                      f=f, point=at, unit_slope=unit_slope),
+            "unit_short": f"D_{{{unit}}} {f}({at}) = {unit_slope}",
         })
     at_point = f"{tex.nabla} {f}({at}) = {grad_at}"
+    if not r.part.at:
+        return {"groups": groups, "f": f, "intro": tex.words("directional.intro_function", gradient_at=at_point, f=f),
+                "intro_short": tex.words("directional.intro_short_function", gradient_at=at_point), "gradient_at": at_point,
+                "readings": readings, "answer": [at_point] + [r["unit_short"] for r in readings],
+                "answer_short": [at_point] + [r["unit_short"] for r in readings]}
     return {
         "groups": groups,
         "f": f,

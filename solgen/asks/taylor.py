@@ -1,8 +1,12 @@
-"""taylor: the first- or second-order Taylor approximation (up to order 6 in one
-variable), in general form and, with ``at``, around the point."""
+"""taylor: the Taylor approximation of order 1 to 6, in general form and, with ``at``,
+around the point. One variable: f(a) + sum f^(k)(a)/k! (x - a)^k. Several: the gradient
+and the Hessian, and from order 3 on every partial derivative D^alpha f with |alpha| up
+to the order (each a checked step tree on the one below it), the terms
+D^alpha f(a)/alpha! (x - a)^alpha."""
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -27,6 +31,8 @@ class TaylorResult(Result):
     polynomial: sp.Expr | None = None  # around the point
     estimated: sp.Expr | None = None  # with estimate: the approximation's value there
     exact: sp.Expr | None = None  # and f's own value there, to compare
+    higher: tuple[tuple[tuple[int, ...], sp.Expr], ...] | None = None  # several variables, order >= 3: (variables, D f)
+    higher_at: tuple[tuple[tuple[int, ...], sp.Expr], ...] | None = None  # and at the point
 
     @property
     def answer(self) -> sp.Expr | None:
@@ -42,7 +48,7 @@ def read(data: Any, ctx: dict, kw: dict, pid: str) -> None:
         read_detail(data, kw, pid, ctx["defaults"]["detail"])
         return
     read_at(data, ctx, kw, pid, "taylor", required=False)
-    read_taylor_order(data, ctx, kw, pid)
+    read_taylor_order(data, ctx, kw, pid, limit=6)
     read_estimate(data, ctx, kw, pid)
     read_detail(data, kw, pid, ctx["defaults"]["detail"])
 
@@ -62,8 +68,19 @@ def derive(engine: Any, part: Any) -> TaylorResult:
         trees, hess = engine.hessian(expr)
         entries += [Entry(k, t) for k, t in trees.items()]
     hessian = tuple(tuple(r) for r in hess) if hess is not None else None
+    higher: list[tuple[tuple[int, ...], sp.Expr]] = []
+    if order >= 3 and len(variables) > 1:  # D^alpha f for |alpha| = 3..order, each d/dv_j of one of order one less
+        below = {(i, j): hess[i][j] for i in range(len(variables)) for j in range(i, len(variables))}
+        for k in range(3, order + 1):
+            level = {}
+            for combo in itertools.combinations_with_replacement(range(len(variables)), k):
+                tree = engine.tree(below[combo[:-1]], variables[combo[-1]])
+                entries.append(Entry(combo, tree))
+                level[combo] = tree.result
+                higher.append((combo, tree.result))
+            below = level
     if not part.at:
-        return TaylorResult(part, tuple(entries), order, tuple(grad), hessian)
+        return TaylorResult(part, tuple(entries), order, tuple(grad), hessian, higher=tuple(higher) if higher else None)
     value = engine.at(expr, part)
     grad_at = [engine.at(g, part) for g in grad]
     shifts = [tidy(sp.Add(v, -a, evaluate=False)) for v, a in part.at]
@@ -86,6 +103,14 @@ def derive(engine: Any, part: Any) -> TaylorResult:
                     terms.append(tmul(hess_at[i][i] / 2, sp.Pow(shifts[i], 2)))
                 else:
                     terms.append(tmul(hess_at[i][j], shifts[i], shifts[j]))
+    higher_at = [(combo, engine.at(d, part)) for combo, d in higher]
+    for combo, value_at in higher_at:  # D^alpha f(a) / alpha! (x - a)^alpha
+        counts = [combo.count(i) for i in range(len(variables))]
+        weight = sp.Integer(1)
+        for c in counts:
+            weight *= sp.factorial(c)
+        powers = [sp.Pow(shifts[i], c) if c > 1 else shifts[i] for i, c in enumerate(counts) if c]
+        terms.append(tmul(value_at / weight, *powers))
     poly = tidy(sp.Add(*terms, evaluate=False))
     estimated = exact = None
     if part.estimate:
@@ -95,6 +120,7 @@ def derive(engine: Any, part: Any) -> TaylorResult:
         part, tuple(entries), order, tuple(grad), hessian, value, tuple(grad_at),
         tuple(tuple(r) for r in hess_at) if hess_at is not None else None,
         tuple(derivs) if derivs is not None else None, poly, estimated, exact,
+        tuple(higher) if higher else None, tuple(higher_at) if higher else None,
     )
 
 
@@ -104,6 +130,7 @@ def present(r: TaylorResult, tex: Any, problem: Any) -> dict[str, Any]:
 
         return present_shaped(r, tex, problem)  # type: ignore[arg-type]
     from solgen.present.view import fitted, group, pd, second, taylor_intro
+    from solgen.present.words import text
 
     f, x = r.part.of, tex.args
     single = len(problem.variables) == 1
@@ -115,6 +142,8 @@ def present(r: TaylorResult, tex: Any, problem: Any) -> dict[str, Any]:
             i, j = e.index
             v = [tex(s) for s in problem.variables]
             groups.append(group(second(f, v[j], v[i], x), e.tree, tex, r.part))  # d/dv_j of df/dv_i
+        elif len(e.index) >= 3 and e.tree.expr.free_symbols:  # d/dv of a number is 0: no group for it
+            groups.append(group(_partial(f, e.index, problem, tex, x), e.tree, tex, r.part))
         else:
             k = e.index[0] + 1
             heading = f"{f}^{{({k})}}({x})" if k > 2 else f + "'" * k + f"({x})"
@@ -128,6 +157,9 @@ def present(r: TaylorResult, tex: Any, problem: Any) -> dict[str, Any]:
         general = f"{f}(x + \\epsilon) \\approx {f}(x) + {tex.nabla} {f}(x)^T \\epsilon"
         if r.order >= 2:
             general += f" + \\frac{{1}}{{2}} \\epsilon^T {tex.nabla}^2 {f}(x) \\epsilon"
+        if r.order >= 3:  # the multi-index terms: sum over |alpha| = 3..order of D^alpha f(x)/alpha! eps^alpha
+            below = "|\\alpha| = 3" if r.order == 3 else f"3 \\le |\\alpha| \\le {r.order}"
+            general += f" + \\sum_{{{below}}} \\frac{{\\partial^\\alpha {f}(x)}}{{\\alpha!}} \\epsilon^\\alpha"
         answer.append(general)
     general_values = {
         "f": f,
@@ -139,6 +171,7 @@ def present(r: TaylorResult, tex: Any, problem: Any) -> dict[str, Any]:
         general_values["lines"] = [
             *fitted(f"{tex.nabla} {f}(x)", [[g] for g in r.gradient], tex, "g"),
             *fitted(f"{tex.nabla}^2 {f}(x)", [list(row) for row in r.hessian], tex, "h", symmetric=True),
+            *_higher_lines(r.higher or (), problem, tex, x, f),
         ]
     at_lines = []
     if r.part.at:
@@ -152,6 +185,7 @@ def present(r: TaylorResult, tex: Any, problem: Any) -> dict[str, Any]:
             at_lines.append(f"{tex.nabla} {f}({at}) = {tex.col(list(r.gradient_at))}")
             if r.hessian_at:
                 at_lines.append(f"{tex.nabla}^2 {f}({at}) = {tex.mat([list(row) for row in r.hessian_at])}")
+            at_lines.extend(_higher_lines(r.higher_at or (), problem, tex, at, f))
         variables = ", ".join(tex(v) for v in problem.variables)
         answer.append(f"{f}({variables}) \\approx {tex(r.polynomial)}")
     estimate_lines, estimate_intro = [], None
@@ -165,12 +199,35 @@ def present(r: TaylorResult, tex: Any, problem: Any) -> dict[str, Any]:
         "estimate_intro": estimate_intro,
         "estimate_exact": tex.words("taylor.exact") if r.estimated is not None else None,
         "groups": groups,
-        "intro": taylor_intro(r.order, single, bool(general_values["hessian"]), tex.words),
+        "intro": taylor_intro(r.order, single, bool(general_values["hessian"]), tex.words) if single or r.order < 3
+        else tex.words("taylor.intro_multi", order=tex.words("taylor.order_3") if r.order == 3
+                       else tex.words("taylor.order_n", n=text(str(r.order)))),
         "general": general_values,
         "at_lines": at_lines,
         "answer": answer,
         "answer_short": answer[-1:],
     }
+
+
+def _partial(f: str, combo: tuple[int, ...], problem: Any, tex: Any, args: str) -> str:
+    """d^k f / dy dx^2 for the variables ``combo`` (taken first to last, written right to left)."""
+    names = [tex(v) for v in problem.variables]
+    counts = [(i, combo.count(i)) for i in sorted(set(combo), reverse=True)]
+    den = " ".join(f"\\partial {names[i]}^{c}" if c > 1 else f"\\partial {names[i]}" for i, c in counts)
+    return f"\\frac{{\\partial^{len(combo)} {f}({args})}}{{{den}}}"
+
+
+def _higher_lines(values: Any, problem: Any, tex: Any, args: str, fname: str) -> list[str]:
+    """The partials of order 3 and up, a few to a display line."""
+    lines: list[str] = []
+    for k in sorted({len(c) for c, _ in values}):
+        level = [(c, v) for c, v in values if len(c) == k]
+        if all(v == 0 for _, v in level):  # every partial of order k is 0: one line, as a TA says it
+            lines.append(f"\\partial^\\alpha {fname}({args}) = 0 \\quad (|\\alpha| = {k})")
+            continue
+        shown = [f"{_partial(fname, c, problem, tex, args)} = {tex(v)}" for c, v in level]
+        lines.extend(", \\quad ".join(shown[i:i + 3]) for i in range(0, len(shown), 3))
+    return lines
 
 
 ASK = Ask("taylor", frozenset({"of", "at", "order", "estimate", "detail"}), read, derive, present, shaped=True)

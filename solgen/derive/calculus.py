@@ -32,9 +32,11 @@ from solgen.errors import CheckError, DeriveError
 class Solution:
     problem: Problem
     derivations: tuple[Result, ...]  # one typed result per part (asks/<ask>.py)
+    sheet: tuple["Solution", ...] = ()  # a file with problems: one solution per problem
 
     def fallbacks(self) -> int:
-        return sum(e.tree.contains_fallback() for d in self.derivations for e in d.entries)
+        return sum(e.tree.contains_fallback() for d in self.derivations for e in d.entries) + \
+            sum(s.fallbacks() for s in self.sheet)
 
 
 class Engine:
@@ -143,7 +145,9 @@ class Engine:
 
 def solve(problem: Problem, check: bool = True, progress: Callable[[Part], None] | None = None) -> Solution:
     """Derive every part; ``progress(part)`` is called as each part starts (the CLI uses it
-    to say which part ran out of time)."""
+    to say which part ran out of time). A file with problems: solves each problem."""
+    if problem.problems:
+        return Solution(problem, (), tuple(solve(p, check, progress) for p in problem.problems))
     engine = Engine(problem, check=check)
     derivations = []
     for part in problem.parts:

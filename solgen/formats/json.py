@@ -104,6 +104,15 @@ def choices_json(solution: Solution, result: Result) -> dict[str, Any]:
 
 
 def to_json(solution: Solution) -> str:
+    if solution.problem.problems:  # a file with problems: {id, title, problems: [...]}
+        doc: dict[str, Any] = {"id": solution.problem.id, "title": solution.problem.title,
+                               "problems": [{**_doc(s), "id": s.problem.label} for s in solution.sheet]}
+    else:
+        doc = _doc(solution)
+    return json.dumps(doc, indent=2, ensure_ascii=False, default=str) + "\n"
+
+
+def _doc(solution: Solution) -> dict[str, Any]:
     problem = solution.problem
     text: dict[Any, str] = {}
     doc = {
@@ -123,4 +132,4 @@ def to_json(solution: Solution) -> str:
         from solgen.matrix.problem import json_header
 
         doc = {**{k: v for k, v in doc.items() if k != "parts"}, **json_header(problem), "parts": doc["parts"]}
-    return json.dumps(doc, indent=2, ensure_ascii=False, default=str) + "\n"
+    return doc

@@ -53,7 +53,7 @@ FUNCTIONS: dict[str, tuple[object, int]] = {
     **{name: (k.sympy, 1) for k in KNOWN for name in k.names},
     "sqrt": (sp.sqrt, 1),
 }
-CONSTANTS: dict[str, sp.Expr] = {"pi": sp.pi, "e": sp.E, "E": sp.E}
+CONSTANTS: dict[str, sp.Expr] = {"pi": sp.pi, "e": sp.E}  # only e is Euler's number: E may be a constant (energy, a size)
 RESERVED = set(FUNCTIONS) | set(CONSTANTS)
 
 

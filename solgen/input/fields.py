@@ -94,9 +94,10 @@ def read_decimals(data: Any, kw: dict, pid: str) -> None:
         kw["decimals"] = dec
 
 
-def read_taylor_order(data: Any, ctx: dict, kw: dict, pid: str) -> None:
+def read_taylor_order(data: Any, ctx: dict, kw: dict, pid: str, limit: int | None = None) -> None:
+    """``order``: 1 to 6 for a taylor part (``limit``); a figure's two-variable picture draws 1 or 2."""
     order = data.get("order", 2)
-    limit = 2 if len(ctx["symbols"]) > 1 else 6
+    limit = limit if limit is not None else (2 if len(ctx["symbols"]) > 1 else 6)
     if isinstance(order, bool) or not isinstance(order, int) or not 1 <= order <= limit:
         raise SpecError(f"part ({pid}): taylor order must be an integer from 1 to {limit}", line_of(data, "order"))
     kw["order"] = order

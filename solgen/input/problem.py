@@ -14,7 +14,7 @@ from __future__ import annotations
 import bisect
 import difflib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +33,12 @@ MAX_PARTS = 60
 ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}\Z")
 ASSUMPTIONS = ("real", "positive", "nonnegative")
 TOP_KEYS = ("id", "title", "course", "section", "date", "author", "lang", "variables", "constants", "assume", "functions",
-            "parts", "options", "intro", "shapes", "variants")
+            "parts", "options", "intro", "shapes", "variants", "problems")
+# A file with problems: holds several problem bodies; the header fields apply to all of them.
+SHEET_KEYS = ("id", "title", "course", "section", "date", "author", "lang", "options", "intro", "problems")
+BODY_KEYS = ("id", "title", "variables", "shapes", "constants", "assume", "functions", "parts", "intro")
+HEADER_KEYS = ("course", "section", "date", "author", "lang", "options")
+MAX_PROBLEMS = 12
 from solgen.input import LANGS  # noqa: E402 - the catalogs in templates/words/
 OPTION_KEYS = ("log", "detail", "simplify")
 
@@ -66,6 +71,9 @@ class Part:
     choices: int | None = None  # multiple choice: the key and choices - 1 distractors (derive/malrules.py)
     estimate: tuple[tuple[sp.Symbol, sp.Expr], ...] = ()  # taylor: where to read the approximation off
     wrt: str | None = None  # shapes: the variable a gradient, Hessian or Jacobian is taken by
+    constraints: tuple[tuple[sp.Expr, sp.Expr], ...] = ()  # critical: (g, c) for each "g = c" of subject_to
+    steps: int = 1  # newton, descent: how many iterations
+    rate: sp.Expr | None = None  # descent: the step size
     raw: dict = field(default_factory=dict, compare=False)
 
 
@@ -89,6 +97,8 @@ class Problem:
     shapes: Any = None  # a file with shapes: (vectors, matrices): solgen.matrix.problem.Shaped
     variant: int | None = None  # with variants: (input/variants.py): which draw, and its values
     params: tuple[tuple[str, sp.Rational], ...] = ()
+    problems: tuple["Problem", ...] = ()  # a file with problems: the problems, each with its own names
+    label: str | None = None  # a problem of such a file: its own id (its ``id`` is "<file id>-<own id>")
 
 
 # -- YAML with lines ---------------------------------------------------------------------
@@ -508,6 +518,57 @@ def parse_problem(text: str, path: str = "<string>", variant: int | None = None,
     data = load_yaml(text)
     if not isinstance(data, dict):
         raise SpecError("a problem file is a mapping with id, title, variables, functions and parts", 1)
+    if "problems" in data:
+        if variant is not None:
+            raise SpecError("--variant: this file has no 'variants:' block (a file with problems: has none)", 1)
+        return _parse_sheet(data, path)
+    return _parse_data(data, path, variant=variant, seed=seed)
+
+
+def _parse_sheet(data: LDict, path: str) -> Problem:
+    """A file with ``problems:``: each body is read as a problem of its own (its names, its
+    parts) with the file's header fields; the file's id names the outputs."""
+    for key in data:
+        if key not in SHEET_KEYS:
+            hint = " (inside each problem of 'problems')" if key in BODY_KEYS else ""
+            raise SpecError(f"key {key!r} does not go at the top of a file with 'problems'{hint}; "
+                            f"the top holds {', '.join(SHEET_KEYS)}", data.key_lines[key])
+    head = _parse_data(_merged(data, LDict(), ("id", "title", "intro", *HEADER_KEYS)), path, header_only=True)
+    bodies = data["problems"]
+    if not isinstance(bodies, list) or not bodies:
+        raise SpecError("'problems' must be a list of problems, each with id, variables, functions and parts",
+                        data.key_lines["problems"])
+    if len(bodies) > MAX_PROBLEMS:
+        raise SpecError(f"at most {MAX_PROBLEMS} problems in one file", data.key_lines["problems"])
+    problems, seen = [], {}
+    for body, line in zip(bodies, bodies.item_lines):
+        if not isinstance(body, LDict):
+            raise SpecError("each item of 'problems' is a problem: a mapping with id, variables, functions and parts", line)
+        _check_keys(body, BODY_KEYS, "a problem of 'problems'")
+        sub = _parse_data(_merged(data, body, HEADER_KEYS), path)
+        if sub.id in seen:
+            raise SpecError(f"two problems have the id {sub.id!r} (the first on line {seen[sub.id]})", sub.id_line)
+        seen[sub.id] = sub.id_line
+        problems.append(replace(sub, id=f"{head.id}-{sub.id}", label=sub.id))
+    return replace(head, problems=tuple(problems), warnings=head.warnings + tuple(w for p in problems for w in p.warnings))
+
+
+def _merged(top: LDict, body: LDict, header: tuple[str, ...]) -> LDict:
+    """``body`` with the file's ``header`` fields added, every key keeping its line."""
+    out = LDict()
+    out.line, out.key_lines, out.key_sources = body.line or top.line, {}, {}
+    for source, keys in ((top, header), (body, tuple(body))):
+        for key in keys:
+            if key in source:
+                out[key] = source[key]
+                out.key_lines[key] = source.key_lines[key]
+                if key in source.key_sources:
+                    out.key_sources[key] = source.key_sources[key]
+    return out
+
+
+def _parse_data(data: LDict, path: str, header_only: bool = False, variant: int | None = None,
+                seed: int | None = None) -> Problem:
     _check_keys(data, TOP_KEYS, "the problem")
     params: dict[str, sp.Rational] = {}
     if "variants" in data:
@@ -541,6 +602,11 @@ def parse_problem(text: str, path: str = "<string>", variant: int | None = None,
     simplify = options.get("simplify", "none")
     if simplify not in SIMPLIFY:
         raise SpecError(f"options: simplify must be one of {', '.join(SIMPLIFY)}", options.key_lines["simplify"])
+    if header_only:
+        return Problem(id=pid, title=_one_line(data, "title"), variables=(), functions={}, parts=(), path=path,
+                       course=_one_line(data, "course"), section=_one_line(data, "section"), date=_one_line(data, "date"),
+                       author=_one_line(data, "author"), intro=_text(data, "intro"),
+                       warnings=tuple(_prose_warnings(data, [])), log=log, id_line=data.key_lines["id"], lang=lang)
     shaped = None
     if "shapes" in data:  # vectors and matrices: solgen/matrix reads variables, constants, assume, functions
         from solgen.matrix.problem import read_shaped

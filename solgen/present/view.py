@@ -26,7 +26,7 @@ from solgen.formats.prose import to_md, to_tex
 from solgen.input.problem import Part, Problem
 from solgen.math.functions import tex_name
 from solgen.math.named import names_in
-from solgen.math.printer import HousePrinter, column, matrix
+from solgen.math.printer import HousePrinter, column, matrix, terminating_decimal
 from solgen.present.words import Run, Sentence, Words, join, load_words, text
 
 DETAIL_DEPTH = {"full": 99, "standard": 1, "answer": -1}
@@ -78,6 +78,29 @@ class Tex:
         except TypeError:  # not hashable
             return self.printer.doprint(expr)
 
+    def poly(self, expr: sp.Expr) -> str:
+        """A polynomial as one is written when solving: highest powers first (4 x^9 - 4 x,
+        (x - 1)), not in the source's order."""
+        printer = HousePrinter({**{k: v for k, v in self.printer._settings.items() if k in HousePrinter._default_settings},
+                                "order": "lex"})
+        return printer.doprint(expr)
+
+    def value(self, expr: sp.Expr) -> str:
+        """A number as a TA writes it: \\frac{\\sqrt{2}}{2}, not \\frac{1}{2} \\sqrt{2}."""
+        if isinstance(expr, sp.Add) and expr.is_number and len(expr.args) <= 4:  # 1 + 7 sqrt(29)/29
+            terms = sorted(expr.args, key=lambda t: (not t.is_Rational,))
+            out = self.value(terms[0])
+            for t in terms[1:]:
+                negative = t.could_extract_minus_sign()
+                out += f" - {self.value(-t)}" if negative else f" + {self.value(t)}"
+            return out
+        if isinstance(expr, sp.Mul) and expr.is_number:
+            coeff, rest = expr.as_coeff_Mul()
+            if coeff.is_Rational and coeff.q != 1 and not rest.is_Add and rest != 1:
+                top = self(rest) if abs(coeff.p) == 1 else f"{abs(coeff.p)} {self(rest)}"
+                return f"{'-' if coeff < 0 else ''}\\frac{{{top}}}{{{coeff.q}}}"
+        return self(expr)
+
     def paren(self, expr: sp.Expr) -> str:
         """``expr`` in parentheses unless it is an atom or a function call."""
         tex = self(expr)
@@ -115,6 +138,14 @@ class Tex:
     def function_name(self, func: type) -> str:
         """How the printer names ``func``: ``\\sin``, ``\\operatorname{artanh}`` (math/functions.py)."""
         return tex_name(func)
+
+
+def as_written(values: Any, raw: Any, tex: Tex) -> str:
+    """Numbers of a point (or one number) as the file wrote them: -1.2 stays -1.2, 1/10 stays
+    a fraction."""
+    raw = raw if isinstance(raw, dict) else {}
+    decimal = any(isinstance(v, float) or (isinstance(v, str) and "." in v) for v in raw.values())
+    return ", ".join((terminating_decimal(v) if decimal else None) or tex(v) for _, v in values)
 
 
 def _one_fraction(tex: str) -> bool:
@@ -422,6 +453,12 @@ def _prompt(parts: list[Part], problem: Problem, tex: Tex) -> Sentence:
         if p.ask == "taylor":
             order = words(f"taylor.order_{p.order}") if p.order <= 3 else words("taylor.order_n", n=text(str(p.order)))
             return words("prompt.taylor", f=p.of, order=order)
+        if p.ask == "critical" and p.constraints:
+            said = ", ".join(f"{tex(g)} = {tex(c)}" for g, c in p.constraints)
+            return words("prompt.critical_constrained", f=p.of, constraint=said)
+        if p.ask in ("newton", "descent"):  # the start is part of the ask: "starting from (..)"
+            return words(f"prompt.{p.ask}", count=p.steps, n=text(str(p.steps)), f=p.of, point=as_written(p.at, p.raw.get("at"), tex),
+                         rate=as_written(((None, p.rate),), {None: p.raw.get("rate")}, tex) if p.rate is not None else "")
         if p.ask == "figure" and isinstance(p.raw.get("slice"), str):  # f along a line, not its contours
             return words("prompt.figure_slice", f=p.of, name=tex(sp.Symbol(p.raw["slice"])))
         if p.wrt:  # one of several vector or matrix variables
@@ -429,6 +466,8 @@ def _prompt(parts: list[Part], problem: Problem, tex: Tex) -> Sentence:
         return words(f"prompt.{p.ask}", f=f"\\nabla {p.of}" if p.grad else p.of)
 
     def at(sentence: Sentence, p: Part) -> Sentence:
+        if p.ask in ("newton", "descent"):
+            return sentence
         if problem.shapes is not None:  # at x = (0, 0), A with rows (1, 2), (0, 1): each name's value, inline
             def tup(xs: Any) -> str:
                 return f"({', '.join(tex(x) for x in xs)})"
@@ -473,20 +512,23 @@ def _prompts(parts: list[Part], problem: Problem, tex: Tex) -> Prompts:
     return Prompts(given or [_prompt(parts, problem, tex)])
 
 
-def build_view(solution: Solution, words: Words | None = None) -> dict[str, Any]:
+def build_view(solution: Solution, words: Words | None = None, prefix: str = "") -> dict[str, Any]:
     """The view of a whole solution: each part presented by its ask, grouped into
-    questions, with the header, prompts and sentences in the catalog's language."""
+    questions, with the header, prompts and sentences in the catalog's language. ``prefix``
+    labels the questions of one problem of a file with problems: (1a, 1b, 2a, ...)."""
     from solgen import asks
 
     problem = solution.problem
     words = words or load_words(problem.lang)
+    if solution.sheet:
+        return _sheet_view(solution, words)
     tex = Tex(problem, words)
     questions: list[dict[str, Any]] = []
     for d in solution.derivations:
-        if not questions or questions[-1]["id"] != d.part.id:
-            questions.append({"id": d.part.id, "parts": [], "derivations": []})
+        if not questions or questions[-1]["id"] != prefix + d.part.id:
+            questions.append({"id": prefix + d.part.id, "parts": [], "derivations": []})
         q = questions[-1]
-        tex.question = d.part.id
+        tex.question = prefix + d.part.id
         view = asks.get(d.part.ask).present(d, tex, problem)
         view.setdefault("equation", None)  # lhs = matrix of partials = result, when shown
         view.update(
@@ -524,6 +566,32 @@ def build_view(solution: Solution, words: Words | None = None) -> dict[str, Any]
         "fallbacks": solution.fallbacks(),
         "heading": words("document.title", id=text(problem.id), title=text(problem.title)) if problem.title
         else words("document.untitled", id=text(problem.id)),
+        "lang": words.lang,
+    })
+
+
+def _sheet_view(solution: Solution, words: Words) -> dict[str, Any]:
+    """A file with problems: one document, each problem headed by its id and title (and its
+    intro) before its first question, the questions labelled 1a, 1b, 2a, ..."""
+    sheet = solution.problem
+    questions: list[dict[str, Any]] = []
+    for sub in solution.sheet:
+        p = sub.problem
+        view = build_view(sub, words, prefix=p.label or "")
+        heading = (words("document.title", id=text(p.label or ""), title=text(p.title)) if p.title
+                   else words("document.untitled", id=text(p.label or "")))
+        first = True
+        for q in view["questions"]:
+            q["problem"] = {"heading": heading, "intro": view["intro"]} if first else None
+            first = False
+            questions.append(q)
+    header = [sheet.course, sheet.section, sheet.date, sheet.author]
+    return _mark_math({
+        "id": sheet.id, "title": sheet.title, "course": sheet.course, "section": sheet.section, "date": sheet.date,
+        "author": sheet.author, "header": [h for h in header if h],
+        "intro": Prose(sheet.intro) if sheet.intro else None,
+        "variables": [], "questions": questions, "fallbacks": solution.fallbacks(),
+        "heading": words("document.sheet", title=text(sheet.title)) if sheet.title else words("document.untitled", id=text(sheet.id)),
         "lang": words.lang,
     })
 

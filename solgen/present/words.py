@@ -31,12 +31,13 @@ from solgen.errors import WordsError
 FIELD_RE = re.compile(r"\{\{\s*([a-z_]+)\s*\}\}")
 # The fields solgen fills in. Text fields hold words or text from the problem file (a
 # title, a part id) and may not stand inside $...$; math fields hold solgen's own LaTeX.
-TEXT_FIELDS = frozenset({"id", "title", "part", "n", "order", "ask", "asks", "functions", "letter"})
+TEXT_FIELDS = frozenset({"id", "title", "part", "n", "order", "ask", "asks", "functions", "letter", "kind"})
 _PIECES = ("constant", "other", "inner", "numerator", "denominator", "base", "exponent", "formula", "u")
 MATH_FIELDS = frozenset(
     [p + suffix for p in _PIECES for suffix in ("", "_p", "_f")]
     + """rule expr var result d lhs held func parts terms outer outer_d outer_at inner_d inner_d_p num_d den_d
-    log_form log_d equation depth f symbol point gradient_at name unit norm unit_slope definition via""".split()
+    log_form log_d equation depth f symbol point gradient_at name unit norm unit_slope definition via
+    lam points minors det first value constraint iterate next rate k system solve""".split()
 )
 
 

@@ -54,6 +54,8 @@ def _solve(path: str, raw: bytes | None, lang: str, progress: Callable[[str], No
 
     try:
         problem = replace(load_problem(path, raw), lang=lang)
+        if problem.problems:
+            raise SpecError("this file holds several problems (problems:); a section names a file of one problem", problem.id_line)
         solution = solve(problem, progress=lambda part: progress(f"{path}: part ({part.id}), the {part.ask}, at line {part.line}"))
     except SolgenError as exc:
         if exc.file is None:
