@@ -144,6 +144,7 @@ def _work(path: str, job: Job, deadline: float | None = None, progress: Any = No
     try:
         problem = load_problem(path)
         out.id, out.id_line, out.warnings, out.inputs = problem.id, problem.id_line, problem.warnings, (path,)
+        problem = course_defaults(problem, path, out)
         formats, kinds, templates, pdf = job.formats, job.kinds or ("handout",), job.templates, job.pdf
         if job.lang is not None:
             from dataclasses import replace
@@ -185,6 +186,36 @@ def _work(path: str, job: Job, deadline: float | None = None, progress: Any = No
     return out
 
 
+def course_defaults(doc: Any, path: str, out: Outcome) -> Any:
+    """``doc`` (a problem or section) with the course, author and lang of the nearest
+    solgen.toml where the file gives none; the solgen.toml joins ``out.inputs`` (the cache)."""
+    from dataclasses import replace
+
+    from solgen.config import find_config, load_config
+
+    found = find_config(path)
+    if found is None:
+        return doc
+    config = load_config(found)
+    out.inputs = (*out.inputs, found)
+    changes: dict[str, Any] = {}
+    for key in ("course", "author"):
+        if getattr(doc, key) is None and getattr(config, key) is not None:
+            changes[key] = getattr(config, key)
+    if config.lang is not None and not doc.lang_given:
+        changes["lang"] = config.lang
+    return replace(doc, **changes) if changes else doc
+
+
+def _config_current(hit: Outcome, path: str) -> bool:
+    """Was the cached ``hit`` made with the solgen.toml that applies to ``path`` now (none
+    then and one now, or another nearer one, is a change its input hashes cannot show)?"""
+    from solgen.config import find_config
+
+    found = find_config(path)
+    return found is None or os.path.realpath(found) in {os.path.realpath(p) for p in hit.inputs}
+
+
 SECTION_KINDS = ("slides", "handout", "worksheet")  # what a section makes when no kind is asked for
 
 
@@ -201,6 +232,7 @@ def _work_section(path: str, job: Job, deadline: float | None, tell: Any) -> Out
 
         section = load_section(path)
         out.id, out.id_line, out.inputs, out.warnings = section.id, section.id_line, section.files, section.warnings
+        section = course_defaults(section, path, out)
         if "json" in job.formats:  # said, never silently skipped
             out.warnings = (*out.warnings, (section.id_line, "a section has no JSON of its own: render its problem "
                                             "files with --format json for theirs"))
@@ -514,7 +546,7 @@ def process(files: tuple[str, ...] | list[str], job: Job, timeout: float, jobs: 
 
             hashes[index] = file_hash(path)
             hit = cache.get(path)
-            if hit is not None:
+            if hit is not None and _config_current(hit, path):
                 done[index] = hit
                 continue
         todo.append((index, path))

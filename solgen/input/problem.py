@@ -85,6 +85,7 @@ class Problem:
     warnings: tuple[tuple[int, str], ...] = ()  # (line, message): what renders, but not as written
     lang: str = "en"  # the words catalog (templates/words/<lang>.yaml)
     shapes: Any = None  # a file with shapes: (vectors, matrices): solgen.matrix.problem.Shaped
+    lang_given: bool = False  # the file wrote lang: (a solgen.toml's lang does not override it)
 
 
 # -- YAML with lines ---------------------------------------------------------------------
@@ -547,4 +548,5 @@ def parse_problem(text: str, path: str = "<string>") -> Problem:
         id_line=data.key_lines["id"],
         lang=lang,
         shapes=shaped,
+        lang_given="lang" in data,
     )

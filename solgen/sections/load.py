@@ -74,6 +74,7 @@ class Section:
     id_line: int = 1
     files: tuple[str, ...] = ()  # every file read: the section, included sections, problems
     warnings: tuple[tuple[int, str], ...] = ()  # (line, message): math in prose shown as code
+    lang_given: bool = False  # the file wrote lang: (a solgen.toml's lang does not override it)
 
 
 def _read(path: str) -> Any:
@@ -261,7 +262,7 @@ def _load(path: str, stack: tuple[str, ...], files: list[str]) -> Section:
         course=_line_text(data, "course", path), section=_line_text(data, "section", path),
         author=_line_text(data, "author", path), date=_line_text(data, "date", path), lang=lang,
         agenda=topics if shown else None, agenda_repeat=repeat, agenda_title=agenda_title,
-        id_line=data.key_lines["id"],
+        id_line=data.key_lines["id"], lang_given="lang" in data,
     )
 
 
