@@ -180,3 +180,32 @@ def test_license_and_package_metadata():
     assert {"Homepage", "Source", "Issues"} <= set(meta["urls"])
     assert any(c.startswith("Topic :: Education") for c in meta["classifiers"])
     assert "jsonschema>=4.18" in meta["optional-dependencies"]["test"]
+
+
+def test_svg_figures_are_opaque_name_their_layers_and_say_what_each_shows(tmp_path):
+    import xml.etree.ElementTree as ET
+
+    res = run("render", str(ROOT / "problems" / "1.2.yaml"), "--format", "md", "--all", "--out", str(tmp_path))
+    assert res.exit_code == 0, res.output
+    ns = {"s": "http://www.w3.org/2000/svg"}
+    alts = {}
+    for name in ("1.2-fig-g.svg", "1.2-fig-h.svg", "1.2-fig-g-worksheet.svg"):
+        root = ET.parse(tmp_path / name).getroot()
+        width, height = root.get("width"), root.get("height")
+        first = [el for el in root if el.tag.split("}")[1] not in ("title", "desc", "defs")][0]
+        assert first.tag.endswith("rect") and first.get("fill") == "#ffffff"  # painted first, under everything
+        assert (first.get("x"), first.get("y"), first.get("width"), first.get("height")) == ("0", "0", width, height)
+        desc = root.find("s:desc", ns).text
+        alts[name] = root.find("s:title", ns).text
+        assert root.get("aria-label") == alts[name]
+        assert desc.startswith("Layers, bottom to top: contour lines of f")
+    g, h, blank = alts["1.2-fig-g.svg"], alts["1.2-fig-h.svg"], alts["1.2-fig-g-worksheet.svg"]
+    assert g != h
+    assert "d1 = (1, 1) (the approximation goes up)" in g and "d3 = (1, -1) (the approximation stays level)" in g
+    assert "tangent" in g and "gradient field" not in g
+    assert "gradient field" in h and "tangent" in h and "directions" not in h
+    assert "Left to draw: the gradient at the point" in blank and "goes up" not in blank  # no answers on a worksheet
+    desc_h = ET.parse(tmp_path / "1.2-fig-h.svg").getroot().find("s:desc", ns).text
+    assert "gradient field of f (small red arrows)" in desc_h and "tangent" in desc_h
+    md = (tmp_path / "1.2.md").read_text().replace("\\", "")  # Markdown escapes ^ and *
+    assert f"![{g}](1.2-fig-g.svg)" in md and f"![{h}](1.2-fig-h.svg)" in md  # the alt text the page shows
