@@ -150,11 +150,13 @@ TIMEOUT_HELP = ("Seconds allowed per problem file, from loading it to its last P
 @click.option("--jobs", "-j", default=None, type=click.IntRange(1, 256),
               help="Files rendered at once, each in its own worker (default: the number of cores).")
 @click.option("--no-cache", is_flag=True, help="Derive everything again (the cache keeps unchanged files' outputs).")
+@click.option("--body-only", is_flag=True,
+              help="Each .tex as a body to paste into your own document (no preamble), with solgen.sty beside it.")
 @click.option("--debug", is_flag=True, help="Show tracebacks; run in-process (--timeout bounds pdflatex only).")
 @verbosity
 def render(files: tuple[str, ...], formats: tuple[str, ...], worksheet: bool, slides: bool, all_kinds: bool,
            out_dir: str | None, pdf: bool, templates: str | None, lang: str | None, timeout: float, jobs: int | None,
-           no_cache: bool, debug: bool) -> None:
+           no_cache: bool, body_only: bool, debug: bool) -> None:
     """Derive and render each problem or section FILE (or every one under a folder) into
     the output folder.
 
@@ -167,7 +169,7 @@ def render(files: tuple[str, ...], formats: tuple[str, ...], worksheet: bool, sl
     file's come from the cache. With SOURCE_DATE_EPOCH set, PDFs are the same byte for
     byte on every run.
     """
-    job = _job(formats, worksheet, slides, all_kinds, pdf, templates, lang, debug)
+    job = _job(formats, worksheet, slides, all_kinds, pdf, templates, lang, debug, body_only)
     failed, done = run_course(files, job, Flags(out_dir, formats, templates), timeout, jobs, not no_cache)
     sys.exit(1 if failed else 0)
 
@@ -328,7 +330,9 @@ def render_options(func: Any) -> Any:
 
 
 def _job(formats: tuple[str, ...], worksheet: bool, slides: bool, all_kinds: bool, pdf: bool, templates: str | None,
-         lang: str | None, debug: bool) -> Job:
+         lang: str | None, debug: bool, body_only: bool = False) -> Job:
+    if body_only and pdf:
+        raise click.UsageError("--body-only writes bodies to paste into your own document: compile that one (not --pdf)")
     formats = tuple(dict.fromkeys(formats or ("tex",)))
     if pdf and "tex" not in formats:
         formats = ("tex", *formats)
@@ -339,7 +343,7 @@ def _job(formats: tuple[str, ...], worksheet: bool, slides: bool, all_kinds: boo
             raise click.UsageError("--pdf needs pdflatex on the PATH (TeX Live: texlive-latex-extra and friends)")
     kind = "-".join(k for k, on in (("slides", slides), ("worksheet", worksheet)) if on)
     kinds: tuple[str, ...] = ("handout", "worksheet", "slides") if all_kinds else (kind,) if kind else ()
-    return Job(formats, kinds, templates, lang, debug, pdf)
+    return Job(formats, kinds, templates, lang, debug, pdf, body_only)
 
 
 @main.command()

@@ -47,6 +47,7 @@ class Job:
     lang: str | None = None  # overrides the file's lang
     debug: bool = False  # in-process, with tracebacks
     pdf: bool = False  # compile each .tex
+    body_only: bool = False  # each .tex as a body to paste (formats/texbody.py), with solgen.sty beside it
 
 
 @dataclass
@@ -177,6 +178,8 @@ def _work(path: str, job: Job, deadline: float | None = None, progress: Any = No
                     out.files[f"{problem.id}{suffix}.{fmt}"] = render(view, fmt, kind, tdir, words)
             if {"md", "html"} & set(text_formats):  # figures: SVG files beside the documents that show them
                 out.files.update(figure_files(view, kinds))
+            if job.body_only and "tex" in text_formats:
+                _bodies(out, tdir)
         if pdf:
             _compile(out, deadline, tell, doing)
     except Exception as exc:  # noqa: BLE001 - every failure is reported, not raised
@@ -261,6 +264,8 @@ def _work_section(path: str, job: Job, deadline: float | None, tell: Any) -> Out
                     out.files[f"{section.id}{suffix}.{fmt}"] = render(view, fmt, f"section-{kind}", tdir, words)
             if {"md", "html"} & set(text_formats):  # the problems' figures, beside the documents that show them
                 out.files.update(figure_files(view))
+            if job.body_only and "tex" in text_formats:
+                _bodies(out, tdir)
         if job.pdf:
             _compile(out, deadline, tell, doing)
     except Exception as exc:  # noqa: BLE001 - every failure is reported, not raised
@@ -268,6 +273,15 @@ def _work_section(path: str, job: Job, deadline: float | None, tell: Any) -> Out
     if out.error and not out.tex:
         out.files.clear()
     return out
+
+
+def _bodies(out: Outcome, tdir: Path | None) -> None:
+    """``--body-only``: each .tex cut to its body (headed by solgen's macros), and solgen.sty."""
+    from solgen.formats.texbody import STY, body_only, sty
+
+    for name in [n for n in out.files if n.endswith(".tex")]:
+        out.files[name] = body_only(str(out.files[name]), tdir)
+    out.files[STY] = sty(tdir)
 
 
 def _failed(out: Outcome, exc: Exception, doing: dict, job: Job) -> None:

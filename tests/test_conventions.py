@@ -209,3 +209,48 @@ def test_svg_figures_are_opaque_name_their_layers_and_say_what_each_shows(tmp_pa
     assert "gradient field of f (small red arrows)" in desc_h and "tangent" in desc_h
     md = (tmp_path / "1.2.md").read_text().replace("\\", "")  # Markdown escapes ^ and *
     assert f"![{g}](1.2-fig-g.svg)" in md and f"![{h}](1.2-fig-h.svg)" in md  # the alt text the page shows
+
+
+PLAIN_PREAMBLE = "\\documentclass[11pt]{article}\n\\usepackage[a4paper,margin=2cm]{geometry}\n"
+
+
+def _compile(folder: Path, name: str) -> subprocess.CompletedProcess:
+    from conftest import need_pdflatex
+
+    exe = need_pdflatex()
+    return subprocess.run([exe, "-interaction=nonstopmode", "-halt-on-error", "-no-shell-escape", name], cwd=folder,
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_a_body_pastes_into_a_course_preamble_that_loads_geometry_itself(tmp_path):
+    out = tmp_path / "out"
+    for stem in ("1.2", "3.1"):  # a figure, and a second body in the same document
+        res = run("render", str(ROOT / "problems" / f"{stem}.yaml"), "--body-only", "--out", str(out))
+        assert res.exit_code == 0, res.output
+    body12, body31 = (out / "1.2.tex").read_text(), (out / "3.1.tex").read_text()
+    for body in (body12, body31):
+        code = "\n".join(line for line in body.splitlines() if not line.lstrip().startswith("%"))
+        assert "\\documentclass" not in code and "\\usepackage" not in code and "\\begin{document}" not in code
+        assert "geometry" not in code
+    assert "\\newcommand" not in body12 and "\\providecommand{\\solstep}" in body12
+    doc = PLAIN_PREAMBLE + "\\usepackage{solgen}\n\\begin{document}\n\\section*{Week 3}\n" + body12 + body31 + "\\end{document}\n"
+    (out / "course.tex").write_text(doc)
+    proc = _compile(out, "course.tex")  # solgen.sty was written beside the bodies
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    assert (out / "course.pdf").stat().st_size > 10000
+
+
+def test_a_body_needs_only_amsmath_where_it_has_no_figure(tmp_path):
+    res = run("render", str(ROOT / "problems" / "3.1.yaml"), "--body-only", "--out", str(tmp_path))
+    assert res.exit_code == 0, res.output
+    (tmp_path / "solgen.sty").unlink()  # the course's own preamble only
+    doc = PLAIN_PREAMBLE + "\\usepackage{amsmath,amssymb}\n\\begin{document}\n" + (tmp_path / "3.1.tex").read_text() \
+        + "\\end{document}\n"
+    (tmp_path / "mine.tex").write_text(doc)
+    proc = _compile(tmp_path, "mine.tex")
+    assert proc.returncode == 0, proc.stdout[-3000:]
+
+
+def test_body_only_and_pdf_do_not_go_together(tmp_path):
+    res = run("render", str(ROOT / "problems" / "3.1.yaml"), "--body-only", "--pdf", "--out", str(tmp_path))
+    assert res.exit_code == 2 and "--body-only" in res.output
