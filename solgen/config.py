@@ -13,7 +13,9 @@ says what every problem and section of it would otherwise repeat::
 The nearest ``solgen.toml`` wins (they do not merge); the file's own ``course:``, ``author:``
 and ``lang:`` win over it, and command-line flags (``--lang``, ``--templates``, ``--out``,
 ``--format``) over both. A file that is not TOML, an unknown key or a wrong value is an
-error at its line (``solgen.toml:3: error: ...``). TOML is data: nothing in it runs.
+error at its line (``solgen.toml:3: error: ...``). TOML is data: nothing in it runs, and
+``out`` and ``templates`` must lie inside the toml's folder (a course folder from a colleague
+cannot write or read elsewhere).
 
 To add a key: put it in ``KEYS`` and read it in ``load_config``.
 """
@@ -136,7 +138,12 @@ def load_config(path: str) -> Config:
             value = data[key]
             if not isinstance(value, str) or not value or "\0" in value:
                 raise ConfigError(f"{key} must be a folder (a path, relative to this file)", lines.get(key), shown)
-            resolved = os.path.normpath(os.path.join(folder, os.path.expanduser(value)))
+            inside = os.path.normpath(value)
+            if os.path.isabs(value) or value.startswith("~") or inside == ".." or inside.startswith(".." + os.sep):
+                raise ConfigError(f"{key} {value!r} must be a folder inside this file's folder (a solgen.toml travels "
+                                  f"with the course: it may not send outputs or read templates elsewhere; use --{key} "
+                                  "for that)", lines.get(key), shown)
+            resolved = os.path.normpath(os.path.join(folder, inside))
             if key == "templates" and not os.path.isdir(resolved):
                 raise ConfigError(f"templates folder {value!r} does not exist (it is read relative to this file)",
                                   lines.get(key), shown)

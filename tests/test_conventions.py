@@ -100,6 +100,9 @@ def test_templates_from_the_toml_are_relative_to_it(tmp_path):
     ('course = "x"\ncorse = "y"\n', 2, "unknown key 'corse'; did you mean 'course'"),
     ('lang = "fr"\n', 1, "lang 'fr' has no words catalog"),
     ('templates = "nowhere"\n', 1, "templates folder 'nowhere' does not exist"),
+    ('course = "x"\nout = "../../elsewhere"\n', 2, "out '../../elsewhere' must be a folder inside this file's folder"),
+    ('out = "/tmp"\n', 1, "out '/tmp' must be a folder inside"),
+    ('templates = "~/t"\n', 1, "templates '~/t' must be a folder inside"),
 ])
 def test_a_bad_toml_is_an_error_at_its_line(tmp_path, toml, line, message):
     root = course(tmp_path, toml)
