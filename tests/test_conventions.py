@@ -257,3 +257,16 @@ def test_a_body_needs_only_amsmath_where_it_has_no_figure(tmp_path):
 def test_body_only_and_pdf_do_not_go_together(tmp_path):
     res = run("render", str(ROOT / "problems" / "3.1.yaml"), "--body-only", "--pdf", "--out", str(tmp_path))
     assert res.exit_code == 2 and "--body-only" in res.output
+
+
+def test_shell_completion_as_the_readme_says():
+    import os
+    import shutil
+
+    exe = shutil.which("solgen", path=str(Path(sys.executable).parent)) or "solgen"
+    env = {**os.environ, "_SOLGEN_COMPLETE": "bash_source"}
+    proc = subprocess.run([exe], env=env, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0 and "_solgen_completion" in proc.stdout
+    env = {**os.environ, "_SOLGEN_COMPLETE": "bash_complete", "COMP_WORDS": "solgen render --bo", "COMP_CWORD": "2"}
+    proc = subprocess.run([exe], env=env, capture_output=True, text=True, timeout=60)
+    assert "--body-only" in proc.stdout
