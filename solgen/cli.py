@@ -10,12 +10,12 @@ import logging
 import math
 import os
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import click
 
+from solgen.course import Flags, course_batches, shown as _shown
 from solgen.input import LANGS
 from solgen.pipeline import DEFAULT_TIMEOUT, MAX_TIMEOUT, Job, Outcome, process, stoppable, write
 
@@ -172,55 +172,6 @@ def render(files: tuple[str, ...], formats: tuple[str, ...], worksheet: bool, sl
     job = _job(formats, worksheet, slides, all_kinds, pdf, templates, lang, debug, body_only)
     failed, done = run_course(files, job, Flags(out_dir, formats, templates), timeout, jobs, not no_cache)
     sys.exit(1 if failed else 0)
-
-
-@dataclass(frozen=True)
-class Flags:
-    """The options a solgen.toml may give, as typed on the command line (None, (): not given)."""
-
-    out: str | None = None
-    formats: tuple[str, ...] = ()
-    templates: str | None = None
-
-
-def course_batches(files: tuple[str, ...] | list[str], job: Job, flags: Flags) -> list[tuple[list[str], Job, Path, str | None]]:
-    """``files`` (folders expanded) grouped by their nearest solgen.toml, each group with
-    its Job and output folder: the toml's formats, templates and out where no flag gives
-    them. Raises ConfigError for a solgen.toml that cannot be used (with the files it
-    would have applied to in ``error.files``)."""
-    from dataclasses import replace
-
-    from solgen.config import ConfigError, find_config, load_config
-    from solgen.pipeline import expand
-
-    log = logging.getLogger("solgen")
-    groups: dict[str | None, list[str]] = {}
-    for path in expand(files):
-        groups.setdefault(find_config(path), []).append(path)
-    batches = []
-    for found, paths in groups.items():
-        group_job, out = job, Path(flags.out or "out")
-        if found is not None:
-            try:
-                config = load_config(found)
-            except ConfigError as exc:
-                exc.files = paths  # type: ignore[attr-defined]
-                raise
-            log.info("%s: course defaults for %d file(s)", found, len(paths))
-            formats = job.formats if flags.formats or not config.formats else config.formats
-            if job.pdf and "tex" not in formats:
-                formats = ("tex", *formats)
-            templates = job.templates if flags.templates or not config.templates else config.templates
-            group_job = replace(job, formats=formats, templates=templates)
-            out = Path(flags.out) if flags.out else Path(_shown(config.out) if config.out else "out")
-        batches.append((paths, group_job, out, found))
-    return batches
-
-
-def _shown(path: str) -> str:
-    """``path`` relative to the working folder when it lies inside it (as printed)."""
-    rel = os.path.relpath(path)
-    return path if rel.startswith("..") else rel
 
 
 def run_course(files: tuple[str, ...] | list[str], job: Job, flags: Flags, timeout: float, jobs: int | None,
