@@ -70,10 +70,24 @@ def _set_verbose(ctx: click.Context, param: Any, value: bool) -> None:
     log = logging.getLogger("solgen")
     log.setLevel(logging.INFO)
     if not any(getattr(h, "solgen_verbose", False) for h in log.handlers):
-        handler = logging.StreamHandler(sys.stderr)
+        handler = _Stderr()
         handler.setFormatter(logging.Formatter("%(name)s: %(message)s"))
-        handler.solgen_verbose = True  # type: ignore[attr-defined]
         log.addHandler(handler)
+
+
+class _Stderr(logging.StreamHandler):
+    """A handler writing to whatever sys.stderr is when a record comes (click's test
+    runner and pytest swap it), never to a stream closed since."""
+
+    solgen_verbose = True
+
+    @property  # type: ignore[override]
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: Any) -> None:
+        pass
 
 
 def verbosity(func: Any) -> Any:
