@@ -195,13 +195,15 @@ def run_course(files: tuple[str, ...] | list[str], job: Job, flags: Flags, timeo
     from solgen.config import ConfigError
 
     failed = done = 0
-    groups: list[tuple[list[str], Job, Path, str | None]] = []
+    groups: list = []
     pending = list(files)
     while pending:
         try:
             groups += course_batches(pending, job, flags)
             pending = []
         except ConfigError as exc:  # that toml's files fail; the others go on
+            for warning in getattr(exc, "warnings", []):
+                click.echo(_printable(warning), err=True)
             click.echo(f"{_printable(exc.file or '')}:{exc.line or 1}: error: {_printable(str(exc))}", err=True)
             bad = set(getattr(exc, "files", []))
             failed += len(bad)
@@ -209,10 +211,11 @@ def run_course(files: tuple[str, ...] | list[str], job: Job, flags: Flags, timeo
             from solgen.pipeline import expand
 
             pending = [p for p in expand(pending) if p not in bad]
-    for paths, group_job, out, found in groups:
-        logging.getLogger("solgen").info("rendering %d file(s) as %s into %s%s", len(paths), ", ".join(group_job.formats),
-                                         out, f" (defaults from {found})" if found else "")
-        f, d = run_batch(paths, group_job, out, timeout, jobs, use_cache, quiet_unchanged, summary=False)
+    for batch, group_job, out, found in groups:
+        logging.getLogger("solgen").info("rendering %d file(s) as %s into %s%s", len(batch.units),
+                                         ", ".join(group_job.formats), out, f" (defaults from {found})" if found else "")
+        f, d = run_batch(batch.units, group_job, out, timeout, jobs, use_cache, quiet_unchanged, summary=False,
+                         batch=batch)
         failed, done = failed + f, done + d
     if done > 1 and not quiet_unchanged:
         _say(f"{done - failed} of {done} problem files rendered" + (f", {failed} failed" if failed else ""))
@@ -227,10 +230,10 @@ def default_jobs() -> int:
 
 
 def run_batch(files: tuple[str, ...] | list[str], job: Job, out: Path, timeout: float, jobs: int | None,
-              use_cache: bool, quiet_unchanged: bool = False, summary: bool = True) -> tuple[int, int]:
+              use_cache: bool, quiet_unchanged: bool = False, summary: bool = True, batch: Any = None) -> tuple[int, int]:
     """Render ``files`` (folders expanded) into ``out``: a line per file, a progress bar on
     a terminal for batches, a summary; returns (failed, done). Used by render and watch."""
-    from solgen.pipeline import expand
+    from solgen.pipeline import walk_batch
 
     cache = None
     if use_cache and not job.debug:
@@ -238,14 +241,17 @@ def run_batch(files: tuple[str, ...] | list[str], job: Job, out: Path, timeout: 
 
         cache = Cache(job)
     failed = done = 0
-    total = len(dict.fromkeys(os.path.realpath(p) for p in expand(files)))
+    batch = batch or walk_batch(files)
+    for warning in batch.warnings:
+        click.echo(_printable(warning), err=True)
+    total = len(dict.fromkeys(os.path.realpath(p) for p in batch.units))
     bar = None
     if total > 1 and sys.stderr.isatty() and not _quiet():
         bar = click.progressbar(length=total, label="rendering", file=sys.stderr, show_pos=True)
         bar.__enter__()
     try:
         with stoppable():
-            for outcome in process(files, job, timeout, jobs or default_jobs(), cache):
+            for outcome in process(files, job, timeout, jobs or default_jobs(), cache, batch):
                 done += 1
                 if bar is not None:
                     bar.update(1)
@@ -260,7 +266,7 @@ def run_batch(files: tuple[str, ...] | list[str], job: Job, out: Path, timeout: 
                 names = ", ".join(str(out / n) for n in outcome.files) or "nothing written"
                 note = f" ({outcome.fallbacks} step(s) without a rule)" if outcome.fallbacks else ""
                 note += " (unchanged)" if outcome.cached else ""
-                _say(f"{outcome.path} -> {names}{note}")
+                _say(_printable(f"{outcome.path} -> {names}{note}"))
                 _warn(outcome)
     finally:
         if bar is not None:
@@ -327,14 +333,43 @@ def watch(paths: tuple[str, ...], formats: tuple[str, ...], worksheet: bool, sli
     flags = Flags(out_dir, formats, templates)
     run_course(paths, job, flags, timeout, jobs, True)
     roots = _watched(paths, templates)
-    _say(f"watching {', '.join(roots)} (Ctrl-C stops)")
+    _say(_printable(f"watching {', '.join(roots)} (Ctrl-C stops)"))
     try:
-        for batch in changes(*roots, watch_filter=lambda change, path: path.endswith((".yaml", ".yml", ".j2", ".toml")),
-                             raise_interrupt=False):
-            watch_step(paths, batch, job, flags, timeout, jobs)
+        while True:
+            folders = watched_folders(roots)
+            again = False
+            for batch in changes(*folders, watch_filter=_watch_filter, raise_interrupt=False, recursive=False,
+                                 ignore_permission_denied=True):
+                watch_step(paths, batch, job, flags, timeout, jobs)
+                if watched_folders(roots, quiet=True) != folders:  # a folder came or went: watch the new set
+                    again = True
+                    break
+            if not again:
+                break
     except KeyboardInterrupt:  # pragma: no cover - watchfiles turns it into the end of the loop
         pass
     _say("stopped watching")
+
+
+def _watch_filter(change: Any, path: str) -> bool:
+    return path.endswith((".yaml", ".yml", ".j2", ".toml")) or os.path.isdir(path)
+
+
+def watched_folders(roots: list[str], quiet: bool = False) -> list[str]:
+    """Every folder under ``roots``, each watched on its own (not recursively: watchfiles
+    would follow folder links anywhere, /usr or /proc), found by the path policy's walk:
+    iterative, unreadable folders skipped with a warning, folder links followed only
+    inside their root."""
+    from solgen.input.paths import walk
+
+    folders: list[str] = []
+    for root in roots:
+        found = walk(root, suffixes=())
+        if not quiet:
+            for warning in found.warnings:
+                click.echo(_printable(warning), err=True)
+        folders += found.folders
+    return sorted(dict.fromkeys(folders))
 
 
 def _watched(paths: tuple[str, ...], templates: str | None) -> list[str]:
@@ -363,7 +398,7 @@ def watch_step(paths: tuple[str, ...], batch: Any, job: Job, out: Path | Flags, 
     the cache and are not printed), say what was rebuilt. ``out``: the output folder, or
     the command line's Flags (solgen.toml's out where --out is not given)."""
     changed = sorted({os.path.relpath(p) for _, p in batch})
-    _say(f"changed: {', '.join(changed)}")
+    _say(_printable(f"changed: {', '.join(changed)}"))
     flags = out if isinstance(out, Flags) else Flags(str(out), job.formats, job.templates)
     failed, done = run_course(paths, job, flags, timeout, jobs, True, quiet_unchanged=True)
     return failed, done
@@ -380,14 +415,19 @@ def watch_step(paths: tuple[str, ...], batch: Any, job: Job, out: Path | Flags, 
 def check(files: tuple[str, ...], timeout: float, jobs: int | None, debug: bool) -> None:
     """Validate each problem or section FILE (or every one under a folder) and derive every
     part, writing nothing."""
+    from solgen.pipeline import walk_batch
+
     failed = 0
+    batch = walk_batch(files)
+    for warning in batch.warnings:
+        click.echo(_printable(warning), err=True)
     with stoppable():
-        for outcome in process(files, Job(("json",), ("handout",), debug=debug), timeout, jobs or default_jobs()):
+        for outcome in process(files, Job(("json",), ("handout",), debug=debug), timeout, jobs or default_jobs(), None, batch):
             if outcome.error is not None:
                 failed += 1
                 _report(outcome)
             else:
-                _say(f"{outcome.path}: ok")
+                _say(_printable(f"{outcome.path}: ok"))
             _warn(outcome)
     sys.exit(1 if failed else 0)
 

@@ -45,6 +45,8 @@ class Config:
     """The defaults of one ``solgen.toml`` (paths already resolved against its folder)."""
 
     path: str
+    real: str = ""  # where it was read from, links resolved
+    digest: str = ""  # the SHA-256 of the bytes read (the cache's record of it)
     course: str | None = None
     author: str | None = None
     lang: str | None = None
@@ -89,14 +91,14 @@ def load_config(path: str) -> Config:
     """Read and check one ``solgen.toml``."""
     from solgen.input import LANGS
 
+    from solgen.input.paths import PathError, read
+
     shown = os.path.relpath(path) if not os.path.relpath(path).startswith("..") else path
-    try:
-        with open(path, "rb") as fh:
-            raw = fh.read(MAX_BYTES + 1)
-    except OSError as exc:
-        raise ConfigError(f"cannot read it ({exc.strerror})", None, shown) from None
-    if len(raw) > MAX_BYTES:
-        raise ConfigError(f"larger than {MAX_BYTES // 1024} KiB: a solgen.toml holds a few defaults", None, shown)
+    try:  # the path policy: a regular file (no pipe, no device), the file checked is the file read
+        got = read(path, None, MAX_BYTES, "a solgen.toml")
+    except PathError as exc:
+        raise ConfigError(f"{exc} (a solgen.toml holds a few defaults)", None, shown) from None
+    raw = got.data
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -156,4 +158,4 @@ def load_config(path: str) -> Config:
             raise ConfigError(f"formats must be a list of {', '.join(FORMATS)} (e.g. formats = [\"tex\", \"html\"])",
                               lines.get("formats"), shown)
         values["formats"] = tuple(dict.fromkeys(value))
-    return Config(path=path, **values)  # type: ignore[arg-type]
+    return Config(path=path, real=got.real, digest=got.digest, **values)  # type: ignore[arg-type]

@@ -66,6 +66,7 @@ class Outcome:
     id_line: int | None = None
     warnings: tuple[tuple[int, str], ...] = ()  # (line, message) in the problem file
     inputs: tuple[str, ...] = ()  # every file the render read (a section's problems too), for the cache
+    digests: dict[str, str] = field(default_factory=dict)  # real path -> SHA-256 of the bytes the render read
     cached: bool = False  # taken from the cache, not derived again
 
 
@@ -143,7 +144,15 @@ def _work(path: str, job: Job, deadline: float | None = None, progress: Any = No
         tell(f"part ({part.id}), the {part.ask}, at line {part.line}")
 
     try:
-        problem = load_problem(path)
+        from solgen.input import paths
+        from solgen.input.problem import MAX_FILE_BYTES
+
+        try:
+            got = paths.read(path, None, MAX_FILE_BYTES + 1)
+        except paths.PathError as exc:
+            raise type(exc)(str(exc)) from None  # an error of this file, without a line
+        out.digests = {got.real: got.digest}
+        problem = load_problem(path, got.data)
         out.id, out.id_line, out.warnings, out.inputs = problem.id, problem.id_line, problem.warnings, (path,)
         problem = course_defaults(problem, path, out)
         formats, kinds, templates, pdf = job.formats, job.kinds or ("handout",), job.templates, job.pdf
@@ -180,6 +189,7 @@ def _work(path: str, job: Job, deadline: float | None = None, progress: Any = No
                 out.files.update(figure_files(view, kinds))
             if job.body_only and "tex" in text_formats:
                 _bodies(out, tdir)
+        _bounded(out)
         if pdf:
             _compile(out, deadline, tell, doing)
     except Exception as exc:  # noqa: BLE001 - every failure is reported, not raised
@@ -201,6 +211,7 @@ def course_defaults(doc: Any, path: str, out: Outcome) -> Any:
         return doc
     config = load_config(found)
     out.inputs = (*out.inputs, found)
+    out.digests = {**out.digests, config.real: config.digest}
     changes: dict[str, Any] = {}
     for key in ("course", "author"):
         if getattr(doc, key) is None and getattr(config, key) is not None:
@@ -216,7 +227,7 @@ def _config_current(hit: Outcome, path: str) -> bool:
     from solgen.config import find_config
 
     found = find_config(path)
-    return found is None or os.path.realpath(found) in {os.path.realpath(p) for p in hit.inputs}
+    return found is None or os.path.realpath(found) in hit.digests
 
 
 SECTION_KINDS = ("slides", "handout", "worksheet")  # what a section makes when no kind is asked for
@@ -235,6 +246,7 @@ def _work_section(path: str, job: Job, deadline: float | None, tell: Any) -> Out
 
         section = load_section(path)
         out.id, out.id_line, out.inputs, out.warnings = section.id, section.id_line, section.files, section.warnings
+        out.digests = dict(section.digests)
         section = course_defaults(section, path, out)
         if "json" in job.formats:  # said, never silently skipped
             out.warnings = (*out.warnings, (section.id_line, "a section has no JSON of its own: render its problem "
@@ -266,6 +278,7 @@ def _work_section(path: str, job: Job, deadline: float | None, tell: Any) -> Out
                 out.files.update(figure_files(view))
             if job.body_only and "tex" in text_formats:
                 _bodies(out, tdir)
+        _bounded(out)
         if job.pdf:
             _compile(out, deadline, tell, doing)
     except Exception as exc:  # noqa: BLE001 - every failure is reported, not raised
@@ -282,6 +295,28 @@ def _bodies(out: Outcome, tdir: Path | None) -> None:
     for name in [n for n in out.files if n.endswith(".tex")]:
         out.files[name] = body_only(str(out.files[name]), tdir)
     out.files[STY] = sty(tdir)
+
+
+MAX_OUTPUT = 64 << 20  # bytes: the largest file a render may write
+
+
+def _bounded(out: Outcome) -> None:
+    """Every output is UTF-8 text (or bytes) of at most MAX_OUTPUT bytes; else a BuildError
+    (a section showing one problem hundreds of times, a character no UTF-8 file can hold)."""
+    from solgen.errors import BuildError
+
+    for name, data in out.files.items():
+        if isinstance(data, str):
+            try:
+                size = len(data.encode("utf-8"))
+            except UnicodeEncodeError as exc:
+                raise BuildError(f"{name} would hold U+{ord(data[exc.start]):04X}, which is no character "
+                                 "(half of a UTF-16 pair); remove it from the file") from None
+        else:
+            size = len(data)
+        if size > MAX_OUTPUT:
+            raise BuildError(f"{name} would be {size / (1 << 20):.0f} MiB, more than the {MAX_OUTPUT >> 20} MiB "
+                             "an output may be; show fewer problems or parts")
 
 
 def _failed(out: Outcome, exc: Exception, doing: dict, job: Job) -> None:
@@ -439,21 +474,46 @@ def run_limited(args: tuple, timeout: float, what: str = "a problem file") -> Ou
         child.close()
 
 
-def expand(paths: tuple[str, ...] | list[str]) -> list[str]:
+@dataclass
+class Batch:
+    """The files a batch names, folders walked (``input/paths.walk``): ``units`` in order,
+    ``errors`` of some of them (a file linked out of its folder, a folder with nothing to
+    read), and ``warnings`` (a folder that could not be read, a folder link not followed)."""
+
+    units: list[str] = field(default_factory=list)
+    errors: dict[str, str] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+
+def walk_batch(paths: tuple[str, ...] | list[str]) -> Batch:
     """The files to render: each file as given, and for a folder every ``.yaml``/``.yml``
-    file under it (problems and sections), sorted; hidden folders are skipped, and so are
-    folders named ``words`` (a course's catalogs, templates/words/*.yaml, are not problems)."""
-    files: list[str] = []
+    file under it (problems and sections), sorted, the folder named being the root no link
+    may lead out of; hidden folders are skipped, and so are folders named ``words`` (a
+    course's catalogs, templates/words/*.yaml, are not problems). A folder with no file
+    solgen could read is an error of that folder."""
+    from solgen.input.paths import walk
+
+    batch = Batch()
     for path in paths:
         if os.path.isdir(path):
-            found = []
-            for dirpath, dirnames, filenames in os.walk(path):
-                dirnames[:] = sorted(d for d in dirnames if not d.startswith((".", "__")) and d != "words")
-                found += [os.path.join(dirpath, n) for n in filenames if n.endswith((".yaml", ".yml")) and not n.startswith(".")]
-            files += sorted(found)
+            found = walk(path, skip=("words",))
+            batch.warnings += found.warnings
+            batch.units += found.files
+            for file in found.outside:
+                batch.errors[file] = f"a link to a file outside the folder {path}: not rendered"
+            if not found.files:
+                shown = path.rstrip("/" + os.sep) or path
+                batch.units.append(shown)
+                batch.errors[shown] = ("is a folder with no problem or section file (.yaml) solgen could read"
+                                       if found.folders else "is a folder solgen cannot read")
         else:
-            files.append(path)
-    return files
+            batch.units.append(path)
+    return batch
+
+
+def expand(paths: tuple[str, ...] | list[str]) -> list[str]:
+    """The files of ``walk_batch(paths)``."""
+    return walk_batch(paths).units
 
 
 def _spawn(args: tuple, timeout: float) -> dict[str, Any]:
@@ -535,15 +595,16 @@ def run_parallel(items: list[tuple[int, str]], job: Job, timeout: float, jobs: i
 
 
 def process(files: tuple[str, ...] | list[str], job: Job, timeout: float, jobs: int = 1,
-            cache: Any = None) -> Iterator[Outcome]:
+            cache: Any = None, batch: Batch | None = None) -> Iterator[Outcome]:
     """The outcome of each file in turn (folders expanded; a file listed twice is done
     once), in the order given, ``jobs`` files at a time. With ``cache`` (cache.Cache), an
     unchanged file's outcome is taken from it and a new success is kept in it. The second
     file with an id seen before is an error and yields nothing to write: the outputs of
     the two would overwrite each other."""
+    batch = batch or walk_batch(files)
     seen_paths: set[str] = set()
     units: list[str] = []
-    for path in expand(files):
+    for path in batch.units:
         real = os.path.realpath(path)
         if real not in seen_paths:
             seen_paths.add(real)
@@ -552,6 +613,9 @@ def process(files: tuple[str, ...] | list[str], job: Job, timeout: float, jobs: 
     todo: list[tuple[int, str]] = []
     hashes: dict[int, str | None] = {}
     for index, path in enumerate(units):
+        if path in batch.errors:
+            done[index] = Outcome(path, error=batch.errors[path])
+            continue
         if os.path.exists(path) and not os.path.isdir(path) and not is_regular(path):  # a pipe would hang the reader
             done[index] = Outcome(path, error="not a regular file (a pipe or a device): nothing to read")
             continue
@@ -636,18 +700,17 @@ def _preload(job: Job, paths: list[str]) -> None:
 
 def _declares_shapes(path: str) -> bool:
     """Does the file (read as text, a few KiB) have a top-level ``shapes:`` key?"""
-    if not is_regular(path):
-        return False
-    try:
-        with open(path, encoding="utf-8", errors="replace") as fh:
-            head = fh.read(65536)
-    except OSError:
+    from solgen.input import paths
+
+    try:  # by the path policy: a file swapped for a pipe since it was checked cannot hang this
+        head = paths.read(path, None, 1 << 20).data[:65536].decode("utf-8", "replace")
+    except paths.PathError:
         return False
     return re.search(r"(?m)^shapes\s*:", head) is not None
 
 
 def _not_a_file(path: str) -> Outcome | None:
-    """An error for a folder that reached the workers (never, after ``expand``); None
+    """An error for a folder that reached the workers (never, after ``walk_batch``); None
     otherwise (a missing or unreadable file is the loader's to report)."""
     if os.path.isdir(path):
         shown = path.rstrip("/" + os.sep) or path

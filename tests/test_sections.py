@@ -395,7 +395,7 @@ def test_a_templates_folder_with_a_pipe_or_a_device_is_refused(tmp_path):
     (tmp_path / "tpl" / "words").mkdir(parents=True)
     (tmp_path / "tpl" / "words" / "en.yaml").symlink_to("/dev/zero")
     res = CliRunner().invoke(main, ["render", str(path), "--templates", str(tmp_path / "tpl"), "--out", str(tmp_path / "out")])
-    assert res.exit_code == 1 and "not a regular file" in res.output
+    assert res.exit_code == 1 and "leads outside" in res.output  # a link out of the folder: refused before any look at it
     (tmp_path / "tpl" / "words" / "en.yaml").unlink()
     os.mkfifo(tmp_path / "tpl" / "words" / "en.yaml")
     res = CliRunner().invoke(main, ["render", str(path), "--templates", str(tmp_path / "tpl"), "--out", str(tmp_path / "out")])

@@ -169,7 +169,119 @@ def safe_math(tex: str) -> bool:
             elif word == "right":
                 if not stack or stack.pop() != "left":
                     return False
-    return not stack
+    return not stack and _arguments_ok(tex)
+
+
+# Commands that read arguments: how many, and whether an optional [..] may come first. A
+# missing one makes TeX read the closing $ or the next paragraph ("Missing \endgroup").
+_ARITY = {
+    **dict.fromkeys("frac dfrac tfrac cfrac binom dbinom underset overset stackrel".split(), 2),
+    **dict.fromkeys("""mathbb mathbf mathrm mathcal boldsymbol text textbf textit mathsf mathit mathfrak
+        mathring mathscr operatorname hat bar tilde vec dot ddot overline underline underbrace overbrace
+        widehat widetilde overrightarrow boxed pmod sqrt xrightarrow""".split(), 1),
+}
+_OPTIONAL = frozenset({"sqrt", "xrightarrow"})
+_TEXT_ARG = frozenset({"text", "textbf", "textit"})  # their argument is text: no scripts, no math commands
+_DELIMITERS = frozenset("()[]|./<>")
+_DELIMITER_WORDS = frozenset("""{ } | langle rangle lVert rVert Vert vert lvert rvert lfloor rfloor lceil rceil
+    lbrace rbrace backslash uparrow downarrow updownarrow""".split())
+
+
+def _group_end(tex: str, i: int, open_: str = "{", close: str = "}") -> int | None:
+    """The index after the group opened at ``tex[i]``; None if it is never closed."""
+    depth = 0
+    while i < len(tex):
+        ch = tex[i]
+        if ch == "\\":
+            i += 2
+            continue
+        depth += ch == open_
+        depth -= ch == close
+        i += 1
+        if depth == 0:
+            return i
+    return None
+
+
+def _argument(tex: str, i: int) -> tuple[int, int] | None:
+    """(start, end) of the argument that starts at or after ``tex[i]`` (a group, a command
+    or one character); None when there is none (the end, a closing brace, a script...)."""
+    while i < len(tex) and tex[i].isspace():
+        i += 1
+    if i >= len(tex) or tex[i] in "}&^_$%#'":
+        return None
+    if tex[i] == "{":
+        end = _group_end(tex, i)
+        return None if end is None else (i, end)
+    if tex[i] == "\\":
+        m = re.match(r"\\([A-Za-z]+|.)", tex[i:], re.S)
+        if not m or m.group(1) in ("left", "right", "begin", "end", "\\"):
+            return None
+        return i, i + m.end()
+    return i, i + 1
+
+
+def _arguments_ok(tex: str) -> bool:
+    """Has every command its arguments, every ``^``/``_`` its script (one of each per
+    atom), and every ``\\left``/``\\right`` a delimiter?"""
+    for m in re.finditer(r"\\([A-Za-z]+|.)", tex, re.S):
+        word = m.group(1)
+        pos = m.end()
+        if word in ("left", "right", "bigl", "bigr", "Bigl", "Bigr", "biggl", "biggr"):
+            d = re.match(r"\s*(\\([A-Za-z]+|.)|.)", tex[pos:], re.S)
+            if not d or (d.group(2) is None and d.group(1) not in _DELIMITERS) or \
+                    (d.group(2) is not None and d.group(2) not in _DELIMITER_WORDS):
+                return False
+            continue
+        if word not in _ARITY:
+            continue
+        if word in _OPTIONAL:
+            j = pos
+            while j < len(tex) and tex[j].isspace():
+                j += 1
+            if j < len(tex) and tex[j] == "[":
+                end = _group_end(tex, j, "[", "]")
+                if end is None:
+                    return False
+                pos = end
+        for _ in range(_ARITY[word]):
+            arg = _argument(tex, pos)
+            if arg is None:
+                return False
+            if word in _TEXT_ARG and re.search(r"(?<!\\)[\^_&]|\\[A-Za-z]", tex[arg[0] + 1:arg[1] - 1]):
+                return False
+            pos = arg[1]
+    i = 0
+    while i < len(tex):  # scripts: each needs its argument, and an atom has one ^ and one _ at most
+        ch = tex[i]
+        if ch == "\\":
+            i += 2
+            continue
+        if ch in "^_'":
+            seen: set[str] = set()
+            while i < len(tex) and tex[i] in "^_'":
+                kind = "^" if tex[i] in "^'" else "_"
+                if tex[i] == "'":
+                    if seen:  # x^2' and x_1' are a double superscript; x'' and x'_1 are fine
+                        return False
+                    while i < len(tex) and tex[i] == "'":
+                        i += 1
+                    seen.add("'")
+                    continue
+                if kind in seen and not (kind == "^" and seen == {"'"}):
+                    return False
+                if kind == "^" and "^" in seen:
+                    return False
+                seen.add(kind)
+                arg = _argument(tex, i + 1)
+                if arg is None:
+                    return False
+                i = arg[1]
+                while i < len(tex) and tex[i].isspace():
+                    i += 1
+            continue
+        i += 1
+    return True
 
 
 def refused_math(markdown: str) -> list[tuple[str, str]]:
@@ -181,7 +293,9 @@ def refused_math(markdown: str) -> list[tuple[str, str]]:
             formula = t.content.strip()
             if t.type.startswith("math") and not safe_math(formula):
                 unknown = [w for w in re.findall(r"\\([A-Za-z]+)", formula) if w not in MATH_COMMANDS]
-                why = f"\\{unknown[0]}, which solgen does not allow" if unknown else "an unbalanced or unsafe construct"
+                why = f"\\{unknown[0]}, which solgen does not allow" if unknown else \
+                    "a command, ^ or _ without its argument (write e.g. \\frac{a}{b}, x^{2})" \
+                    if not _arguments_ok(formula) else "an unbalanced or unsafe construct"
                 refused.append((formula, why))
     return refused
 
@@ -346,11 +460,31 @@ _TABLE_TOKENS = frozenset({"table_open", "table_close", "thead_open", "thead_clo
                            "tr_open", "tr_close", "th_open", "th_close", "td_open", "td_close"})
 
 
+TEX_NESTING = 3  # lists and quotes inside each other: Beamer has three levels of lists (LaTeX four, six in all)
+_NEST_OPEN = frozenset({"bullet_list_open", "ordered_list_open", "blockquote_open"})
+_NEST_CLOSE = frozenset({"bullet_list_close", "ordered_list_close", "blockquote_close"})
+
+
 def to_tex(markdown: str) -> str:
-    """Markdown prose -> LaTeX (paragraphs, lists, emphasis, code, links, math, tables)."""
+    """Markdown prose -> LaTeX (paragraphs, lists, emphasis, code, links, math, tables).
+    Lists and quotes nest at most TEX_NESTING deep: a deeper one's items join the deepest
+    list (an outline of any depth compiles, where LaTeX would stop: "Too deeply nested")."""
     tokens = parse(markdown)
-    out = [_tex_table(tokens, i) if tok.type in _TABLE_TOKENS else _TEX_BLOCK[tok.type](tok)
-           for i, tok in enumerate(tokens) if tok.type in _TEX_BLOCK or tok.type in _TABLE_TOKENS]
+    out, depth, flat = [], 0, []
+    for i, tok in enumerate(tokens):
+        if tok.type in _NEST_OPEN:
+            depth += 1
+            flat.append(depth > TEX_NESTING)
+            if flat[-1]:
+                continue
+        elif tok.type in _NEST_CLOSE:
+            depth -= 1
+            if flat.pop():
+                continue
+        if tok.type in _TABLE_TOKENS:
+            out.append(_tex_table(tokens, i))
+        elif tok.type in _TEX_BLOCK:
+            out.append(_TEX_BLOCK[tok.type](tok))
     return re.sub(r"\n{3,}", "\n\n", "".join(out)).strip()
 
 

@@ -17,6 +17,7 @@ finalizer here, its pieces in ``formats/<fmt>.py``, its templates in ``templates
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable
@@ -103,25 +104,56 @@ def check_overrides(templates: Path) -> None:
                 names = ", ".join(sorted(p.name for p in (builtin / entry.name).iterdir()))
                 raise WordsError(f"overrides nothing: no built-in {entry.name}/{own.name} (there are: {names})", file=str(own))
             if not own.name.startswith("."):
-                check_readable(own)
+                check_readable(own, templates)
 
 
 MAX_TEMPLATE_BYTES = 1 << 20
 
 
-def check_readable(path: Path) -> None:
-    """A template or catalog from a course folder must be a regular file of a sane size: a
-    link to /dev/zero or a pipe would flood or hang whoever reads it."""
-    import stat
+def read_course_file(path: Path, root: Path, what: str = "template") -> str:
+    """The text of a template or catalog from a course's ``--templates`` folder, read by the
+    path policy (``input/paths.py``): a regular file inside ``root`` once its links are
+    resolved (a link to a private key, /proc/self/environ or /dev/zero is refused), at most
+    MAX_TEMPLATE_BYTES, UTF-8."""
+    from solgen.input import paths
 
     try:
-        st = path.stat()
-    except OSError as exc:
-        raise WordsError(f"cannot read it: {exc.strerror}", file=str(path)) from None
-    if not stat.S_ISREG(st.st_mode):
-        raise WordsError("not a regular file (a pipe, a device or a folder)", file=str(path))
-    if st.st_size > MAX_TEMPLATE_BYTES:
-        raise WordsError(f"too large for a template ({st.st_size} bytes; at most {MAX_TEMPLATE_BYTES})", file=str(path))
+        got = paths.read(path, root, MAX_TEMPLATE_BYTES, what)
+    except paths.PathError as exc:
+        raise WordsError(str(exc), file=str(path)) from None
+    try:
+        return got.data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = got.data.count(b"\n", 0, exc.start) + 1
+        raise WordsError(f"{what} is not UTF-8 (save it as UTF-8)", line, str(path)) from None
+
+
+def check_readable(path: Path, root: Path | None = None) -> None:
+    """A template or catalog from a course folder must be a regular file of a sane size
+    inside the templates folder ``root`` (default: the file's folder's parent)."""
+    read_course_file(path, root if root is not None else path.parent.parent)
+
+
+class CourseLoader(jinja2.BaseLoader):
+    """Templates from ``own`` (a ``--templates`` folder's format folder) read by the path
+    policy, else the built-ins. The file checked is the file read: the text Jinja compiles
+    is the bytes ``read_course_file`` read."""
+
+    def __init__(self, own: Path | None, root: Path | None, builtin: Path):
+        self.own, self.root = own, root
+        self.builtin = jinja2.FileSystemLoader(str(builtin))
+
+    def get_source(self, environment: jinja2.Environment, template: str) -> tuple[str, str | None, Callable[[], bool]]:
+        if self.own is not None and self.root is not None:
+            pieces = jinja2.loaders.split_template_path(template)  # refuses '..' in an include's name
+            candidate = self.own.joinpath(*pieces)
+            if os.path.lexists(candidate):
+                from solgen.input import paths
+
+                text = read_course_file(candidate, self.root)
+                root, digest = self.root, paths.digest(candidate, self.root, MAX_TEMPLATE_BYTES)
+                return text, str(candidate), lambda: paths.digest(candidate, root, MAX_TEMPLATE_BYTES) == digest
+        return self.builtin.get_source(environment, template)
 
 
 @lru_cache(maxsize=16)
@@ -130,11 +162,10 @@ def environment(fmt: str, templates: Path | None = None) -> jinja2.Environment:
     templates folder (its compiled templates are kept for the next kind)."""
     if templates is not None:
         check_overrides(templates)
-    search = ([str(templates / fmt)] if templates else []) + [str(builtin_templates() / fmt)]
-    loader = jinja2.FileSystemLoader(search)
+    loader = CourseLoader(templates / fmt if templates else None, templates, builtin_templates() / fmt)
     common: dict[str, Any] = {
         "loader": loader,
-        "undefined": jinja2.StrictUndefined,
+        "undefined": _Undefined,
         "trim_blocks": True,
         "lstrip_blocks": True,
         "keep_trailing_newline": True,
@@ -181,11 +212,62 @@ def render(view: dict[str, Any], fmt: str, kind: str = "handout", templates: Pat
     try:
         template = env.get_template(template_name(kind, fmt))
         text = template.render(doc=view, kind=kind, worksheet=kind.endswith("worksheet"), slides="slides" in kind.split("-"), w=words)
-    except jinja2.TemplateSyntaxError:
-        raise  # carries its file and line already
+    except jinja2.TemplateSyntaxError as exc:  # carries its file and line
+        raise WordsError(f"template syntax: {exc.message}", exc.lineno, exc.filename) from None
     except Exception as exc:  # noqa: BLE001 - a template's fault, reported at its line
-        raise _at_template_line(exc) from None
+        raise _at_template_line(exc, words) from None
     return _tidy_blank_lines(text)
+
+
+class _Missing(jinja2.UndefinedError):
+    """An undefined name or field a template used: what it is, and where it was looked up."""
+
+    def __init__(self, message: str, name: Any, obj: Any):
+        super().__init__(message)
+        self.name, self.obj = name, obj
+
+
+class _Undefined(jinja2.StrictUndefined):
+    """StrictUndefined whose error keeps the name and the value it was looked up on, so
+    the message can say what to write instead."""
+
+    def _fail_with_undefined_error(self, *args: Any, **kwargs: Any) -> Any:
+        if self._undefined_hint or self._undefined_exception is not jinja2.UndefinedError:  # a sandbox refusal: as it is
+            return super()._fail_with_undefined_error(*args, **kwargs)
+        raise _Missing(self._undefined_message, self._undefined_name, self._undefined_obj)
+
+    __getattr__ = __getitem__ = __str__ = __iter__ = __len__ = __call__ = __bool__ = _fail_with_undefined_error  # type: ignore[assignment]
+
+
+TEMPLATE_NAMES = ("doc", "kind", "worksheet", "slides", "w")  # what render passes every template
+
+
+def _what_to_fix(exc: Exception, words: Words | None) -> str:
+    """A template's failure as what to change in the template."""
+    import difflib
+
+    if isinstance(exc, _Missing):
+        name, obj = str(exc.name), exc.obj
+        if obj is jinja2.utils.missing:  # a top-level name
+            near = difflib.get_close_matches(name, TEMPLATE_NAMES, n=1)
+            hint = f"; did you mean {near[0]!r}?" if near else ""
+            return (f"undefined name {name!r}{hint} (a template is given {', '.join(TEMPLATE_NAMES)}, "
+                    "and its own macros and set variables)")
+        fields = sorted(str(k) for k in obj) if isinstance(obj, dict) else \
+            sorted(a for a in dir(obj) if not a.startswith("_")) if not isinstance(obj, (str, int, float)) else []
+        near = difflib.get_close_matches(name, fields, n=1)
+        hint = f"did you mean {near[0]!r}? " if near else ""
+        shown = ", ".join(fields[:25]) + (", ..." if len(fields) > 25 else "")
+        return (f"undefined field {name!r}: {hint}the value here has " + (f"the fields {shown}" if fields else "no fields")
+                + " (see the built-in template of the same name for what each holds)")
+    if isinstance(exc, KeyError) and words is not None and exc.args and isinstance(exc.args[0], str):
+        key = exc.args[0]
+        near = difflib.get_close_matches(key, sorted(words.keys()), n=1)
+        hint = f"; did you mean {near[0]!r}?" if near else ""
+        return f"w({key!r}): no such sentence in the words catalog{hint} (keys are those of templates/words/{words.lang}.yaml)"
+    if isinstance(exc, jinja2.TemplateError):
+        return str(exc)
+    return f"{type(exc).__name__}: {exc}"
 
 
 def _as_math(value: Any) -> Any:
@@ -210,20 +292,17 @@ def _csp_hash(script: str) -> str:
     return "'sha256-" + base64.b64encode(hashlib.sha256(str(script).encode("utf-8")).digest()).decode("ascii") + "'"
 
 
-def _at_template_line(exc: Exception) -> jinja2.TemplateRuntimeError:
-    """A failure inside a template (a sandbox refusal, an undefined name, a bad filter
-    argument) as an error at the template's file and line: Jinja puts the template's
-    own lines into the traceback."""
-    where: tuple[str, int] | None = None
+def _at_template_line(exc: Exception, words: Words | None = None) -> WordsError:
+    """A failure inside a template (a sandbox refusal, an undefined name or field, an
+    unknown sentence, a bad filter argument) as an error at the template's file and line,
+    saying what to fix: Jinja puts the template's own lines into the traceback."""
+    where: tuple[str | None, int | None] = (None, None)
     tb = exc.__traceback__
     while tb is not None:
         if tb.tb_frame.f_code.co_filename.endswith(".j2"):
             where = (tb.tb_frame.f_code.co_filename, tb.tb_lineno)
         tb = tb.tb_next
-    error = jinja2.TemplateRuntimeError(f"{type(exc).__name__}: {exc}" if not isinstance(exc, jinja2.TemplateError) else str(exc))
-    if where:
-        error.filename, error.lineno = where  # type: ignore[attr-defined]
-    return error
+    return WordsError(_what_to_fix(exc, words), where[1], where[0])
 
 
 def _tidy_blank_lines(text: str) -> str:

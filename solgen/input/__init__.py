@@ -1,4 +1,5 @@
-"""Reading what users write: problem files (``problem``), expressions (``expr``).
+"""Reading what users write: problem files (``problem``), expressions (``expr``), and the
+one path policy for every file read from a course (``paths``).
 
 Everything here treats its input as untrusted: no eval, limits on size and nesting, and
 errors as ``SpecError`` with the line at fault."""

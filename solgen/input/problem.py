@@ -166,8 +166,15 @@ def _eaten_backslash(node: yaml.ScalarNode, loader: _Loader) -> str | None:
     return None
 
 
+_SURROGATE_RE = re.compile("[\ud800-\udfff]")
+
+
 def _plain(node: yaml.Node, loader: _Loader) -> Any:
     if isinstance(node, yaml.ScalarNode):
+        half = _SURROGATE_RE.search(node.value)
+        if half:  # "\uD800": half of a UTF-16 pair, no character: no UTF-8 output could hold it
+            raise SpecError(f"\\u{ord(half.group()):04X} is half of a UTF-16 surrogate pair, not a character; write "
+                            "the character itself (or \\U0001F600 for one beyond \\uFFFF)", _line(node, loader))
         eaten = _eaten_backslash(node, loader)
         if eaten:
             raise SpecError(
@@ -461,12 +468,17 @@ def __getattr__(name: str) -> Any:  # ASKS and PART_KEYS come from the asks regi
     raise AttributeError(name)
 
 
-def load_problem(path: str | Path) -> Problem:
+def load_problem(path: str | Path, raw: bytes | None = None) -> Problem:
+    """The problem file at ``path``, read by the path policy (``paths.read``); ``raw``: its
+    bytes, read already (a section's problems are read when their path is checked)."""
+    if raw is None:
+        from solgen.input.paths import PathError, read
+
+        try:
+            raw = read(path, None, MAX_FILE_BYTES + 1).data
+        except PathError as exc:
+            raise SpecError(str(exc)) from None
     path = Path(path)
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise SpecError(f"cannot read: {exc.strerror}") from None
     if len(raw) > MAX_FILE_BYTES:
         raise SpecError(f"file is larger than {MAX_FILE_BYTES // 1024} KiB")
     try:

@@ -301,7 +301,30 @@ class _Parser:
         if idx not in self.scope.indices:
             self.indices.discard(idx)
         self.expect(")")
+        _check_range(body, idx, hi, col)
         return Sum(idx, sp.Integer(1), hi, body, body.shape)  # a sum of scalars, vectors or matrices
+
+
+def _check_range(body: Node, idx: str, hi: sp.Expr, col: int) -> None:
+    """Each ``v[idx]`` in a sum's body must exist for idx = 1..hi: the bound is the entries'
+    (rows') count, or, both being numbers, at most it."""
+    from solgen.matrix.ast import Index, children
+
+    stack = [body]
+    while stack:
+        node = stack.pop()
+        stack.extend(children(node))
+        if not isinstance(node, Index) or node.index != idx:
+            continue
+        rows = node.base.shape[0]
+        if sp.simplify(rows - hi) == 0 or (rows.is_Integer and hi.is_Integer and hi <= rows):
+            continue
+        base = getattr(node.base, "name", None)
+        shown = f"{base.lower() if node.lower else base}[{idx}]" if base else f"(...)[{idx}]"
+        what = f"a row of {base}, which has {rows} rows" if node.lower and base else \
+            f"an entry of {base or 'a vector'}, which has {rows} entries"
+        raise ParseError(f"sum({idx}, 1, {hi}, ...) runs {idx} up to {hi}, but {shown} is {what}: "
+                         f"write sum({idx}, 1, {rows}, ...)", col)
 
 
 def parse(src: str, scope: Scope) -> Node:

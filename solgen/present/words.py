@@ -15,6 +15,7 @@ one has. To add a sentence: add its key to every catalog (tests check they agree
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -224,12 +225,13 @@ def _flatten(data: Any, prefix: str, file: str, out: dict[str, Any]) -> None:
 def _read(path: Path, trusted: bool = False) -> dict[str, Any]:
     """A catalog's sentences, parsed and checked. A course's catalog is read with line
     numbers (errors name them); solgen's own with libyaml's safe loader, faster."""
-    if not trusted:
-        from solgen.formats.templates import check_readable
-
-        check_readable(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        if trusted:
+            text = path.read_text(encoding="utf-8")
+        else:  # a course's: by the path policy, inside its templates folder
+            from solgen.formats.templates import read_course_file
+
+            text = read_course_file(path, path.parent.parent, "words catalog")
         if trusted and getattr(yaml, "__with_libyaml__", False):
             data = yaml.load(text, Loader=yaml.CSafeLoader)  # noqa: S506 - the safe loader, in C
         else:
@@ -255,7 +257,7 @@ def load_words(lang: str = "en", templates: Path | None = None) -> Words:
         raise WordsError(f"no words for language {lang!r} (one of {', '.join(LANGS)})")
     entries = dict(_builtin(lang))
     own = templates / "words" / f"{lang}.yaml" if templates else None
-    if own is not None and own.is_file():
+    if own is not None and os.path.lexists(own):  # a link or a pipe is the policy's to refuse
         for key, value in _read(own).items():
             if key not in entries:
                 raise WordsError(f"words {key!r} rewords nothing (no such key in the built-in {lang}.yaml)", file=str(own))

@@ -20,36 +20,35 @@ from pathlib import Path
 def is_section(path: str | Path) -> bool:
     """True when the file is a section (a top-level ``slides:`` key), judged from its
     text without parsing expressions; unreadable files are the loaders' to report."""
+    from solgen.input import paths
+
+    try:
+        return is_section_text(paths.read(path, None, 300_000).data)
+    except paths.PathError:
+        return False
+
+
+def is_section_text(head: bytes) -> bool:
+    """Do these bytes (a file's start) have a top-level ``slides:`` key?"""
     import re
 
-    if not is_regular(path):
-        return False
-    try:
-        with open(path, "rb") as fh:
-            head = fh.read(300_000)
-    except OSError:
-        return False
     return re.search(rb"^slides\s*:", head, re.M) is not None
 
 
 def referenced(path: str | Path) -> int:
-    """How many different problem (and included section) files a section names, judged from
-    its text: the worker's time allowance grows with them (``pipeline.allowance``)."""
-    import re
+    """How many different problem files a section shows, once its includes are loaded (a
+    comment or an ``md:`` block names none): the worker's time allowance grows with them
+    (``pipeline.allowance``), at most by MAX_REFERENCED. A section that does not load
+    counts none (its worker reports why)."""
+    from solgen.errors import SolgenError
+    from solgen.sections.load import load_section
 
-    if not is_regular(path):
-        return 0
     try:
-        with open(path, "rb") as fh:
-            head = fh.read(300_000)
-    except OSError:
+        section = load_section(path)
+    except (SolgenError, RecursionError, MemoryError):
         return 0
-    names = set(re.findall(rb"(?:problem|section)\s*:\s*[\"']?([^\s,}\"'#]+)", head))
-    here = Path(path).parent
-    # only names of files that exist count (a line in an md: block or a comment names none),
-    # and at most MAX_REFERENCED: a section cannot raise its own time limit without bound
-    found = sum(1 for n in names if is_regular(here / n.decode("utf-8", "replace")))
-    return min(found, MAX_REFERENCED)
+    shown = {os.path.realpath(i.path) for i in section.items if i.kind == "problem" and i.path}
+    return min(len(shown), MAX_REFERENCED)
 
 
 MAX_REFERENCED = 60

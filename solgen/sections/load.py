@@ -5,13 +5,16 @@ every value with its line). Paths in a section are relative to the section file 
 checked before anything is read (``resolve``): a section travels between TAs, so it may
 not pull arbitrary files into a handout.
 
-Path policy: a path must be relative (an absolute path or ``~`` is refused), name a
-``.yaml``/``.yml`` file, and lead (after ``..`` and symbolic links are resolved) into the
-section's own folder or a folder beside it, that is, inside the section folder's parent
-(the course folder: ``sections/`` and ``problems/`` side by side, so
-``../problems/1.2.yaml`` works and ``../../secrets.yaml`` does not). What it names must
-then load as a problem file (``problem:``) or a section (``section:``); anything else is an
-error of the section line that names it.
+Path policy (``solgen/input/paths.py``, one for every file solgen reads): a path must be
+relative (an absolute path or ``~`` is refused), name a ``.yaml``/``.yml`` file, and lead
+(after ``..`` and symbolic links are resolved) inside the course folder: the top section's
+folder's parent, fixed once for the whole load (an included section elsewhere does not
+move it: ``sections/``, ``problems/`` side by side, so ``../problems/1.2.yaml`` works and
+``../../secrets.yaml`` does not, from the top section or from any section it includes).
+The file is read once, by ``paths.read`` (the file checked is the file read); a problem's
+bytes are kept in ``Section.sources`` and parsed from there. What it names must then load
+as a problem file (``problem:``) or a section (``section:``); anything else is an error of
+the section line that names it.
 
 To add an item key: put it in ``ITEM_KEYS`` and read it in ``_item``.
 """
@@ -20,7 +23,7 @@ from __future__ import annotations
 
 import difflib
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -74,18 +77,33 @@ class Section:
     id_line: int = 1
     files: tuple[str, ...] = ()  # every file read: the section, included sections, problems
     warnings: tuple[tuple[int, str], ...] = ()  # (line, message): math in prose shown as code
+    digests: dict[str, str] = field(default_factory=dict, compare=False)  # real path -> SHA-256 of the bytes read
+    sources: dict[str, bytes] = field(default_factory=dict, compare=False)  # problem path -> its bytes, as read
     lang_given: bool = False  # the file wrote lang: (a solgen.toml's lang does not override it)
 
 
-def _read(path: str) -> Any:
-    from solgen.input.problem import MAX_FILE_BYTES, load_yaml
+@dataclass
+class _Reads:
+    """What one load read: paths in order, their digests, the problems' bytes; the root."""
 
-    try:
-        raw = Path(path).read_bytes()
-    except OSError as exc:
-        raise SpecError(f"cannot read: {exc.strerror}", None, path) from None
-    if len(raw) > MAX_FILE_BYTES:
-        raise SpecError(f"file is larger than {MAX_FILE_BYTES // 1024} KiB", None, path)
+    root: Path | None
+    files: list[str] = field(default_factory=list)
+    digests: dict[str, str] = field(default_factory=dict)
+    sources: dict[str, bytes] = field(default_factory=dict)
+
+    def read(self, path: str, root: Path | None) -> bytes:
+        from solgen.input import paths
+        from solgen.input.problem import MAX_FILE_BYTES
+
+        got = paths.read(path, root, MAX_FILE_BYTES)
+        self.files.append(path)
+        self.digests[got.real] = got.digest
+        return got.data
+
+
+def _read(path: str, raw: bytes) -> Any:
+    from solgen.input.problem import load_yaml
+
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -97,9 +115,10 @@ def _read(path: str) -> Any:
         raise
 
 
-def resolve(ref: Any, section_path: str, line: int, what: str = "problem") -> str:
+def resolve(ref: Any, section_path: str, line: int, what: str = "problem", root: Path | None = None) -> str:
     """The file a section's ``problem:``/``section:`` names, as a path from where solgen runs,
-    after the checks of the module's path policy."""
+    after the checks of the module's path policy; ``root``: the course folder of the run
+    (default: the section folder's parent)."""
     if not isinstance(ref, str) or not ref.strip():
         raise SpecError(f"'{what}' must be a path such as ../problems/1.2.yaml", line, section_path)
     if "\x00" in ref or len(ref) > 500:
@@ -109,10 +128,12 @@ def resolve(ref: Any, section_path: str, line: int, what: str = "problem") -> st
                         "(e.g. ../problems/1.2.yaml), so the section works on every TA's machine", line, section_path)
     if Path(ref).suffix.lower() not in (".yaml", ".yml"):
         raise SpecError(f"{ref!r} is not a .yaml file: a section includes problem files and sections only", line, section_path)
+    from solgen.input.paths import is_inside
+
     here = Path(section_path).resolve().parent
-    root = here.parent
+    root = Path(root) if root is not None else here.parent
     target = (here / ref).resolve()
-    if not target.is_relative_to(root):
+    if not is_inside(target, root):
         raise SpecError(f"{ref!r} leads outside the course folder {root}: a section may name files in its own "
                         "folder and the folders beside it (../problems/...)", line, section_path)
     shown = os.path.normpath(os.path.join(os.path.dirname(section_path), ref))
@@ -123,11 +144,6 @@ def resolve(ref: Any, section_path: str, line: int, what: str = "problem") -> st
             close = difflib.get_close_matches(target.name, names, n=1)
             near = f"; did you mean {close[0]!r}?" if close else ""
         raise SpecError(f"no such {what} file: {ref} ({shown}){near}", line, section_path)
-    from solgen.sections import is_section
-
-    if is_section(target) != (what == "section"):  # the other kind: say so here, not in that file
-        other = "section" if what == "problem" else "problem"
-        raise SpecError(f"{ref} is a {other} file, not a {what}: name it with '{other}: {ref}'", line, section_path)
     # the file checked is the file read: ``target`` has its links and ``..`` resolved (the
     # text of ``shown`` would take L/.. as nothing, where L is a link that leads elsewhere)
     real = os.path.relpath(target)
@@ -152,7 +168,23 @@ def _line_text(data: Any, key: str, path: str, limit: int = 200) -> str | None:
         raise
 
 
-def _item(data: Any, line: int, path: str, stack: tuple[str, ...], files: list[str]) -> list[Item]:
+def _named(data: Any, path: str, what: str, reads: _Reads) -> tuple[str, bytes]:
+    """The file a ``problem:``/``section:`` item names, checked and read once (its bytes)."""
+    from solgen.sections import is_section_text
+
+    line = data.key_lines[what]
+    target = resolve(data[what], path, line, what, reads.root)
+    try:
+        raw = reads.read(target, reads.root)
+    except SpecError as exc:
+        raise SpecError(f"{data[what]}: {exc}", line, path) from None
+    if is_section_text(raw) != (what == "section"):  # the other kind: say so here, not in that file
+        other = "section" if what == "problem" else "problem"
+        raise SpecError(f"{data[what]} is a {other} file, not a {what}: name it with '{other}: {data[what]}'", line, path)
+    return target, raw
+
+
+def _item(data: Any, line: int, path: str, stack: tuple[str, ...], reads: _Reads) -> list[Item]:
     if isinstance(data, str):
         raise SpecError("a slide is a mapping: {md: ...}, {topic: ...}, {problem: ...} or {section: ...}", line, path)
     if not isinstance(data, dict) or not data:
@@ -177,15 +209,16 @@ def _item(data: Any, line: int, path: str, stack: tuple[str, ...], files: list[s
     if kind == "topic":
         return [Item("topic", line, path, text=_line_text(data, "topic", path) or "")]
     if kind == "section":
-        target = resolve(data["section"], path, data.key_lines["section"], "section")
+        target, raw = _named(data, path, "section", reads)
         if os.path.realpath(target) in stack:
             chain = " -> ".join([*stack, os.path.realpath(target)])
             raise SpecError(f"sections include each other in a cycle: {chain}", data.key_lines["section"], path)
         if len(stack) >= MAX_DEPTH:
             raise SpecError(f"sections nested more than {MAX_DEPTH} deep", data.key_lines["section"], path)
-        inner = _load(target, (*stack, os.path.realpath(target)), files)
+        inner = _load(target, raw, (*stack, os.path.realpath(target)), reads)
         return list(inner.items)
-    target = resolve(data["problem"], path, data.key_lines["problem"], "problem")
+    target, raw = _named(data, path, "problem", reads)
+    reads.sources[target] = raw
     parts = data.get("parts")
     if parts is not None:
         if isinstance(parts, str):
@@ -199,7 +232,6 @@ def _item(data: Any, line: int, path: str, stack: tuple[str, ...], files: list[s
     intro = data.get("intro")
     if intro is not None and (not isinstance(intro, str) or len(intro) > MAX_MD):
         raise SpecError(f"'intro' must be Markdown text of at most {MAX_MD} characters", data.key_lines["intro"], path)
-    files.append(target)
     return [Item("problem", line, path, path=target, parts=parts, parts_line=data.key_lines.get("parts"), show=show,
                  title=_line_text(data, "title", path), intro=intro)]
 
@@ -225,11 +257,10 @@ def _agenda(data: Any, path: str) -> tuple[bool, bool, str | None]:
     raise SpecError("agenda must be auto, repeat, none or a mapping {topics: auto, repeat: true, title: ...}", line, path)
 
 
-def _load(path: str, stack: tuple[str, ...], files: list[str]) -> Section:
+def _load(path: str, raw: bytes, stack: tuple[str, ...], reads: _Reads) -> Section:
     from solgen.input.problem import ID_RE
 
-    files.append(path)
-    data = _read(path)
+    data = _read(path, raw)
     if not isinstance(data, dict) or "slides" not in data:
         raise SpecError("a section file is a mapping with id, title and slides", 1, path)
     _check_keys(data, TOP_KEYS, "the section", path)
@@ -249,7 +280,7 @@ def _load(path: str, stack: tuple[str, ...], files: list[str]) -> Section:
         raise SpecError(f"at most {MAX_ITEMS} slides", data.key_lines["slides"], path)
     items: list[Item] = []
     for entry, line in zip(slides, slides.item_lines):
-        items.extend(_item(entry, line, path, stack, files))
+        items.extend(_item(entry, line, path, stack, reads))
         if len(items) > MAX_ITEMS:
             raise SpecError(f"at most {MAX_ITEMS} slides, included sections counted", line, path)
     shown, repeat, agenda_title = _agenda(data, path)
@@ -268,13 +299,19 @@ def _load(path: str, stack: tuple[str, ...], files: list[str]) -> Section:
 
 def load_section(path: str | Path) -> Section:
     """The section at ``path`` with its included sections spliced in; ``files`` lists every
-    file it reads (for the cache and ``solgen watch``)."""
+    file it reads (for the cache and ``solgen watch``), ``digests`` what was read, and
+    ``sources`` the problems' bytes. The course folder is fixed here, once, from the top
+    section (``paths.course_root``)."""
     from dataclasses import replace
 
+    from solgen.input.paths import course_root
+
     path = str(path)
-    files: list[str] = []
-    section = _load(path, (os.path.realpath(path),), files)
-    return replace(section, files=tuple(dict.fromkeys(files)), warnings=tuple(_warnings(section)))
+    reads = _Reads(course_root(path))
+    raw = reads.read(path, None)  # named by the user: read wherever it is
+    section = _load(path, raw, (os.path.realpath(path),), reads)
+    return replace(section, files=tuple(dict.fromkeys(reads.files)), warnings=tuple(_warnings(section)),
+                   digests=dict(reads.digests), sources=dict(reads.sources))
 
 
 def _warnings(section: Section) -> list[tuple[int, str]]:

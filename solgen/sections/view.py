@@ -45,13 +45,14 @@ def _md_line(item: Item) -> int:
     return item.line + (1 if item.text and "\n" in item.text.rstrip("\n") else 0)
 
 
-def _solve(path: str, lang: str, progress: Callable[[str], None]) -> tuple[Any, dict[str, Any]]:
-    """The problem at ``path``, loaded and solved (errors name the problem file and line)."""
+def _solve(path: str, raw: bytes | None, lang: str, progress: Callable[[str], None]) -> tuple[Any, dict[str, Any]]:
+    """The problem at ``path`` (``raw``: its bytes, as the section's loader read them),
+    loaded and solved (errors name the problem file and line)."""
     from solgen.derive.calculus import solve
     from solgen.input.problem import load_problem
 
     try:
-        problem = replace(load_problem(path), lang=lang)
+        problem = replace(load_problem(path, raw), lang=lang)
         solution = solve(problem, progress=lambda part: progress(f"{path}: part ({part.id}), the {part.ask}, at line {part.line}"))
     except SolgenError as exc:
         if exc.file is None:
@@ -90,7 +91,7 @@ def build_section_view(section: Section, words: Words, progress: Callable[[str],
             assert item.path is not None
             if item.path not in solved:
                 tell(f"{item.path}")
-                solved[item.path] = _solve(item.path, section.lang, tell)
+                solved[item.path] = _solve(item.path, section.sources.get(item.path), section.lang, tell)
                 same = [p for p, (other, _) in solved.items() if p != item.path and other.id == solved[item.path][0].id]
                 if same:  # their figures (1.2-fig-g.svg) and numbering would collide
                     raise SpecError(f"{item.path} has the id {solved[item.path][0].id!r}, as {same[0]} has: "
