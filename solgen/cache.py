@@ -199,6 +199,7 @@ class Cache:
             "format": FORMAT, "code": _code_stamp(), "formats": list(job.formats), "kinds": list(job.kinds),
             "lang": job.lang, "pdf": job.pdf, "templates": _templates_digest(job.templates),
             "variant": job.variant, "seed": job.seed,
+            "body_only": getattr(job, "body_only", False),
             "epoch": os.environ.get("SOURCE_DATE_EPOCH"),
         }, sort_keys=True)
 

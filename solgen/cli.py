@@ -6,6 +6,7 @@ is 1 if any file failed. ``--debug`` shows tracebacks and runs in-process.
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 import sys
@@ -14,6 +15,7 @@ from typing import Any
 
 import click
 
+from solgen.course import Flags, course_batches, shown as _shown
 from solgen.input import LANGS
 from solgen.pipeline import DEFAULT_TIMEOUT, MAX_TIMEOUT, Job, Outcome, process, stoppable, write
 
@@ -44,7 +46,62 @@ def _printable(text: str) -> str:
     )
 
 
+def _quiet() -> bool:
+    """-q/--quiet was given (on solgen or on the command): print errors only."""
+    ctx = click.get_current_context(silent=True)
+    return bool(ctx is not None and ctx.find_root().meta.get("solgen.quiet"))
+
+
+def _say(text: str) -> None:
+    """A line of the run's report on stdout, unless -q."""
+    if not _quiet():
+        click.echo(text)
+
+
+def _set_quiet(ctx: click.Context, param: Any, value: bool) -> None:
+    if value:
+        ctx.find_root().meta["solgen.quiet"] = True
+
+
+def _set_verbose(ctx: click.Context, param: Any, value: bool) -> None:
+    """-v: solgen's log (logger "solgen" and its children, e.g. "solgen.cache") at INFO on stderr."""
+    if not value:
+        return
+    log = logging.getLogger("solgen")
+    log.setLevel(logging.INFO)
+    if not any(getattr(h, "solgen_verbose", False) for h in log.handlers):
+        handler = _Stderr()
+        handler.setFormatter(logging.Formatter("%(name)s: %(message)s"))
+        log.addHandler(handler)
+
+
+class _Stderr(logging.StreamHandler):
+    """A handler writing to whatever sys.stderr is when a record comes (click's test
+    runner and pytest swap it), never to a stream closed since."""
+
+    solgen_verbose = True
+
+    @property  # type: ignore[override]
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: Any) -> None:
+        pass
+
+
+def verbosity(func: Any) -> Any:
+    """-q and -v, accepted on ``solgen`` itself and on each command (``solgen -q render``,
+    ``solgen render -q``)."""
+    func = click.option("-v", "--verbose", is_flag=True, expose_value=False, is_eager=True, callback=_set_verbose,
+                        help="Also log what solgen does (files, solgen.toml, cache) on stderr.")(func)
+    return click.option("-q", "--quiet", is_flag=True, expose_value=False, is_eager=True, callback=_set_quiet,
+                        help="Print errors only (no progress, no warnings).")(func)
+
+
 def _warn(outcome: Outcome) -> None:
+    if _quiet():
+        return
     for line, message in outcome.warnings:
         click.echo(f"{_printable(outcome.path)}:{line}: warning: {_printable(message)}", err=True)
 
@@ -59,6 +116,7 @@ def _report(outcome: Outcome) -> None:
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="solgen")
+@verbosity
 def main() -> None:
     """solgen writes worked solutions for multivariable calculus problems.
 
@@ -75,6 +133,12 @@ def main() -> None:
       solgen check problems/2.1.yaml      # validate it
       solgen render problems/2.1.yaml     # write out/2.1.tex
       solgen render problems/*.yaml --format tex --format md --pdf
+      solgen new --course cse446          # a course folder with solgen.toml
+
+    \b
+    Course defaults (course, author, lang, templates, out, formats) come from
+    the nearest solgen.toml above a file; the file's own fields and flags win.
+    Shell completion (bash): eval "$(_SOLGEN_COMPLETE=bash_source solgen)"
     """
 
 
@@ -89,23 +153,26 @@ TIMEOUT_HELP = ("Seconds allowed per problem file, from loading it to its last P
 @click.option("--worksheet", is_flag=True, help="Questions with room to work, no steps or answers.")
 @click.option("--slides", is_flag=True, help="A slide deck (Beamer, Markdown slides, an HTML deck) instead of a handout.")
 @click.option("--all", "all_kinds", is_flag=True, help="Handout, worksheet and slides in one run.")
-@click.option("--out", "-o", "out_dir", default="out", show_default=True, type=click.Path(file_okay=False),
-              help="Folder for the outputs.")
+@click.option("--out", "-o", "out_dir", default=None, type=click.Path(file_okay=False),
+              help="Folder for the outputs (default: solgen.toml's out, else out/).")
 @click.option("--pdf", is_flag=True, help="Also compile each .tex with pdflatex (twice, no shell escape).")
 @click.option("--templates", type=click.Path(file_okay=False, exists=True),
               help="Folder whose tex/, md/, html/ templates and words/ catalogs override the built-ins by name.")
 @click.option("--lang", type=click.Choice(list(LANGS)), default=None,
-              help="Language of every generated sentence (default: the file's lang, else en).")
+              help="Language of every generated sentence (default: the file's lang, else solgen.toml's, else en).")
 @click.option("--timeout", default=DEFAULT_TIMEOUT, show_default=True, type=Seconds(), help=TIMEOUT_HELP)
 @click.option("--jobs", "-j", default=None, type=click.IntRange(1, 256),
               help="Files rendered at once, each in its own worker (default: the number of cores).")
 @click.option("--no-cache", is_flag=True, help="Derive everything again (the cache keeps unchanged files' outputs).")
+@click.option("--body-only", is_flag=True,
+              help="Each .tex as a body to paste into your own document (no preamble), with solgen.sty beside it.")
 @click.option("--debug", is_flag=True, help="Show tracebacks; run in-process (--timeout bounds pdflatex only).")
 @click.option("--variant", type=click.IntRange(1, 500), default=None,
               help="For a file with variants: render draw K (outputs named <id>-v03.tex, ...).")
+@verbosity
 def render(files: tuple[str, ...], formats: tuple[str, ...], worksheet: bool, slides: bool, all_kinds: bool,
-           out_dir: str, pdf: bool, templates: str | None, lang: str | None, timeout: float, jobs: int | None,
-           no_cache: bool, debug: bool, variant: int | None) -> None:
+           out_dir: str | None, pdf: bool, templates: str | None, lang: str | None, timeout: float, jobs: int | None,
+           no_cache: bool, body_only: bool, debug: bool, variant: int | None) -> None:
     """Derive and render each problem or section FILE (or every one under a folder) into
     the output folder.
 
@@ -118,13 +185,47 @@ def render(files: tuple[str, ...], formats: tuple[str, ...], worksheet: bool, sl
     file's come from the cache. With SOURCE_DATE_EPOCH set, PDFs are the same byte for
     byte on every run.
     """
-    job = _job(formats, worksheet, slides, all_kinds, pdf, templates, lang, debug)
+    job = _job(formats, worksheet, slides, all_kinds, pdf, templates, lang, debug, body_only)
     if variant is not None:
         from dataclasses import replace
 
         job = replace(job, variant=variant)
-    failed, done = run_batch(files, job, Path(out_dir), timeout, jobs, not no_cache)
+    failed, done = run_course(files, job, Flags(out_dir, formats, templates), timeout, jobs, not no_cache)
     sys.exit(1 if failed else 0)
+
+
+def run_course(files: tuple[str, ...] | list[str], job: Job, flags: Flags, timeout: float, jobs: int | None,
+               use_cache: bool, quiet_unchanged: bool = False) -> tuple[int, int]:
+    """``run_batch`` for each solgen.toml's group of ``files``; one summary. A solgen.toml
+    that cannot be used is an error at its line and fails the files under it."""
+    from solgen.config import ConfigError
+
+    failed = done = 0
+    groups: list = []
+    pending = list(files)
+    while pending:
+        try:
+            groups += course_batches(pending, job, flags)
+            pending = []
+        except ConfigError as exc:  # that toml's files fail; the others go on
+            for warning in getattr(exc, "warnings", []):
+                click.echo(_printable(warning), err=True)
+            click.echo(f"{_printable(exc.file or '')}:{exc.line or 1}: error: {_printable(str(exc))}", err=True)
+            bad = set(getattr(exc, "files", []))
+            failed += len(bad)
+            done += len(bad)
+            from solgen.pipeline import expand
+
+            pending = [p for p in expand(pending) if p not in bad]
+    for batch, group_job, out, found in groups:
+        logging.getLogger("solgen").info("rendering %d file(s) as %s into %s%s", len(batch.units),
+                                         ", ".join(group_job.formats), out, f" (defaults from {found})" if found else "")
+        f, d = run_batch(batch.units, group_job, out, timeout, jobs, use_cache, quiet_unchanged, summary=False,
+                         batch=batch)
+        failed, done = failed + f, done + d
+    if done > 1 and not quiet_unchanged:
+        _say(f"{done - failed} of {done} problem files rendered" + (f", {failed} failed" if failed else ""))
+    return failed, done
 
 
 def default_jobs() -> int:
@@ -135,7 +236,7 @@ def default_jobs() -> int:
 
 
 def run_batch(files: tuple[str, ...] | list[str], job: Job, out: Path, timeout: float, jobs: int | None,
-              use_cache: bool, quiet_unchanged: bool = False) -> tuple[int, int]:
+              use_cache: bool, quiet_unchanged: bool = False, summary: bool = True, batch: Any = None) -> tuple[int, int]:
     """Render ``files`` (folders expanded) into ``out``: a line per file, a progress bar on
     a terminal for batches, a summary; returns (failed, done). Used by render and watch."""
     from solgen.pipeline import walk_batch
@@ -146,12 +247,12 @@ def run_batch(files: tuple[str, ...] | list[str], job: Job, out: Path, timeout: 
 
         cache = Cache(job)
     failed = done = 0
-    batch = walk_batch(files)
+    batch = batch or walk_batch(files)
     for warning in batch.warnings:
         click.echo(_printable(warning), err=True)
     total = len(dict.fromkeys(os.path.realpath(p) for p in batch.units))
     bar = None
-    if total > 1 and sys.stderr.isatty():
+    if total > 1 and sys.stderr.isatty() and not _quiet():
         bar = click.progressbar(length=total, label="rendering", file=sys.stderr, show_pos=True)
         bar.__enter__()
     try:
@@ -171,13 +272,13 @@ def run_batch(files: tuple[str, ...] | list[str], job: Job, out: Path, timeout: 
                 names = ", ".join(str(out / n) for n in outcome.files) or "nothing written"
                 note = f" ({outcome.fallbacks} step(s) without a rule)" if outcome.fallbacks else ""
                 note += " (unchanged)" if outcome.cached else ""
-                click.echo(_printable(f"{outcome.path} -> {names}{note}"))
+                _say(_printable(f"{outcome.path} -> {names}{note}"))
                 _warn(outcome)
     finally:
         if bar is not None:
             bar.__exit__(None, None, None)
-    if done > 1 and not quiet_unchanged:
-        click.echo(f"{done - failed} of {done} problem files rendered" + (f", {failed} failed" if failed else ""))
+    if done > 1 and not quiet_unchanged and summary:
+        _say(f"{done - failed} of {done} problem files rendered" + (f", {failed} failed" if failed else ""))
     return failed, done
 
 
@@ -189,8 +290,8 @@ def render_options(func: Any) -> Any:
         click.option("--worksheet", is_flag=True, help="Questions with room to work, no steps or answers."),
         click.option("--slides", is_flag=True, help="A slide deck instead of a handout."),
         click.option("--all", "all_kinds", is_flag=True, help="Handout, worksheet and slides in one run."),
-        click.option("--out", "-o", "out_dir", default="out", show_default=True, type=click.Path(file_okay=False),
-                     help="Folder for the outputs."),
+        click.option("--out", "-o", "out_dir", default=None, type=click.Path(file_okay=False),
+                     help="Folder for the outputs (default: solgen.toml's out, else out/)."),
         click.option("--pdf", is_flag=True, help="Also compile each .tex with pdflatex (twice, no shell escape)."),
         click.option("--templates", type=click.Path(file_okay=False, exists=True),
                      help="Folder whose tex/, md/, html/ templates and words/ catalogs override the built-ins by name."),
@@ -202,11 +303,13 @@ def render_options(func: Any) -> Any:
         click.option("--debug", is_flag=True, help="Show tracebacks; run in-process."),
     ]):
         func = option(func)
-    return func
+    return verbosity(func)
 
 
 def _job(formats: tuple[str, ...], worksheet: bool, slides: bool, all_kinds: bool, pdf: bool, templates: str | None,
-         lang: str | None, debug: bool) -> Job:
+         lang: str | None, debug: bool, body_only: bool = False) -> Job:
+    if body_only and pdf:
+        raise click.UsageError("--body-only writes bodies to paste into your own document: compile that one (not --pdf)")
     formats = tuple(dict.fromkeys(formats or ("tex",)))
     if pdf and "tex" not in formats:
         formats = ("tex", *formats)
@@ -217,14 +320,14 @@ def _job(formats: tuple[str, ...], worksheet: bool, slides: bool, all_kinds: boo
             raise click.UsageError("--pdf needs pdflatex on the PATH (TeX Live: texlive-latex-extra and friends)")
     kind = "-".join(k for k, on in (("slides", slides), ("worksheet", worksheet)) if on)
     kinds: tuple[str, ...] = ("handout", "worksheet", "slides") if all_kinds else (kind,) if kind else ()
-    return Job(formats, kinds, templates, lang, debug, pdf)
+    return Job(formats, kinds, templates, lang, debug, pdf, body_only)
 
 
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
 @render_options
 def watch(paths: tuple[str, ...], formats: tuple[str, ...], worksheet: bool, slides: bool, all_kinds: bool,
-          out_dir: str, pdf: bool, templates: str | None, lang: str | None, timeout: float, jobs: int | None,
+          out_dir: str | None, pdf: bool, templates: str | None, lang: str | None, timeout: float, jobs: int | None,
           debug: bool) -> None:
     """Render PATHS (files or folders), then again on every save: says what changed and
     what it rebuilt (unchanged files come from the cache). Ctrl-C stops."""
@@ -233,17 +336,17 @@ def watch(paths: tuple[str, ...], formats: tuple[str, ...], worksheet: bool, sli
         from watchfiles import watch as changes
     except ImportError:  # pragma: no cover - a dependency of solgen
         raise click.UsageError("solgen watch needs the watchfiles package (pip install watchfiles)") from None
-    out = Path(out_dir)
-    run_batch(paths, job, out, timeout, jobs, True)
+    flags = Flags(out_dir, formats, templates)
+    run_course(paths, job, flags, timeout, jobs, True)
     roots = _watched(paths, templates)
-    click.echo(_printable(f"watching {', '.join(roots)} (Ctrl-C stops)"))
+    _say(_printable(f"watching {', '.join(roots)} (Ctrl-C stops)"))
     try:
         while True:
             folders = watched_folders(roots)
             again = False
             for batch in changes(*folders, watch_filter=_watch_filter, raise_interrupt=False, recursive=False,
                                  ignore_permission_denied=True):
-                watch_step(paths, batch, job, out, timeout, jobs)
+                watch_step(paths, batch, job, flags, timeout, jobs)
                 if watched_folders(roots, quiet=True) != folders:  # a folder came or went: watch the new set
                     again = True
                     break
@@ -251,11 +354,11 @@ def watch(paths: tuple[str, ...], formats: tuple[str, ...], worksheet: bool, sli
                 break
     except KeyboardInterrupt:  # pragma: no cover - watchfiles turns it into the end of the loop
         pass
-    click.echo("stopped watching")
+    _say("stopped watching")
 
 
 def _watch_filter(change: Any, path: str) -> bool:
-    return path.endswith((".yaml", ".yml", ".j2")) or os.path.isdir(path)
+    return path.endswith((".yaml", ".yml", ".j2", ".toml")) or os.path.isdir(path)
 
 
 def watched_folders(roots: list[str], quiet: bool = False) -> list[str]:
@@ -295,12 +398,15 @@ def _watched(paths: tuple[str, ...], templates: str | None) -> list[str]:
     return keep
 
 
-def watch_step(paths: tuple[str, ...], batch: Any, job: Job, out: Path, timeout: float, jobs: int | None) -> tuple[int, int]:
+def watch_step(paths: tuple[str, ...], batch: Any, job: Job, out: Path | Flags, timeout: float,
+               jobs: int | None) -> tuple[int, int]:
     """One round of ``watch``: say which files changed, re-render (unchanged ones come from
-    the cache and are not printed), say what was rebuilt."""
+    the cache and are not printed), say what was rebuilt. ``out``: the output folder, or
+    the command line's Flags (solgen.toml's out where --out is not given)."""
     changed = sorted({os.path.relpath(p) for _, p in batch})
-    click.echo(_printable(f"changed: {', '.join(changed)}"))
-    failed, done = run_batch(paths, job, out, timeout, jobs, True, quiet_unchanged=True)
+    _say(_printable(f"changed: {', '.join(changed)}"))
+    flags = out if isinstance(out, Flags) else Flags(str(out), job.formats, job.templates)
+    failed, done = run_course(paths, job, flags, timeout, jobs, True, quiet_unchanged=True)
     return failed, done
 
 
@@ -311,6 +417,7 @@ def watch_step(paths: tuple[str, ...], batch: Any, job: Job, out: Path, timeout:
 @click.option("--jobs", "-j", default=None, type=click.IntRange(1, 256),
               help="Files checked at once (default: the number of cores).")
 @click.option("--debug", is_flag=True, help="Show tracebacks.")
+@verbosity
 def check(files: tuple[str, ...], timeout: float, jobs: int | None, debug: bool) -> None:
     """Validate each problem or section FILE (or every one under a folder) and derive every
     part, writing nothing."""
@@ -326,7 +433,7 @@ def check(files: tuple[str, ...], timeout: float, jobs: int | None, debug: bool)
                 failed += 1
                 _report(outcome)
             else:
-                click.echo(_printable(f"{outcome.path}: ok"))
+                _say(_printable(f"{outcome.path}: ok"))
             _warn(outcome)
     sys.exit(1 if failed else 0)
 
@@ -355,23 +462,72 @@ parts:                                 # parts with the same id form one questio
 
 
 @main.command()
-@click.argument("problem_id")
-@click.option("--dir", "directory", default="problems", show_default=True, type=click.Path(file_okay=False),
-              help="Folder to create the file in.")
+@click.argument("problem_id", required=False)
+@click.option("--section", "section_id", metavar="ID", help="Scaffold a section file, DIR/ID.yaml (default DIR: sections).")
+@click.option("--course", "course_dir", metavar="DIR", type=click.Path(file_okay=False),
+              help="Scaffold a course folder: DIR/solgen.toml, DIR/problems/1.1.yaml and 1.2.yaml, DIR/sections/section-1.yaml.")
+@click.option("--dir", "directory", default=None, type=click.Path(file_okay=False),
+              help="Folder to create the file in (default: problems, or sections for --section).")
 @click.option("--force", is_flag=True, help="Overwrite an existing file.")
-def new(problem_id: str, directory: str, force: bool) -> None:
-    """Scaffold DIRECTORY/PROBLEM_ID.yaml, a commented problem file that renders as it is."""
-    from solgen.build import safe_target, write_atomic
+@verbosity
+def new(problem_id: str | None, section_id: str | None, course_dir: str | None, directory: str | None, force: bool) -> None:
+    """Scaffold a commented file that renders as it is: PROBLEM_ID gives DIR/PROBLEM_ID.yaml,
+    --section ID a section file, --course DIR a whole course folder."""
+    from solgen import scaffold
+    from solgen.build import safe_target, write_all
     from solgen.input.problem import ID_RE
 
-    if not ID_RE.match(problem_id) or problem_id.startswith("-") or problem_id in (".", ".."):
-        raise click.BadParameter("use letters, digits, '.', '_' or '-' (it names the output files)", param_hint="ID")
-    target = safe_target(Path(directory), f"{problem_id}.yaml")
-    if target.exists() and not force:
-        click.echo(f"{target}: error: exists already (use --force to overwrite)", err=True)
+    if sum(x is not None for x in (problem_id, section_id, course_dir)) != 1:
+        raise click.UsageError("give one of: an ID (a problem), --section ID, --course DIR")
+
+    def checked(name: str, hint: str) -> str:
+        if not ID_RE.match(name) or name.startswith("-") or name in (".", ".."):
+            raise click.BadParameter("use letters, digits, '.', '_' or '-' (it names the output files)", param_hint=hint)
+        return name
+
+    files: dict[Path, str] = {}
+    if course_dir is not None:
+        root = Path(course_dir)
+        name = root.resolve().name or "Course"
+        files[safe_target(root, "solgen.toml")] = scaffold.COURSE_TOML.format(course=name.replace('"', "'"))
+        files[safe_target(root / "problems", "1.1.yaml")] = _problem_text("1.1", in_course=True)
+        files[safe_target(root / "problems", "1.2.yaml")] = scaffold.SECOND_PROBLEM
+        files[safe_target(root / "sections", "section-1.yaml")] = scaffold.SECTION.format(
+            id="section-1", path=str(root / "sections" / "section-1.yaml"), header="",
+            problems=scaffold.SECTION_PROBLEMS)
+        if not (root / ".gitignore").exists():
+            files[root.resolve() / ".gitignore"] = scaffold.GITIGNORE
+        done = f"render it with: solgen render {root}"
+    elif section_id is not None:
+        folder = Path(directory or "sections")
+        target = safe_target(folder, f"{checked(section_id, '--section')}.yaml")
+        files[target] = scaffold.SECTION.format(
+            id=section_id, path=str(folder / target.name), problems=scaffold.SECTION_PROBLEMS_HINT,
+            header='course: "Course name"               # optional: course, section, author, date\n'
+                   'author: "TA: Your Name"\n')
+        done = f"render it with: solgen render {folder / target.name}"
+    else:
+        folder = Path(directory or "problems")
+        target = safe_target(folder, f"{checked(str(problem_id), 'ID')}.yaml")
+        files[target] = SCAFFOLD.format(id=problem_id)
+        done = f"render it with: solgen render {folder / target.name}"
+    existing = [p for p in files if p.exists() and p.name != ".gitignore"]
+    if existing and not force:
+        click.echo(f"{_shown(str(existing[0]))}: error: exists already (use --force to overwrite)", err=True)
         sys.exit(1)
-    write_atomic(target, SCAFFOLD.format(id=problem_id))
-    click.echo(f"wrote {Path(directory) / target.name}; render it with: solgen render {Path(directory) / target.name}")
+    write_all(files)
+    for path in files:
+        _say(f"wrote {_shown(str(path))}")
+    _say(done)
+
+
+def _problem_text(problem_id: str, in_course: bool = False) -> str:
+    """``SCAFFOLD`` for ``problem_id``; in a course, without the header fields its
+    solgen.toml gives."""
+    text = SCAFFOLD.format(id=problem_id)
+    if in_course:
+        text = "\n".join(line for line in text.splitlines() if not line.startswith(("course:", "section:"))) + "\n"
+    return text
 
 
 @main.command()
@@ -379,6 +535,7 @@ def new(problem_id: str, directory: str, force: bool) -> None:
 @click.option("--count", "-n", type=click.IntRange(1, 500), default=None, help="Variants to try (default: the file's count).")
 @click.option("--seed", type=click.IntRange(0, 2**63 - 1), default=None, help="Override the file's seed.")
 @click.option("--timeout", default=DEFAULT_TIMEOUT, show_default=True, type=Seconds(), help="Seconds allowed per variant.")
+@verbosity
 def variants(file: str, count: int | None, seed: int | None, timeout: float) -> None:
     """Stress-test FILE's variants: each one derives and renders; print a table of
     parameters, answers and seconds; exit 1 if a variant fails, two variants share an
@@ -394,7 +551,7 @@ def variants(file: str, count: int | None, seed: int | None, timeout: float) -> 
         click.echo(f"{_printable(loc)}: error: {_printable(str(exc))}", err=True)
         sys.exit(1)
     click.echo(table(report))
-    click.echo(f"{report.accepted} variants from {report.tried} draws ({report.rejected} rejected by where)")
+    _say(f"{report.accepted} variants from {report.tried} draws ({report.rejected} rejected by where)")
     for failure in report.failures:
         click.echo(f"{_printable(file)}: error: {_printable(failure)}", err=True)
     sys.exit(1 if report.failures else 0)
@@ -409,6 +566,7 @@ def variants(file: str, count: int | None, seed: int | None, timeout: float) -> 
 @click.option("--out", "-o", "out_dir", default="out", show_default=True, type=click.Path(file_okay=False), help="Folder for the export.")
 @click.option("--name", "quiz_name", default="solgen", show_default=True, help="Base name of the quiz file (moodle, canvas).")
 @click.option("--timeout", default=DEFAULT_TIMEOUT, show_default=True, type=Seconds(), help="Seconds allowed per variant.")
+@verbosity
 def export(paths: tuple[str, ...], target: str, count: int | None, forms: int, out_dir: str, quiz_name: str, timeout: float) -> None:
     """Export problem files (each variant) to an LMS or as printable exam forms."""
     from solgen.errors import SolgenError
@@ -428,9 +586,10 @@ def export(paths: tuple[str, ...], target: str, count: int | None, forms: int, o
         click.echo(f"{_printable(loc)}: error: {_printable(str(exc))}", err=True)
         sys.exit(1)
     for note in result.notes:
-        click.echo(f"note: {_printable(note)}", err=True)
+        if not _quiet():
+            click.echo(f"note: {_printable(note)}", err=True)
     for path in written:
-        click.echo(f"wrote {path}")
+        _say(f"wrote {_printable(str(path))}")
     sys.exit(1 if result.errors or not written else 0)
 
 

@@ -49,6 +49,7 @@ class Job:
     pdf: bool = False  # compile each .tex
     variant: int | None = None  # a file with variants: which draw (outputs named <id>-v03.*)
     seed: int | None = None  # overrides the variants' seed
+    body_only: bool = False  # each .tex as a body to paste (formats/texbody.py), with solgen.sty beside it
 
 
 @dataclass
@@ -156,6 +157,7 @@ def _work(path: str, job: Job, deadline: float | None = None, progress: Any = No
         problem = load_problem(path, got.data, job.variant, job.seed)
         stem = problem.id if job.variant is None else f"{problem.id}-v{job.variant:02d}"
         out.id, out.id_line, out.warnings, out.inputs = problem.id, problem.id_line, problem.warnings, (path,)
+        problem = course_defaults(problem, path, out)
         formats, kinds, templates, pdf = job.formats, job.kinds or ("handout",), job.templates, job.pdf
         if job.lang is not None:
             from dataclasses import replace
@@ -188,6 +190,8 @@ def _work(path: str, job: Job, deadline: float | None = None, progress: Any = No
                     out.files[f"{stem}{suffix}.{fmt}"] = render(view, fmt, kind, tdir, words)
             if {"md", "html"} & set(text_formats):  # figures: SVG files beside the documents that show them
                 out.files.update(figure_files(view, kinds))
+            if job.body_only and "tex" in text_formats:
+                _bodies(out, tdir)
         _bounded(out)
         if pdf:
             _compile(out, deadline, tell, doing)
@@ -196,6 +200,37 @@ def _work(path: str, job: Job, deadline: float | None = None, progress: Any = No
     if out.error and not out.tex:
         out.files.clear()
     return out
+
+
+def course_defaults(doc: Any, path: str, out: Outcome) -> Any:
+    """``doc`` (a problem or section) with the course, author and lang of the nearest
+    solgen.toml where the file gives none; the solgen.toml joins ``out.inputs`` (the cache)."""
+    from dataclasses import replace
+
+    from solgen.config import find_config, load_config
+
+    found = find_config(path)
+    if found is None:
+        return doc
+    config = load_config(found)
+    out.inputs = (*out.inputs, found)
+    out.digests = {**out.digests, config.real: config.digest}
+    changes: dict[str, Any] = {}
+    for key in ("course", "author"):
+        if getattr(doc, key) is None and getattr(config, key) is not None:
+            changes[key] = getattr(config, key)
+    if config.lang is not None and not doc.lang_given:
+        changes["lang"] = config.lang
+    return replace(doc, **changes) if changes else doc
+
+
+def _config_current(hit: Outcome, path: str) -> bool:
+    """Was the cached ``hit`` made with the solgen.toml that applies to ``path`` now (none
+    then and one now, or another nearer one, is a change its input hashes cannot show)?"""
+    from solgen.config import find_config
+
+    found = find_config(path)
+    return found is None or os.path.realpath(found) in hit.digests
 
 
 SECTION_KINDS = ("slides", "handout", "worksheet")  # what a section makes when no kind is asked for
@@ -215,6 +250,7 @@ def _work_section(path: str, job: Job, deadline: float | None, tell: Any) -> Out
         section = load_section(path)
         out.id, out.id_line, out.inputs, out.warnings = section.id, section.id_line, section.files, section.warnings
         out.digests = dict(section.digests)
+        section = course_defaults(section, path, out)
         if "json" in job.formats:  # said, never silently skipped
             out.warnings = (*out.warnings, (section.id_line, "a section has no JSON of its own: render its problem "
                                             "files with --format json for theirs"))
@@ -245,6 +281,8 @@ def _work_section(path: str, job: Job, deadline: float | None, tell: Any) -> Out
             if {"md", "html"} & set(text_formats):  # the problems' figures, beside the documents that show them
                 out.files.update(figure_files(view))
             out.files.update(view["images"].for_formats(text_formats))  # the slides' pictures, beside the documents
+            if job.body_only and "tex" in text_formats:
+                _bodies(out, tdir)
         _bounded(out)
         if job.pdf:
             _compile(out, deadline, tell, doing, view["images"].for_formats(("tex",)))
@@ -253,6 +291,15 @@ def _work_section(path: str, job: Job, deadline: float | None, tell: Any) -> Out
     if out.error and not out.tex:
         out.files.clear()
     return out
+
+
+def _bodies(out: Outcome, tdir: Path | None) -> None:
+    """``--body-only``: each .tex cut to its body (headed by solgen's macros), and solgen.sty."""
+    from solgen.formats.texbody import STY, body_only, sty
+
+    for name in [n for n in out.files if n.endswith(".tex")]:
+        out.files[name] = body_only(str(out.files[name]), tdir)
+    out.files[STY] = sty(tdir)
 
 
 MAX_OUTPUT = 64 << 20  # bytes: the largest file a render may write
@@ -582,7 +629,7 @@ def process(files: tuple[str, ...] | list[str], job: Job, timeout: float, jobs: 
 
             hashes[index] = file_hash(path)
             hit = cache.get(path)
-            if hit is not None:
+            if hit is not None and _config_current(hit, path):
                 done[index] = hit
                 continue
         todo.append((index, path))

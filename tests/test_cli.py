@@ -30,10 +30,11 @@ def test_render_writes_named_outputs(tmp_path):
 def test_json_contract(tmp_path):
     assert run("render", P12, "--format", "json", "--out", str(tmp_path)).exit_code == 0
     doc = json.loads((tmp_path / "1.2.json").read_text())
-    assert set(doc) == {"id", "title", "variables", "functions", "parts"}
+    assert set(doc) == {"schema_version", "id", "title", "variables", "functions", "source", "parts"}
     assert doc["variables"] == ["x1", "x2"]
     x1, x2 = sp.symbols("x1 x2")
-    f = sp.sympify(doc["functions"]["f"].replace("^", "**"))  # our own output, read back
+    f = sp.sympify(doc["functions"]["f"])  # our own output, read back: SymPy source, no ^ to replace
+    assert doc["source"]["f"] == "x1^2 + exp(x1*x2) + 2*log(x2)"  # as the file writes it
     grad = next(p for p in doc["parts"] if p["ask"] == "gradient")
     assert grad["of"] == "f" and len(grad["result"]) == 2 and len(grad["steps"]) == 2
     for value, var in zip(grad["result"], (x1, x2)):

@@ -326,17 +326,16 @@ def present(r: FigureResult, tex: Any, problem: Any) -> dict[str, Any]:
     grad_plain = "(" + ", ".join(_plain(g) for g in r.gradient_at) + ")"
     grad_decimal = "(" + ", ".join(_decimal(g) for g in r.gradient_at) + ")"
     source = problem.functions[f].source[0]
-    if all(g.is_Rational for g in r.gradient_at):
-        alt = str(words("figure.alt_exact", f=f, expr=source, point=point_plain, gradient_at=grad_plain))
-    else:
-        alt = str(words("figure.alt", f=f, expr=source, point=point_plain, gradient_at=grad_plain, result=grad_decimal))
-    alt_blank = str(words("figure.alt_blank", f=f, expr=source, point=point_plain))
+    alt, alt_blank = (_alt(r, words, f, source, point_plain, grad_plain, grad_decimal, answers) for answers in (True, False))
+    desc, desc_blank = (_desc(r, words, f) if not r.slice else _desc_slice(r, words, f, answers) for answers in (True, False))
     if r.slice:  # f(x + t d) against t
         dname = direction_tex.get(r.slice, r.slice)
         labels.update(x="t", y=f"{f}(x + t\\,{dname})", point="", taylor1="T_1", taylor2="T_2")
         plain.update(x="t", y=f"{f}(x + t {_unicode(r.slice)})", point="", taylor1="T₁", taylor2="T₂")
         alt = str(words("figure.alt_slice", f=f, expr=source, point=point_plain, name=r.slice))
         alt_blank = str(words("figure.alt_slice_blank", f=f, expr=source, point=point_plain, name=r.slice))
+    else:
+        desc_blank = _desc(r, words, f, answers=False)
     names = getattr(tex, "figure_names", None)  # figures drawn so far in this document (two may share a part id)
     if names is None:
         names = tex.figure_names = set()
@@ -352,7 +351,7 @@ def present(r: FigureResult, tex: Any, problem: Any) -> dict[str, Any]:
         tikz_blank=Markup(picture(fig, labels, "blank")),
         tikz_slides=Markup(picture(fig, labels, "slides")),
         svg=full_svg, svg_blank=blank_svg, alt=alt, alt_blank=alt_blank,
-        files={full_svg: svg(fig, plain, alt, True), blank_svg: svg(fig, plain, alt_blank, False)},
+        files={full_svg: svg(fig, plain, alt, True, desc), blank_svg: svg(fig, plain, alt_blank, False, desc_blank)},
     )
     at_point = f"{tex.nabla} {f}({at}) = {gradient}"
     if r.slice:
@@ -387,6 +386,66 @@ def present(r: FigureResult, tex: Any, problem: Any) -> dict[str, Any]:
         "answer": [at_point],
         "answer_short": [at_point],
     }
+
+
+TRENDS = {"+": "up", "-": "down", "0": "level"}  # a direction's sign -> its words key
+
+
+def _alt(r: FigureResult, words: Any, f: str, source: str, point: str, grad: str, grad_decimal: str,
+         answers: bool) -> str:
+    """The alt text: what the picture shows, layer by layer (the contours and the point,
+    the gradient, the field, the directions with their readings, the tangent, the Taylor
+    contours); without ``answers``, the answer layers are said to be left to draw."""
+    shown = {layer.name for layer in r.model.layers}
+    out = [words("figure.alt_contours", f=f, expr=source, point=point)]
+    left = []
+    for name in ("gradient", "field", "direction", "tangent", "taylor"):
+        if name not in shown:
+            continue
+        layer = next(layer for layer in r.model.layers if layer.name == name)
+        if layer.answer and not answers:
+            left.append(str(words(f"figure.alt_left_{name}", f=f)))
+            continue
+        if name == "gradient":
+            exact = all(g.is_Rational for g in r.gradient_at)
+            out.append(words("figure.alt_gradient_exact" if exact else "figure.alt_gradient", f=f, gradient_at=grad,
+                             result=grad_decimal))
+        elif name == "direction":
+            readings = []
+            for d, vec, sign in r.directions:
+                text = f"{d} = ({', '.join(_plain(v) for v in vec)})"
+                if answers and sign in ("+", "-", "0"):
+                    text += " " + str(words("figure.alt_trend_" + TRENDS[sign]))
+                readings.append(text)
+            out.append(words("figure.alt_directions", names="; ".join(readings)))
+        else:
+            out.append(words(f"figure.alt_{name}", f=f))
+    if left:
+        out.append(words("figure.alt_left", layers=", ".join(left)))
+    return " ".join(str(s) for s in out)
+
+
+def _desc(r: FigureResult, words: Any, f: str, answers: bool = True) -> str:
+    """The SVG's ``<desc>``: its layers, bottom to top, as drawn."""
+    from solgen.figures.model import DEPTH
+
+    names = []
+    for layer in sorted(r.model.layers, key=lambda layer: DEPTH[layer.name]):
+        if layer.answer and not answers:
+            continue
+        if layer.name == "direction":
+            names.append(str(words("figure.desc_direction", name=_unicode(layer.key))))
+        else:
+            names.append(str(words(f"figure.desc_{layer.name}", f=f)))
+    names.append(str(words("figure.desc_point")))
+    return str(words("figure.desc", layers="; ".join(names)))
+
+
+def _desc_slice(r: FigureResult, words: Any, f: str, answers: bool) -> str:
+    names = [str(words("figure.desc_slice", f=f))]
+    if answers and r.model.taylor_order:
+        names.append(str(words("figure.desc_slice_taylor")))
+    return str(words("figure.desc", layers="; ".join(names)))
 
 
 def _factor(scale: float | None) -> str:

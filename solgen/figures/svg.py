@@ -1,9 +1,11 @@
 """The figure model as a standalone SVG file (for Markdown and HTML), written by hand from
 the same contour data the .tex gets: no matplotlib. The SVG has a ``<title>`` and an
-``aria-label`` saying what it shows, no script, no external reference, and its text in the
-HTML pages' serif (Latin Modern where installed).
+``aria-label`` saying what it shows (the alt text), a ``<desc>`` naming its layers, an
+opaque white background (tick labels stay readable on a dark page, as in GitHub's dark
+mode), no script, no external reference, and its text in the HTML pages' serif (Latin
+Modern where installed).
 
-``svg(fig, labels, alt, answers)``: ``answers=False`` leaves out the answer layers (the
+``svg(fig, labels, alt, answers, desc)``: ``answers=False`` leaves out the answer layers (the
 worksheet's picture). ``labels`` holds plain-text names (``x₁``, ``∇f``, ``d₁``).
 """
 
@@ -43,7 +45,7 @@ def _tick_text(v: float) -> str:
     return "0" if text in ("-0", "") else text.replace("-", "\u2212")
 
 
-def svg(fig: Figure, labels: Mapping[str, str], alt: str, answers: bool = True) -> str:
+def svg(fig: Figure, labels: Mapping[str, str], alt: str, answers: bool = True, desc: str = "") -> str:
     (x0, x1), (y0, y1) = fig.window
     if fig.equal:
         kx = ky = PLOT / max(x1 - x0, y1 - y0)
@@ -63,8 +65,10 @@ def svg(fig: Figure, labels: Mapping[str, str], alt: str, answers: bool = True) 
     width, height = LEFT + w + RIGHT, TOP + h + BOTTOM
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" version="1.1" width="{_n(width)}" height="{_n(height)}" '
-        f'viewBox="0 0 {_n(width)} {_n(height)}" role="img" aria-label={quoteattr(alt)} font-family="{FONT}" font-size="16">',
+        f'viewBox="0 0 {_n(width)} {_n(height)}" role="img" aria-label={quoteattr(alt)} font-family="{FONT}" font-size="16" '
+        'style="background-color:#ffffff">',
         f"<title>{escape(alt)}</title>",
+        *([f"<desc>{escape(desc)}</desc>"] if desc else []),
         "<defs>",
     ]
     for name in ("gradient", "field", "direction"):
@@ -73,7 +77,7 @@ def svg(fig: Figure, labels: Mapping[str, str], alt: str, answers: bool = True) 
                    f'style="overflow:visible"><path d="M0,0 L10,5 L0,10 z" fill="{COLORS[name]}"/></marker>')
     out.append(f'<clipPath id="plot"><rect x="{_n(LEFT)}" y="{_n(TOP)}" width="{_n(w)}" height="{_n(h)}"/></clipPath>')
     out.append("</defs>")
-    out.append(f'<rect x="{_n(LEFT)}" y="{_n(TOP)}" width="{_n(w)}" height="{_n(h)}" fill="#ffffff"/>')
+    out.append(f'<rect class="background" x="0" y="0" width="{_n(width)}" height="{_n(height)}" fill="#ffffff"/>')
     body: list[str] = []
     text: list[str] = []
     for layer in sorted(fig.layers, key=lambda layer: DEPTH[layer.name]):  # the gradient on top

@@ -1,6 +1,6 @@
 """JSON for auto-graders and checks, from the typed results.
 
-``{id, title, variables, functions, parts}``; each part keeps its input keys and adds
+``{schema_version, id, title, variables, functions, source, parts}``; each part keeps its input keys and adds
 ``result`` (the ask's answer), ``steps`` (one tree per entry, ``{index, rule, expr, var,
 result, substeps}`` with result = d(expr)/d(var)), and every other field of its result
 dataclass under its own name (``factored`` for simplify: factor, ``rounded`` for
@@ -8,6 +8,13 @@ decimals, ``equals_hessian``, ``symmetry``, ...), so each option's effect reache
 Expressions are strings SymPy's ``sympify`` reads back to the same value, whatever the
 names: a symbol whose name ``sympify`` would read as something else (``lambda``, ``gamma``,
 ``I``, ``E``, ``S``, ``N``, ``Q``, any name SymPy exports) is written ``Symbol('lambda')``.
+``functions`` are such strings too; ``source`` keeps each function as the file wrote it.
+
+Vectors and matrices (``shapes``): the fields are solgen's grammar (the contract of
+solgen/matrix), and ``sympy`` mirrors them as SymPy source (the file-level ``functions``,
+each part's ``result`` and other fields), read with ``shapes`` and ``symbols`` alone.
+The structure is ``solgen/schema/solgen.schema.json`` (``SCHEMA_VERSION``); change both
+together, and bump the version when a field changes meaning or goes.
 """
 
 from __future__ import annotations
@@ -23,6 +30,8 @@ from sympy.printing.str import StrPrinter
 from solgen.asks.base import Result
 from solgen.derive.calculus import Solution
 from solgen.derive.rules import Rule
+
+SCHEMA_VERSION = "1.0"  # solgen/schema/solgen.schema.json's version
 
 
 class _Printer(StrPrinter):
@@ -86,6 +95,9 @@ def part_json(result: Result, text: dict[Any, str]) -> dict[str, Any]:
     for name, value in result.json_fields().items():
         if value is not None and (name not in entry or name == "steps"):  # the input keys stay as written
             entry[name] = _plain(value)
+    mirror = _sympy_mirror({"result": result.answer, **result.json_fields()})
+    if mirror:
+        entry["sympy"] = mirror
     return entry
 
 
@@ -103,10 +115,51 @@ def choices_json(solution: Solution, result: Result) -> dict[str, Any]:
     }
 
 
+def _sympy_mirror(fields: dict[str, Any]) -> dict[str, Any]:
+    """The fields holding vector or matrix expressions (solgen/matrix nodes), as SymPy
+    source; a field with no SymPy spelling (a differential ``dw``) is left out."""
+    from solgen.matrix.ast import Node
+
+    def has_node(value: Any) -> bool:
+        if isinstance(value, Node):
+            return True
+        if isinstance(value, (list, tuple)):
+            return any(has_node(v) for v in value)
+        if isinstance(value, dict):
+            return any(has_node(v) for v in value.values())
+        return False
+
+    if not any(has_node(v) for v in fields.values()):
+        return {}
+    from solgen.matrix.sympytext import sympy_text
+
+    def spell(value: Any) -> Any:
+        if isinstance(value, Node):
+            return sympy_text(value)
+        if isinstance(value, (list, tuple)):
+            return [spell(v) for v in value]
+        if isinstance(value, dict):
+            return {k: spell(v) for k, v in value.items()}
+        return _plain(value)
+
+    out = {}
+    for name, value in fields.items():
+        if name == "steps" or not has_node(value):
+            continue
+        try:
+            out[name] = spell(value)
+        except ValueError:
+            continue
+    return out
+
+
 def to_json(solution: Solution) -> str:
     if solution.problem.problems:  # a file with problems: {id, title, problems: [...]}
-        doc: dict[str, Any] = {"id": solution.problem.id, "title": solution.problem.title,
-                               "problems": [{**_doc(s), "id": s.problem.label} for s in solution.sheet]}
+        doc: dict[str, Any] = {
+            "schema_version": SCHEMA_VERSION, "id": solution.problem.id, "title": solution.problem.title,
+            "problems": [{**{k: v for k, v in _doc(s).items() if k != "schema_version"}, "id": s.problem.label}
+                         for s in solution.sheet],
+        }
     else:
         doc = _doc(solution)
     return json.dumps(doc, indent=2, ensure_ascii=False, default=str) + "\n"
@@ -116,10 +169,13 @@ def _doc(solution: Solution) -> dict[str, Any]:
     problem = solution.problem
     text: dict[Any, str] = {}
     doc = {
+        "schema_version": SCHEMA_VERSION,
         "id": problem.id,
         "title": problem.title,
         "variables": [v.name for v in problem.variables],
-        "functions": {name: (list(f.source) if f.vector else f.source[0]) for name, f in problem.functions.items()},
+        "functions": {name: ([expr_text(e) for e in f.exprs] if f.vector else expr_text(f.exprs[0]))
+                      for name, f in problem.functions.items()},
+        "source": {name: (list(f.source) if f.vector else f.source[0]) for name, f in problem.functions.items()},
         "parts": [part_json(r, text) for r in solution.derivations],
     }
     if any(r.part.choices for r in solution.derivations):  # multiple choice: distractors from mal-rules
@@ -130,6 +186,12 @@ def _doc(solution: Solution) -> dict[str, Any]:
         doc["variant"], doc["params"] = problem.variant, {k: expr_text(v) for k, v in problem.params}
     if getattr(problem, "shapes", None) is not None:  # vectors and matrices: shapes, symbols (solgen/matrix)
         from solgen.matrix.problem import json_header
+        from solgen.matrix.sympytext import sympy_text
 
-        doc = {**{k: v for k, v in doc.items() if k != "parts"}, **json_header(problem), "parts": doc["parts"]}
+        header = json_header(problem)
+        if problem.shapes.assume:  # what a result relies on (s - y needs 1^T y = 1): a grader draws values that keep it
+            header["assume"] = dict(problem.shapes.assume)
+        mirror = {"functions": {name: sympy_text(node) for name, node in problem.shapes.functions.items()}}
+        doc = {**{k: v for k, v in doc.items() if k not in ("parts", "functions")}, **header,
+               "sympy": mirror, "parts": doc["parts"]}
     return doc

@@ -99,6 +99,7 @@ class Problem:
     params: tuple[tuple[str, sp.Rational], ...] = ()
     problems: tuple["Problem", ...] = ()  # a file with problems: the problems, each with its own names
     label: str | None = None  # a problem of such a file: its own id (its ``id`` is "<file id>-<own id>")
+    lang_given: bool = False  # the file wrote lang: (a solgen.toml's lang does not override it)
 
 
 # -- YAML with lines ---------------------------------------------------------------------
@@ -650,6 +651,7 @@ def _parse_data(data: LDict, path: str, header_only: bool = False, variant: int 
         shapes=shaped,
         variant=variant,
         params=tuple(params.items()),
+        lang_given="lang" in data,
     )
 
 

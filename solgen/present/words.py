@@ -31,7 +31,8 @@ from solgen.errors import WordsError
 FIELD_RE = re.compile(r"\{\{\s*([a-z_]+)\s*\}\}")
 # The fields solgen fills in. Text fields hold words or text from the problem file (a
 # title, a part id) and may not stand inside $...$; math fields hold solgen's own LaTeX.
-TEXT_FIELDS = frozenset({"id", "title", "part", "n", "order", "ask", "asks", "functions", "letter", "kind"})
+TEXT_FIELDS = frozenset({"id", "title", "part", "n", "order", "ask", "asks", "functions", "letter", "kind",
+                         "names", "layers"})
 _PIECES = ("constant", "other", "inner", "numerator", "denominator", "base", "exponent", "formula", "u")
 MATH_FIELDS = frozenset(
     [p + suffix for p in _PIECES for suffix in ("", "_p", "_f")]

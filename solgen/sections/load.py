@@ -83,6 +83,7 @@ class Section:
     warnings: tuple[tuple[int, str], ...] = ()  # (line, message): math in prose shown as code
     digests: dict[str, str] = field(default_factory=dict, compare=False)  # real path -> SHA-256 of the bytes read
     sources: dict[str, bytes] = field(default_factory=dict, compare=False)  # problem path -> its bytes, as read
+    lang_given: bool = False  # the file wrote lang: (a solgen.toml's lang does not override it)
 
 
 @dataclass
@@ -317,7 +318,7 @@ def _load(path: str, raw: bytes, stack: tuple[str, ...], reads: _Reads) -> Secti
         course=_line_text(data, "course", path), section=_line_text(data, "section", path),
         author=_line_text(data, "author", path), date=_line_text(data, "date", path), lang=lang,
         agenda=topics if shown else None, agenda_repeat=repeat, agenda_title=agenda_title,
-        id_line=data.key_lines["id"],
+        id_line=data.key_lines["id"], lang_given="lang" in data,
     )
 
 
