@@ -362,8 +362,16 @@ def _address_space() -> int:
         return 0
 
 
+# The worker's collector runs every WORKER_GC_THRESHOLD[0] new objects instead of 700:
+# importing SymPy and deriving make millions of objects, hardly any of them garbage in a
+# cycle, and scanning them every 700 costs a tenth of a render. The worker is short-lived
+# and under WORKER_MEMORY.
+WORKER_GC_THRESHOLD = (10_000, 10, 10)
+
+
 def _child(conn: Any, args: tuple, parent: int) -> None:
     try:
+        gc.set_threshold(*WORKER_GC_THRESHOLD)
         _become_worker(parent)
         try:
             outcome = _work(*args, progress=lambda text: conn.send(text))
