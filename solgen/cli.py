@@ -15,7 +15,7 @@ from typing import Any
 import click
 
 from solgen.input import LANGS
-from solgen.pipeline import DEFAULT_TIMEOUT, MAX_TIMEOUT, Job, Outcome, process, stoppable, write
+from solgen.pipeline import DEFAULT_TIMEOUT, MAX_TIMEOUT, Job, Outcome, preload, process, stoppable, write
 
 
 class Seconds(click.ParamType):
@@ -229,6 +229,8 @@ def watch(paths: tuple[str, ...], formats: tuple[str, ...], worksheet: bool, sli
         raise click.UsageError("solgen watch needs the watchfiles package (pip install watchfiles)") from None
     out = Path(out_dir)
     run_batch(paths, job, out, timeout, jobs, True)
+    if not debug:  # SymPy, the engine and the templates, once: a re-render's worker starts with them
+        preload(job, paths)
     roots = _watched(paths, templates)
     click.echo(_printable(f"watching {', '.join(roots)} (Ctrl-C stops)"))
     try:

@@ -24,7 +24,7 @@ import sys
 import time
 import traceback
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -619,6 +619,18 @@ def process(files: tuple[str, ...] | list[str], job: Job, timeout: float, jobs: 
                 outcome = Outcome(path, error=f"id {outcome.id!r} is also the id of {first}; outputs would overwrite each other",
                                   line=outcome.id_line)
         yield outcome
+
+
+def preload(job: Job, files: tuple[str, ...] | list[str]) -> None:
+    """``_preload`` for a long-lived process (``watch``): what every render of ``files``
+    needs is imported once, so a re-render's worker starts with it; never an error. A
+    ``--templates`` folder is left to each worker: it may change between renders, and its
+    checks run when a worker first uses it."""
+    try:
+        _preload(replace(job, templates=None), list(walk_batch(files).units))
+    except Exception:  # noqa: BLE001 - only a head start: each worker imports what it lacks
+        pass
+    gc.freeze()
 
 
 def _preload(job: Job, paths: list[str]) -> None:
