@@ -167,7 +167,7 @@ def value(expr: sp.Expr, point: Mapping[sp.Symbol, object], prec: int = PREC, re
 # value depends on nothing but the part, the point, the precision and real_parts. Bounded:
 # past about _MEMO_MAX values in all (counted every _MEMO_EVERY lookups), every memo is dropped.
 _MEMOS: dict[tuple, dict] = {}
-_MEMO_MAX = 200_000
+_MEMO_MAX = 50_000
 _MEMO_EVERY = 256
 _lookups = itertools.count()
 _POINT_IDS = itertools.count()
