@@ -17,7 +17,7 @@ import click
 
 from solgen.course import Flags, course_batches, shown as _shown
 from solgen.input import LANGS
-from solgen.pipeline import DEFAULT_TIMEOUT, MAX_TIMEOUT, Job, Outcome, process, stoppable, write
+from solgen.pipeline import DEFAULT_TIMEOUT, MAX_TIMEOUT, Job, Outcome, preload, process, stoppable, write
 
 
 class Seconds(click.ParamType):
@@ -338,6 +338,8 @@ def watch(paths: tuple[str, ...], formats: tuple[str, ...], worksheet: bool, sli
         raise click.UsageError("solgen watch needs the watchfiles package (pip install watchfiles)") from None
     flags = Flags(out_dir, formats, templates)
     run_course(paths, job, flags, timeout, jobs, True)
+    if not debug:  # SymPy, the engine and the templates, once: a re-render's worker starts with them
+        preload(job, paths)
     roots = _watched(paths, templates)
     _say(_printable(f"watching {', '.join(roots)} (Ctrl-C stops)"))
     try:

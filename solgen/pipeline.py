@@ -24,7 +24,7 @@ import sys
 import time
 import traceback
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -414,8 +414,16 @@ def _address_space() -> int:
         return 0
 
 
+# The worker's collector runs every WORKER_GC_THRESHOLD[0] new objects instead of 700:
+# importing SymPy and deriving make millions of objects, hardly any of them garbage in a
+# cycle, and scanning them every 700 costs a tenth of a render. The worker is short-lived
+# and under WORKER_MEMORY.
+WORKER_GC_THRESHOLD = (10_000, 10, 10)
+
+
 def _child(conn: Any, args: tuple, parent: int) -> None:
     try:
+        gc.set_threshold(*WORKER_GC_THRESHOLD)
         _become_worker(parent)
         try:
             outcome = _work(*args, progress=lambda text: conn.send(text))
@@ -663,6 +671,18 @@ def process(files: tuple[str, ...] | list[str], job: Job, timeout: float, jobs: 
                 outcome = Outcome(path, error=f"id {outcome.id!r} is also the id of {first}; outputs would overwrite each other",
                                   line=outcome.id_line)
         yield outcome
+
+
+def preload(job: Job, files: tuple[str, ...] | list[str]) -> None:
+    """``_preload`` for a long-lived process (``watch``): what every render of ``files``
+    needs is imported once, so a re-render's worker starts with it; never an error. A
+    ``--templates`` folder is left to each worker: it may change between renders, and its
+    checks run when a worker first uses it."""
+    try:
+        _preload(replace(job, templates=None), list(walk_batch(files).units))
+    except Exception:  # noqa: BLE001 - only a head start: each worker imports what it lacks
+        pass
+    gc.freeze()
 
 
 def _preload(job: Job, paths: list[str]) -> None:

@@ -365,9 +365,16 @@ def test_a_deep_folder_tree_is_walked_without_recursion(tmp_path, monkeypatch):
         os.mkdir(deep)
         deep += "/d"
     Path(deep).parent.joinpath("p.yaml").write_text(problem())
-    res = run("render", "d", "--format", "json", "--out", str(tmp_path / "out"))
-    assert res.exit_code == 0, res.output[-500:]
-    assert (tmp_path / "out" / "p.json").exists()
+    try:
+        res = run("render", "d", "--format", "json", "--out", str(tmp_path / "out"))
+        assert res.exit_code == 0, res.output[-500:]
+        assert (tmp_path / "out" / "p.json").exists()
+    finally:  # remove the tree from the bottom up: pytest's own clean-up (shutil.rmtree) recurses and would fail
+        folder = Path(deep).parent
+        (folder / "p.yaml").unlink()
+        while str(folder) != ".":
+            folder.rmdir()
+            folder = folder.parent
 
 
 def test_names_with_terminal_escapes_are_shown_escaped(tmp_path):

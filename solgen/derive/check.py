@@ -15,6 +15,7 @@ from __future__ import annotations
 import itertools
 import math
 import random
+from functools import lru_cache
 from typing import Callable, Iterable
 
 import sympy as sp
@@ -37,25 +38,35 @@ def _sample_points(symbols: Iterable[sp.Symbol], seed: int) -> list[dict[sp.Symb
     """Two points with every variable in (0.11, 0.89), then six that walk the variables
     through the boxes in shifted patterns: each box twice for one variable, and mixed
     signs (log(-x1*x2), say) for several."""
+    return list(_sample_points_of(tuple(sorted(symbols, key=lambda s: s.name)), seed))
+
+
+@lru_cache(maxsize=256)
+def _sample_points_of(syms: tuple[sp.Symbol, ...], seed: int) -> tuple[numeric.Point, ...]:
+    """The points, made once for each set of symbols (numeric.Point: values computed at
+    a point are kept for the next check there)."""
     rng = random.Random(seed)
-    syms = sorted(symbols, key=lambda s: s.name)
     points = []
     for k in range(_POINTS):
         point = {}
         for i, s in enumerate(syms):
             lo, hi = _BOXES[0] if k < 2 else _BOXES[(k + i * (k // 3)) % len(_BOXES)]
             point[s] = sp.Rational(rng.randint(lo, hi), 100)
-        points.append(point)
-    return points
+        points.append(numeric.Point(point))
+    return tuple(points)
 
 
 def _extra_points(symbols: Iterable[sp.Symbol], seed: int, count: int = 48) -> list[dict[sp.Symbol, sp.Expr]]:
+    return list(_extra_points_of(tuple(sorted(symbols, key=lambda s: s.name)), seed, count))
+
+
+@lru_cache(maxsize=256)
+def _extra_points_of(syms: tuple[sp.Symbol, ...], seed: int, count: int) -> tuple[numeric.Point, ...]:
     rng = random.Random(seed + 1)
-    syms = sorted(symbols, key=lambda s: s.name)
     out = []
     for _ in range(count):
-        out.append({s: sp.Rational(rng.randint(*rng.choice(_WIDE_BOXES)), 100) for s in syms})
-    return out
+        out.append(numeric.Point({s: sp.Rational(rng.randint(*rng.choice(_WIDE_BOXES)), 100) for s in syms}))
+    return tuple(out)
 
 
 def _numeric(expr: sp.Expr, point: dict[sp.Symbol, sp.Expr], real_parts: bool = True, prec: int = numeric.PREC) -> complex | None:

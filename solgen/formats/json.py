@@ -38,6 +38,27 @@ class _Printer(StrPrinter):
     """``str()`` of an expression, but with the symbols sympify would misread spelt out, and
     solgen's own functions (sigmoid) written in what sympify knows."""
 
+    _MEMO_MAX = 100_000
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._memo: dict[tuple[sp.Basic, bool], str] = {}
+
+    def _print(self, expr: Any, **kwargs: Any) -> str:
+        """Each expression printed once: a Hessian's entries are the results of its step
+        trees, printed again in its answer (settings are fixed; what a part prints depends
+        only on it and, for a Float, on whether it is the whole expression)."""
+        if kwargs or not isinstance(expr, sp.Basic):
+            return super()._print(expr, **kwargs)
+        key = (expr, self._print_level > 0)
+        out = self._memo.get(key)
+        if out is None:
+            out = super()._print(expr)
+            if len(self._memo) > self._MEMO_MAX:
+                self._memo.clear()
+            self._memo[key] = out
+        return out
+
     def _print_sigmoid(self, expr: sp.Expr) -> str:
         return f"(1/(1 + exp(-({self._print(expr.args[0])}))))"
 

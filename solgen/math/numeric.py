@@ -13,6 +13,7 @@ add it to the table in ``math/functions.py``.
 
 from __future__ import annotations
 
+import itertools
 from functools import lru_cache
 from typing import Callable, Mapping
 
@@ -76,12 +77,20 @@ def _guard_power(base: object, exp: object) -> None:
         raise TooLargeValue("value too large")
 
 
-def _walk(expr: sp.Expr, point: Mapping[sp.Symbol, object], memo: dict, real_parts: bool = True) -> object:
+def _walk(expr: sp.Expr, point: Mapping[sp.Symbol, object], memo: dict, real_parts: bool = True,
+          near: tuple | None = None) -> object:
     """``expr`` at ``point``. With ``real_parts`` every part must be real (solgen's reading:
     sqrt(-1) has no value); without, parts may be complex (SymPy's re/im forms of a real
-    derivative pass through I) and only the caller looks at the final value."""
+    derivative pass through I) and only the caller looks at the final value.
+
+    ``near`` is (var, base point, its memo) when ``point`` is the base point moved in var
+    alone: a part that does not depend on var has its value at the base point, the very
+    same number, so it is taken from there (computed there once for every check)."""
     if expr in memo:
         return memo[expr]
+    if near is not None and near[0] not in _depends(expr):
+        out = memo[expr] = _walk(expr, near[1], near[2], real_parts)
+        return out
     if expr.is_Symbol:
         if expr not in point:
             raise NotNumeric(f"no value for {expr}")
@@ -93,19 +102,19 @@ def _walk(expr: sp.Expr, point: Mapping[sp.Symbol, object], memo: dict, real_par
     elif expr.is_Float:
         out = mpmath.mpf(str(expr))
     elif isinstance(expr, sp.Add):
-        out = mpmath.fsum(_walk(a, point, memo, real_parts) for a in expr.args)
+        out = mpmath.fsum(_walk(a, point, memo, real_parts, near) for a in expr.args)
     elif isinstance(expr, sp.Mul):
-        out = mpmath.fprod(_walk(a, point, memo, real_parts) for a in expr.args)
+        out = mpmath.fprod(_walk(a, point, memo, real_parts, near) for a in expr.args)
     elif isinstance(expr, sp.Pow):
         base, exp = expr.args
         if exp.is_Integer:
-            b = _walk(base, point, memo, real_parts)
+            b = _walk(base, point, memo, real_parts, near)
             if b == 0 and exp < 0:
                 raise NotNumeric("division by zero")
             _guard_power(b, int(exp))
             out = b ** int(exp)
         else:
-            b, e = _walk(base, point, memo, real_parts), _walk(exp, point, memo, real_parts)
+            b, e = _walk(base, point, memo, real_parts, near), _walk(exp, point, memo, real_parts, near)
             _guard_power(b, e)
             out = mpmath.power(b, e)
     elif isinstance(expr, sp.Derivative) and len(expr.variable_count) == 1 and expr.variable_count[0][1] == 1:
@@ -117,9 +126,9 @@ def _walk(expr: sp.Expr, point: Mapping[sp.Symbol, object], memo: dict, real_par
         down = _walk(expr.expr, {**point, var: at - h}, {}, real_parts)
         out = (up - down) / (2 * h)
     elif isinstance(expr, Named):  # a function of the file kept by name: its definition
-        out = _walk(expr.opened(), point, memo, real_parts)
+        out = _walk(expr.opened(), point, memo, real_parts, near)
     elif type(expr) in _FUNCS and len(expr.args) == 1:
-        arg = _walk(expr.args[0], point, memo, real_parts)
+        arg = _walk(expr.args[0], point, memo, real_parts, near)
         _guard_arg(type(expr), arg)
         out = _FUNCS[type(expr)](arg)
     elif expr.is_number:
@@ -141,7 +150,8 @@ def value(expr: sp.Expr, point: Mapping[sp.Symbol, object], prec: int = PREC, re
     ``real_parts=False`` lets parts be complex (see ``_walk``)."""
     with mpmath.workdps(prec):
         try:
-            out = _walk(expr, _mp_point(point), {}, real_parts)
+            key, at = _at(point)
+            out = _walk(expr, at, _memo((key, mpmath.mp.prec, real_parts)), real_parts)
             result = complex(out)
         except NotNumeric:
             raise
@@ -152,14 +162,79 @@ def value(expr: sp.Expr, point: Mapping[sp.Symbol, object], prec: int = PREC, re
     return result
 
 
-def _mp_point(point: Mapping[sp.Symbol, object]) -> dict:
-    """The point's coordinates as mpmath numbers at the working precision (the checker
-    asks for the same few points again and again: converted once)."""
-    return dict(_mp_items(tuple(point.items()), mpmath.mp.prec))
+# Values already computed, by point: the checker evaluates many expressions that share
+# parts (a gradient's entries, the Hessian built on them) at the same few points, and a
+# value depends on nothing but the part, the point, the precision and real_parts. Bounded:
+# past about _MEMO_MAX values in all (counted every _MEMO_EVERY lookups), every memo is dropped.
+_MEMOS: dict[tuple, dict] = {}
+_MEMO_MAX = 50_000
+_MEMO_EVERY = 256
+_lookups = itertools.count()
+_POINT_IDS = itertools.count()
+
+
+def _memo(key: tuple) -> dict:
+    """The memo of values at one point: ``key`` is (the point's name, the working
+    precision, real_parts), and for a point moved by a central difference's step, the
+    variable moved and the direction."""
+    if not next(_lookups) % _MEMO_EVERY and sum(map(len, _MEMOS.values())) > _MEMO_MAX:
+        _MEMOS.clear()
+    memo = _MEMOS.get(key)
+    if memo is None:
+        memo = _MEMOS[key] = {}
+    return memo
+
+
+_DEPENDS: dict[sp.Basic, frozenset] = {}
+
+
+def _depends(expr: sp.Basic) -> frozenset:
+    """The symbols ``expr``'s value may depend on (a superset of its free symbols: a
+    function of the file adds those of its definition), kept for every part seen."""
+    out = _DEPENDS.get(expr)
+    if out is None:
+        if expr.is_Symbol:
+            out = frozenset((expr,))
+        elif not expr.args:
+            out = frozenset()
+        else:
+            out = frozenset().union(*(_depends(a) for a in expr.args))
+            if isinstance(expr, Named):
+                out |= _depends(expr.opened())
+        if len(_DEPENDS) > _MEMO_MAX:
+            _DEPENDS.clear()
+        _DEPENDS[expr] = out
+    return out
+
+
+class Point(dict):
+    """A point the checker uses again and again (its coordinates, SymPy numbers; not to be
+    changed): named in the memos by a number of its own, its mpmath coordinates made once
+    per precision."""
+
+    def __init__(self, coords: Mapping[sp.Symbol, object]):
+        super().__init__(coords)
+        self.key = ("point", next(_POINT_IDS))
+        self.mp: dict[int, dict] = {}
+
+
+def _at(point: Mapping[sp.Symbol, object]) -> tuple[tuple, dict]:
+    """(the point's name in the memos, its coordinates as mpmath numbers at the working
+    precision)."""
+    prec = mpmath.mp.prec
+    if isinstance(point, Point):
+        coords = point.mp.get(prec)
+        if coords is None:
+            coords = point.mp[prec] = dict(_mp_items(tuple(point.items()), prec))
+        return point.key, coords
+    items = tuple(point.items())
+    return items, dict(_mp_items(items, prec))
 
 
 @lru_cache(maxsize=4096)
 def _mp_items(items: tuple, prec: int) -> tuple:
+    """The point's coordinates as mpmath numbers at the working precision (the checker
+    asks for the same few points again and again: converted once)."""
     return tuple((s, mpmath.mpf(int(v.p)) / int(v.q) if isinstance(v, sp.Rational) else mpmath.mpmathify(v)) for s, v in items)
 
 
@@ -167,10 +242,12 @@ def slope(expr: sp.Expr, var: sp.Symbol, point: Mapping[sp.Symbol, object], prec
     """d(expr)/d(var) at ``point`` by a central difference at ``prec`` digits."""
     with mpmath.workdps(prec):
         h = mpmath.mpf(10) ** (-(prec // 3))
-        base = _mp_point(point)
+        key, base = _at(point)
+        key = (key, mpmath.mp.prec, True)
+        near = (var, base, _memo(key))
         try:
-            up = _walk(expr, {**base, var: base[var] + h}, {})
-            down = _walk(expr, {**base, var: base[var] - h}, {})
+            up = _walk(expr, {**base, var: base[var] + h}, _memo(key + (var, 1)), True, near)
+            down = _walk(expr, {**base, var: base[var] - h}, _memo(key + (var, -1)), True, near)
             result = complex((up - down) / (2 * h))
         except NotNumeric:
             raise
