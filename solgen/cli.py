@@ -320,7 +320,7 @@ def _job(formats: tuple[str, ...], worksheet: bool, slides: bool, all_kinds: boo
             raise click.UsageError("--pdf needs pdflatex on the PATH (TeX Live: texlive-latex-extra and friends)")
     kind = "-".join(k for k, on in (("slides", slides), ("worksheet", worksheet)) if on)
     kinds: tuple[str, ...] = ("handout", "worksheet", "slides") if all_kinds else (kind,) if kind else ()
-    return Job(formats, kinds, templates, lang, debug, pdf, body_only)
+    return Job(formats, kinds, templates, lang, debug, pdf, body_only=body_only)
 
 
 @main.command()
