@@ -55,6 +55,12 @@ def present(r: GradientResult, tex: Any, problem: Any) -> dict[str, Any]:
     from solgen.present.view import add_factored, add_value, group, stack_wide, pd
 
     f, x = r.part.of, tex.args
+    if len(problem.variables) == 1:  # one variable: the derivative f'(x), as a book writes it
+        lhs = f"{f}'({x})"
+        view = {"groups": [group(lhs, r.entries[0].tree, tex, r.part)], "answer": [f"{lhs} = {tex(r.gradient[0])}"],
+                "equation": None, "answer_short": [f"{lhs} = {tex(r.gradient[0])}"]}
+        add_factored(view, tex(r.factored[0]) if r.factored else None)
+        return add_value(view, f"{f}'({tex.point(r.part)})", tex(r.value[0]) if r.value is not None else None)
     groups = [group(pd(f, tex(v), x), e.tree, tex, r.part) for v, e in zip(problem.variables, r.entries)]
     symbolic = tex.col([pd(f, tex(v), x) for v in problem.variables])
     result = tex.col(list(r.gradient))

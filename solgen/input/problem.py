@@ -60,7 +60,7 @@ class Part:
     prompt: str | None = None
     answer: str | None = None
     notes: str | None = None
-    detail: str = "full"
+    detail: str = "standard"
     simplify: str = "none"
     decimals: int | None = None
     estimate: tuple[tuple[sp.Symbol, sp.Expr], ...] = ()  # taylor: where to read the approximation off
@@ -502,7 +502,7 @@ def parse_problem(text: str, path: str = "<string>") -> Problem:
     log = options.get("log", "log")
     if log not in ("log", "ln"):
         raise SpecError("options: log must be 'log' or 'ln'", options.key_lines["log"])
-    detail = options.get("detail", "full")
+    detail = options.get("detail", "standard")
     if detail not in DETAILS:
         raise SpecError(f"options: detail must be one of {', '.join(DETAILS)}", options.key_lines["detail"])
     simplify = options.get("simplify", "none")

@@ -62,6 +62,10 @@ class HousePrinter(LatexPrinter):
         "inv_trig_style": "full",
         "variable_order": (),  # the problem's variables: w b, not SymPy's alphabetical b w
         "decimals": False,  # the problem writes decimals (0.5 w^2): print 0.5, not \frac{1}{2}
+        # the names of the source in the order written, each call with the first name inside
+        # its parentheses (``exp(x)*cos(y)``: (exp, x), (x, None), (cos, y), (y, None)):
+        # functions in a product print in that order (e^x \cos y, \rho \sin\phi \cos\theta)
+        "source_names": (),
     }
 
     def _decimal(self, number: sp.Rational) -> str | None:
@@ -88,6 +92,7 @@ class HousePrinter(LatexPrinter):
         """A fractional coefficient goes in front: ``\\frac{3}{2} x_1^2``, not ``\\frac{3 x_1^2}{2}``;
         powers of the variables in the problem's order (``w b``, not ``b w``)."""
         expr = self._in_variable_order(expr)
+        expr = self._in_source_order(expr)
         expr = _sigmoid_first(expr)
         coeff, rest = expr.as_coeff_Mul()
         if isinstance(coeff, sp.Rational) and not coeff.is_Integer and rest != 1 and not _has_denominator(rest):
@@ -130,6 +135,51 @@ class HousePrinter(LatexPrinter):
         for i, a in zip(slots, ranked):
             args[i] = a
         return sp.Mul(*args, evaluate=False)
+
+    def _source_rank(self, factor: sp.Expr) -> float | None:
+        """Where ``factor`` (a function call, or a power of one) stands in the source: the
+        place the same function is called on one of its names, else the place its first
+        name is written (a derivative's \cos\phi stands where \phi does)."""
+        call = factor.base if isinstance(factor, sp.Pow) else factor
+        if not isinstance(call, sp.Function):
+            return None
+        fname = type(call).__name__.lower()
+        aliases = {"log": ("log", "ln")}.get(fname, (fname,))
+        names = {s.name for s in call.free_symbols}  # type: ignore[attr-defined]
+        if not names:
+            return None
+        seq = self._settings["source_names"]
+        for i, (name, first) in enumerate(seq):
+            if name in aliases and first in names:
+                return float(i)
+        places = [i for i, (name, first) in enumerate(seq) if first is None and name in names]
+        return min(places) + 0.5 if places else None
+
+    def _in_source_order(self, expr: sp.Expr) -> sp.Expr:
+        if not self._settings["source_names"]:
+            return expr
+        args = list(expr.args)
+        ranks = {i: self._source_rank(a) for i, a in enumerate(args)}
+        slots = [i for i, r in ranks.items() if r is not None]
+        if len(slots) < 2:
+            return expr
+        ranked = sorted(slots, key=lambda i: ranks[i])  # type: ignore[arg-type, return-value]
+        if ranked == slots:
+            return expr
+        new = list(args)
+        for i, j in zip(slots, ranked):
+            new[i] = args[j]
+        return sp.Mul(*new, evaluate=False)
+
+    def _print_Add(self, expr: sp.Expr, order: str | None = None) -> str:
+        """A sum as written, without the zero terms a source can leave in it (``C + D*0 - 6``
+        prints ``C - 6``)."""
+        if len(expr.args) > 1 and any(a == 0 for a in expr.args):
+            kept = [a for a in expr.args if a != 0]
+            if len(kept) == 1:
+                return self._print(kept[0])
+            expr = sp.Add(*kept, evaluate=False)
+        return super()._print_Add(expr, order)
 
     def _print_Mul_by_syntax(self, expr: sp.Expr) -> str:
         coeff, rest = expr.as_coeff_Mul()

@@ -12,6 +12,7 @@ and ``answer`` (display-math lines).
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -57,7 +58,7 @@ class Tex:
         self.words = words
         decimals = any(re.search(r"\d\.\d", source) for f in problem.functions.values() for source in f.source)
         self.printer = HousePrinter({"ln_notation": problem.log == "ln", "variable_order": tuple(problem.variables),
-                                     "decimals": decimals})
+                                     "decimals": decimals, "source_names": source_names(problem)})
         self.variables = problem.variables
         self.seen: dict[tuple[sp.Expr, sp.Symbol], tuple[str, int]] = {}  # step trees shown -> (question id, depth)
         self._printed: dict[Any, str] = {}
@@ -77,6 +78,11 @@ class Tex:
             return text
         except TypeError:  # not hashable
             return self.printer.doprint(expr)
+
+    def fn(self, name: str) -> str:
+        """A function of the file as the documents name it: ``f2`` is ``f_2`` (as ``x1`` is
+        ``x_1``), so ``\\partial f_2`` never reads as ``\\partial f`` times 2."""
+        return self(sp.Symbol(name)) if re.fullmatch(r"[A-Za-z]+_?\d+", name) else name
 
     def paren(self, expr: sp.Expr) -> str:
         """``expr`` in parentheses unless it is an atom or a function call."""
@@ -115,6 +121,30 @@ class Tex:
     def function_name(self, func: type) -> str:
         """How the printer names ``func``: ``\\sin``, ``\\operatorname{artanh}`` (math/functions.py)."""
         return tex_name(func)
+
+
+_CALLS = frozenset({"sin", "cos", "tan", "exp", "log", "ln", "sqrt", "tanh", "sigmoid", "sinh", "cosh"})
+
+
+def source_names(problem: Problem) -> tuple[tuple[str, str | None], ...]:
+    """The names of the file's functions in the order written, each call with the first
+    name inside its parentheses (the printer keeps functions in a product in this order)."""
+    from solgen.input.expr import ParseError, tokenize
+
+    out: list[tuple[str, str | None]] = []
+    for func in problem.functions.values():
+        for source in func.source:
+            try:
+                toks = tokenize(str(source))
+            except ParseError:
+                continue
+            for k, tok in enumerate(toks):
+                if tok.kind != "NAME":
+                    continue
+                called = k + 1 < len(toks) and toks[k + 1].text == "("
+                inner = next((t.text for t in toks[k + 2:] if t.kind == "NAME" and t.text not in _CALLS), None) if called else None
+                out.append((tok.text, inner))
+    return tuple(out)
 
 
 def _one_fraction(tex: str) -> bool:
@@ -195,7 +225,7 @@ def _step_fields(node: Rule, tex: Tex) -> dict[str, Any]:
 
 def _times(left: str, right: str) -> str:
     """Two factors side by side, with a dot where juxtaposition would misread (x \\cdot 2x)."""
-    return f"{left} \\cdot {right}" if right[:1].isdigit() or right.startswith("\\frac") else f"{left} {right}"
+    return f"{left} \\cdot {right}" if right[:1].isdigit() or right[:1] in "(-" or right.startswith(("\\frac", "\\left")) else f"{left} {right}"
 
 
 def _equation(f: dict[str, Any]) -> str:
@@ -240,6 +270,82 @@ def flatten(tree: Rule, tex: Tex, max_depth: int = 99) -> list[dict[str, Any]]:
     return lines
 
 
+_QUIET = ("constant_multiple", "sum", "variable", "constant")  # rules that say less than the rule under them
+
+
+def _short_middle(node: Rule, tex: Tex) -> str | None:
+    """The one middle form a TA writes for ``node`` in a short derivation: the chain rule's
+    outer derivative at the inner function times the inner derivative, the product rule's
+    terms with each derivative worked out, a constant times the derivative of the rest."""
+    name = node.name()
+    if name == "chain":
+        inner_d = node.inner_step.result  # type: ignore[attr-defined]
+        outer = tex.factor(node.outer_at_inner)  # type: ignore[attr-defined]
+        return None if inner_d == 1 else f"{outer} \\cdot {tex.factor(inner_d)}"
+    if name == "product":
+        factors = list(node.factors)  # type: ignore[attr-defined]
+        shown = tex.printer._in_source_order(tex.printer._in_variable_order(sp.Mul(*factors, evaluate=False)))
+        order = sorted(range(len(factors)), key=lambda k: list(shown.args).index(factors[k]) if factors[k] in shown.args else k)
+        terms = []
+        for i, step in enumerate(node.substeps):
+            d = step.result
+            if d == 0:
+                continue
+            pieces = [tex.factor(d) if k == i else tex.factor(factors[k]) for k in order if not (k == i and d == 1)]
+            text_ = pieces[0] if pieces else "1"
+            for piece in pieces[1:]:
+                text_ = _times(text_, piece)
+            terms.append(text_)
+        return " + ".join(terms).replace("+ -", "- ") if len(terms) > 1 else None
+    if name == "constant_multiple":
+        rest = node.step.result  # type: ignore[attr-defined]
+        if rest == 0 or rest == 1 or node.constant == -1:  # type: ignore[attr-defined]
+            return None
+        c, other = node.constant, node.other  # type: ignore[attr-defined]
+        shown = tex.printer._in_source_order(sp.Mul(c, other, evaluate=False))
+        if shown.args and shown.args[0] == other and c.free_symbols:  # e^x \cos y: the held factor stays second
+            return f"{tex.factor(rest)} \\cdot {tex.factor(c)}"
+        return f"{tex.factor(c)} \\cdot {tex.factor(rest)}"
+    if name in ("quotient", "named", "log_diff"):
+        return None  # their full middle is already the short one (_equation)
+    return None
+
+
+def _short_reason(node: Rule, tex: Tex) -> Sentence:
+    """The rule that does the work in ``node``'s subtree: a constant multiple or a sum says
+    less than the rule under it (``2 \log x`` is the derivative of the logarithm)."""
+    while node.name() == "constant_multiple" and node.substeps and node.substeps[0].name() not in ("variable",):
+        node = node.substeps[0]
+    return _step_fields(node, tex)["reason"]
+
+
+def _short_line(node: Rule, tex: Tex, depth: int) -> dict[str, Any]:
+    """One line for a term: what is asked = the middle a TA writes = the result, its rule named."""
+    f = _step_fields(node, tex)
+    if node.name() in ("quotient", "named", "log_diff", "constant", "variable"):
+        equation = f["equation"]
+    else:
+        middle = _short_middle(node, tex)
+        same = middle and middle.replace(" \\cdot ", " ") == f["result"]
+        equation = f"{f['lhs']} = {middle} = {f['result']}" if middle and not same else f"{f['lhs']} = {f['result']}"
+    return {**f, "equation": equation, "reason": _short_reason(node, tex), "depth": depth}
+
+
+def short(tree: Rule, tex: Tex, heading: str) -> list[dict[str, Any]]:
+    """The short derivation a TA writes: a line per term naming its rule, then the sum;
+    a derivative that is not a sum is one line."""
+    if tree.name() != "sum":
+        return [_short_line(tree, tex, 0)]
+    lines = [_short_line(s, tex, 0) for s in tree.substeps]
+    terms = [tex(s.result) for s in tree.substeps if s.result != 0]
+    total = tex(tree.result)
+    together = " + ".join(terms).replace("+ -", "- ")
+    equation = f"{heading} = {together} = {total}" if together != total and len(terms) > 1 else f"{heading} = {total}"
+    lines.append({"rule": "sum", "equation": equation, "reason": tex.words("steps.together"), "depth": 0,
+                  "result": total, "total": True})
+    return lines
+
+
 def group(heading: str, tree: Rule, tex: Tex, part: Part, note: str | None = None) -> dict[str, Any]:
     held = [tex(v) for v in tex.variables if v != tree.var]
     key, depth = (tree.expr, tree.var), DETAIL_DEPTH[part.detail]
@@ -257,19 +363,22 @@ def group(heading: str, tree: Rule, tex: Tex, part: Part, note: str | None = Non
         "var": tex(tree.var),
         "held": held,
         "note": note,
-        "lines": [] if seen_in else flatten(tree, tex, DETAIL_DEPTH[part.detail]),
+        "lines": [] if seen_in or depth < 0 else short(tree, tex, heading.split(" = ")[0]) if part.detail == "standard"
+        else flatten(tree, tex, depth),
         "fallback": tree.contains_fallback(),
     }
 
 
-def pd(fname: str, var: str, args: str) -> str:
-    return f"\\frac{{\\partial {fname}({args})}}{{\\partial {var}}}"
+def pd(fname: str, var: str, args: str = "") -> str:
+    """\\frac{\\partial f}{\\partial x_1}: as a book writes it, without the argument list
+    (``args`` is kept for callers that pass it)."""
+    return f"\\frac{{\\partial {fname}}}{{\\partial {var}}}"
 
 
-def second(fname: str, vi: str, vj: str, args: str) -> str:
+def second(fname: str, vi: str, vj: str, args: str = "") -> str:
     if vi == vj:
-        return f"\\frac{{\\partial^2 {fname}({args})}}{{\\partial {vi}^2}}"
-    return f"\\frac{{\\partial^2 {fname}({args})}}{{\\partial {vi} \\partial {vj}}}"
+        return f"\\frac{{\\partial^2 {fname}}}{{\\partial {vi}^2}}"
+    return f"\\frac{{\\partial^2 {fname}}}{{\\partial {vi} \\partial {vj}}}"
 
 
 def add_factored(view: dict[str, Any], shown: str | None) -> dict[str, Any]:
@@ -415,16 +524,18 @@ def _prompt(parts: list[Part], problem: Problem, tex: Tex) -> Sentence:
         func = problem.functions[name]
         args = ", ".join(tex(v) for v in problem.variables)
         body = tex.col(list(func.exprs)) if func.vector else tex(func.exprs[0])
-        defs.append(Sentence((Run("math", f"{name}({args}) = {body}"),)))
+        defs.append(Sentence((Run("math", f"{tex.fn(name)}({args}) = {body}"),)))
     def ask(p: Part) -> Sentence:
         if p.ask == "partial":
             return words("prompt.partial", symbol=partial_symbol(p, tex))
         if p.ask == "taylor":
             order = words(f"taylor.order_{p.order}") if p.order <= 3 else words("taylor.order_n", n=text(str(p.order)))
-            return words("prompt.taylor", f=p.of, order=order)
+            return words("prompt.taylor", f=tex.fn(p.of), order=order)
         if p.ask == "figure" and isinstance(p.raw.get("slice"), str):  # f along a line, not its contours
-            return words("prompt.figure_slice", f=p.of, name=tex(sp.Symbol(p.raw["slice"])))
-        return words(f"prompt.{p.ask}", f=f"\\nabla {p.of}" if p.grad else p.of)
+            return words("prompt.figure_slice", f=tex.fn(p.of), name=tex(sp.Symbol(p.raw["slice"])))
+        if p.ask == "gradient" and len(problem.variables) == 1 and not problem.shapes:
+            return words("prompt.derivative", f=tex.fn(p.of), var=tex(problem.variables[0]))
+        return words(f"prompt.{p.ask}", f=f"\\nabla {tex.fn(p.of)}" if p.grad else tex.fn(p.of) if p.of else p.of)
 
     def at(sentence: Sentence, p: Part) -> Sentence:
         if len(problem.variables) == 1:  # "at x = 0", not "at the point (0)"
@@ -475,7 +586,10 @@ def build_view(solution: Solution, words: Words | None = None) -> dict[str, Any]
             questions.append({"id": d.part.id, "parts": [], "derivations": []})
         q = questions[-1]
         tex.question = d.part.id
-        view = asks.get(d.part.ask).present(d, tex, problem)
+        shown = d
+        if d.part.of and tex.fn(d.part.of) != d.part.of:  # f2 is written f_2 in the documents
+            shown = dataclasses.replace(d, part=dataclasses.replace(d.part, of=tex.fn(d.part.of)))
+        view = asks.get(d.part.ask).present(shown, tex, problem)
         view.setdefault("equation", None)  # lhs = matrix of partials = result, when shown
         view.update(
             ask=d.part.ask,
