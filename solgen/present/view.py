@@ -346,6 +346,67 @@ def short(tree: Rule, tex: Tex, heading: str) -> list[dict[str, Any]]:
     return lines
 
 
+SLIDE_LINE = 52  # about how many characters of math fit a slide's line (Beamer 16:9 at 11pt)
+SLIDE_ROOM = 11.0  # how many plain lines fit under a slide's title, with room to spare
+
+
+def line_height(tex: str, per_line: int = SLIDE_LINE) -> float:
+    """About how many plain lines ``tex`` (a step: math and its reason) takes on a slide:
+    a line with a fraction or a matrix is taller, and a long one wraps."""
+    rows = max(1, -(-int(width(tex)) // per_line))
+    tall = 2.0 if "\\begin{bmatrix}" in tex else 1.7 if "\\frac" in tex else 1.15
+    return rows * tall + 0.25
+
+
+def slide_lines(lines: list[dict[str, Any]], heading: str, tex: Tex) -> list[dict[str, Any]]:
+    """A derivation's lines for a deck, where each click adds one: the first line does not
+    give the result away (its result comes as the last line)."""
+    if not lines or lines[-1].get("total"):
+        return lines
+    first = lines[0]
+    end = f" = {first['result']}"
+    if first.get("total") or not first["equation"].endswith(end) or first["equation"].count(" = ") < 2:
+        return lines
+    opened = {**first, "equation": first["equation"][: -len(end)]}
+    total = {"rule": "total", "equation": f"{heading} = {first['result']}", "reason": tex.words("steps.together" if
+             first["rule"] == "sum" else "steps.so_result"), "depth": 0, "result": first["result"], "total": True}
+    return [opened, *lines[1:], total]
+
+
+def frames(lines: list[dict[str, Any]], room: float = SLIDE_ROOM, first_room: float | None = None) -> list[list[dict[str, Any]]]:
+    """Cut a derivation's lines into frames that fit: a long one continues on the next frame."""
+    out: list[list[dict[str, Any]]] = [[]]
+    used, limit = 0.0, first_room if first_room is not None else room
+    for line in lines:
+        h = line_height(line["equation"] + _reason_width(line))
+        if out[-1] and used + h > limit:
+            out.append([])
+            used, limit = 0.0, room
+        out[-1].append(line)
+        used += h
+    return out if out[0] else []
+
+
+def _reason_width(line: dict[str, Any]) -> str:
+    """Room the reason takes beside the math, as filler characters."""
+    reason = line.get("reason")
+    return "x" * (len(str(reason)) + 4) if reason else ""
+
+
+def fit_legend(answer: list[str], legend: list[Any], room: float = 12.0, per_line: int = 30) -> list[Any]:
+    """The legend lines that fit in the text column beside a slide's picture under the
+    answer lines (the handout keeps them all)."""
+    used = sum(line_height(a, per_line) for a in answer)
+    kept = []
+    for item in legend:
+        h = -(-len(str(item)) // per_line) * 1.15 + 0.3
+        if used + h > room:
+            break
+        kept.append(item)
+        used += h
+    return kept
+
+
 def group(heading: str, tree: Rule, tex: Tex, part: Part, note: str | None = None) -> dict[str, Any]:
     held = [tex(v) for v in tex.variables if v != tree.var]
     key, depth = (tree.expr, tree.var), DETAIL_DEPTH[part.detail]
@@ -353,7 +414,11 @@ def group(heading: str, tree: Rule, tex: Tex, part: Part, note: str | None = Non
     seen_in = shown[0] if shown and depth >= 0 and shown[1] >= depth else None
     if not seen_in and depth >= 0:
         tex.seen[key] = (tex.question, depth)  # shown here: later parts as detailed refer back
+    lines = [] if seen_in or depth < 0 else short(tree, tex, heading.split(" = ")[0]) if part.detail == "standard" \
+        else flatten(tree, tex, depth)
+    room = SLIDE_ROOM - (1.2 if held else 0.0)
     return {
+        "frames": frames(slide_lines(lines, heading.split(" = ")[0], tex), SLIDE_ROOM, room),
         "seen_in": seen_in,
         "derived_in": tex.words("steps.derived_in", part=text(seen_in)) if seen_in else None,
         "held_note": tex.words("steps.held", count=len(held), held=held),
@@ -363,8 +428,7 @@ def group(heading: str, tree: Rule, tex: Tex, part: Part, note: str | None = Non
         "var": tex(tree.var),
         "held": held,
         "note": note,
-        "lines": [] if seen_in or depth < 0 else short(tree, tex, heading.split(" = ")[0]) if part.detail == "standard"
-        else flatten(tree, tex, depth),
+        "lines": lines,
         "fallback": tree.contains_fallback(),
     }
 
@@ -599,6 +663,11 @@ def build_view(solution: Solution, words: Words | None = None) -> dict[str, Any]
             answer_prose=Prose(d.part.answer) if d.part.answer else None,
             notes=Prose(d.part.notes) if d.part.notes else None,
         )
+        for g in view.get("groups", []):  # groups built outside ``group`` (matrix forms, partials, proofs)
+            if "frames" not in g:
+                g["frames"] = frames(g.get("lines", []), SLIDE_ROOM, SLIDE_ROOM - (1.2 if g.get("held") else 0.0))
+        if d.part.ask == "figure":  # beside the picture on a slide: the legend lines that fit
+            view["legend_slides"] = fit_legend(view.get("answer_short", []), view.get("legend", []))
         q["parts"].append(view)
         q["derivations"].append(d)
     for q in questions:
