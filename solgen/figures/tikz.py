@@ -137,8 +137,8 @@ def picture(fig: Figure, labels: Mapping[str, str], mode: str = "full", width: s
     (x0, x1), (y0, y1) = fig.window
     w, h = at.w, at.h
     # the unit: the picture fits both width (of the line) and height (of the text)
-    lines = [f"\\pgfmathsetlengthmacro\\solgenunit{{min(({width})/{_n(w)}, ({height})/{_n(h)})}}%",
-             f"\\begin{{tikzpicture}}[x=\\solgenunit, y=\\solgenunit, {STYLES}]"]
+    lines = [f"\\pgfmathsetlengthmacro\\figunit{{min(({width})/{_n(w)}, ({height})/{_n(h)})}}%",
+             f"\\begin{{tikzpicture}}[x=\\figunit, y=\\figunit, {STYLES}]"]
     shown = [layer for layer in fig.layers if not (mode == "blank" and layer.answer)]
     reveal = {id(layer): i + 1 for i, layer in enumerate(shown)}  # slides: one layer per click, in the model's order
     body: list[str] = [f"\\clip (0,0) rectangle ({_n(w)},{_n(h)});"]

@@ -185,6 +185,10 @@ def render(view: dict[str, Any], fmt: str, kind: str = "handout", templates: Pat
         raise  # carries its file and line already
     except Exception as exc:  # noqa: BLE001 - a template's fault, reported at its line
         raise _at_template_line(exc) from None
+    if fmt == "md":  # inline math GitHub, Marp, reveal.js and pandoc read alike
+        from solgen.formats.prose import github_safe
+
+        text = github_safe(text)
     return _tidy_blank_lines(text)
 
 

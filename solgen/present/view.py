@@ -61,6 +61,7 @@ class Tex:
                                      "decimals": decimals, "source_names": source_names(problem)})
         self.variables = problem.variables
         self.seen: dict[tuple[sp.Expr, sp.Symbol], tuple[str, int]] = {}  # step trees shown -> (question id, depth)
+        self.mixed: dict[sp.Expr, tuple[str, sp.Symbol, int]] = {}  # results shown -> (question, variable, depth)
         self._printed: dict[Any, str] = {}
         self.question = ""
         names = [v.name for v in problem.variables]
@@ -407,18 +408,27 @@ def fit_legend(answer: list[str], legend: list[Any], room: float = 12.0, per_lin
     return kept
 
 
+_SUMMED = frozenset({"gradient", "hessian", "jacobian", "taylor"})  # asks whose answer shows every entry
+
+
 def group(heading: str, tree: Rule, tex: Tex, part: Part, note: str | None = None) -> dict[str, Any]:
     held = [tex(v) for v in tex.variables if v != tree.var]
     key, depth = (tree.expr, tree.var), DETAIL_DEPTH[part.detail]
     shown = tex.seen.get(key)  # (question, depth) where this tree was shown before
     seen_in = shown[0] if shown and depth >= 0 and shown[1] >= depth else None
+    mixed = tex.mixed.get(tree.result) if not seen_in and depth >= 0 and tree.result != 0 else None
+    if mixed and mixed[0] != tex.question and mixed[1] != tree.var and mixed[2] >= depth:
+        seen_in = mixed[0]  # the other mixed partial, found in an earlier question: they agree
     if not seen_in and depth >= 0:
         tex.seen[key] = (tex.question, depth)  # shown here: later parts as detailed refer back
+        tex.mixed.setdefault(tree.result, (tex.question, tree.var, depth))
     lines = [] if seen_in or depth < 0 else short(tree, tex, heading.split(" = ")[0]) if part.detail == "standard" \
         else flatten(tree, tex, depth)
     room = SLIDE_ROOM - (1.2 if held else 0.0)
     return {
         "frames": frames(slide_lines(lines, heading.split(" = ")[0], tex), SLIDE_ROOM, room),
+        # the handout ends a short derivation at its terms: the answer below adds them up
+        "handout_lines": [ln for ln in lines if not ln.get("total")] if part.ask in _SUMMED else lines,
         "seen_in": seen_in,
         "derived_in": tex.words("steps.derived_in", part=text(seen_in)) if seen_in else None,
         "held_note": tex.words("steps.held", count=len(held), held=held),
@@ -663,9 +673,20 @@ def build_view(solution: Solution, words: Words | None = None) -> dict[str, Any]
             answer_prose=Prose(d.part.answer) if d.part.answer else None,
             notes=Prose(d.part.notes) if d.part.notes else None,
         )
+        seen = [g for g in view.get("groups", []) if g.get("seen_in")]
+        view["from_note"] = None
+        if seen:  # derived in an earlier question: said once, not a line per derivative
+            view["groups"] = [g for g in view["groups"] if not g.get("seen_in")]
+            places = sorted({str(g["seen_in"]) for g in seen})
+            view["from_note"] = words("steps.from_part", count=len(places), part=text(places[0]),
+                                      parts=text(", ".join(f"({p})" for p in places)))
+            if not view["groups"] and isinstance(view.get("general"), dict):  # f's derivatives are those of (a)
+                view["general"] = {**view["general"], "hessian": None, "lines": []}
         for g in view.get("groups", []):  # groups built outside ``group`` (matrix forms, partials, proofs)
             if "frames" not in g:
                 g["frames"] = frames(g.get("lines", []), SLIDE_ROOM, SLIDE_ROOM - (1.2 if g.get("held") else 0.0))
+        if d.part.ask == "directional" and q["parts"] and q["parts"][-1]["ask"] == "figure":
+            q["parts"][-1]["answer"] = []  # the handout says the gradient at the point once, with the readings
         if d.part.ask == "figure":  # beside the picture on a slide: the legend lines that fit
             view["legend_slides"] = fit_legend(view.get("answer_short", []), view.get("legend", []))
         q["parts"].append(view)
@@ -686,10 +707,23 @@ def build_view(solution: Solution, words: Words | None = None) -> dict[str, Any]
         "variables": [tex(v) for v in problem.variables],
         "questions": questions,
         "fallbacks": solution.fallbacks(),
-        "heading": words("document.title", id=text(problem.id), title=text(problem.title)) if problem.title
-        else words("document.untitled", id=text(problem.id)),
+        "heading": doc_heading(problem.id, problem.title, words),
         "lang": words.lang,
     })
+
+
+NUMBERED = re.compile(r"\d+(\.\d+)*[A-Za-z]?")  # a book's or a course's number: 1.2, 14.3, 7b
+
+
+def doc_heading(pid: str, title: str | None, words: Words) -> Sentence:
+    """The document's title as a TA writes it: "Problem 1.2: Gradients" for a numbered
+    problem, the title alone for a file named by a word (``aside``), never a bare file name
+    (an untitled ``least-squares`` is "Least squares")."""
+    if NUMBERED.fullmatch(pid):
+        return words("document.title", id=text(pid), title=text(title)) if title else words("document.untitled", id=text(pid))
+    if title:
+        return words("document.title_only", title=text(title))
+    return words("document.title_only", title=text(re.sub(r"[-_]+", " ", pid).strip().capitalize() or pid))
 
 
 TEXT_KEYS = frozenset({"id", "title", "course", "section", "date", "author", "header", "ask", "detail", "of", "rule", "trend", "lang", "seen_in"})
