@@ -264,7 +264,7 @@ def test_worksheets_leave_the_gradient_to_draw(written):
 def test_slides_reveal_the_layers_one_at_a_time():
     tex = rendered(P12, "tex", "slides")
     (frame,) = [f for f in tex.split("\\begin{frame}")[1:] if f.startswith("{(g) Answer}") and "fig gradient" in f]
-    reveals = re.findall(r"\\only<(\d+)->\{%\n\\draw\[solgen (\w+)\]", frame)
+    reveals = re.findall(r"\\only<(\d+)->\{%\n\\draw\[fig (\w+)\]", frame)
     order = {kind: int(n) for n, kind in reveals if kind != "direction"}
     directions = [int(n) for n, kind in reveals if kind == "direction"]
     assert order == {"gradient": 2, "tangent": 3}
@@ -274,9 +274,11 @@ def test_slides_reveal_the_layers_one_at_a_time():
 
 def test_handout_puts_the_figure_beside_its_answer():
     tex = rendered(P12, "tex")
-    block = tex[tex.index("\\begin{minipage}[c]{0.42\\linewidth}"):]
-    assert block.index("\\nabla_x f(1, 1) =") < block.index("\\end{minipage}\\hfill\n\\begin{minipage}[c]{0.55\\linewidth}") \
+    block = tex[tex.rindex("\\begin{minipage}[c]{0.64\\linewidth}"):]  # (h): the field picture
+    assert block.index("\\nabla_x f(1, 1) =") < block.index("\\end{minipage}\\hfill\n\\begin{minipage}[c]{0.33\\linewidth}") \
         < block.index("\\begin{tikzpicture}")
+    g = tex[tex.index("{\\large\\bfseries (g)}"):tex.index("{\\large\\bfseries (h)}")]
+    assert g.count("\\nabla_x f(1, 1) =") == 1  # (g) says the gradient at the point once, with the readings
 
 
 def test_pandoc_makes_a_pdf_with_the_figures(written, tmp_path):

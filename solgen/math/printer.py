@@ -137,7 +137,7 @@ class HousePrinter(LatexPrinter):
         return sp.Mul(*args, evaluate=False)
 
     def _source_rank(self, factor: sp.Expr) -> float | None:
-        """Where ``factor`` (a function call, or a power of one) stands in the source: the
+        r"""Where ``factor`` (a function call, or a power of one) stands in the source: the
         place the same function is called on one of its names, else the place its first
         name is written (a derivative's \cos\phi stands where \phi does)."""
         call = factor.base if isinstance(factor, sp.Pow) else factor

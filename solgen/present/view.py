@@ -313,11 +313,18 @@ def _short_middle(node: Rule, tex: Tex) -> str | None:
 
 
 def _short_reason(node: Rule, tex: Tex) -> Sentence:
-    """The rule that does the work in ``node``'s subtree: a constant multiple or a sum says
+    r"""The rule that does the work in ``node``'s subtree: a constant multiple or a sum says
     less than the rule under it (``2 \log x`` is the derivative of the logarithm)."""
     while node.name() == "constant_multiple" and node.substeps and node.substeps[0].name() not in ("variable",):
         node = node.substeps[0]
-    return _step_fields(node, tex)["reason"]
+    reason = _step_fields(node, tex)["reason"]
+    outer = getattr(node, "outer_step", None) if node.name() == "chain" else None
+    if outer is not None and outer.name() in _NAMED_OUTER:  # sigma' = sigma(1 - sigma): the known derivative is the point
+        reason = join([_step_fields(outer, tex)["reason"], reason], Sentence((Run("text", "; "),)))
+    return reason
+
+
+_NAMED_OUTER = frozenset({"sigmoid", "known_derivative", "named", "abs"})
 
 
 def _short_line(node: Rule, tex: Tex, depth: int) -> dict[str, Any]:
@@ -679,7 +686,7 @@ def build_view(solution: Solution, words: Words | None = None) -> dict[str, Any]
             view["groups"] = [g for g in view["groups"] if not g.get("seen_in")]
             places = sorted({str(g["seen_in"]) for g in seen})
             view["from_note"] = words("steps.from_part", count=len(places), part=text(places[0]),
-                                      parts=text(", ".join(f"({p})" for p in places)))
+                                      parts=join([text(f"({p})") for p in places], words("prompt.and")))
             if not view["groups"] and isinstance(view.get("general"), dict):  # f's derivatives are those of (a)
                 view["general"] = {**view["general"], "hessian": None, "lines": []}
         for g in view.get("groups", []):  # groups built outside ``group`` (matrix forms, partials, proofs)
@@ -719,7 +726,7 @@ def doc_heading(pid: str, title: str | None, words: Words) -> Sentence:
     """The document's title as a TA writes it: "Problem 1.2: Gradients" for a numbered
     problem, the title alone for a file named by a word (``aside``), never a bare file name
     (an untitled ``least-squares`` is "Least squares")."""
-    if NUMBERED.fullmatch(pid):
+    if NUMBERED.fullmatch(pid) or (not title and re.search(r"\d", pid)):  # 1.2, and an untitled hw3 or t4
         return words("document.title", id=text(pid), title=text(title)) if title else words("document.untitled", id=text(pid))
     if title:
         return words("document.title_only", title=text(title))
