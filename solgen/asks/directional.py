@@ -113,8 +113,8 @@ def present(r: DirectionalResult, tex: Any, problem: Any) -> dict[str, Any]:
         "intro_short": tex.words("directional.intro_short", gradient_at=inline),
         "gradient_at": at_point,
         "readings": readings,
-        "answer": [at_point],
-        "answer_short": [at_point],
+        "answer": [inline],  # as the intro says it
+        "answer_short": [inline],
     }
 
 

@@ -72,7 +72,8 @@ def present(r: GradientResult, tex: Any, problem: Any) -> dict[str, Any]:
     }
     add_factored(view, tex.col(r.factored) if r.factored else None)
     stack_wide(view, f"{tex.nabla} {f}({x})", [[g] for g in r.gradient], tex, "g")
-    return add_value(view, f"{tex.nabla} {f}({tex.point(r.part)})", tex.col(r.value) if r.value is not None else None)
+    return add_value(view, f"{tex.nabla} {f}({tex.point(r.part)})", tex.col(r.value) if r.value is not None else None,
+                     r.value, tex)
 
 
 ASK = Ask("gradient", frozenset({"of", "at", "detail", "simplify"}), read, derive, present)

@@ -84,6 +84,25 @@ class HousePrinter(LatexPrinter):
         tex = r"\operatorname{sign}" + f"({self._print(expr.args[0])})"
         return f"{tex}^{{{exp}}}" if exp else tex
 
+    def _trig(self, name: str, expr: sp.Expr, exp: str | None) -> str:
+        """``\\sin\\phi``, ``\\cos x``, ``\\sin^2 x``: a trigonometric function of one
+        name without parentheses, as books write it; ``\\cos(y - x)`` keeps them."""
+        arg = expr.args[0]
+        tex = self._print(arg)
+        head = f"\\{name}^{{{exp}}}" if exp else f"\\{name}"
+        if not isinstance(arg, sp.Symbol):  # as SymPy writes it; clean() drops \\left( \\right) when short
+            return f"{head}{{\\left({tex} \\right)}}"
+        return f"{head}{'' if tex.startswith(chr(92)) else ' '}{tex}"
+
+    def _print_sin(self, expr: sp.Expr, exp: str | None = None) -> str:
+        return self._trig("sin", expr, exp)
+
+    def _print_cos(self, expr: sp.Expr, exp: str | None = None) -> str:
+        return self._trig("cos", expr, exp)
+
+    def _print_tan(self, expr: sp.Expr, exp: str | None = None) -> str:
+        return self._trig("tan", expr, exp)
+
     def _print_ExpBase(self, expr: sp.Expr, exp: str | None = None) -> str:
         tex = r"e^{%s}" % self._print(expr.args[0])
         return self._do_exponent(tex, exp)
@@ -149,11 +168,9 @@ class HousePrinter(LatexPrinter):
         if not names:
             return None
         seq = self._settings["source_names"]
-        for i, (name, first) in enumerate(seq):
-            if name in aliases and first in names:
-                return float(i)
-        places = [i for i, (name, first) in enumerate(seq) if first is None and name in names]
-        return min(places) + 0.5 if places else None
+        places = [float(i) for i, (name, first) in enumerate(seq) if name in aliases and first in names]
+        places += [i + 0.5 for i, (name, first) in enumerate(seq) if first is None and name in names]
+        return min(places) if places else None
 
     def _in_source_order(self, expr: sp.Expr) -> sp.Expr:
         if not self._settings["source_names"]:

@@ -62,6 +62,7 @@ class Tex:
         self.variables = problem.variables
         self.seen: dict[tuple[sp.Expr, sp.Symbol], tuple[str, int]] = {}  # step trees shown -> (question id, depth)
         self.mixed: dict[sp.Expr, tuple[str, sp.Symbol, int]] = {}  # results shown -> (question, variable, depth)
+        self.named_inner: set[tuple[str, sp.Expr]] = set()  # (question, inner function) named u already
         self._printed: dict[Any, str] = {}
         self.question = ""
         names = [v.name for v in problem.variables]
@@ -327,9 +328,36 @@ def _short_reason(node: Rule, tex: Tex) -> Sentence:
 _NAMED_OUTER = frozenset({"sigmoid", "known_derivative", "named", "abs"})
 
 
+LONG_INNER = 8  # an inner function longer than this is named u once and written u after
+
+
+def _through_u(node: Rule, tex: Tex, f: dict[str, Any], depth: int) -> dict[str, Any]:
+    """The chain rule through a long inner function, as a TA writes it: u is named once in
+    the question, and the line reads in u (d/dw_0 sigma(u) = sigma(u)(1 - sigma(u)) x_0)."""
+    from solgen.math.tidy import tmul
+
+    u, inner_d = node.u, node.inner_step.result  # type: ignore[attr-defined]
+    outer_d = node.outer_step.result  # type: ignore[attr-defined]
+    lhs = f"{f['d']} {tex.paren(node.outer_step.expr)}"  # type: ignore[attr-defined]
+    in_u = tex(tmul(inner_d, outer_d))
+    middle = tex(outer_d) if inner_d == 1 else f"{tex.factor(outer_d)} \\cdot {tex.factor(inner_d)}"
+    equation = f"{lhs} = {middle} = {in_u}" if middle.replace(" \\cdot ", " ") != in_u else f"{lhs} = {in_u}"
+    key = (tex.question, node.inner)  # type: ignore[attr-defined]
+    outer = node.outer_step  # type: ignore[attr-defined]
+    if key in tex.named_inner:  # u and its outer derivative were named on an earlier line
+        return {**f, "equation": equation, "reason": tex.words("rule.chain_same", u=tex(u)), "depth": depth}
+    tex.named_inner.add(key)
+    reason = _step_fields(node, tex)["reason"]
+    if outer.name() in _NAMED_OUTER:
+        reason = join([_step_fields(outer, tex)["reason"], reason], Sentence((Run("text", "; "),)))
+    return {**f, "equation": equation, "reason": reason, "depth": depth}
+
+
 def _short_line(node: Rule, tex: Tex, depth: int) -> dict[str, Any]:
     """One line for a term: what is asked = the middle a TA writes = the result, its rule named."""
     f = _step_fields(node, tex)
+    if node.name() == "chain" and width(tex(node.inner)) > LONG_INNER and node.inner_step is not None:  # type: ignore[attr-defined]
+        return _through_u(node, tex, f, depth)
     if node.name() in ("quotient", "named", "log_diff", "constant", "variable"):
         equation = f["equation"]
     else:
@@ -562,8 +590,34 @@ def stack_wide(view: dict[str, Any], lhs: str, rows: list[list[Any]], tex: Tex, 
     return view
 
 
-def add_value(view: dict[str, Any], lhs: str, value: str | None) -> dict[str, Any]:
-    """``at`` on a symbolic ask: its value at the point, as one more answer line."""
+def decimals_of(raw: Any) -> list[Any] | None:
+    """The entries of an exact value (a list, or a list of rows) to four decimals, when some
+    entry is neither whole nor a short decimal; None when it has letters or is exact enough."""
+    from solgen.math.printer import terminating_decimal
+
+    flat = [e for row in raw for e in (row if isinstance(row, (list, tuple)) else [row])]
+    if any(not isinstance(e, sp.Basic) or e.free_symbols for e in flat):
+        return None
+    def plain(e: sp.Expr) -> bool:
+        short = terminating_decimal(e)
+        return bool(e.is_Integer) or (short is not None and len(short) <= 6)
+
+    if all(plain(e) for e in flat):
+        return None
+
+    def dec(e: sp.Expr) -> str:
+        return str(e) if e.is_Integer else format(float(sp.N(e, 15)), ".4f").rstrip("0").rstrip(".")
+
+    return [[dec(e) for e in row] if isinstance(row, (list, tuple)) else dec(row) for row in raw]
+
+
+def add_value(view: dict[str, Any], lhs: str, value: str | None, raw: Any = None, tex: Tex | None = None) -> dict[str, Any]:
+    """``at`` on a symbolic ask: its value at the point, as one more answer line (with its
+    decimals beside it when the exact value is not a plain number)."""
+    approx = decimals_of(raw) if raw is not None and tex is not None else None
+    if value is not None and approx is not None:
+        rows = approx if isinstance(approx[0], list) else [[a] for a in approx]
+        value = f"{value} \\approx {matrix(rows)}"
     if value is not None:
         view["answer"] = view["answer"] + [f"{lhs} = {value}"]
         view["answer_short"] = view["answer_short"] + [f"{lhs} = {value}"]
