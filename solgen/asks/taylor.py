@@ -164,7 +164,8 @@ def present(r: TaylorResult, tex: Any, problem: Any) -> dict[str, Any]:
         where = ", ".join(terminating_decimal(v) or tex(v) for _, v in r.part.estimate)
         exact_line = f"{f}({where}) = {with_decimals(r.exact, tex)}"
         estimate_lines = [f"{f}({where}) \\approx {with_decimals(r.estimated, tex)}", exact_line]
-        estimate_intro = tex.words("taylor.estimate", point=where)
+        estimate_intro = tex.words("taylor.estimate_value" if single else "taylor.estimate",
+                                   point=f"{tex(problem.variables[0])} = {where}" if single else where)
     from solgen.present.view import LINE, width
 
     joined = ", \\qquad ".join(at_lines)

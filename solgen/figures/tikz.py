@@ -131,6 +131,14 @@ def _ticks(lo: float, hi: float) -> list[float]:
 MARGINS = ("3.4em", "2.7em", "1.4em", "0.6em")  # left, bottom, right, top: ticks and axis labels (overhanging arrow labels may pass them)
 
 
+def _styles(mode: str) -> str:
+    """The picture's styles; on a slide (and in the blank picture a slide asks with) labels
+    are set at \\small, readable from the back of the room."""
+    if mode in ("slides", "blank"):
+        return STYLES.replace("\\scriptsize", "\\small").replace("\\footnotesize", "\\small")
+    return STYLES
+
+
 def picture(fig: Figure, labels: Mapping[str, str], mode: str = "full", width: str = "\\linewidth-4.8em",
             height: str = "0.6\\textheight") -> str:
     at = _Map(fig)
@@ -138,7 +146,7 @@ def picture(fig: Figure, labels: Mapping[str, str], mode: str = "full", width: s
     w, h = at.w, at.h
     # the unit: the picture fits both width (of the line) and height (of the text)
     lines = [f"\\pgfmathsetlengthmacro\\figunit{{min(({width})/{_n(w)}, ({height})/{_n(h)})}}%",
-             f"\\begin{{tikzpicture}}[x=\\figunit, y=\\figunit, {STYLES}]"]
+             f"\\begin{{tikzpicture}}[x=\\figunit, y=\\figunit, {_styles(mode)}]"]
     shown = [layer for layer in fig.layers if not (mode == "blank" and layer.answer)]
     reveal = {id(layer): i + 1 for i, layer in enumerate(shown)}  # slides: one layer per click, in the model's order
     body: list[str] = [f"\\clip (0,0) rectangle ({_n(w)},{_n(h)});"]

@@ -88,6 +88,8 @@ class HousePrinter(LatexPrinter):
         """``\\sin\\phi``, ``\\cos x``, ``\\sin^2 x``: a trigonometric function of one
         name without parentheses, as books write it; ``\\cos(y - x)`` keeps them."""
         arg = expr.args[0]
+        if name == "cos":  # even: cos(x - y) is the source's cos(y - x)
+            arg = self._as_written("cos", arg) or arg
         tex = self._print(arg)
         head = f"\\{name}^{{{exp}}}" if exp else f"\\{name}"
         if not isinstance(arg, sp.Symbol):  # as SymPy writes it; clean() drops \\left( \\right) when short
@@ -95,6 +97,10 @@ class HousePrinter(LatexPrinter):
         return f"{head}{'' if tex.startswith(chr(92)) else ' '}{tex}"
 
     def _print_sin(self, expr: sp.Expr, exp: str | None = None) -> str:
+        if exp is None and self._settings["source_names"]:  # a lone sin(x - y) of the source's y - x
+            flipped = self._print_sin_as_written(expr)
+            if flipped is not None:
+                return flipped
         return self._trig("sin", expr, exp)
 
     def _print_cos(self, expr: sp.Expr, exp: str | None = None) -> str:
@@ -110,6 +116,7 @@ class HousePrinter(LatexPrinter):
     def _print_Mul(self, expr: sp.Expr) -> str:
         """A fractional coefficient goes in front: ``\\frac{3}{2} x_1^2``, not ``\\frac{3 x_1^2}{2}``;
         powers of the variables in the problem's order (``w b``, not ``b w``)."""
+        expr = self._odd_as_written(expr)
         expr = self._in_variable_order(expr)
         expr = self._in_source_order(expr)
         expr = _sigmoid_first(expr)
@@ -155,38 +162,110 @@ class HousePrinter(LatexPrinter):
             args[i] = a
         return sp.Mul(*args, evaluate=False)
 
-    def _source_rank(self, factor: sp.Expr) -> float | None:
-        r"""Where ``factor`` (a function call, or a power of one) stands in the source: the
-        place the same function is called on one of its names, else the place its first
-        name is written (a derivative's \cos\phi stands where \phi does)."""
+    def _call(self, factor: sp.Expr) -> tuple[tuple[str, ...], set[str]] | None:
+        """A factor's function names (``log`` is also ``ln``) and the names in its argument."""
         call = factor.base if isinstance(factor, sp.Pow) else factor
-        if not isinstance(call, sp.Function):
+        if not isinstance(call, sp.Function) or not call.free_symbols:
             return None
         fname = type(call).__name__.lower()
-        aliases = {"log": ("log", "ln")}.get(fname, (fname,))
-        names = {s.name for s in call.free_symbols}  # type: ignore[attr-defined]
-        if not names:
+        return {"log": ("log", "ln")}.get(fname, (fname,)), {s.name for s in call.free_symbols}  # type: ignore[attr-defined]
+
+    def _places(self, factor: sp.Expr) -> tuple[dict[int, float], dict[int, float], float] | None:
+        """Where ``factor`` stands in the source: in each term that calls the same function on
+        the same names, its place there; and where its first name is first written (a
+        derivative's \\cos\\phi stands where \\phi does)."""
+        call = self._call(factor)
+        if call is None:
             return None
+        aliases, names = call
         seq = self._settings["source_names"]
-        places = [float(i) for i, (name, first) in enumerate(seq) if name in aliases and first in names]
-        places += [i + 0.5 for i, (name, first) in enumerate(seq) if first is None and name in names]
-        return min(places) if places else None
+        exact: dict[int, float] = {}
+        named: dict[int, float] = {}
+        for i, (name, first, inside, term) in enumerate(seq):
+            if name in aliases and set(inside) == names:
+                exact.setdefault(term, float(i))
+            if first is None and name in names:
+                named.setdefault(term, i + 0.5)
+        bare = min(named.values()) if named else (min(exact.values()) if exact else 1e9)
+        return exact, named, bare
 
     def _in_source_order(self, expr: sp.Expr) -> sp.Expr:
+        """Functions in a product in the order written: as in a term of the source that has
+        both (e^x \\cos y), else by where their names are first written (\\cos\\phi \\cos\\theta)."""
         if not self._settings["source_names"]:
             return expr
+        import functools
+
         args = list(expr.args)
-        ranks = {i: self._source_rank(a) for i, a in enumerate(args)}
-        slots = [i for i, r in ranks.items() if r is not None]
+        places = {i: self._places(a) for i, a in enumerate(args)}
+        slots = [i for i, p in places.items() if p is not None]
         if len(slots) < 2:
             return expr
-        ranked = sorted(slots, key=lambda i: ranks[i])  # type: ignore[arg-type, return-value]
+
+        def cmp(i: int, j: int) -> int:
+            (ei, ni, bi), (ej, nj, bj) = places[i], places[j]  # type: ignore[misc]
+            shared = sorted(set(ei) & set(ej))
+            one = sorted(set(ei) & set(nj)) or None
+            other = sorted(set(ni) & set(ej)) or None
+            if shared:
+                a, b = ei[shared[0]], ej[shared[0]]
+            elif one:  # i is called in a term where j's name stands
+                a, b = ei[one[0]], nj[one[0]]
+            elif other:
+                a, b = ni[other[0]], ej[other[0]]
+            else:
+                a, b = bi, bj
+            return -1 if a < b else 1 if a > b else 0
+
+        ranked = sorted(slots, key=functools.cmp_to_key(cmp))
         if ranked == slots:
             return expr
         new = list(args)
         for i, j in zip(slots, ranked):
             new[i] = args[j]
         return sp.Mul(*new, evaluate=False)
+
+    def _odd_as_written(self, expr: sp.Expr) -> sp.Expr:
+        """-sin(x - y) as sin(y - x) when the source writes y - x (sin is odd)."""
+        if not self._settings["source_names"]:
+            return expr
+        args, flips = list(expr.args), 0
+        for i, a in enumerate(args):
+            if isinstance(a, sp.sin):
+                written = self._as_written("cos", a.args[0]) or self._as_written("sin", a.args[0])
+                if written is not None:
+                    args[i] = sp.sin(written, evaluate=False)
+                    flips += 1
+        if not flips:
+            return expr
+        if flips % 2:
+            args.append(sp.Integer(-1))
+        coeff = sp.Mul(*[a for a in args if a.is_Number])
+        rest = [a for a in args if not a.is_Number]
+        return sp.Mul(coeff, *rest, evaluate=False) if coeff != 1 else sp.Mul(*rest, evaluate=False)
+
+    def _print_sin_as_written(self, expr: sp.Expr) -> str | None:
+        written = self._as_written("cos", expr.args[0]) or self._as_written("sin", expr.args[0])
+        return None if written is None else "-" + self._trig("sin", sp.sin(written, evaluate=False), None)
+
+    def _as_written(self, name: str, arg: sp.Expr) -> sp.Expr | None:
+        """``-arg`` with its terms in the order the source writes them, when the source calls
+        ``name`` on the same names written the other way round (``cos(y - x)``, which SymPy
+        keeps as ``cos(x - y)``); None when the source has no such call or agrees already."""
+        if not isinstance(arg, sp.Add) or len(arg.args) != 2:
+            return None
+        names = {str(v) for v in arg.free_symbols}
+        for fname, first, inside, _ in self._settings["source_names"]:
+            if fname != name or set(inside) != names or first is None:
+                continue
+            lead = [t for t in arg.args if any(str(v) == first for v in t.free_symbols)]
+            shown = self._print(arg).lstrip("-")
+            if not lead or shown.startswith(self._print(sp.Symbol(first))):
+                return None
+            flipped = [-t for t in arg.args]
+            flipped.sort(key=lambda t: 0 if any(str(v) == first for v in t.free_symbols) else 1)
+            return sp.Add(*flipped, evaluate=False)
+        return None
 
     def _print_Add(self, expr: sp.Expr, order: str | None = None) -> str:
         """A sum as written, without the zero terms a source can leave in it (``C + D*0 - 6``

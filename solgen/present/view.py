@@ -107,7 +107,7 @@ class Tex:
         return tex
 
     def d(self, var: sp.Symbol) -> str:
-        if var not in self.variables:  # a chain-rule letter: an ordinary derivative
+        if var not in self.variables or len(self.variables) == 1:  # a chain-rule letter, or f of one variable: d/dx
             return f"\\frac{{d}}{{d{self(var)}}}"
         return f"\\frac{{\\partial}}{{\\partial {self(var)}}}"
 
@@ -128,24 +128,39 @@ class Tex:
 _CALLS = frozenset({"sin", "cos", "tan", "exp", "log", "ln", "sqrt", "tanh", "sigmoid", "sinh", "cosh"})
 
 
-def source_names(problem: Problem) -> tuple[tuple[str, str | None], ...]:
+def source_names(problem: Problem) -> tuple[tuple[str, str | None, tuple[str, ...], int], ...]:
     """The names of the file's functions in the order written, each call with the first
     name inside its parentheses (the printer keeps functions in a product in this order)."""
     from solgen.input.expr import ParseError, tokenize
 
-    out: list[tuple[str, str | None]] = []
+    out: list[tuple[str, str | None, tuple[str, ...], int]] = []
+    term = 0  # which term of which function a name stands in
     for func in problem.functions.values():
         for source in func.source:
             try:
                 toks = tokenize(str(source))
             except ParseError:
                 continue
+            level = 0
             for k, tok in enumerate(toks):
+                if tok.kind == "OP":
+                    level += {"(": 1, ")": -1}.get(tok.text, 0)
+                    if level == 0 and tok.text in "+-":  # a new term of the sum
+                        term += 1
                 if tok.kind != "NAME":
                     continue
                 called = k + 1 < len(toks) and toks[k + 1].text == "("
-                inner = next((t.text for t in toks[k + 2:] if t.kind == "NAME" and t.text not in _CALLS), None) if called else None
-                out.append((tok.text, inner))
+                names: list[str] = []
+                if called:  # the names inside its parentheses, in the order written
+                    depth = 0
+                    for t in toks[k + 1:]:
+                        depth += {"(": 1, ")": -1}.get(t.text, 0) if t.kind == "OP" else 0
+                        if depth == 0:
+                            break
+                        if t.kind == "NAME" and t.text not in _CALLS:
+                            names.append(t.text)
+                out.append((tok.text, names[0] if names else None, tuple(names), term) if called else (tok.text, None, (), term))
+            term += 1
     return tuple(out)
 
 
@@ -383,7 +398,7 @@ def short(tree: Rule, tex: Tex, heading: str) -> list[dict[str, Any]]:
 
 
 SLIDE_LINE = 52  # about how many characters of math fit a slide's line (Beamer 16:9 at 11pt)
-SLIDE_ROOM = 11.0  # how many plain lines fit under a slide's title, with room to spare
+SLIDE_ROOM = 14.0  # how many plain lines fit under a slide's title, with room to spare
 
 
 def line_height(tex: str, per_line: int = SLIDE_LINE) -> float:
@@ -429,6 +444,31 @@ def _reason_width(line: dict[str, Any]) -> str:
     return "x" * (len(str(reason)) + 4) if reason else ""
 
 
+HEADING = 2.0  # the height of a derivative's heading set inside a frame shared with others
+
+
+def pack_frames(groups: list[dict[str, Any]], room: float = SLIDE_ROOM) -> list[list[dict[str, Any]]]:
+    """A part's derivations as slide frames: a long one continues on frames of its own, short
+    ones share a frame while they fit (a Jacobian's nine one-line entries take a few frames,
+    not nine). Each frame is a list of blocks: heading, held sentence, lines, continued."""
+    out: list[list[dict[str, Any]]] = []
+    used = room + 1.0
+    for g in groups:
+        chunks = g.get("frames") or []
+        for k, chunk in enumerate(chunks):
+            block = {"heading": g["heading"], "held_note": g.get("held_note") if k == 0 and g.get("held") else None,
+                     "held_sentence": g.get("held_sentence") if k == 0 and g.get("held") else None,
+                     "lines": chunk, "continued": k > 0}
+            h = HEADING + sum(line_height(line["equation"] + _reason_width(line)) for line in chunk)
+            if len(chunks) == 1 and out and used + h <= room:
+                out[-1].append(block)
+                used += h
+            else:
+                out.append([block])
+                used = h if len(chunks) == 1 else room + 1.0  # a long derivation keeps its frames to itself
+    return out
+
+
 def fit_legend(answer: list[str], legend: list[Any], room: float = 12.0, per_line: int = 30) -> list[Any]:
     """The legend lines that fit in the text column beside a slide's picture under the
     answer lines (the handout keeps them all)."""
@@ -443,7 +483,7 @@ def fit_legend(answer: list[str], legend: list[Any], room: float = 12.0, per_lin
     return kept
 
 
-_SUMMED = frozenset({"gradient", "hessian", "jacobian", "taylor"})  # asks whose answer shows every entry
+_SUMMED = frozenset({"gradient", "hessian", "jacobian"})  # asks whose answer shows every entry
 
 
 def group(heading: str, tree: Rule, tex: Tex, part: Part, note: str | None = None) -> dict[str, Any]:
@@ -746,6 +786,7 @@ def build_view(solution: Solution, words: Words | None = None) -> dict[str, Any]
         for g in view.get("groups", []):  # groups built outside ``group`` (matrix forms, partials, proofs)
             if "frames" not in g:
                 g["frames"] = frames(g.get("lines", []), SLIDE_ROOM, SLIDE_ROOM - (1.2 if g.get("held") else 0.0))
+        view["slide_frames"] = pack_frames(view.get("groups", []))
         if d.part.ask == "directional" and q["parts"] and q["parts"][-1]["ask"] == "figure":
             q["parts"][-1]["answer"] = []  # the handout says the gradient at the point once, with the readings
         if d.part.ask == "figure":  # beside the picture on a slide: the legend lines that fit
