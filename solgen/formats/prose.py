@@ -573,7 +573,10 @@ def github_safe(markdown: str) -> str:
         if fence or stripped.startswith("$$") or stripped.startswith("    "):
             out.append(line)
             continue
-        out.append(_INLINE_MATH.sub(lambda m: "$" + _safe(m.group(1)) + "$", line))
+        line = _INLINE_MATH.sub(lambda m: "$" + _safe(m.group(1)) + "$", line)
+        if "\\\\" in line and not re.match(r"\s*([-*+|>]|\d+\.)\s", line):  # a matrix in running text
+            line = _INLINE_MATH.sub(lambda m: f"\n\n$$\n{m.group(1)}\n$$\n\n" if "\\\\" in m.group(1) else m.group(0), line)
+        out.append(line)
     return "\n".join(out)
 
 

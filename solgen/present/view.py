@@ -797,7 +797,8 @@ def build_view(solution: Solution, words: Words | None = None) -> dict[str, Any]
         q["prompt"] = _prompts([d.part for d in q["derivations"]], problem, tex)
         del q["derivations"]
     header = [problem.course, problem.section, problem.date, problem.author]
-    return _mark_math({
+    ln = problem.log == "ln" and bool(problem.shapes)  # the matrix printer writes \\log; the file asks \\ln
+    return (_as_ln if ln else (lambda v: v))(_mark_math({
         "id": problem.id,
         "title": problem.title,
         "course": problem.course,
@@ -811,7 +812,25 @@ def build_view(solution: Solution, words: Words | None = None) -> dict[str, Any]
         "fallbacks": solution.fallbacks(),
         "heading": doc_heading(problem.id, problem.title, words),
         "lang": words.lang,
-    })
+    }))
+
+
+_LOG = re.compile(r"\\log(?![A-Za-z])")
+
+
+def _as_ln(value: Any) -> Any:
+    """``options: {log: ln}`` for the matrix forms too: every \\log of the view's math is \\ln."""
+    if isinstance(value, dict):
+        return {k: _as_ln(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_as_ln(v) for v in value]
+    if isinstance(value, Prompts):
+        return Prompts([_as_ln(item) for item in value.items])
+    if isinstance(value, Sentence):
+        return Sentence(tuple(Run(r.kind, _LOG.sub(r"\\ln", r.text)) if r.kind == "math" else r for r in value.runs))
+    if isinstance(value, Markup):
+        return Markup(_LOG.sub(r"\\ln", str(value)))
+    return value
 
 
 NUMBERED = re.compile(r"\d+(\.\d+)*[A-Za-z]?")  # a book's or a course's number: 1.2, 14.3, 7b
