@@ -177,10 +177,11 @@ def test_ln_in_matrix_mode(tmp_path):
 
 def test_values_at_a_point_in_every_format():
     for fmt in FORMATS:
-        out = rendered(P["rosenbrock"], fmt)
-        assert "802" in out and "-400" in out, fmt
-    tex = rendered(P["rosenbrock"], "tex")
-    assert r"\nabla_x^2 f(1, 1) = \begin{bmatrix} 802 & -400 \\ -400 & 200 \end{bmatrix}" in tex
+        out = rendered(P["mml-5.15"], fmt)
+        assert "14" in out and "12" in out and "15.091" in out, fmt
+    tex = rendered(P["mml-5.15"], "tex")
+    assert r"\nabla f(1, 2) = \begin{bmatrix} 6 \\ 14 \end{bmatrix}" in tex
+    assert r"\nabla^2 f(1, 2) = \begin{bmatrix} 2 & 2 \\ 2 & 12 \end{bmatrix}" in tex
     tex = rendered(P["1.2"], "tex")
     assert r"f(0, 1) = 1" in tex
 
@@ -214,3 +215,18 @@ def test_inline_math_is_github_safe(path):
         if kind.startswith("slides"):
             front = md.split("---", 2)[1]
             assert "katex" not in front and "math:" not in front
+
+
+def test_softmax_reasons_use_the_files_names(tmp_path):
+    src = problem('id: "sm"\ntitle: "Softmax of x"\nvariables: [x1, x2]\nfunctions:\n'
+                  '  p1: "exp(x1)/(exp(x1) + exp(x2))"\n  p2: "exp(x2)/(exp(x1) + exp(x2))"\n  L: "-log(p1)"\n'
+                  'parts: [{id: a, ask: gradient, of: L}]\n', tmp_path)
+    md = fresh(src, "md")
+    assert r"\frac{\partial p_i}{\partial x_j} = p_i(\delta_{ij} - p_j)" in md and "z_j" not in md
+    assert r"\left(-\frac{1}{p_1}\right) \cdot p_1 (1 - p_1) = p_1 - 1" in md
+
+
+def test_a_question_refers_to_itself_as_above(tmp_path):
+    md = rendered(P["3.1"], "md")
+    b = md[md.index("## (b)"):]
+    assert "found above" in b and "found in (b)" not in b

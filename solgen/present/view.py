@@ -235,6 +235,9 @@ def _step_fields(node: Rule, tex: Tex) -> dict[str, Any]:
         f["log_form"] = tex(node.step.expr)  # type: ignore[attr-defined]
         f["log_d"] = tex.paren(node.step.result)  # type: ignore[attr-defined]
     f["equation"] = _equation(f)
+    if "name" in f:  # softmax in the file's letters: s_i and z_j, or p_i and x_j
+        f["stem"] = re.sub(r"_.*$", "", str(f["name"]))
+        f["letter"] = re.sub(r"_.*$", "", str(f["var"]))
     reason = "rule.named_softmax" if getattr(node, "kind", "") == "softmax" else "rule." + f["rule"]
     f["reason"] = tex.words(reason, count=len(f.get("held", ())), **f)
     return f
@@ -314,6 +317,14 @@ def _short_middle(node: Rule, tex: Tex) -> str | None:
                 text_ = _times(text_, piece)
             terms.append(text_)
         return " + ".join(terms).replace("+ -", "- ") if len(terms) > 1 else None
+    if name == "constant_multiple" and node.substeps and node.substeps[0].name() == "chain":
+        chain = node.substeps[0]  # c f(g(x)): (c f'(g)) times g', as a TA multiplies it out
+        inner_d = chain.inner_step.result  # type: ignore[attr-defined]
+        if inner_d not in (0, 1) and width(tex(chain.inner)) <= LONG_INNER:  # type: ignore[attr-defined]
+            from solgen.math.tidy import tmul
+
+            outer = tmul(node.constant, chain.outer_at_inner)  # type: ignore[attr-defined]
+            return f"{tex.factor(outer)} \\cdot {tex.factor(inner_d)}"
     if name == "constant_multiple":
         rest = node.step.result  # type: ignore[attr-defined]
         if rest == 0 or rest == 1 or node.constant == -1:  # type: ignore[attr-defined]
@@ -337,6 +348,9 @@ def _short_reason(node: Rule, tex: Tex) -> Sentence:
     outer = getattr(node, "outer_step", None) if node.name() == "chain" else None
     if outer is not None and outer.name() in _NAMED_OUTER:  # sigma' = sigma(1 - sigma): the known derivative is the point
         reason = join([_step_fields(outer, tex)["reason"], reason], Sentence((Run("text", "; "),)))
+    inner = getattr(node, "inner_step", None) if node.name() == "chain" else None
+    if inner is not None and inner.name() == "named" and getattr(inner, "kind", "") == "softmax":
+        reason = join([reason, _step_fields(inner, tex)["reason"]], Sentence((Run("text", "; "),)))
     return reason
 
 
@@ -483,7 +497,7 @@ def fit_legend(answer: list[str], legend: list[Any], room: float = 12.0, per_lin
     return kept
 
 
-_SUMMED = frozenset({"gradient", "hessian", "jacobian"})  # asks whose answer shows every entry
+_SUMMED = frozenset({"gradient", "hessian", "jacobian", "partial", "laplacian"})  # asks whose answer shows every entry
 
 
 def group(heading: str, tree: Rule, tex: Tex, part: Part, note: str | None = None) -> dict[str, Any]:
@@ -779,8 +793,9 @@ def build_view(solution: Solution, words: Words | None = None) -> dict[str, Any]
         if seen:  # derived in an earlier question: said once, not a line per derivative
             view["groups"] = [g for g in view["groups"] if not g.get("seen_in")]
             places = sorted({str(g["seen_in"]) for g in seen})
-            view["from_note"] = words("steps.from_part", count=len(places), part=text(places[0]),
-                                      parts=join([text(f"({p})") for p in places], words("prompt.and")))
+            view["from_note"] = words("steps.from_above") if places == [str(d.part.id)] else \
+                words("steps.from_part", count=len(places), part=text(places[0]),
+                      parts=join([text(f"({p})") for p in places], words("prompt.and")))
             if not view["groups"] and isinstance(view.get("general"), dict):  # f's derivatives are those of (a)
                 view["general"] = {**view["general"], "hessian": None, "lines": []}
         for g in view.get("groups", []):  # groups built outside ``group`` (matrix forms, partials, proofs)
