@@ -80,7 +80,7 @@ def test_directional_gives_the_textbook_derivative_along_the_unit_vector(tmp_pat
     assert b["result"]["d1"]["unit_slope"] == "64/5" and b["result"]["d1"]["norm"] == "5"
     assert b["result"]["d2"]["norm"] == "1"  # an exact unit direction written as 2/sqrt(13), 3/sqrt(13)
     md = (tmp_path / "out" / "st.md").read_text()
-    assert r"\|v\| = \sqrt{4^2 + (-3)^2} = 5" in md and r"D_{u} f(3, 4) = \nabla f(3, 4)^T u = \frac{23}{10}" in md
+    assert r"\Vert v\Vert = \sqrt{4^2 + (-3)^2} = 5" in md and r"D_{u} f(3, 4) = \frac{23}{10}" in md
 
 
 @pytest.mark.parametrize(("direction", "message"), [("[0, 0]", "zero vector"), ('["x", 1]', "unknown name 'x'"),
@@ -128,7 +128,7 @@ def test_taylor_estimate_prints_the_approximation_beside_the_value(tmp_path) -> 
     assert part["estimated"] == "1247/250" and part["exact"] == "sqrt(248813)/100"
     md = (tmp_path / "out" / "e.md").read_text()
     assert "Read off at $(3.02, 3.97)$, the approximation gives" in md
-    assert r"f(3.02, 3.97) \approx 4.988" in md and r"\approx 4.988115877" in md
+    assert r"f(3.02, 3.97) \approx 4.988" in md and r"\frac{1}{100} \sqrt{248813} \approx 4.9881" in md
 
 
 def test_estimate_needs_the_point_it_is_made_around() -> None:
@@ -215,8 +215,8 @@ def test_mixed_partials_read_the_same_in_a_partial_part_and_the_hessian() -> Non
     problem = parse_problem(BASE + "  - {id: a, ask: partial, of: f, order: [x1, x2]}\n  - {id: b, ask: hessian, of: f}\n")
     md = render(build_view(solve(problem)), "md")
     assert r"\frac{\partial^2 f}{\partial x_2 \partial x_1}" in md
-    assert r"\frac{\partial^2 f(x)}{\partial x_2 \partial x_1} = \frac{\partial}{\partial x_2} \frac{\partial f(x)}{\partial x_1}" in md
-    assert r"\frac{\partial^2 f(x)}{\partial x_1 \partial x_2} = \frac{\partial}{\partial x_2}" not in md
+    assert "The derivatives already found in (a) are not derived again." in md[md.index("## (b)"):]  # the same tree
+    assert r"\frac{\partial^2 f}{\partial x_1 \partial x_2} = \frac{\partial}{\partial x_2}" not in md
 
 
 def test_declared_constants_make_any_other_unknown_name_an_error() -> None:

@@ -108,13 +108,13 @@ def test_help_teaches():
 def test_words_override_rewords_every_format(tmp_path):
     """A course rewords a sentence once, in DIR/words/en.yaml, and every format follows."""
     (tmp_path / "tpl" / "words").mkdir(parents=True)
-    (tmp_path / "tpl" / "words" / "en.yaml").write_text('rule:\n  sum: "Summenregel"\n', encoding="utf-8")
+    (tmp_path / "tpl" / "words" / "en.yaml").write_text('rule:\n  power: "Potenzregel"\n', encoding="utf-8")
     res = run("render", P12, "--templates", str(tmp_path / "tpl"), "--out", str(tmp_path / "out"), "--format", "tex", "--format", "md")
     assert res.exit_code == 0, res.output
     for name in ("1.2.tex", "1.2.md"):
         text = (tmp_path / "out" / name).read_text()
-        assert "Summenregel" in text and "sum rule: term by term" not in text, name
-        assert "power rule" in text, name  # the other sentences stay
+        assert "Potenzregel" in text and "power rule" not in text, name
+        assert "chain rule with" in text, name  # the other sentences stay
 
 
 def test_words_override_of_an_unknown_key_is_an_error(tmp_path):

@@ -148,7 +148,7 @@ def test_a_window_outside_the_domain_leaves_gaps_not_a_crash(tmp_path):
     from solgen.present.view import build_view
     from solgen.formats.templates import render
 
-    assert "solgen gradient" in render(build_view(solve(problem)), "tex")
+    assert "fig gradient" in render(build_view(solve(problem)), "tex")
 
 
 def test_no_field_arrow_where_f_has_no_value():
@@ -193,7 +193,7 @@ def test_tex_arrow_points_along_the_gradient():
     part = _view_parts()[0]
     (x_lo, x_hi), (y_lo, _) = _figures()[0].model.window
     unit = 10 / (x_hi - x_lo)
-    x0, y0, x1, y1 = _tikz_arrow(str(part["figure"].tikz), "solgen gradient")
+    x0, y0, x1, y1 = _tikz_arrow(str(part["figure"].tikz), "fig gradient")
     assert (x0 / unit + x_lo, y0 / unit + y_lo) == pytest.approx((1.0, 1.0), abs=1e-3)
     assert _angle((x1 - x0, y1 - y0), (2 + E, 2 + E)) < 0.05
     assert math.hypot(x1 - x0, y1 - y0) / unit == pytest.approx(0.1 * math.hypot(2 + E, 2 + E), rel=1e-3)
@@ -255,28 +255,30 @@ def test_worksheets_leave_the_gradient_to_draw(written):
     assert 'src="1.2-fig-g-worksheet.svg"' in worksheet and 'src="1.2-fig-g.svg"' not in worksheet
     assert "Draw the gradient" in worksheet
     tex = rendered(P12, "tex", "worksheet")
-    assert "solgen gradient]" not in tex and "solgen tangent]" not in tex and "solgen field]" not in tex
-    assert "\\draw[solgen through]" in tex and "Draw the gradient" in tex
+    assert "fig gradient]" not in tex and "fig tangent]" not in tex and "fig field]" not in tex
+    assert "\\draw[fig through]" in tex and "Draw the gradient" in tex
     slides_ws = rendered(P12, "tex", "slides-worksheet")
-    assert "solgen gradient]" not in slides_ws and "\\draw[solgen through]" in slides_ws
+    assert "fig gradient]" not in slides_ws and "\\draw[fig through]" in slides_ws
 
 
 def test_slides_reveal_the_layers_one_at_a_time():
     tex = rendered(P12, "tex", "slides")
-    (frame,) = [f for f in tex.split("\\begin{frame}")[1:] if f.startswith("{(g) Answer}") and "solgen gradient" in f]
-    reveals = re.findall(r"\\only<(\d+)->\{%\n\\draw\[solgen (\w+)\]", frame)
+    (frame,) = [f for f in tex.split("\\begin{frame}")[1:] if f.startswith("{(g) Answer}") and "fig gradient" in f]
+    reveals = re.findall(r"\\only<(\d+)->\{%\n\\draw\[fig (\w+)\]", frame)
     order = {kind: int(n) for n, kind in reveals if kind != "direction"}
     directions = [int(n) for n, kind in reveals if kind == "direction"]
     assert order == {"gradient": 2, "tangent": 3}
     assert directions == [6, 5, 4] or sorted(directions) == [4, 5, 6]
-    assert "\\only<" not in frame[: frame.index("\\draw[solgen through]")]  # the contours from the start
+    assert "\\only<" not in frame[: frame.index("\\draw[fig through]")]  # the contours from the start
 
 
 def test_handout_puts_the_figure_beside_its_answer():
     tex = rendered(P12, "tex")
-    block = tex[tex.index("\\begin{minipage}[c]{0.42\\linewidth}"):]
-    assert block.index("\\nabla_x f(1, 1) =") < block.index("\\end{minipage}\\hfill\n\\begin{minipage}[c]{0.55\\linewidth}") \
+    block = tex[tex.rindex("\\begin{minipage}[c]{0.64\\linewidth}"):]  # (h): the field picture
+    assert block.index("\\nabla_x f(1, 1) =") < block.index("\\end{minipage}\\hfill\n\\begin{minipage}[c]{0.33\\linewidth}") \
         < block.index("\\begin{tikzpicture}")
+    g = tex[tex.index("{\\large\\bfseries (g)}"):tex.index("{\\large\\bfseries (h)}")]
+    assert g.count("\\nabla_x f(1, 1) =") == 1  # (g) says the gradient at the point once, with the readings
 
 
 def test_pandoc_makes_a_pdf_with_the_figures(written, tmp_path):
@@ -331,7 +333,7 @@ def test_taylor_layer_compiles_and_matches_the_approximation(tmp_path):
         proc = subprocess.run([exe, "-no-shell-escape", "-halt-on-error", "-interaction=nonstopmode", "doc.tex"],
                               cwd=tmp_path, capture_output=True, text=True, timeout=120)
         assert proc.returncode == 0, proc.stdout[-2000:]
-        assert "solgen taylor" in (tmp_path / "doc.tex").read_text()
+        assert "fig taylor" in (tmp_path / "doc.tex").read_text()
 
 
 def test_slice_shows_f_along_a_direction_with_its_taylor_approximations():

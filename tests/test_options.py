@@ -44,9 +44,10 @@ def test_ln_notation_by_option():
 
 
 def test_detail_levels():
-    full, standard, answer = md(), md(part=", detail: standard"), md(part=", detail: answer")
-    assert "(the variable itself)" in full
-    assert "(sum rule: term by term)" in standard and "(the variable itself)" not in standard
+    full, standard, answer = md(part=", detail: full"), md(part=", detail: standard"), md(part=", detail: answer")
+    assert md() == standard  # the short derivation a TA writes is the default
+    assert "(the variable itself)" in full and "(sum rule: term by term)" in full
+    assert "(chain rule with $u = x_1 x_2$)" in standard and "(the variable itself)" not in standard
     assert "rule" not in answer and r"\begin{bmatrix}" in answer
     assert full.count("\n") > standard.count("\n") > answer.count("\n")
 

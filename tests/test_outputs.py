@@ -64,6 +64,8 @@ def test_tex_compiles(path, kind, tmp_path):
     log = (tmp_path / "doc.log").read_text(errors="replace")
     assert (tmp_path / "doc.pdf").stat().st_size > 1000
     assert "Overfull \\hbox" not in log, re.findall(r"Overfull \\hbox.*", log)[:3]
+    if kind.startswith("slides"):  # a frame never runs off the bottom
+        assert "Overfull \\vbox" not in log, re.findall(r"Overfull \\vbox.*", log)[:3]
 
 
 def _math_tokens(tokens):

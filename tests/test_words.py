@@ -103,7 +103,7 @@ def test_lang_on_the_command_line_overrides_the_file(tmp_path) -> None:
                                     "--out", str(tmp_path)])
     assert res.exit_code == 0, res.output
     md = (tmp_path / "3.1.md").read_text(encoding="utf-8")
-    assert "Aufgabe 3.1" in md and "Summenregel" in md and "sum rule" not in md
+    assert "Aufgabe 3.1" in md and "Potenzregel" in md and "power rule" not in md
     res = CliRunner().invoke(main, ["render", str(GERMAN), "--lang", "en", "--format", "md", "--out", str(tmp_path)])
     assert res.exit_code == 0, res.output
     assert "Problem 6.1" in (tmp_path / "6.1.md").read_text(encoding="utf-8")

@@ -116,6 +116,7 @@ def present(r: DirectionalResult, tex: Any, problem: Any) -> dict[str, Any]:
             "unit_short": f"D_{{{unit}}} {f}({at}) = {unit_slope}",
         })
     at_point = f"{tex.nabla} {f}({at}) = {grad_at}"
+    inline = f"{tex.nabla} {f}({at}) = {tex.mat([list(r.gradient_at)])}^T"  # in a sentence: a row, transposed
     if not r.part.at:
         return {"groups": groups, "f": f, "intro": tex.words("directional.intro_function", gradient_at=at_point, f=f),
                 "intro_short": tex.words("directional.intro_short_function", gradient_at=at_point), "gradient_at": at_point,
@@ -124,12 +125,12 @@ def present(r: DirectionalResult, tex: Any, problem: Any) -> dict[str, Any]:
     return {
         "groups": groups,
         "f": f,
-        "intro": tex.words("directional.intro", gradient_at=at_point, f=f),
-        "intro_short": tex.words("directional.intro_short", gradient_at=at_point),
+        "intro": tex.words("directional.intro", gradient_at=inline, f=f),
+        "intro_short": tex.words("directional.intro_short", gradient_at=inline),
         "gradient_at": at_point,
         "readings": readings,
-        "answer": [at_point],
-        "answer_short": [at_point],
+        "answer": [inline],  # as the intro says it
+        "answer_short": [inline],
     }
 
 

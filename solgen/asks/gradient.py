@@ -57,6 +57,12 @@ def present(r: GradientResult, tex: Any, problem: Any) -> dict[str, Any]:
     from solgen.present.view import add_factored, add_value, group, stack_wide, pd
 
     f, x = r.part.of, tex.args
+    if len(problem.variables) == 1:  # one variable: the derivative f'(x), as a book writes it
+        lhs = f"{f}'({x})"
+        view = {"groups": [group(lhs, r.entries[0].tree, tex, r.part)], "answer": [f"{lhs} = {tex(r.gradient[0])}"],
+                "equation": None, "answer_short": [f"{lhs} = {tex(r.gradient[0])}"]}
+        add_factored(view, tex(r.factored[0]) if r.factored else None)
+        return add_value(view, f"{f}'({tex.point(r.part)})", tex(r.value[0]) if r.value is not None else None)
     groups = [group(pd(f, tex(v), x), e.tree, tex, r.part) for v, e in zip(problem.variables, r.entries)]
     symbolic = tex.col([pd(f, tex(v), x) for v in problem.variables])
     result = tex.col(list(r.gradient))
@@ -68,7 +74,8 @@ def present(r: GradientResult, tex: Any, problem: Any) -> dict[str, Any]:
     }
     add_factored(view, tex.col(r.factored) if r.factored else None)
     stack_wide(view, f"{tex.nabla} {f}({x})", [[g] for g in r.gradient], tex, "g")
-    return add_value(view, f"{tex.nabla} {f}({tex.point(r.part)})", tex.col(r.value) if r.value is not None else None)
+    return add_value(view, f"{tex.nabla} {f}({tex.point(r.part)})", tex.col(r.value) if r.value is not None else None,
+                     r.value, tex)
 
 
 ASK = Ask("gradient", frozenset({"of", "at", "detail", "simplify", "wrt"}), read, derive, present, shaped=True)

@@ -81,7 +81,8 @@ def present(r: HessianResult, tex: Any, problem: Any) -> dict[str, Any]:
     }
     add_factored(view, tex.mat(r.factored) if r.factored else None)
     stack_wide(view, f"{tex.nabla}^2 {f}({x})", [list(row) for row in r.answer], tex, "h", symmetric=True)
-    return add_value(view, f"{tex.nabla}^2 {f}({tex.point(r.part)})", tex.mat(r.value) if r.value is not None else None)
+    return add_value(view, f"{tex.nabla}^2 {f}({tex.point(r.part)})", tex.mat(r.value) if r.value is not None else None,
+                     r.value, tex)
 
 
 ASK = Ask("hessian", frozenset({"of", "at", "detail", "simplify", "wrt"}), read, derive, present, shaped=True)

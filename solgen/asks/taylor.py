@@ -124,6 +124,25 @@ def derive(engine: Any, part: Any) -> TaylorResult:
     )
 
 
+def nth(f: str, k: int) -> str:
+    """The k-th derivative of a function of one variable as a book writes it: f', f'' and
+    three primes, then f^{(4)}."""
+    return f + "'" * k if k <= 3 else f"{f}^{{({k})}}"
+
+
+def with_decimals(value: sp.Expr, tex: Any) -> str:
+    """An exact value and, when it is not a short decimal already, its decimal beside it:
+    301/60 is \\frac{301}{60} \\approx 5.0167 (a value with letters in it stays exact)."""
+    short = terminating_decimal(value)
+    if short is not None and len(short) <= 8:
+        return short
+    exact = tex(value)
+    if value.free_symbols or value.is_Integer:
+        return exact
+    number = format(float(sp.N(value, 15)), ".4f").rstrip("0").rstrip(".")
+    return f"{exact} \\approx {number}"
+
+
 def present(r: TaylorResult, tex: Any, problem: Any) -> dict[str, Any]:
     if problem.shapes:
         from solgen.matrix.taylor import present as present_shaped
@@ -146,11 +165,11 @@ def present(r: TaylorResult, tex: Any, problem: Any) -> dict[str, Any]:
             groups.append(group(_partial(f, e.index, problem, tex, x), e.tree, tex, r.part))
         else:
             k = e.index[0] + 1
-            heading = f"{f}^{{({k})}}({x})" if k > 2 else f + "'" * k + f"({x})"
+            heading = f"{nth(f, k)}({x})"
             groups.append(group(heading, e.tree, tex, r.part))
     answer = []
     if single:
-        terms = [f"{f}(x)"] + [f"\\frac{{{f}^{{({k})}}(x)}}{{{k}!}} \\epsilon^{{{k}}}" if k > 1 else f"{f}'(x) \\epsilon"
+        terms = [f"{f}(x)"] + [f"\\frac{{{nth(f, k)}(x)}}{{{k}!}} \\epsilon^{{{k}}}" if k > 1 else f"{f}'(x) \\epsilon"
                                for k in range(1, r.order + 1)]
         answer.append(f"{f}(x + \\epsilon) \\approx " + " + ".join(terms))
     else:
@@ -180,7 +199,7 @@ def present(r: TaylorResult, tex: Any, problem: Any) -> dict[str, Any]:
         if single:
             at_lines.append(f"{f}'({at}) = {tex(r.gradient_at[0])}")
             for k, val in enumerate(r.derivatives_at or (), start=2):
-                at_lines.append(f"{f}^{{({k})}}({at}) = {tex(val)}")
+                at_lines.append(f"{nth(f, k)}({at}) = {tex(val)}")
         else:
             at_lines.append(f"{tex.nabla} {f}({at}) = {tex.col(list(r.gradient_at))}")
             if r.hessian_at:
@@ -191,10 +210,15 @@ def present(r: TaylorResult, tex: Any, problem: Any) -> dict[str, Any]:
     estimate_lines, estimate_intro = [], None
     if r.estimated is not None:  # an estimate reads as the TA wrote its point: 3.02, not 151/50
         where = ", ".join(terminating_decimal(v) or tex(v) for _, v in r.part.estimate)
-        exact_line = f"{f}({where}) = {tex(r.exact)}" + ("" if r.exact.is_Rational else f" \\approx {sp.latex(sp.N(r.exact, 10))}")
-        estimate_lines = [f"{f}({where}) \\approx {terminating_decimal(r.estimated) or tex(r.estimated)}", exact_line]
-        estimate_intro = tex.words("taylor.estimate", point=where)
+        exact_line = f"{f}({where}) = {with_decimals(r.exact, tex)}"
+        estimate_lines = [f"{f}({where}) \\approx {with_decimals(r.estimated, tex)}", exact_line]
+        estimate_intro = tex.words("taylor.estimate_value" if single else "taylor.estimate",
+                                   point=f"{tex(problem.variables[0])} = {where}" if single else where)
+    from solgen.present.view import LINE, width
+
+    joined = ", \\qquad ".join(at_lines)
     return {
+        "at_joined": joined if at_lines and width(joined) <= LINE else None,  # the values at the point on one line
         "estimate_lines": estimate_lines,
         "estimate_intro": estimate_intro,
         "estimate_exact": tex.words("taylor.exact") if r.estimated is not None else None,

@@ -26,16 +26,16 @@ from solgen.figures.model import DEPTH, Figure, Layer, nice
 
 UNITS = 10.0  # the window's longer side, in picture units
 STYLES = (
-    "solgen level/.style={black!40, thin},"
-    "solgen through/.style={black, semithick},"
-    "solgen taylor/.style={orange!85!black, densely dashed, thin},"
-    "solgen gradient/.style={red!85!black, very thick, -stealth},"
-    "solgen field/.style={red!70!black, -stealth, thin},"
-    "solgen tangent/.style={green!50!black, very thick},"
-    "solgen direction/.style={blue!75!black, thick, -stealth},"
-    "solgen label/.style={font=\\footnotesize, inner sep=1.5pt},"
-    "solgen levels/.style={font=\\scriptsize, black!60, fill=white, fill opacity=0.8, text opacity=1, inner sep=1pt},"
-    "solgen tick/.style={font=\\footnotesize, inner sep=2pt}"
+    "fig level/.style={black!40, thin},"
+    "fig through/.style={black, semithick},"
+    "fig taylor/.style={orange!85!black, densely dashed, thin},"
+    "fig gradient/.style={red!85!black, very thick, -stealth},"
+    "fig field/.style={red!70!black, -stealth, thin},"
+    "fig tangent/.style={green!50!black, very thick},"
+    "fig direction/.style={blue!75!black, thick, -stealth},"
+    "fig label/.style={font=\\footnotesize, inner sep=1.5pt},"
+    "fig levels/.style={font=\\scriptsize, black!60, fill=white, fill opacity=0.8, text opacity=1, inner sep=1pt},"
+    "fig tick/.style={font=\\footnotesize, inner sep=2pt}"
 )
 
 
@@ -68,20 +68,20 @@ def _layer(layer: Layer, at: Callable[[tuple[float, float]], str], labels: Mappi
     out: list[str] = []
     if layer.name in ("contours", "taylor"):
         for c in layer.contours:
-            style = "solgen taylor" if layer.name == "taylor" else ("solgen through" if c.through_point else "solgen level")
+            style = "fig taylor" if layer.name == "taylor" else ("fig through" if c.through_point else "fig level")
             for line in c.lines:
                 out.append(f"\\draw[{style}] {' -- '.join(at(p) for p in line)};")
     elif layer.name == "field":
-        out.extend(f"\\draw[solgen field] {at(a.start)} -- {at(a.end)};" for a in layer.arrows)
+        out.extend(f"\\draw[fig field] {at(a.start)} -- {at(a.end)};" for a in layer.arrows)
     elif layer.name == "gradient":
         a = layer.arrows[0]
-        out.append(f"\\draw[solgen gradient] {at(a.start)} -- {at(a.end)};")
+        out.append(f"\\draw[fig gradient] {at(a.start)} -- {at(a.end)};")
     elif layer.name == "tangent":
         (s, e), = layer.segments
-        out.append(f"\\draw[solgen tangent] {at(s)} -- {at(e)};")
+        out.append(f"\\draw[fig tangent] {at(s)} -- {at(e)};")
     elif layer.name == "direction":
         a = layer.arrows[0]
-        out.append(f"\\draw[solgen direction] {at(a.start)} -- {at(a.end)};")
+        out.append(f"\\draw[fig direction] {at(a.start)} -- {at(a.end)};")
     return out
 
 
@@ -91,18 +91,18 @@ def _labels(layer: Layer, at: Callable[[tuple[float, float]], str], labels: Mapp
     if layer.name == "contours":
         for c in layer.contours:
             if c.label and c.label_at:
-                out.append(f"\\node[solgen levels] at {at(c.label_at)} {{${c.label}$}};")
+                out.append(f"\\node[fig levels] at {at(c.label_at)} {{${c.label}$}};")
     elif layer.name == "taylor":  # a slice's approximations are named (T_1, T_2)
         for c in layer.contours:
             if c.label and c.label_at:
-                out.append(f"\\node[solgen label, text=orange!85!black, anchor=south east] at {at(c.label_at)} {{${labels[c.label]}$}};")
+                out.append(f"\\node[fig label, text=orange!85!black, anchor=south east] at {at(c.label_at)} {{${labels[c.label]}$}};")
     elif layer.name == "gradient":
         a = layer.arrows[0]
-        out.append(f"\\node[solgen label, text=red!85!black, {_anchor(a.start, a.end)}] at {at(a.end)} {{${labels['gradient']}$}};")
+        out.append(f"\\node[fig label, text=red!85!black, {_anchor(a.start, a.end)}] at {at(a.end)} {{${labels['gradient']}$}};")
     elif layer.name == "direction":
         a = layer.arrows[0]
         sign = f"\\,({layer.sign})" if layer.sign and mode != "blank" else ""
-        out.append(f"\\node[solgen label, text=blue!75!black, {_anchor(a.start, a.end, side=True)}] at {at(a.end)} "
+        out.append(f"\\node[fig label, text=blue!75!black, {_anchor(a.start, a.end, side=True)}] at {at(a.end)} "
                    f"{{${labels.get(layer.key, layer.key)}{sign}$}};")
     return out
 
@@ -131,14 +131,22 @@ def _ticks(lo: float, hi: float) -> list[float]:
 MARGINS = ("3.4em", "2.7em", "1.4em", "0.6em")  # left, bottom, right, top: ticks and axis labels (overhanging arrow labels may pass them)
 
 
+def _styles(mode: str) -> str:
+    """The picture's styles; on a slide (and in the blank picture a slide asks with) labels
+    are set at \\small, readable from the back of the room."""
+    if mode in ("slides", "blank"):
+        return STYLES.replace("\\scriptsize", "\\small").replace("\\footnotesize", "\\small")
+    return STYLES
+
+
 def picture(fig: Figure, labels: Mapping[str, str], mode: str = "full", width: str = "\\linewidth-4.8em",
             height: str = "0.6\\textheight") -> str:
     at = _Map(fig)
     (x0, x1), (y0, y1) = fig.window
     w, h = at.w, at.h
     # the unit: the picture fits both width (of the line) and height (of the text)
-    lines = [f"\\pgfmathsetlengthmacro\\solgenunit{{min(({width})/{_n(w)}, ({height})/{_n(h)})}}%",
-             f"\\begin{{tikzpicture}}[x=\\solgenunit, y=\\solgenunit, {STYLES}]"]
+    lines = [f"\\pgfmathsetlengthmacro\\figunit{{min(({width})/{_n(w)}, ({height})/{_n(h)})}}%",
+             f"\\begin{{tikzpicture}}[x=\\figunit, y=\\figunit, {_styles(mode)}]"]
     shown = [layer for layer in fig.layers if not (mode == "blank" and layer.answer)]
     reveal = {id(layer): i + 1 for i, layer in enumerate(shown)}  # slides: one layer per click, in the model's order
     body: list[str] = [f"\\clip (0,0) rectangle ({_n(w)},{_n(h)});"]
@@ -149,7 +157,7 @@ def picture(fig: Figure, labels: Mapping[str, str], mode: str = "full", width: s
             drawn.append(f"\\fill {at(fig.point)} circle[radius=0.09];")
             side = fig.point_label_side()
             if labels["point"]:
-                named.append(f"\\node[solgen label, anchor={side + 180}] at {at(fig.point)} {{${labels['point']}$}};")
+                named.append(f"\\node[fig label, anchor={side + 180}] at {at(fig.point)} {{${labels['point']}$}};")
         if mode == "slides" and reveal[id(layer)] > 1:
             drawn = [f"\\only<{reveal[id(layer)]}->{{%", *drawn, "}"]
             named = [f"\\only<{reveal[id(layer)]}->{{%", *named, "}"] if named else []
@@ -159,10 +167,10 @@ def picture(fig: Figure, labels: Mapping[str, str], mode: str = "full", width: s
     lines.append(f"\\draw[semithick] (0,0) rectangle ({_n(w)},{_n(h)});")
     for v in _ticks(x0, x1):
         x = _n((v - x0) * at.kx)
-        lines.append(f"\\draw ({x},0) -- ({x},0.15) node[solgen tick, below] at ({x},0) {{${_tick(v)}$}};")
+        lines.append(f"\\draw ({x},0) -- ({x},0.15) node[fig tick, below] at ({x},0) {{${_tick(v)}$}};")
     for v in _ticks(y0, y1):
         y = _n((v - y0) * at.ky)
-        lines.append(f"\\draw (0,{y}) -- (0.15,{y}) node[solgen tick, left] at (0,{y}) {{${_tick(v)}$}};")
+        lines.append(f"\\draw (0,{y}) -- (0.15,{y}) node[fig tick, left] at (0,{y}) {{${_tick(v)}$}};")
     lines.append(f"\\node[below=1.2em, font=\\small] at ({_n(w / 2)},0) {{${labels['x']}$}};")
     turn = "" if fig.equal else ", rotate=90, anchor=south"  # a slice's f(x + t d): along the axis
     lines.append(f"\\node[left=2.4em, font=\\small{turn}] at (0,{_n(h / 2)}) {{${labels['y']}$}};")

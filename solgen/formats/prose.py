@@ -687,3 +687,57 @@ def to_md(markdown: str) -> str:
     text = re.sub(r"[ \t]+\n", "\n", "".join(out))
     text = re.sub(r"(\n>+)+(?=\n\n|\n*$)", "", text)  # blank quote lines closing a quote
     return re.sub(r"\n{3,}", "\n\n", text).strip()
+
+
+_INLINE_SAFE = (("\\,", "\\medspace "), ("\\;", "\\medspace "), ("\\:", "\\medspace "), ("\\!", ""),
+                ("\\|", "\\Vert "), ("\\{", "\\lbrace "), ("\\}", "\\rbrace "))
+_INLINE_MATH = re.compile(r"(?<![\\$])\$(?!\$)((?:[^$\\]|\\.)+?)\$(?!\$)")
+
+
+def github_safe(markdown: str) -> str:
+    """Inline math that GitHub, Marp, reveal.js and pandoc read alike: GitHub reads a
+    backslash before ASCII punctuation inside ``$...$`` as a Markdown escape (``\\,``
+    becomes ",", ``\\|`` a bar), so those become named commands every reader knows
+    (``\\medspace``, ``\\Vert``, ``\\lbrace``). Display math and code are left alone."""
+    out, fence = [], False
+    for line in markdown.split("\n"):
+        stripped = line.strip()
+        if stripped.startswith("```"):
+            fence = not fence
+        if fence or stripped.startswith("$$") or stripped.startswith("    "):
+            out.append(line)
+            continue
+        line = _INLINE_MATH.sub(lambda m: "$" + _safe(m.group(1)) + "$", line)
+        if "\\\\" in line and not re.match(r"\s*([-*+|>]|\d+\.)\s", line):  # a matrix in running text
+            line = _INLINE_MATH.sub(lambda m: f"\n\n$$\n{m.group(1)}\n$$\n\n" if "\\\\" in m.group(1) else m.group(0), line)
+        out.append(line)
+    return "\n".join(out)
+
+
+def _safe(tex: str) -> str:
+    names = dict(_INLINE_SAFE)
+
+    def one(m: re.Match) -> str:
+        good = names.get(m.group(0))
+        if good is None:
+            return m.group(0)
+        follows = tex[m.end():m.end() + 1]
+        return good.rstrip() + (" " if good and follows.isalpha() else "")
+
+    return re.sub(r"\\[^A-Za-z]", one, _columns_as_rows(tex))
+
+
+_COLUMN = re.compile(r"\\begin\{bmatrix\}((?:(?!\\begin\{|\\end\{|&).)*?)\\end\{bmatrix\}(\^T)?")
+
+
+def _columns_as_rows(tex: str) -> str:
+    """A column vector inline as the transpose of a row ([a \\ b] is [a & b]^T), which has
+    no row break for a Markdown reader to eat; a transposed column is the row itself."""
+    def one(m: re.Match) -> str:
+        entries = [e.strip() for e in m.group(1).split("\\\\")]
+        if len(entries) < 2:
+            return m.group(0)
+        row = "\\begin{bmatrix} " + " & ".join(entries) + " \\end{bmatrix}"
+        return row if m.group(2) else row + "^T"
+
+    return _COLUMN.sub(one, tex)

@@ -216,6 +216,10 @@ def render(view: dict[str, Any], fmt: str, kind: str = "handout", templates: Pat
         raise WordsError(f"template syntax: {exc.message}", exc.lineno, exc.filename) from None
     except Exception as exc:  # noqa: BLE001 - a template's fault, reported at its line
         raise _at_template_line(exc, words) from None
+    if fmt == "md":  # inline math GitHub, Marp, reveal.js and pandoc read alike
+        from solgen.formats.prose import github_safe
+
+        text = github_safe(text)
     return _tidy_blank_lines(text)
 
 

@@ -65,7 +65,7 @@ class Part:
     prompt: str | None = None
     answer: str | None = None
     notes: str | None = None
-    detail: str = "full"
+    detail: str = "standard"
     simplify: str = "none"
     decimals: int | None = None
     choices: int | None = None  # multiple choice: the key and choices - 1 distractors (derive/malrules.py)
@@ -597,7 +597,7 @@ def _parse_data(data: LDict, path: str, header_only: bool = False, variant: int 
     log = options.get("log", "log")
     if log not in ("log", "ln"):
         raise SpecError("options: log must be 'log' or 'ln'", options.key_lines["log"])
-    detail = options.get("detail", "full")
+    detail = options.get("detail", "standard")
     if detail not in DETAILS:
         raise SpecError(f"options: detail must be one of {', '.join(DETAILS)}", options.key_lines["detail"])
     simplify = options.get("simplify", "none")

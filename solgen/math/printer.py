@@ -62,6 +62,10 @@ class HousePrinter(LatexPrinter):
         "inv_trig_style": "full",
         "variable_order": (),  # the problem's variables: w b, not SymPy's alphabetical b w
         "decimals": False,  # the problem writes decimals (0.5 w^2): print 0.5, not \frac{1}{2}
+        # the names of the source in the order written, each call with the first name inside
+        # its parentheses (``exp(x)*cos(y)``: (exp, x), (x, None), (cos, y), (y, None)):
+        # functions in a product print in that order (e^x \cos y, \rho \sin\phi \cos\theta)
+        "source_names": (),
     }
 
     def _decimal(self, number: sp.Rational) -> str | None:
@@ -80,6 +84,31 @@ class HousePrinter(LatexPrinter):
         tex = r"\operatorname{sign}" + f"({self._print(expr.args[0])})"
         return f"{tex}^{{{exp}}}" if exp else tex
 
+    def _trig(self, name: str, expr: sp.Expr, exp: str | None) -> str:
+        """``\\sin\\phi``, ``\\cos x``, ``\\sin^2 x``: a trigonometric function of one
+        name without parentheses, as books write it; ``\\cos(y - x)`` keeps them."""
+        arg = expr.args[0]
+        if name == "cos":  # even: cos(x - y) is the source's cos(y - x)
+            arg = self._as_written("cos", arg) or arg
+        tex = self._print(arg)
+        head = f"\\{name}^{{{exp}}}" if exp else f"\\{name}"
+        if not isinstance(arg, sp.Symbol):  # as SymPy writes it; clean() drops \\left( \\right) when short
+            return f"{head}{{\\left({tex} \\right)}}"
+        return f"{head}{'' if tex.startswith(chr(92)) else ' '}{tex}"
+
+    def _print_sin(self, expr: sp.Expr, exp: str | None = None) -> str:
+        if exp is None and self._settings["source_names"]:  # a lone sin(x - y) of the source's y - x
+            flipped = self._print_sin_as_written(expr)
+            if flipped is not None:
+                return flipped
+        return self._trig("sin", expr, exp)
+
+    def _print_cos(self, expr: sp.Expr, exp: str | None = None) -> str:
+        return self._trig("cos", expr, exp)
+
+    def _print_tan(self, expr: sp.Expr, exp: str | None = None) -> str:
+        return self._trig("tan", expr, exp)
+
     def _print_ExpBase(self, expr: sp.Expr, exp: str | None = None) -> str:
         tex = r"e^{%s}" % self._print(expr.args[0])
         return self._do_exponent(tex, exp)
@@ -87,7 +116,9 @@ class HousePrinter(LatexPrinter):
     def _print_Mul(self, expr: sp.Expr) -> str:
         """A fractional coefficient goes in front: ``\\frac{3}{2} x_1^2``, not ``\\frac{3 x_1^2}{2}``;
         powers of the variables in the problem's order (``w b``, not ``b w``)."""
+        expr = self._odd_as_written(expr)
         expr = self._in_variable_order(expr)
+        expr = self._in_source_order(expr)
         expr = _sigmoid_first(expr)
         coeff, rest = expr.as_coeff_Mul()
         if isinstance(coeff, sp.Rational) and not coeff.is_Integer and rest != 1 and not _has_denominator(rest):
@@ -130,6 +161,121 @@ class HousePrinter(LatexPrinter):
         for i, a in zip(slots, ranked):
             args[i] = a
         return sp.Mul(*args, evaluate=False)
+
+    def _call(self, factor: sp.Expr) -> tuple[tuple[str, ...], set[str]] | None:
+        """A factor's function names (``log`` is also ``ln``) and the names in its argument."""
+        call = factor.base if isinstance(factor, sp.Pow) else factor
+        if not isinstance(call, sp.Function) or not call.free_symbols:
+            return None
+        fname = type(call).__name__.lower()
+        return {"log": ("log", "ln")}.get(fname, (fname,)), {s.name for s in call.free_symbols}  # type: ignore[attr-defined]
+
+    def _places(self, factor: sp.Expr) -> tuple[dict[int, float], dict[int, float], float] | None:
+        """Where ``factor`` stands in the source: in each term that calls the same function on
+        the same names, its place there; and where its first name is first written (a
+        derivative's \\cos\\phi stands where \\phi does)."""
+        call = self._call(factor)
+        if call is None:
+            return None
+        aliases, names = call
+        seq = self._settings["source_names"]
+        exact: dict[int, float] = {}
+        named: dict[int, float] = {}
+        for i, (name, first, inside, term) in enumerate(seq):
+            if name in aliases and set(inside) == names:
+                exact.setdefault(term, float(i))
+            if first is None and name in names:
+                named.setdefault(term, i + 0.5)
+        bare = min(named.values()) if named else (min(exact.values()) if exact else 1e9)
+        return exact, named, bare
+
+    def _in_source_order(self, expr: sp.Expr) -> sp.Expr:
+        """Functions in a product in the order written: as in a term of the source that has
+        both (e^x \\cos y), else by where their names are first written (\\cos\\phi \\cos\\theta)."""
+        if not self._settings["source_names"]:
+            return expr
+        import functools
+
+        args = list(expr.args)
+        places = {i: self._places(a) for i, a in enumerate(args)}
+        slots = [i for i, p in places.items() if p is not None]
+        if len(slots) < 2:
+            return expr
+
+        def cmp(i: int, j: int) -> int:
+            (ei, ni, bi), (ej, nj, bj) = places[i], places[j]  # type: ignore[misc]
+            shared = sorted(set(ei) & set(ej))
+            one = sorted(set(ei) & set(nj)) or None
+            other = sorted(set(ni) & set(ej)) or None
+            if shared:
+                a, b = ei[shared[0]], ej[shared[0]]
+            elif one:  # i is called in a term where j's name stands
+                a, b = ei[one[0]], nj[one[0]]
+            elif other:
+                a, b = ni[other[0]], ej[other[0]]
+            else:
+                a, b = bi, bj
+            return -1 if a < b else 1 if a > b else 0
+
+        ranked = sorted(slots, key=functools.cmp_to_key(cmp))
+        if ranked == slots:
+            return expr
+        new = list(args)
+        for i, j in zip(slots, ranked):
+            new[i] = args[j]
+        return sp.Mul(*new, evaluate=False)
+
+    def _odd_as_written(self, expr: sp.Expr) -> sp.Expr:
+        """-sin(x - y) as sin(y - x) when the source writes y - x (sin is odd)."""
+        if not self._settings["source_names"]:
+            return expr
+        args, flips = list(expr.args), 0
+        for i, a in enumerate(args):
+            if isinstance(a, sp.sin):
+                written = self._as_written("cos", a.args[0]) or self._as_written("sin", a.args[0])
+                if written is not None:
+                    args[i] = sp.sin(written, evaluate=False)
+                    flips += 1
+        if not flips:
+            return expr
+        if flips % 2:
+            args.append(sp.Integer(-1))
+        coeff = sp.Mul(*[a for a in args if a.is_Number])
+        rest = [a for a in args if not a.is_Number]
+        return sp.Mul(coeff, *rest, evaluate=False) if coeff != 1 else sp.Mul(*rest, evaluate=False)
+
+    def _print_sin_as_written(self, expr: sp.Expr) -> str | None:
+        written = self._as_written("cos", expr.args[0]) or self._as_written("sin", expr.args[0])
+        return None if written is None else "-" + self._trig("sin", sp.sin(written, evaluate=False), None)
+
+    def _as_written(self, name: str, arg: sp.Expr) -> sp.Expr | None:
+        """``-arg`` with its terms in the order the source writes them, when the source calls
+        ``name`` on the same names written the other way round (``cos(y - x)``, which SymPy
+        keeps as ``cos(x - y)``); None when the source has no such call or agrees already."""
+        if not isinstance(arg, sp.Add) or len(arg.args) != 2:
+            return None
+        names = {str(v) for v in arg.free_symbols}
+        for fname, first, inside, _ in self._settings["source_names"]:
+            if fname != name or set(inside) != names or first is None:
+                continue
+            lead = [t for t in arg.args if any(str(v) == first for v in t.free_symbols)]
+            shown = self._print(arg).lstrip("-")
+            if not lead or shown.startswith(self._print(sp.Symbol(first))):
+                return None
+            flipped = [-t for t in arg.args]
+            flipped.sort(key=lambda t: 0 if any(str(v) == first for v in t.free_symbols) else 1)
+            return sp.Add(*flipped, evaluate=False)
+        return None
+
+    def _print_Add(self, expr: sp.Expr, order: str | None = None) -> str:
+        """A sum as written, without the zero terms a source can leave in it (``C + D*0 - 6``
+        prints ``C - 6``)."""
+        if len(expr.args) > 1 and any(a == 0 for a in expr.args):
+            kept = [a for a in expr.args if a != 0]
+            if len(kept) == 1:
+                return self._print(kept[0])
+            expr = sp.Add(*kept, evaluate=False)
+        return super()._print_Add(expr, order)
 
     def _print_Mul_by_syntax(self, expr: sp.Expr) -> str:
         coeff, rest = expr.as_coeff_Mul()

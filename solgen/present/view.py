@@ -12,6 +12,7 @@ and ``answer`` (display-math lines).
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -57,9 +58,11 @@ class Tex:
         self.words = words
         decimals = any(re.search(r"\d\.\d", source) for f in problem.functions.values() for source in f.source)
         self.printer = HousePrinter({"ln_notation": problem.log == "ln", "variable_order": tuple(problem.variables),
-                                     "decimals": decimals})
+                                     "decimals": decimals, "source_names": source_names(problem)})
         self.variables = problem.variables
         self.seen: dict[tuple[sp.Expr, sp.Symbol], tuple[str, int]] = {}  # step trees shown -> (question id, depth)
+        self.mixed: dict[sp.Expr, tuple[str, sp.Symbol, int]] = {}  # results shown -> (question, variable, depth)
+        self.named_inner: set[tuple[str, sp.Expr]] = set()  # (question, inner function) named u already
         self._printed: dict[Any, str] = {}
         self.question = ""
         names = [v.name for v in problem.variables]
@@ -101,6 +104,11 @@ class Tex:
                 return f"{'-' if coeff < 0 else ''}\\frac{{{top}}}{{{coeff.q}}}"
         return self(expr)
 
+    def fn(self, name: str) -> str:
+        """A function of the file as the documents name it: ``f2`` is ``f_2`` (as ``x1`` is
+        ``x_1``), so ``\\partial f_2`` never reads as ``\\partial f`` times 2."""
+        return self(sp.Symbol(name)) if re.fullmatch(r"[A-Za-z]+_?\d+", name) else name
+
     def paren(self, expr: sp.Expr) -> str:
         """``expr`` in parentheses unless it is an atom or a function call."""
         tex = self(expr)
@@ -122,7 +130,7 @@ class Tex:
         return tex
 
     def d(self, var: sp.Symbol) -> str:
-        if var not in self.variables:  # a chain-rule letter: an ordinary derivative
+        if var not in self.variables or len(self.variables) == 1:  # a chain-rule letter, or f of one variable: d/dx
             return f"\\frac{{d}}{{d{self(var)}}}"
         return f"\\frac{{\\partial}}{{\\partial {self(var)}}}"
 
@@ -146,6 +154,45 @@ def as_written(values: Any, raw: Any, tex: Tex) -> str:
     raw = raw if isinstance(raw, dict) else {}
     decimal = any(isinstance(v, float) or (isinstance(v, str) and "." in v) for v in raw.values())
     return ", ".join((terminating_decimal(v) if decimal else None) or tex(v) for _, v in values)
+
+
+_CALLS = frozenset({"sin", "cos", "tan", "exp", "log", "ln", "sqrt", "tanh", "sigmoid", "sinh", "cosh"})
+
+
+def source_names(problem: Problem) -> tuple[tuple[str, str | None, tuple[str, ...], int], ...]:
+    """The names of the file's functions in the order written, each call with the first
+    name inside its parentheses (the printer keeps functions in a product in this order)."""
+    from solgen.input.expr import ParseError, tokenize
+
+    out: list[tuple[str, str | None, tuple[str, ...], int]] = []
+    term = 0  # which term of which function a name stands in
+    for func in problem.functions.values():
+        for source in func.source:
+            try:
+                toks = tokenize(str(source))
+            except ParseError:
+                continue
+            level = 0
+            for k, tok in enumerate(toks):
+                if tok.kind == "OP":
+                    level += {"(": 1, ")": -1}.get(tok.text, 0)
+                    if level == 0 and tok.text in "+-":  # a new term of the sum
+                        term += 1
+                if tok.kind != "NAME":
+                    continue
+                called = k + 1 < len(toks) and toks[k + 1].text == "("
+                names: list[str] = []
+                if called:  # the names inside its parentheses, in the order written
+                    depth = 0
+                    for t in toks[k + 1:]:
+                        depth += {"(": 1, ")": -1}.get(t.text, 0) if t.kind == "OP" else 0
+                        if depth == 0:
+                            break
+                        if t.kind == "NAME" and t.text not in _CALLS:
+                            names.append(t.text)
+                out.append((tok.text, names[0] if names else None, tuple(names), term) if called else (tok.text, None, (), term))
+            term += 1
+    return tuple(out)
 
 
 def _one_fraction(tex: str) -> bool:
@@ -219,6 +266,9 @@ def _step_fields(node: Rule, tex: Tex) -> dict[str, Any]:
         f["log_form"] = tex(node.step.expr)  # type: ignore[attr-defined]
         f["log_d"] = tex.paren(node.step.result)  # type: ignore[attr-defined]
     f["equation"] = _equation(f)
+    if "name" in f:  # softmax in the file's letters: s_i and z_j, or p_i and x_j
+        f["stem"] = re.sub(r"_.*$", "", str(f["name"]))
+        f["letter"] = re.sub(r"_.*$", "", str(f["var"]))
     reason = "rule.named_softmax" if getattr(node, "kind", "") == "softmax" else "rule." + f["rule"]
     f["reason"] = tex.words(reason, count=len(f.get("held", ())), **f)
     return f
@@ -226,7 +276,7 @@ def _step_fields(node: Rule, tex: Tex) -> dict[str, Any]:
 
 def _times(left: str, right: str) -> str:
     """Two factors side by side, with a dot where juxtaposition would misread (x \\cdot 2x)."""
-    return f"{left} \\cdot {right}" if right[:1].isdigit() or right.startswith("\\frac") else f"{left} {right}"
+    return f"{left} \\cdot {right}" if right[:1].isdigit() or right[:1] in "(-" or right.startswith(("\\frac", "\\left")) else f"{left} {right}"
 
 
 def _equation(f: dict[str, Any]) -> str:
@@ -271,14 +321,234 @@ def flatten(tree: Rule, tex: Tex, max_depth: int = 99) -> list[dict[str, Any]]:
     return lines
 
 
+_QUIET = ("constant_multiple", "sum", "variable", "constant")  # rules that say less than the rule under them
+
+
+def _short_middle(node: Rule, tex: Tex) -> str | None:
+    """The one middle form a TA writes for ``node`` in a short derivation: the chain rule's
+    outer derivative at the inner function times the inner derivative, the product rule's
+    terms with each derivative worked out, a constant times the derivative of the rest."""
+    name = node.name()
+    if name == "chain":
+        inner_d = node.inner_step.result  # type: ignore[attr-defined]
+        outer = tex.factor(node.outer_at_inner)  # type: ignore[attr-defined]
+        return None if inner_d == 1 else f"{outer} \\cdot {tex.factor(inner_d)}"
+    if name == "product":
+        factors = list(node.factors)  # type: ignore[attr-defined]
+        shown = tex.printer._in_source_order(tex.printer._in_variable_order(sp.Mul(*factors, evaluate=False)))
+        order = sorted(range(len(factors)), key=lambda k: list(shown.args).index(factors[k]) if factors[k] in shown.args else k)
+        terms = []
+        for i, step in enumerate(node.substeps):
+            d = step.result
+            if d == 0:
+                continue
+            pieces = [tex.factor(d) if k == i else tex.factor(factors[k]) for k in order if not (k == i and d == 1)]
+            text_ = pieces[0] if pieces else "1"
+            for piece in pieces[1:]:
+                text_ = _times(text_, piece)
+            terms.append(text_)
+        return " + ".join(terms).replace("+ -", "- ") if len(terms) > 1 else None
+    if name == "constant_multiple" and node.substeps and node.substeps[0].name() == "chain":
+        chain = node.substeps[0]  # c f(g(x)): (c f'(g)) times g', as a TA multiplies it out
+        inner_d = chain.inner_step.result  # type: ignore[attr-defined]
+        if inner_d not in (0, 1) and width(tex(chain.inner)) <= LONG_INNER:  # type: ignore[attr-defined]
+            from solgen.math.tidy import tmul
+
+            outer = tmul(node.constant, chain.outer_at_inner)  # type: ignore[attr-defined]
+            return f"{tex.factor(outer)} \\cdot {tex.factor(inner_d)}"
+    if name == "constant_multiple":
+        rest = node.step.result  # type: ignore[attr-defined]
+        if rest == 0 or rest == 1 or node.constant == -1:  # type: ignore[attr-defined]
+            return None
+        c, other = node.constant, node.other  # type: ignore[attr-defined]
+        shown = tex.printer._in_source_order(sp.Mul(c, other, evaluate=False))
+        if shown.args and shown.args[0] == other and c.free_symbols:  # e^x \cos y: the held factor stays second
+            return f"{tex.factor(rest)} \\cdot {tex.factor(c)}"
+        return f"{tex.factor(c)} \\cdot {tex.factor(rest)}"
+    if name in ("quotient", "named", "log_diff"):
+        return None  # their full middle is already the short one (_equation)
+    return None
+
+
+def _short_reason(node: Rule, tex: Tex) -> Sentence:
+    r"""The rule that does the work in ``node``'s subtree: a constant multiple or a sum says
+    less than the rule under it (``2 \log x`` is the derivative of the logarithm)."""
+    while node.name() == "constant_multiple" and node.substeps and node.substeps[0].name() not in ("variable",):
+        node = node.substeps[0]
+    reason = _step_fields(node, tex)["reason"]
+    outer = getattr(node, "outer_step", None) if node.name() == "chain" else None
+    if outer is not None and outer.name() in _NAMED_OUTER:  # sigma' = sigma(1 - sigma): the known derivative is the point
+        reason = join([_step_fields(outer, tex)["reason"], reason], Sentence((Run("text", "; "),)))
+    inner = getattr(node, "inner_step", None) if node.name() == "chain" else None
+    if inner is not None and inner.name() == "named" and getattr(inner, "kind", "") == "softmax":
+        reason = join([reason, _step_fields(inner, tex)["reason"]], Sentence((Run("text", "; "),)))
+    return reason
+
+
+_NAMED_OUTER = frozenset({"sigmoid", "known_derivative", "named", "abs"})
+
+
+LONG_INNER = 8  # an inner function longer than this is named u once and written u after
+
+
+def _through_u(node: Rule, tex: Tex, f: dict[str, Any], depth: int) -> dict[str, Any]:
+    """The chain rule through a long inner function, as a TA writes it: u is named once in
+    the question, and the line reads in u (d/dw_0 sigma(u) = sigma(u)(1 - sigma(u)) x_0)."""
+    from solgen.math.tidy import tmul
+
+    u, inner_d = node.u, node.inner_step.result  # type: ignore[attr-defined]
+    outer_d = node.outer_step.result  # type: ignore[attr-defined]
+    lhs = f"{f['d']} {tex.paren(node.outer_step.expr)}"  # type: ignore[attr-defined]
+    in_u = tex(tmul(inner_d, outer_d))
+    middle = tex(outer_d) if inner_d == 1 else f"{tex.factor(outer_d)} \\cdot {tex.factor(inner_d)}"
+    equation = f"{lhs} = {middle} = {in_u}" if middle.replace(" \\cdot ", " ") != in_u else f"{lhs} = {in_u}"
+    key = (tex.question, node.inner)  # type: ignore[attr-defined]
+    outer = node.outer_step  # type: ignore[attr-defined]
+    if key in tex.named_inner:  # u and its outer derivative were named on an earlier line
+        return {**f, "equation": equation, "reason": tex.words("rule.chain_same", u=tex(u)), "depth": depth}
+    tex.named_inner.add(key)
+    reason = _step_fields(node, tex)["reason"]
+    if outer.name() in _NAMED_OUTER:
+        reason = join([_step_fields(outer, tex)["reason"], reason], Sentence((Run("text", "; "),)))
+    return {**f, "equation": equation, "reason": reason, "depth": depth}
+
+
+def _short_line(node: Rule, tex: Tex, depth: int) -> dict[str, Any]:
+    """One line for a term: what is asked = the middle a TA writes = the result, its rule named."""
+    f = _step_fields(node, tex)
+    if node.name() == "chain" and width(tex(node.inner)) > LONG_INNER and node.inner_step is not None:  # type: ignore[attr-defined]
+        return _through_u(node, tex, f, depth)
+    if node.name() in ("quotient", "named", "log_diff", "constant", "variable"):
+        equation = f["equation"]
+    else:
+        middle = _short_middle(node, tex)
+        same = middle and middle.replace(" \\cdot ", " ") == f["result"]
+        equation = f"{f['lhs']} = {middle} = {f['result']}" if middle and not same else f"{f['lhs']} = {f['result']}"
+    return {**f, "equation": equation, "reason": _short_reason(node, tex), "depth": depth}
+
+
+def short(tree: Rule, tex: Tex, heading: str) -> list[dict[str, Any]]:
+    """The short derivation a TA writes: a line per term naming its rule, then the sum;
+    a derivative that is not a sum is one line."""
+    if tree.name() != "sum":
+        return [_short_line(tree, tex, 0)]
+    lines = [_short_line(s, tex, 0) for s in tree.substeps]
+    terms = [tex(s.result) for s in tree.substeps if s.result != 0]
+    total = tex(tree.result)
+    together = " + ".join(terms).replace("+ -", "- ")
+    equation = f"{heading} = {together} = {total}" if together != total and len(terms) > 1 else f"{heading} = {total}"
+    lines.append({"rule": "sum", "equation": equation, "reason": tex.words("steps.together"), "depth": 0,
+                  "result": total, "total": True})
+    return lines
+
+
+SLIDE_LINE = 52  # about how many characters of math fit a slide's line (Beamer 16:9 at 11pt)
+SLIDE_ROOM = 14.0  # how many plain lines fit under a slide's title, with room to spare
+
+
+def line_height(tex: str, per_line: int = SLIDE_LINE) -> float:
+    """About how many plain lines ``tex`` (a step: math and its reason) takes on a slide:
+    a line with a fraction or a matrix is taller, and a long one wraps."""
+    rows = max(1, -(-int(width(tex)) // per_line))
+    tall = 2.0 if "\\begin{bmatrix}" in tex else 1.7 if "\\frac" in tex else 1.15
+    return rows * tall + 0.25
+
+
+def slide_lines(lines: list[dict[str, Any]], heading: str, tex: Tex) -> list[dict[str, Any]]:
+    """A derivation's lines for a deck, where each click adds one: the first line does not
+    give the result away (its result comes as the last line)."""
+    if not lines or lines[-1].get("total"):
+        return lines
+    first = lines[0]
+    end = f" = {first['result']}"
+    if first.get("total") or not first["equation"].endswith(end) or first["equation"].count(" = ") < 2:
+        return lines
+    opened = {**first, "equation": first["equation"][: -len(end)]}
+    total = {"rule": "total", "equation": f"{heading} = {first['result']}", "reason": tex.words("steps.together" if
+             first["rule"] == "sum" else "steps.so_result"), "depth": 0, "result": first["result"], "total": True}
+    return [opened, *lines[1:], total]
+
+
+def frames(lines: list[dict[str, Any]], room: float = SLIDE_ROOM, first_room: float | None = None) -> list[list[dict[str, Any]]]:
+    """Cut a derivation's lines into frames that fit: a long one continues on the next frame."""
+    out: list[list[dict[str, Any]]] = [[]]
+    used, limit = 0.0, first_room if first_room is not None else room
+    for line in lines:
+        h = line_height(line["equation"] + _reason_width(line))
+        if out[-1] and used + h > limit:
+            out.append([])
+            used, limit = 0.0, room
+        out[-1].append(line)
+        used += h
+    return out if out[0] else []
+
+
+def _reason_width(line: dict[str, Any]) -> str:
+    """Room the reason takes beside the math, as filler characters."""
+    reason = line.get("reason")
+    return "x" * (len(str(reason)) + 4) if reason else ""
+
+
+HEADING = 2.0  # the height of a derivative's heading set inside a frame shared with others
+
+
+def pack_frames(groups: list[dict[str, Any]], room: float = SLIDE_ROOM) -> list[list[dict[str, Any]]]:
+    """A part's derivations as slide frames: a long one continues on frames of its own, short
+    ones share a frame while they fit (a Jacobian's nine one-line entries take a few frames,
+    not nine). Each frame is a list of blocks: heading, held sentence, lines, continued."""
+    out: list[list[dict[str, Any]]] = []
+    used = room + 1.0
+    for g in groups:
+        chunks = g.get("frames") or []
+        for k, chunk in enumerate(chunks):
+            block = {"heading": g["heading"], "held_note": g.get("held_note") if k == 0 and g.get("held") else None,
+                     "held_sentence": g.get("held_sentence") if k == 0 and g.get("held") else None,
+                     "lines": chunk, "continued": k > 0}
+            h = HEADING + sum(line_height(line["equation"] + _reason_width(line)) for line in chunk)
+            if len(chunks) == 1 and out and used + h <= room:
+                out[-1].append(block)
+                used += h
+            else:
+                out.append([block])
+                used = h if len(chunks) == 1 else room + 1.0  # a long derivation keeps its frames to itself
+    return out
+
+
+def fit_legend(answer: list[str], legend: list[Any], room: float = 12.0, per_line: int = 30) -> list[Any]:
+    """The legend lines that fit in the text column beside a slide's picture under the
+    answer lines (the handout keeps them all)."""
+    used = sum(line_height(a, per_line) for a in answer)
+    kept = []
+    for item in legend:
+        h = -(-len(str(item)) // per_line) * 1.15 + 0.3
+        if used + h > room:
+            break
+        kept.append(item)
+        used += h
+    return kept
+
+
+_SUMMED = frozenset({"gradient", "hessian", "jacobian", "partial", "laplacian"})  # asks whose answer shows every entry
+
+
 def group(heading: str, tree: Rule, tex: Tex, part: Part, note: str | None = None) -> dict[str, Any]:
     held = [tex(v) for v in tex.variables if v != tree.var]
     key, depth = (tree.expr, tree.var), DETAIL_DEPTH[part.detail]
     shown = tex.seen.get(key)  # (question, depth) where this tree was shown before
     seen_in = shown[0] if shown and depth >= 0 and shown[1] >= depth else None
+    mixed = tex.mixed.get(tree.result) if not seen_in and depth >= 0 and tree.result != 0 else None
+    if mixed and mixed[0] != tex.question and mixed[1] != tree.var and mixed[2] >= depth:
+        seen_in = mixed[0]  # the other mixed partial, found in an earlier question: they agree
     if not seen_in and depth >= 0:
         tex.seen[key] = (tex.question, depth)  # shown here: later parts as detailed refer back
+        tex.mixed.setdefault(tree.result, (tex.question, tree.var, depth))
+    lines = [] if seen_in or depth < 0 else short(tree, tex, heading.split(" = ")[0]) if part.detail == "standard" \
+        else flatten(tree, tex, depth)
+    room = SLIDE_ROOM - (1.2 if held else 0.0)
     return {
+        "frames": frames(slide_lines(lines, heading.split(" = ")[0], tex), SLIDE_ROOM, room),
+        # the handout ends a short derivation at its terms: the answer below adds them up
+        "handout_lines": [ln for ln in lines if not ln.get("total")] if part.ask in _SUMMED else lines,
         "seen_in": seen_in,
         "derived_in": tex.words("steps.derived_in", part=text(seen_in)) if seen_in else None,
         "held_note": tex.words("steps.held", count=len(held), held=held),
@@ -288,19 +558,21 @@ def group(heading: str, tree: Rule, tex: Tex, part: Part, note: str | None = Non
         "var": tex(tree.var),
         "held": held,
         "note": note,
-        "lines": [] if seen_in else flatten(tree, tex, DETAIL_DEPTH[part.detail]),
+        "lines": lines,
         "fallback": tree.contains_fallback(),
     }
 
 
-def pd(fname: str, var: str, args: str) -> str:
-    return f"\\frac{{\\partial {fname}({args})}}{{\\partial {var}}}"
+def pd(fname: str, var: str, args: str = "") -> str:
+    """\\frac{\\partial f}{\\partial x_1}: as a book writes it, without the argument list
+    (``args`` is kept for callers that pass it)."""
+    return f"\\frac{{\\partial {fname}}}{{\\partial {var}}}"
 
 
-def second(fname: str, vi: str, vj: str, args: str) -> str:
+def second(fname: str, vi: str, vj: str, args: str = "") -> str:
     if vi == vj:
-        return f"\\frac{{\\partial^2 {fname}({args})}}{{\\partial {vi}^2}}"
-    return f"\\frac{{\\partial^2 {fname}({args})}}{{\\partial {vi} \\partial {vj}}}"
+        return f"\\frac{{\\partial^2 {fname}}}{{\\partial {vi}^2}}"
+    return f"\\frac{{\\partial^2 {fname}}}{{\\partial {vi} \\partial {vj}}}"
 
 
 def add_factored(view: dict[str, Any], shown: str | None) -> dict[str, Any]:
@@ -403,8 +675,34 @@ def stack_wide(view: dict[str, Any], lhs: str, rows: list[list[Any]], tex: Tex, 
     return view
 
 
-def add_value(view: dict[str, Any], lhs: str, value: str | None) -> dict[str, Any]:
-    """``at`` on a symbolic ask: its value at the point, as one more answer line."""
+def decimals_of(raw: Any) -> list[Any] | None:
+    """The entries of an exact value (a list, or a list of rows) to four decimals, when some
+    entry is neither whole nor a short decimal; None when it has letters or is exact enough."""
+    from solgen.math.printer import terminating_decimal
+
+    flat = [e for row in raw for e in (row if isinstance(row, (list, tuple)) else [row])]
+    if any(not isinstance(e, sp.Basic) or e.free_symbols for e in flat):
+        return None
+    def plain(e: sp.Expr) -> bool:
+        short = terminating_decimal(e)
+        return bool(e.is_Integer) or (short is not None and len(short) <= 6)
+
+    if all(plain(e) for e in flat):
+        return None
+
+    def dec(e: sp.Expr) -> str:
+        return str(e) if e.is_Integer else format(float(sp.N(e, 15)), ".4f").rstrip("0").rstrip(".")
+
+    return [[dec(e) for e in row] if isinstance(row, (list, tuple)) else dec(row) for row in raw]
+
+
+def add_value(view: dict[str, Any], lhs: str, value: str | None, raw: Any = None, tex: Tex | None = None) -> dict[str, Any]:
+    """``at`` on a symbolic ask: its value at the point, as one more answer line (with its
+    decimals beside it when the exact value is not a plain number)."""
+    approx = decimals_of(raw) if raw is not None and tex is not None else None
+    if value is not None and approx is not None:
+        rows = approx if isinstance(approx[0], list) else [[a] for a in approx]
+        value = f"{value} \\approx {matrix(rows)}"
     if value is not None:
         view["answer"] = view["answer"] + [f"{lhs} = {value}"]
         view["answer_short"] = view["answer_short"] + [f"{lhs} = {value}"]
@@ -446,24 +744,26 @@ def _prompt(parts: list[Part], problem: Problem, tex: Tex) -> Sentence:
         func = problem.functions[name]
         args = ", ".join(tex(v) for v in problem.variables)
         body = tex.col(list(func.exprs)) if func.vector else tex(func.exprs[0])
-        defs.append(Sentence((Run("math", f"{name}({args}) = {body}"),)))
+        defs.append(Sentence((Run("math", f"{tex.fn(name)}({args}) = {body}"),)))
     def ask(p: Part) -> Sentence:
         if p.ask == "partial":
             return words("prompt.partial", symbol=partial_symbol(p, tex))
         if p.ask == "taylor":
             order = words(f"taylor.order_{p.order}") if p.order <= 3 else words("taylor.order_n", n=text(str(p.order)))
-            return words("prompt.taylor", f=p.of, order=order)
+            return words("prompt.taylor", f=tex.fn(p.of), order=order)
         if p.ask == "critical" and p.constraints:
             said = ", ".join(f"{tex(g)} = {tex(c)}" for g, c in p.constraints)
-            return words("prompt.critical_constrained", f=p.of, constraint=said)
+            return words("prompt.critical_constrained", f=tex.fn(p.of), constraint=said)
         if p.ask in ("newton", "descent"):  # the start is part of the ask: "starting from (..)"
-            return words(f"prompt.{p.ask}", count=p.steps, n=text(str(p.steps)), f=p.of, point=as_written(p.at, p.raw.get("at"), tex),
+            return words(f"prompt.{p.ask}", count=p.steps, n=text(str(p.steps)), f=tex.fn(p.of), point=as_written(p.at, p.raw.get("at"), tex),
                          rate=as_written(((None, p.rate),), {None: p.raw.get("rate")}, tex) if p.rate is not None else "")
         if p.ask == "figure" and isinstance(p.raw.get("slice"), str):  # f along a line, not its contours
-            return words("prompt.figure_slice", f=p.of, name=tex(sp.Symbol(p.raw["slice"])))
+            return words("prompt.figure_slice", f=tex.fn(p.of), name=tex(sp.Symbol(p.raw["slice"])))
         if p.wrt:  # one of several vector or matrix variables
-            return words(f"prompt.{p.ask}_wrt", f=f"\\nabla {p.of}" if p.grad else p.of, var=tex(sp.Symbol(p.wrt)))
-        return words(f"prompt.{p.ask}", f=f"\\nabla {p.of}" if p.grad else p.of)
+            return words(f"prompt.{p.ask}_wrt", f=f"\\nabla {tex.fn(p.of)}" if p.grad else tex.fn(p.of), var=tex(sp.Symbol(p.wrt)))
+        if p.ask == "gradient" and len(problem.variables) == 1 and not problem.shapes:
+            return words("prompt.derivative", f=tex.fn(p.of), var=tex(problem.variables[0]))
+        return words(f"prompt.{p.ask}", f=f"\\nabla {tex.fn(p.of)}" if p.grad else tex.fn(p.of) if p.of else p.of)
 
     def at(sentence: Sentence, p: Part) -> Sentence:
         if p.ask in ("newton", "descent"):
@@ -529,7 +829,10 @@ def build_view(solution: Solution, words: Words | None = None, prefix: str = "")
             questions.append({"id": prefix + d.part.id, "parts": [], "derivations": []})
         q = questions[-1]
         tex.question = prefix + d.part.id
-        view = asks.get(d.part.ask).present(d, tex, problem)
+        shown = d
+        if d.part.of and tex.fn(d.part.of) != d.part.of:  # f2 is written f_2 in the documents
+            shown = dataclasses.replace(d, part=dataclasses.replace(d.part, of=tex.fn(d.part.of)))
+        view = asks.get(d.part.ask).present(shown, tex, problem)
         view.setdefault("equation", None)  # lhs = matrix of partials = result, when shown
         view.update(
             ask=d.part.ask,
@@ -545,6 +848,24 @@ def build_view(solution: Solution, words: Words | None = None, prefix: str = "")
             view["choices"] = options = choices(problem, d, tex, words)
             key = words("choice.key", letter=text(options.key.letter))
             view["answer_prose"] = Both(view["answer_prose"], key) if view["answer_prose"] else key
+        seen = [g for g in view.get("groups", []) if g.get("seen_in")]
+        view["from_note"] = None
+        if seen:  # derived in an earlier question: said once, not a line per derivative
+            view["groups"] = [g for g in view["groups"] if not g.get("seen_in")]
+            places = sorted({str(g["seen_in"]) for g in seen})
+            view["from_note"] = words("steps.from_above") if places == [str(d.part.id)] else \
+                words("steps.from_part", count=len(places), part=text(places[0]),
+                      parts=join([text(f"({p})") for p in places], words("prompt.and")))
+            if not view["groups"] and isinstance(view.get("general"), dict):  # f's derivatives are those of (a)
+                view["general"] = {**view["general"], "hessian": None, "lines": []}
+        for g in view.get("groups", []):  # groups built outside ``group`` (matrix forms, partials, proofs)
+            if "frames" not in g:
+                g["frames"] = frames(g.get("lines", []), SLIDE_ROOM, SLIDE_ROOM - (1.2 if g.get("held") else 0.0))
+        view["slide_frames"] = pack_frames(view.get("groups", []))
+        if d.part.ask == "directional" and q["parts"] and q["parts"][-1]["ask"] == "figure":
+            q["parts"][-1]["answer"] = []  # the handout says the gradient at the point once, with the readings
+        if d.part.ask == "figure":  # beside the picture on a slide: the legend lines that fit
+            view["legend_slides"] = fit_legend(view.get("answer_short", []), view.get("legend", []))
         q["parts"].append(view)
         q["derivations"].append(d)
     for q in questions:
@@ -552,7 +873,8 @@ def build_view(solution: Solution, words: Words | None = None, prefix: str = "")
         q["prompt"].items.extend(p["choices"] for p in q["parts"] if p.get("choices"))
         del q["derivations"]
     header = [problem.course, problem.section, problem.date, problem.author]
-    return _mark_math({
+    ln = problem.log == "ln" and bool(problem.shapes)  # the matrix printer writes \\log; the file asks \\ln
+    return (_as_ln if ln else (lambda v: v))(_mark_math({
         "id": problem.id,
         "title": problem.title,
         "course": problem.course,
@@ -564,10 +886,41 @@ def build_view(solution: Solution, words: Words | None = None, prefix: str = "")
         "variables": [tex(v) for v in problem.variables],
         "questions": questions,
         "fallbacks": solution.fallbacks(),
-        "heading": words("document.title", id=text(problem.id), title=text(problem.title)) if problem.title
-        else words("document.untitled", id=text(problem.id)),
+        "heading": doc_heading(problem.id, problem.title, words),
         "lang": words.lang,
-    })
+    }))
+
+
+_LOG = re.compile(r"\\log(?![A-Za-z])")
+
+
+def _as_ln(value: Any) -> Any:
+    """``options: {log: ln}`` for the matrix forms too: every \\log of the view's math is \\ln."""
+    if isinstance(value, dict):
+        return {k: _as_ln(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_as_ln(v) for v in value]
+    if isinstance(value, Prompts):
+        return Prompts([_as_ln(item) for item in value.items])
+    if isinstance(value, Sentence):
+        return Sentence(tuple(Run(r.kind, _LOG.sub(r"\\ln", r.text)) if r.kind == "math" else r for r in value.runs))
+    if isinstance(value, Markup):
+        return Markup(_LOG.sub(r"\\ln", str(value)))
+    return value
+
+
+NUMBERED = re.compile(r"\d+(\.\d+)*[A-Za-z]?")  # a book's or a course's number: 1.2, 14.3, 7b
+
+
+def doc_heading(pid: str, title: str | None, words: Words) -> Sentence:
+    """The document's title as a TA writes it: "Problem 1.2: Gradients" for a numbered
+    problem, the title alone for a file named by a word (``aside``), never a bare file name
+    (an untitled ``least-squares`` is "Least squares")."""
+    if NUMBERED.fullmatch(pid) or (not title and re.search(r"\d", pid)):  # 1.2, and an untitled hw3 or t4
+        return words("document.title", id=text(pid), title=text(title)) if title else words("document.untitled", id=text(pid))
+    if title:
+        return words("document.title_only", title=text(title))
+    return words("document.title_only", title=text(re.sub(r"[-_]+", " ", pid).strip().capitalize() or pid))
 
 
 def _sheet_view(solution: Solution, words: Words) -> dict[str, Any]:
