@@ -268,7 +268,7 @@ def _step_fields(node: Rule, tex: Tex) -> dict[str, Any]:
     f["equation"] = _equation(f)
     if "name" in f:  # softmax in the file's letters: s_i and z_j, or p_i and x_j
         f["stem"] = re.sub(r"_.*$", "", str(f["name"]))
-        f["letter"] = re.sub(r"_.*$", "", str(f["var"]))
+        f["var_letter"] = re.sub(r"_.*$", "", str(f["var"]))
     reason = "rule.named_softmax" if getattr(node, "kind", "") == "softmax" else "rule." + f["rule"]
     f["reason"] = tex.words(reason, count=len(f.get("held", ())), **f)
     return f

@@ -38,7 +38,7 @@ MATH_FIELDS = frozenset(
     [p + suffix for p in _PIECES for suffix in ("", "_p", "_f")]
     + """rule expr var result d lhs held func parts terms outer outer_d outer_at inner_d inner_d_p num_d den_d
     log_form log_d equation depth f symbol point gradient_at name unit norm unit_slope definition via
-    lam points minors det first value constraint iterate next rate k system solve stem letter""".split()
+    lam points minors det first value constraint iterate next rate k system solve stem var_letter""".split()
 )
 
 
