@@ -453,6 +453,8 @@ def _prompt(parts: list[Part], problem: Problem, tex: Tex) -> Sentence:
         if p.ask == "taylor":
             order = words(f"taylor.order_{p.order}") if p.order <= 3 else words("taylor.order_n", n=text(str(p.order)))
             return words("prompt.taylor", f=p.of, order=order)
+        if p.ask == "critical" and problem.shapes:  # a vector variable: the closed form of grad f = 0
+            return words("prompt.critical_matrix", f=p.of)
         if p.ask == "critical" and p.constraints:
             said = ", ".join(f"{tex(g)} = {tex(c)}" for g, c in p.constraints)
             return words("prompt.critical_constrained", f=p.of, constraint=said)
