@@ -57,14 +57,14 @@ class MatrixCriticalResult(Result):
     matrix: Node | None = None  # the matrix that must be invertible
 
     @property
-    def answer(self) -> Any:  # in solgen's grammar: inv(X^T X + lambda eye(d)) X^T y
-        return text(self.solution) if self.solution is not None else None
+    def answer(self) -> Any:  # a tree: JSON writes it in solgen's grammar, inv(X^T X + lamda eye(d)) X^T y
+        return self.solution
 
     def json_fields(self) -> dict[str, Any]:
-        return {"gradient": text(self.gradient) if self.gradient is not None else None,
-                "hessian": text(self.hessian) if self.hessian is not None else None,
-                "normal_equations": f"{text(self.normal[0])} = {text(self.normal[1])}" if self.normal else None,
-                "invertible": text(self.matrix) if self.matrix is not None else None}
+        said = lambda n: text(n, py_names=True) if n is not None else None  # noqa: E731  (lamda, as in "symbols")
+        return {"gradient": self.gradient, "hessian": self.hessian,
+                "normal_equations": f"{said(self.normal[0])} = {said(self.normal[1])}" if self.normal else None,
+                "invertible": said(self.matrix)}
 
 
 def _expanded(matrix: Node, var: Node) -> Node:
