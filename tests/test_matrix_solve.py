@@ -138,3 +138,44 @@ def test_critical_with_vectors_refuses_a_constraint():
     with pytest.raises(SpecError, match="subject_to") as err:
         parse_problem(_critical_file("norm(X w - y)^2", extra=', subject_to: "w^T w = 1"'), "s.yaml")
     assert err.value.line == 7
+
+
+@pytest.mark.parametrize(("loss", "constants"), [
+    ("norm(X w - y)^2 + lambda * w^T w", "constants: [lambda]\n"),
+    ("1/2 * w^T A w - b^T w + c", "constants: [c]\n"),
+])
+def test_newton_with_vectors_lands_on_numpys_minimiser_from_any_start(loss, constants):
+    text_ = _critical_file(loss, constants).replace("ask: critical", "ask: newton")
+    problem = parse_problem(text_, "s.yaml")
+    doc = json.loads(to_json(solve(problem)))
+    part = doc["parts"][0]
+    start, landed = part["result"]["iterates"]
+    assert start == {"w": "w_0"}
+    landed_tree = read_back(landed["w"], problem.shapes, doc["symbols"])
+    body = problem.functions["L"].exprs[0]
+    rng = random.Random(7)
+    sizes = {"m": 5, "d": 3}
+    env = {}
+    for name, (r, c) in problem.shapes.shapes.items():
+        rows, cols = (int(s) if s.is_Integer else sizes[str(s)] for s in (r, c))
+        env[name] = sp.Matrix(rows, cols, lambda i, j: sp.Integer(rng.randint(-9, 9)))
+    env["lambda"] = env["c"] = sp.Matrix([[sp.Rational(5, 2)]])
+    ws = sp.symbols("w1:4")
+    loss_value = expand(body, sizes, {**env, "w": sp.Matrix(ws)})[0, 0]
+    grad = sp.Matrix([sp.diff(loss_value, v) for v in ws])
+    hess = grad.jacobian(ws)
+    w0 = sp.Matrix([rng.randint(-5, 5) for _ in ws])  # one Newton step from a random start, entry by entry
+    newton = w0 - hess.inv() * grad.subs(dict(zip(ws, w0)))
+    got = expand(landed_tree, sizes, env)
+    assert np.allclose(np.array(got.tolist(), dtype=float), np.array(newton.tolist(), dtype=float))
+
+
+def test_newton_with_vectors_refuses_a_start_and_a_non_quadratic():
+    with pytest.raises(SpecError, match="drop 'at'"):
+        parse_problem(_critical_file("norm(X w - y)^2").replace("ask: critical", "ask: newton").replace(
+            "of: L}", "of: L, at: {w: [1, 2]}}"), "s.yaml")
+    problem = parse_problem(_critical_file("sum(i, 1, m, log(1 + exp(x[i]^T w)))").replace("ask: critical", "ask: newton"),
+                            "s.yaml")
+    with pytest.raises(DeriveError, match="not affine") as err:
+        solve(problem)
+    assert err.value.line == 7
