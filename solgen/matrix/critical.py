@@ -17,8 +17,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import sympy as sp
-
 from solgen.asks.base import Entry, Result
 from solgen.errors import CheckError, DeriveError, SpecError
 from solgen.matrix import build as b
