@@ -411,6 +411,8 @@ def test_every_json_string_of_the_examples_reads_back(path):
     for part in doc["parts"]:
         if isinstance(part["result"], str):
             strings.append(part["result"])
+        elif isinstance(part["result"], dict) and "iterates" in part["result"]:  # newton: from w_0 (a name) to a closed form
+            strings.extend(v for it in part["result"]["iterates"][1:] for v in it.values())
         elif isinstance(part["result"], dict) and "holds" not in part["result"]:  # one gradient per variable
             strings.extend(part["result"].values())
         for step in part["steps"]:

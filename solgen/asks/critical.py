@@ -73,9 +73,12 @@ def _json_name(symbol: sp.Symbol) -> str:
 
 def read(data: Any, ctx: dict, kw: dict, pid: str) -> None:
     read_of(data, ctx, kw, pid, "critical", scalar=True)
-    if ctx.get("shaped"):
-        raise SpecError(f"part ({pid}): critical points of a function of vectors are not solved here; "
-                        "write the variables as scalars", data.line)
+    if ctx.get("shaped"):  # a vector variable (shapes:): the closed form of an affine gradient, solgen/matrix
+        from solgen.matrix.critical import read as read_shaped
+
+        read_shaped(data, ctx, kw, pid)
+        read_detail(data, kw, pid, ctx["defaults"]["detail"])
+        return
     read_detail(data, kw, pid, ctx["defaults"]["detail"])
     if "subject_to" in data:
         kw["constraints"] = read_constraints(data, ctx, pid)
@@ -119,6 +122,10 @@ def _multiplier_symbols(engine: Any, count: int) -> tuple[sp.Symbol, ...]:
 
 
 def derive(engine: Any, part: Any) -> CriticalResult:
+    if engine.problem.shapes:
+        from solgen.matrix.critical import derive as derive_shaped
+
+        return derive_shaped(engine, part)  # type: ignore[return-value]
     (expr,) = engine.function(part)
     variables = list(engine.vars)
     grad_trees = engine.gradient(expr)
@@ -186,6 +193,10 @@ def _extremes(values: list[sp.Expr]) -> tuple[tuple[int, ...], tuple[int, ...]]:
 # -- view -------------------------------------------------------------------------------
 
 def present(r: CriticalResult, tex: Any, problem: Any) -> dict[str, Any]:
+    if problem.shapes:
+        from solgen.matrix.critical import present as present_shaped
+
+        return present_shaped(r, tex, problem)  # type: ignore[arg-type]
     from solgen.present.view import group, pd, second
 
     f, x = r.part.of, tex.args
@@ -345,4 +356,4 @@ def _test_blocks(c: Candidate, tex: Any, f: str, where: str, names: list[str]) -
     return out
 
 
-ASK = Ask("critical", frozenset({"of", "subject_to", "detail"}), read, derive, present)
+ASK = Ask("critical", frozenset({"of", "subject_to", "detail"}), read, derive, present, shaped=True)

@@ -9,6 +9,7 @@ from typing import Any
 
 from solgen.asks import iterate
 from solgen.asks.base import Ask
+from solgen.input.fields import read_of
 
 
 @dataclass(frozen=True)
@@ -17,12 +18,32 @@ class NewtonResult(iterate.IterateResult):
 
 
 def read(data: Any, ctx: dict, kw: dict, pid: str) -> None:
+    if ctx.get("shaped"):  # a vector variable (shapes:): the symbolic step of a quadratic, solgen/matrix
+        from solgen.input.fields import read_detail
+        from solgen.matrix.newton import read as read_shaped
+
+        read_of(data, ctx, kw, pid, "newton", scalar=True)
+        read_shaped(data, ctx, kw, pid)
+        read_detail(data, kw, pid, ctx["defaults"]["detail"])
+        return
     iterate.read(data, ctx, kw, pid, "newton")
 
 
 def derive(engine: Any, part: Any) -> NewtonResult:
+    if engine.problem.shapes:
+        from solgen.matrix.newton import derive as derive_shaped
+
+        return derive_shaped(engine, part)  # type: ignore[return-value]
     r = iterate.derive(engine, part, "newton")
     return NewtonResult(**{f.name: getattr(r, f.name) for f in fields(r)})
 
 
-ASK = Ask("newton", frozenset({"of", "at", "steps", "decimals", "detail"}), read, derive, iterate.present)
+def present(r: Any, tex: Any, problem: Any) -> dict[str, Any]:
+    if problem.shapes:
+        from solgen.matrix.newton import present as present_shaped
+
+        return present_shaped(r, tex, problem)
+    return iterate.present(r, tex, problem)
+
+
+ASK = Ask("newton", frozenset({"of", "at", "steps", "decimals", "detail"}), read, derive, present, shaped=True)

@@ -751,9 +751,13 @@ def _prompt(parts: list[Part], problem: Problem, tex: Tex) -> Sentence:
         if p.ask == "taylor":
             order = words(f"taylor.order_{p.order}") if p.order <= 3 else words("taylor.order_n", n=text(str(p.order)))
             return words("prompt.taylor", f=tex.fn(p.of), order=order)
+        if p.ask == "critical" and problem.shapes:  # a vector variable: the closed form of grad f = 0
+            return words("prompt.critical_matrix", f=tex.fn(p.of))
         if p.ask == "critical" and p.constraints:
             said = ", ".join(f"{tex(g)} = {tex(c)}" for g, c in p.constraints)
             return words("prompt.critical_constrained", f=tex.fn(p.of), constraint=said)
+        if p.ask == "newton" and problem.shapes:  # a vector variable: the symbolic step from w_0
+            return words("prompt.newton_matrix", f=tex.fn(p.of), point=f"{tex(sp.Symbol(problem.shapes.variable.name))}_0")
         if p.ask in ("newton", "descent"):  # the start is part of the ask: "starting from (..)"
             return words(f"prompt.{p.ask}", count=p.steps, n=text(str(p.steps)), f=tex.fn(p.of), point=as_written(p.at, p.raw.get("at"), tex),
                          rate=as_written(((None, p.rate),), {None: p.raw.get("rate")}, tex) if p.rate is not None else "")
