@@ -315,7 +315,7 @@ def test_a_file_with_several_problems(tmp_path) -> None:
     names = sorted(p.name for p in (tmp_path / "out").iterdir())
     assert "sheet.json" in names and "sheet-slides.tex" in names and "sheet-worksheet.md" in names
     doc = json.loads((tmp_path / "out" / "sheet.json").read_text())
-    assert set(doc) == {"id", "title", "problems"} and doc["id"] == "sheet"
+    assert set(doc) == {"schema_version", "id", "title", "problems"} and doc["id"] == "sheet"
     assert [p["id"] for p in doc["problems"]] == ["1", "2", "3"]
     assert [p["variables"] for p in doc["problems"]] == [["x", "y"], ["u", "v", "w"], ["x"]]
     for p in doc["problems"]:
