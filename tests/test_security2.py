@@ -445,13 +445,13 @@ def test_an_output_above_the_limit_is_an_error_not_a_file(tmp_path, monkeypatch)
 
 
 def test_a_section_showing_one_problem_300_times_is_bounded(tmp_path):
-    """The red team's small section that wrote 73 MiB: an error now (64 MiB per file)."""
-    f = " + ".join(f"sin({i}*x*y)*exp(z)" for i in range(1, 41))
+    """The red team's small section that wrote 73 MiB (a 16 KB file showing one problem 300 times in full): an error now (64 MiB per file)."""
+    f = " + ".join(f"sin({i}*x*y)*exp(z)" for i in range(1, 51))
     big = (f'id: "p"\ntitle: "Big"\nvariables: [x, y, z]\nfunctions:\n  f: "{f}"\n'
            "parts:\n  - {id: a, ask: gradient, of: f}\n  - {id: b, ask: hessian, of: f}\n")
-    items = "".join("  - {problem: ../problems/p.yaml}\n" for _ in range(300))
+    items = "".join("  - {problem: ../problems/p.yaml, detail: full}\n" for _ in range(300))
     path = course(tmp_path, f"id: s\nslides:\n{items}", {"p.yaml": big})
-    assert path.stat().st_size < 12_000
+    assert path.stat().st_size < 16_000
     res = run("render", str(path), "--format", "tex", "--out", str(tmp_path / "out"), "--timeout", "300")
     assert res.exit_code == 1
     assert f"{path}: error: " in res.stderr and "MiB, more than the 64 MiB an output may be" in res.stderr, res.stderr
