@@ -148,7 +148,7 @@ TIMEOUT_HELP = ("Seconds allowed per problem file, from loading it to its last P
 
 @main.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path())
-@click.option("--format", "-f", "formats", multiple=True, type=click.Choice(["tex", "md", "html", "json"]),
+@click.option("--format", "-f", "formats", multiple=True, type=click.Choice(["tex", "md", "html", "json", "tree"]),
               help="Output format; repeat for several. Default: tex.")
 @click.option("--worksheet", is_flag=True, help="Questions with room to work, no steps or answers.")
 @click.option("--slides", is_flag=True, help="A slide deck (Beamer, Markdown slides, an HTML deck) instead of a handout.")
@@ -285,7 +285,7 @@ def run_batch(files: tuple[str, ...] | list[str], job: Job, out: Path, timeout: 
 def render_options(func: Any) -> Any:
     """The options render and watch share."""
     for option in reversed([
-        click.option("--format", "-f", "formats", multiple=True, type=click.Choice(["tex", "md", "html", "json"]),
+        click.option("--format", "-f", "formats", multiple=True, type=click.Choice(["tex", "md", "html", "json", "tree"]),
                      help="Output format; repeat for several. Default: tex."),
         click.option("--worksheet", is_flag=True, help="Questions with room to work, no steps or answers."),
         click.option("--slides", is_flag=True, help="A slide deck instead of a handout."),

@@ -32,7 +32,7 @@ from solgen.errors import SolgenError
 
 NAME = "solgen.toml"
 KEYS = ("course", "author", "lang", "templates", "out", "formats")
-FORMATS = ("tex", "md", "html", "json")
+FORMATS = ("tex", "md", "html", "json", "tree")
 MAX_BYTES = 64 * 1024
 
 

@@ -175,15 +175,21 @@ def _work(path: str, job: Job, deadline: float | None = None, progress: Any = No
             from solgen.formats.json import to_json
 
             out.files[f"{stem}.json"] = to_json(solution)
-        text_formats = [f for f in formats if f != "json"]
-        if text_formats:
+        text_formats = [f for f in formats if f not in ("json", "tree")]
+        if text_formats or "tree" in formats:
             from solgen.formats.templates import render
+            from solgen.present.formula import check as check_formulas
             from solgen.present.view import build_view
             from solgen.present.words import load_words
 
             tdir = Path(templates) if templates else None
             words = load_words(getattr(problem, "lang", "en"), tdir)
             view = build_view(solution, words)
+            check_formulas(view)  # every displayed = true, before anything is written
+            if "tree" in formats:
+                from solgen.formats.tree import to_tree
+
+                out.files[f"{stem}.tree.json"] = to_tree(view, stem)
             for fmt in text_formats:
                 for kind in kinds:
                     suffix = "" if kind == "handout" else f"-{kind}"
@@ -268,9 +274,16 @@ def _work_section(path: str, job: Job, deadline: float | None, tell: Any) -> Out
 
         view = build_section_view(section, words, progress)
         out.warnings = (*out.warnings, *view["image_warnings"])
+        from solgen.present.formula import check as check_formulas
+
+        check_formulas(view)  # every displayed = true, before anything is written
         doing.update(what="rendering", line=None)
         tell("rendering")
-        text_formats = [f for f in job.formats if f != "json"]
+        if "tree" in job.formats:
+            from solgen.formats.tree import to_tree
+
+            out.files[f"{section.id}.tree.json"] = to_tree(view, section.id)
+        text_formats = [f for f in job.formats if f not in ("json", "tree")]
         if text_formats:
             from solgen.formats.templates import render
 
@@ -702,7 +715,7 @@ def _preload(job: Job, paths: list[str]) -> None:
         import solgen.matrix.asks  # noqa: F401
         import solgen.matrix.identity  # noqa: F401
 
-    if any(f != "json" for f in job.formats):
+    if any(f not in ("json", "tree") for f in job.formats):
         import solgen.present.view  # noqa: F401
         from solgen.formats.templates import environment, template_name
         from solgen.present.words import load_words
@@ -712,7 +725,7 @@ def _preload(job: Job, paths: list[str]) -> None:
             for lang in ("en", job.lang or "en"):
                 load_words(lang, tdir)
             for fmt in job.formats:
-                if fmt == "json":
+                if fmt in ("json", "tree"):
                     continue
                 env = environment(fmt, tdir)
                 names = [k for k in job.kinds or ("handout",)] if problems else []

@@ -16,7 +16,7 @@ import itertools
 import math
 import random
 from functools import lru_cache
-from typing import Callable, Iterable
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import sympy as sp
 
@@ -330,3 +330,47 @@ def equal(a: sp.Expr, b: sp.Expr) -> bool:
 def verify(tree: Rule) -> list[Rule]:
     """The nodes of ``tree`` whose result is not d(expr)/d(var) (empty when all check)."""
     return [node for node in tree.walk() if not equal(node.result, sp.diff(node.expr, node.var))]
+
+
+def _scalar_value(form: Any, where: Mapping[sp.Symbol, sp.Expr]) -> sp.Expr:
+    """A displayed side as an expression: a derivative worked out, a point substituted."""
+    expr = sp.sympify(form) if isinstance(form, (int, float)) else form
+    if isinstance(expr, (sp.MatrixBase,)):
+        expr = expr.applyfunc(lambda e: e.doit() if e.has(sp.Derivative) else e)
+    elif expr.has(sp.Derivative):
+        expr = expr.doit()
+    return expr.subs(dict(where)) if where else expr
+
+
+def _holds(a: Any, b: Any, relation: str) -> bool | None:
+    """Does ``a relation b`` hold (None: a relation the checker does not decide, ≈ and ⇒)?"""
+    if relation in ("≈", "⇒"):
+        return None
+    if isinstance(a, sp.MatrixBase) or isinstance(b, sp.MatrixBase):
+        if not (isinstance(a, sp.MatrixBase) and isinstance(b, sp.MatrixBase)) or a.shape != b.shape:
+            return False if relation == "=" else None
+        same = all(equal(x, y) for x, y in zip(a, b))
+        return same if relation == "=" else (not same if relation == "≠" else None)
+    if relation == "=":
+        return equal(a, b)
+    if relation == "≠":
+        return not equal(a, b)
+    if a.free_symbols or b.free_symbols:
+        return None  # an inequality between functions: said in words, not checked here
+    va, vb = numeric.value(a, {}).real, numeric.value(b, {}).real
+    return {"<": va < vb, ">": va > vb, "≤": va <= vb, "≥": va >= vb}[relation]
+
+
+def false_relation(forms: Sequence[Any], relations: Sequence[str],
+                   where: Mapping[sp.Symbol, sp.Expr] | None = None) -> int | None:
+    """The index of the first relation of a displayed chain that is false (``forms[i]
+    relations[i] forms[i+1]``), or None when every one that can be checked holds. Sides
+    that are ``None`` (words) are skipped."""
+    values = [None if f is None else _scalar_value(f, where or {}) for f in forms]
+    for i, relation in enumerate(relations):
+        a, b = values[i], values[i + 1]
+        if a is None or b is None:
+            continue
+        if _holds(a, b, relation) is False:
+            return i
+    return None

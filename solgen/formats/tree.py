@@ -1,0 +1,114 @@
+"""The ``tree`` format: the document tree every writer read, serialised as JSON
+(``out/<id>.tree.json``, DESIGN.md "The document tree").
+
+Each node is ``{"node": "<type>", ...fields, "children": [...]}``. A displayed formula is a
+``formula`` node with its ``tex`` (exactly what the LaTeX writer prints), its ``forms``
+(sympify-readable strings; shaped forms in solgen's grammar with the document's ``shapes``;
+``d(...)`` for a differential; ``null`` for a side that is a word), its ``relations``, the
+point it is read at (``where``) and ``shapes``. Words and prose are ``text`` nodes, other
+LaTeX fragments (a heading's symbol, a lone matrix) ``math`` nodes.
+
+To serialise a new field: nothing to do, every field of the view is written; a new kind of
+node gets its type from the key it sits under (``NODE_OF``).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import sympy as sp
+
+from solgen.formats.json import SCHEMA_VERSION, expr_text
+from solgen.matrix.ast import Node, text as shaped_text
+from solgen.present.formula import Formula
+from solgen.present.view import TEXT_KEYS
+
+# The type of a node, by the key of the list or field it sits under in the view.
+NODE_OF = {"questions": "question", "parts": "part", "groups": "derivation", "lines": "step",
+           "handout_lines": "step", "slide_lines": "step", "problems": "problem", "problem": "problem",
+           "answer": "answer", "items": "item", "slides": "frame", "frames": "frame", "readings": "reading",
+           "blocks": "block", "figure": "figure", "builds": "build", "notes": "note"}
+SKIP = frozenset({"lang"})
+
+
+def form_text(form: Any) -> str | None:
+    """One side as text a reader of the tree parses: SymPy's grammar for scalars and
+    matrices of scalars, solgen's for shaped expressions, None for a word."""
+    if form is None:
+        return None
+    if isinstance(form, Node):
+        return shaped_text(form)
+    if isinstance(form, str):
+        return form
+    if isinstance(form, (int, float)):
+        return str(form)
+    return expr_text(sp.sympify(form) if not isinstance(form, sp.Basic) else form)
+
+
+def formula_node(f: Formula) -> dict[str, Any]:
+    return {"node": "formula", "tex": f.tex, "forms": [form_text(x) for x in f.forms],
+            "relations": list(f.relations),
+            "where": {expr_text(k): form_text(v) for k, v in f.where.items()},
+            "shapes": {str(k): (list(v) if isinstance(v, (list, tuple)) else str(v)) for k, v in f.shapes.items()}}
+
+
+def _flat(value: Any) -> list[Any]:
+    out: list[Any] = []
+    stack = [value]
+    while stack:
+        v = stack.pop()
+        if isinstance(v, list):
+            stack.extend(reversed(v))
+        else:
+            out.append(v)
+    return out
+
+
+def _node(value: Any, key: str) -> Any:
+    """A view value as a tree value: nodes (dicts with ``node``), lists, or plain fields.
+    Every nested node of a dict becomes one of its ``children``, with its ``role`` (the
+    view's key) so a reader can walk ``children`` alone."""
+    if isinstance(value, Formula):
+        return formula_node(value)
+    if isinstance(value, dict):
+        fields: dict[str, Any] = {"node": NODE_OF.get(key, key or "block")}
+        children: list[Any] = []
+        for k, v in value.items():
+            if k in SKIP or (callable(v) and not hasattr(v, "as_format")):
+                continue
+            converted = _node(v, k)
+            items = _flat(converted) if isinstance(converted, list) else [converted]
+            if any(isinstance(c, dict) and "node" in c for c in items):
+                for c in items:
+                    if isinstance(c, dict) and "node" in c:
+                        children.append({**c, "role": k})
+                    elif c is not None:
+                        children.append({"node": "text", "role": k, "text": str(c)})
+            else:
+                fields[k] = converted
+        fields["children"] = children
+        return fields
+    if isinstance(value, (list, tuple)):
+        return [_node(v, key) for v in value]
+    if hasattr(value, "as_format"):  # a sentence or a prose field
+        return {"node": "text", "text": str(value)}
+    if isinstance(value, str):
+        return str(value) if key in TEXT_FIELDS or not value else {"node": "math", "tex": str(value)}
+    if value is None or isinstance(value, (bool, int, float)):
+        return value
+    if isinstance(value, (sp.Basic, Node)):
+        return form_text(value)
+    return str(value)
+
+
+TEXT_FIELDS = TEXT_KEYS | {"kind", "label", "tikz", "tikz_blank", "svg", "alt", "path"}
+
+
+def to_tree(view: dict[str, Any], doc_id: str) -> str:
+    """The view (the tree every writer reads) as ``<id>.tree.json``."""
+    root = _node(view, "document")
+    root["node"] = "document"
+    root = {"node": "document", "schema_version": SCHEMA_VERSION, "id": doc_id,
+            **{k: v for k, v in root.items() if k not in ("node", "id")}}
+    return json.dumps(root, ensure_ascii=False, indent=1) + "\n"
