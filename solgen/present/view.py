@@ -701,13 +701,19 @@ def second(fname: str, vi: str, vj: str, args: str = "") -> str:
     return f"\\frac{{\\partial^2 {fname}}}{{\\partial {vi} \\partial {vj}}}"
 
 
-def add_factored(view: dict[str, Any], shown: str | None) -> dict[str, Any]:
-    """simplify: factor -- the result with common factors pulled out, as one more ``=``."""
+def add_factored(view: dict[str, Any], shown: str | None, form: Any = None) -> dict[str, Any]:
+    """simplify: factor -- the result with common factors pulled out, as one more ``=``
+    (``form``: what ``shown`` means, a SymPy expression or Matrix; a Formula answer line
+    gets it as its new side)."""
     if shown:
-        view["answer"] = view["answer"][:-1] + [view["answer"][-1] + f" = {shown}"]
-        if view.get("equation"):
-            view["equation"] = view["equation"][:-1] + [view["equation"][-1] + f" = {shown}"]
-        view["answer_short"] = view["answer_short"][:-1] + [view["answer_short"][-1] + f" = {shown}"]
+        side = Side(shown, _form(form))
+        view["answer"] = view["answer"][:-1] + [extend(view["answer"][-1], side)]
+        equation = view.get("equation")
+        if isinstance(equation, Formula):
+            view["equation"] = extend(equation, side)
+        elif equation:
+            view["equation"] = equation[:-1] + [extend(str(equation[-1]), side)]
+        view["answer_short"] = view["answer_short"][:-1] + [extend(view["answer_short"][-1], side)]
     return view
 
 
@@ -766,14 +772,36 @@ def _group(tex: str, start: int) -> tuple[str, int]:
     return tex[start + 1:], len(tex)
 
 
-def fitted(lhs: str, rows: list[list[Any]], tex: Tex, letter: str, symmetric: bool = False) -> list[str]:
+def _matrix_form(forms: list[list[Any]]) -> Any:
+    """A matrix (or column) of entry forms as a SymPy Matrix; None when an entry has none."""
+    if not forms or any(e is None for row in forms for e in row):
+        return None
+    return sp.Matrix([[_form(e) for e in row] for row in forms])
+
+
+def _line(lhs: Side, rhs: Side, where: Any = None) -> Any:
+    """``lhs = rhs`` as a Formula, or as the plain LaTeX it was when neither side has a form."""
+    if lhs.form is None and rhs.form is None:
+        return f"{lhs.tex} = {rhs.tex}"
+    return chain(lhs, "=", rhs, where=where)
+
+
+def fitted(lhs: str, rows: list[list[Any]], tex: Tex, letter: str, symmetric: bool = False, *,
+           lhs_form: Any = None, forms: list[list[Any]] | None = None, where: Any = None) -> list[Any]:
     """``lhs = matrix`` as display lines: one when it fits the line; when it is too wide, not
     shrunk but written with a letter for each long entry, the entries following one per line
     (of a symmetric matrix, those on and above the diagonal): [h_{11} h_{12}; h_{12} h_{22}],
-    h_{11} = ...; short entries (0, 2 x_3) stay in place."""
+    h_{11} = ...; short entries (0, 2 x_3) stay in place.
+
+    Each line is a ``Formula``: ``lhs_form`` is what ``lhs`` means (a SymPy Matrix of the
+    same shape, say of ``Derivative``s; then ``h_{11}`` means its entry), ``forms`` the
+    entries' forms where ``rows`` holds LaTeX strings (by default an entry that is a SymPy
+    expression is its own form), ``where`` a point the forms are read at."""
     shown = [[e if isinstance(e, str) else tex(e) for e in row] for row in rows]
+    entry_forms = forms if forms is not None else [[None if isinstance(e, str) else e for e in row] for row in rows]
+    value = _matrix_form(entry_forms)
     column = all(len(r) == 1 for r in rows)
-    whole = f"{lhs} = {tex.col([r[0] for r in shown]) if column else tex.mat(shown)}"
+    whole = _line(Side(lhs, lhs_form), Side(tex.col([r[0] for r in shown]) if column else tex.mat(shown), value), where)
     if width(whole) <= LINE:
         return [whole]
 
@@ -782,19 +810,23 @@ def fitted(lhs: str, rows: list[list[Any]], tex: Tex, letter: str, symmetric: bo
             i, j = j, i
         return f"{letter}_{{{i + 1}}}" if column else f"{letter}_{{{i + 1}{j + 1}}}"
 
+    def named(i: int, j: int) -> Any:  # what h_{ij} stands for: the entry of lhs
+        return lhs_form[i, j] if isinstance(lhs_form, sp.MatrixBase) else None
+
     short = [[width(e) <= 6 for e in row] for row in shown]
     shape = [[shown[i][j] if short[i][j] else name(i, j) for j in range(len(row))] for i, row in enumerate(rows)]
-    entries = [f"{name(i, j)} = {e}" for i, row in enumerate(shown)
+    entries = [_line(Side(name(i, j), named(i, j)), Side(e, _form(entry_forms[i][j])), where) for i, row in enumerate(shown)
                for j, e in enumerate(row) if not short[i][j] and not (symmetric and j < i)]
-    return [f"{lhs} = {tex.col([r[0] for r in shape]) if column else tex.mat(shape)}", *entries]
+    return [_line(Side(lhs, lhs_form), Side(tex.col([r[0] for r in shape]) if column else tex.mat(shape), value), where), *entries]
 
 
 def stack_wide(view: dict[str, Any], lhs: str, rows: list[list[Any]], tex: Tex, letter: str,
-               symmetric: bool = False) -> dict[str, Any]:
-    """A part's answer too wide for the line: its first line becomes ``fitted``'s lines."""
+               symmetric: bool = False, *, lhs_form: Any = None, forms: list[list[Any]] | None = None) -> dict[str, Any]:
+    """A part's answer too wide for the line: its first line becomes ``fitted``'s lines
+    (``lhs_form``, ``forms``: as for ``fitted``)."""
     if width(view["answer_short"][0]) <= LINE:
         return view
-    lines = fitted(lhs, rows, tex, letter, symmetric)
+    lines = fitted(lhs, rows, tex, letter, symmetric, lhs_form=lhs_form, forms=forms)
     view["answer"] = [*lines, *view["answer"][1:]]
     view["answer_short"] = [*lines, *view["answer_short"][1:]]
     view["equation"] = None
@@ -822,16 +854,25 @@ def decimals_of(raw: Any) -> list[Any] | None:
     return [[dec(e) for e in row] if isinstance(row, (list, tuple)) else dec(row) for row in raw]
 
 
-def add_value(view: dict[str, Any], lhs: str, value: str | None, raw: Any = None, tex: Tex | None = None) -> dict[str, Any]:
+def add_value(view: dict[str, Any], lhs: str, value: str | None, raw: Any = None, tex: Tex | None = None, *,
+              lhs_form: Any = None, form: Any = None, where: Any = None) -> dict[str, Any]:
     """``at`` on a symbolic ask: its value at the point, as one more answer line (with its
-    decimals beside it when the exact value is not a plain number)."""
+    decimals beside it when the exact value is not a plain number).
+
+    The line is a ``Formula`` when ``lhs_form`` or ``form`` is given: ``lhs_form`` what
+    ``lhs`` means (``Derivative(f, x)``, a Matrix of them), ``form`` the exact value
+    (a number, a Matrix), ``where`` the point (``{x: 1, y: 2}``) substituted into both."""
+    if value is None:
+        return view
     approx = decimals_of(raw) if raw is not None and tex is not None else None
-    if value is not None and approx is not None:
+    sides: list[Any] = [Side(lhs, lhs_form), "=", Side(value, _form(form))]
+    if approx is not None:
         rows = approx if isinstance(approx[0], list) else [[a] for a in approx]
-        value = f"{value} \\approx {matrix(rows)}"
-    if value is not None:
-        view["answer"] = view["answer"] + [f"{lhs} = {value}"]
-        view["answer_short"] = view["answer_short"] + [f"{lhs} = {value}"]
+        sides += ["≈", Side(matrix(rows), sp.Matrix([[sp.Float(a) for a in row] for row in rows]))]
+    line: Any = chain(*sides, where=where) if lhs_form is not None or form is not None else \
+        " = ".join([f"{lhs}", f"{value} \\approx {sides[-1].tex}" if approx is not None else f"{value}"])
+    view["answer"] = view["answer"] + [line]
+    view["answer_short"] = view["answer_short"] + [line]
     return view
 
 
