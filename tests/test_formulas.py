@@ -225,3 +225,63 @@ def _groups_macro(fmt: str, part: dict[str, Any]) -> str:
     env = environment(fmt)
     name = {"tex": "parts.tex.j2", "md": "parts.md.j2"}[fmt]
     return env.get_template(name).module.groups(part)
+
+
+def _tex_of(name: str):
+    from solgen.derive.calculus import solve
+    from solgen.input.problem import load_problem
+    from solgen.present.view import Tex
+    from solgen.present.words import load_words
+
+    problem = load_problem(str(ROOT / "problems" / name))
+    return problem, solve(problem), Tex(problem, load_words("en"))
+
+
+def test_fitted_lines_are_formulas_whose_letters_mean_the_entries_of_the_lhs():
+    """A Hessian too wide for the line: [h_11 h_12; ...] and h_11 = ..., each a Formula;
+    with the lhs given as a matrix of derivatives, h_ij = entry is checked against it."""
+    from solgen.present.view import LINE, fitted, width
+
+    problem, solution, tex = _tex_of("4.1.yaml")
+    r = next(d for d in solution.derivations if d.part.ask == "hessian")
+    f = problem.functions[r.part.of].exprs[0]
+    xs = problem.variables
+    want = sp.Matrix([[sp.Derivative(f, a, b) for b in xs] for a in xs])
+    lines = fitted("\\nabla^2 f(x)", [list(row) for row in r.answer], tex, "h", symmetric=True, lhs_form=want)
+    assert len(lines) > 1 and all(isinstance(ln, Formula) for ln in lines)
+    assert all(width(ln) <= LINE or ln is lines[0] for ln in lines)
+    assert check({"answer": lines}) == len(lines)
+    wrong = [list(row) for row in r.answer]
+    wrong[0][0] = wrong[0][0] + 1  # a slip in one entry: its line is false
+    with pytest.raises(CheckError, match="h_\\{11\\}"):
+        check({"answer": fitted("\\nabla^2 f(x)", wrong, tex, "h", symmetric=True, lhs_form=want)})
+
+
+def test_add_value_and_add_factored_extend_formulas_with_their_forms():
+    from solgen.present.formula import Side, chain
+    from solgen.present.view import add_factored, add_value
+
+    x, y = sp.symbols("x y")
+    f = x**2 * y + x * y
+    d = sp.Derivative(f, x)
+    line = chain(Side("\\frac{\\partial f}{\\partial x}", d), "=", Side("2 x y + y", 2 * x * y + y))
+    part = {"answer": [line], "answer_short": [line], "equation": None}
+    add_factored(part, "y (2 x + 1)", form=y * (2 * x + 1))
+    add_value(part, "\\frac{\\partial f}{\\partial x}(1, 2)", "6", lhs_form=d, form=sp.Integer(6), where={x: 1, y: 2})
+    factored, value = part["answer"]
+    assert factored.tex == "\\frac{\\partial f}{\\partial x} = 2 x y + y = y (2 x + 1)" and len(factored.forms) == 3
+    assert value.tex == "\\frac{\\partial f}{\\partial x}(1, 2) = 6"
+    assert check(part) == 4  # answer and answer_short, both lines each
+    add_value(part, "\\frac{\\partial f}{\\partial x}(1, 2)", "7", lhs_form=d, form=sp.Integer(7), where={x: 1, y: 2})
+    with pytest.raises(CheckError, match="= 7"):
+        check(part)
+
+
+def test_helpers_called_as_before_print_the_same_text():
+    """Callers that pass no forms get the LaTeX they always got."""
+    from solgen.present.view import add_factored, add_value
+
+    part = {"answer": ["a = b"], "answer_short": ["a = b"], "equation": ["a", "c", "b"]}
+    add_factored(part, "d")
+    add_value(part, "a(1)", "2")
+    assert part["answer"] == ["a = b = d", "a(1) = 2"] and part["equation"] == ["a", "c", "b = d"]
