@@ -86,6 +86,7 @@ def _item(ex: Exercise, v: Variant, qi: int, fi: int, f: Field, words: Any) -> E
         ET.SubElement(both, "varlte", {"respident": "response1"}).text = _num(f.number + f.tolerance)
         ET.SubElement(cond, "setvar", {"action": "Set", "varname": "SCORE"}).text = "100"
     else:
+        assert f.choices is not None  # a choice field has its choices
         resp = ET.SubElement(pres, "response_lid", {"ident": "response1", "rcardinality": "Single"})
         choice = ET.SubElement(resp, "render_choice")
         for o in f.choices.options:

@@ -68,6 +68,7 @@ def _field_cloze(f: Field, words: Any) -> str:
     if f.kind == "number":
         return f"{{1:NUMERICAL:={_number(f.number)}:{_number(f.tolerance)}}}"
     options = []
+    assert f.choices is not None  # a choice field has its choices
     for o in f.choices.options:
         feedback = "" if o.key else _inline(md_html(words(f"malrule.{o.malrule}").md()))
         options.append(("=" if o.key else "") + cloze_escape(plain_math(o.tex)) + ("#" + cloze_escape(feedback) if feedback else ""))
@@ -153,6 +154,7 @@ def _variant_question(ex: Exercise, v: Variant, words: Any) -> ET.Element | None
         ET.SubElement(q, "answernumbering").text = "abc"
         for tag in ("correctfeedback", "partiallycorrectfeedback", "incorrectfeedback"):
             _text(q, tag, "")
+        assert fields[0].choices is not None  # a choice field has its choices
         for o in fields[0].choices.options:
             a = ET.SubElement(q, "answer", {"fraction": "100" if o.key else "0", "format": "html"})
             ET.SubElement(a, "text").text = plain_math(o.tex)
