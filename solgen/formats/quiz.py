@@ -20,14 +20,14 @@ from __future__ import annotations
 import html
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Sequence, TypeAlias
 
 import sympy as sp
 
-from solgen.asks.base import Result
 from solgen.derive.malrules import graded
 
 if TYPE_CHECKING:
+    from solgen.asks.base import Result
     from markdown_it import MarkdownIt
     from markdown_it.renderer import RendererProtocol
     from markdown_it.token import Token
@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 
     from solgen.present.choices import Choices
     from solgen.present.view import Tex
+    from solgen.present.words import Words
 
 REL_TOL = 1e-3  # numerical answers: within 0.1% of the value ...
 ABS_TOL = 1e-3  # ... or 0.001, whichever is larger
@@ -95,6 +96,10 @@ class Exercise:
     path: str
     variants: list[Variant]
     variables: list[str] = field(default_factory=list)
+
+
+if TYPE_CHECKING:
+    WordsFor: TypeAlias = Callable[[Exercise], Words]  # the words catalog of an exercise's problem file
 
 
 def _numbers(value: Any) -> bool:
