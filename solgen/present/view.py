@@ -1032,6 +1032,8 @@ def build_view(solution: Solution, words: Words | None = None, prefix: str = "")
                       parts=join([text(f"({p})") for p in places], words("prompt.and")))
             if not view["groups"] and isinstance(view.get("general"), dict):  # f's derivatives are those of (a)
                 view["general"] = {**view["general"], "hessian": None, "lines": []}
+        if view.get("groups"):  # a derivation without lines (detail: answer) shows nothing, not even its heading
+            view["groups"] = [g for g in view["groups"] if g.get("lines")]
         for g in view.get("groups", []):  # groups built outside ``group`` (matrix forms, partials, proofs)
             if "frames" not in g:
                 g["frames"] = frames(g.get("lines", []), SLIDE_ROOM, SLIDE_ROOM - (1.2 if g.get("held") else 0.0))
