@@ -1034,7 +1034,7 @@ def build_view(solution: Solution, words: Words | None = None, prefix: str = "")
             if not view["groups"] and isinstance(view.get("general"), dict):  # f's derivatives are those of (a)
                 view["general"] = {**view["general"], "hessian": None, "lines": []}
         if view.get("groups"):  # a derivation without lines (detail: answer) shows nothing, not even its heading
-            view["groups"] = [g for g in view["groups"] if g.get("lines")]
+            view["groups"] = [g for g in view["groups"] if g.get("lines") or "handout_lines" not in g]
         for g in view.get("groups", []):  # groups built outside ``group`` (matrix forms, partials, proofs)
             if "frames" not in g:
                 g["frames"] = frames(g.get("lines", []), SLIDE_ROOM, SLIDE_ROOM - (1.2 if g.get("held") else 0.0))
