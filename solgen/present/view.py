@@ -559,7 +559,7 @@ def slide_lines(lines: list[dict[str, Any]], heading: str, tex: Tex, heading_for
     else:
         opened_eq, result_form, where = equation[: -len(end)], None, {}
     opened = {**first, "equation": opened_eq}
-    together = chain(Side(heading, heading_form), "=", Side(first["result"], result_form), where=where)
+    together = _line(Side(heading, heading_form), Side(first["result"], result_form), where)
     total = {"rule": "total", "equation": together, "reason": tex.words("steps.together" if
              first["rule"] == "sum" else "steps.so_result"), "depth": 0, "result": first["result"], "total": True}
     return [opened, *lines[1:], total]
