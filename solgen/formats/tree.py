@@ -51,7 +51,7 @@ def form_text(form: Any) -> str | None:
         return form
     if isinstance(form, (int, float)):
         return str(form)
-    return expr_text(sp.sympify(form) if not isinstance(form, sp.Basic) else form)
+    return expr_text(form) if isinstance(form, sp.Basic) else str(form)
 
 
 def formula_node(f: Formula) -> dict[str, Any]:
