@@ -334,7 +334,7 @@ def verify(tree: Rule) -> list[Rule]:
 
 def _scalar_value(form: Any, where: Mapping[sp.Symbol, sp.Expr]) -> sp.Expr:
     """A displayed side as an expression: a derivative worked out, a point substituted."""
-    expr = sp.sympify(form) if isinstance(form, (int, float)) else form
+    expr = sp.Integer(form) if isinstance(form, int) else sp.Float(form) if isinstance(form, float) else form
     if isinstance(expr, (sp.MatrixBase,)):
         expr = expr.applyfunc(lambda e: e.doit() if e.has(sp.Derivative) else e)
     elif expr.has(sp.Derivative):
