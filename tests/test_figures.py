@@ -167,7 +167,7 @@ def test_no_field_arrow_where_f_has_no_value():
 def test_grid_values_match_sympy_and_are_nan_off_the_domain():
     import numpy as np
 
-    from solgen.figures.grid import values
+    from solgen.math.grid import values
 
     x, y = sp.symbols("x y", real=True)
     expr = sp.sqrt(x) * sp.sin(y) + sp.atan(x * y) / (1 + y**2) + sp.Abs(x - y) ** sp.Rational(1, 3) + sp.exp(-x) * sp.log(y)
@@ -466,7 +466,8 @@ def test_plain_renders_never_import_numpy():
     code = ("import sys\nfrom solgen.pipeline import Job, _work\n"
             f"out = _work({str(ROOT / 'problems' / '3.1.yaml')!r}, Job(formats=('tex', 'md', 'html', 'json')))\n"
             "assert out.error is None, out.error\n"
-            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('numpy', 'contourpy', 'matplotlib', 'solgen.figures')))\n")
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('numpy', 'contourpy', 'matplotlib')\n"
+            "             or m in ('solgen.math.grid', 'solgen.math.figure', 'solgen.formats.svg', 'solgen.formats.tikz')))\n")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=ROOT)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "[]"
@@ -481,7 +482,7 @@ def test_svg_snapshot(name, written, snapshot):
 
 def test_a_function_kept_by_name_is_drawn_from_its_definition():
     """L uses p by name (p's steps and answers say p); the grid sees p's definition."""
-    from solgen.figures.grid import values
+    from solgen.math.grid import values
     import numpy as np
 
     problem = parse_problem(

@@ -258,7 +258,7 @@ def test_a_file_saved_during_a_render_is_not_cached_under_its_new_contents(tmp_p
     """A section's problem is saved again while the section renders (two quick saves under
     watch): the entry may not pair the old outputs with the new file."""
     import solgen.derive.calculus as calculus
-    from solgen.cache import Cache
+    from solgen.build.cache import Cache
     from solgen.pipeline import Job, process
 
     cache_env(monkeypatch, tmp_path / "cache")
@@ -435,9 +435,9 @@ def test_comment_lines_do_not_raise_a_sections_time_allowance(tmp_path):
 
 
 def test_an_output_above_the_limit_is_an_error_not_a_file(tmp_path, monkeypatch):
-    import solgen.pipeline as pipeline
+    import solgen.build.render as render
 
-    monkeypatch.setattr(pipeline, "MAX_OUTPUT", 2000)
+    monkeypatch.setattr(render, "MAX_OUTPUT", 2000)
     (tmp_path / "p.yaml").write_text(problem())
     res = run("render", str(tmp_path / "p.yaml"), "--out", str(tmp_path / "out"), "--timeout", "0")
     assert res.exit_code == 1 and "p.tex would be" in res.stderr and "MiB an output may be" in res.stderr

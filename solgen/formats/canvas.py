@@ -16,6 +16,7 @@ import xml.etree.ElementTree as ET
 import zipfile
 from typing import Any
 
+from solgen.formats.inline import sentence_md
 from solgen.formats.quiz import Exercise, Field, Variant, md_html, plain_math
 
 QTI_NS = "http://www.imsglobal.org/xsd/ims_qtiasiv1p2"
@@ -100,7 +101,7 @@ def _item(ex: Exercise, v: Variant, qi: int, fi: int, f: Field, words: Any) -> E
                 ET.SubElement(cond, "displayfeedback", {"feedbacktype": "Response", "linkrefid": f"choice_{o.letter}_fb"})
         for o in f.choices.options:
             if not o.key:
-                _feedback(item, f"choice_{o.letter}_fb", md_html(words(f"malrule.{o.malrule}").md()))
+                _feedback(item, f"choice_{o.letter}_fb", md_html(sentence_md(words(f"malrule.{o.malrule}"))))
     _feedback(item, "general_fb", md_html(v.questions[qi].solution_md))
     return item
 

@@ -27,7 +27,8 @@ from typing import Any
 import sympy as sp
 from sympy.printing.str import StrPrinter
 
-from solgen.asks.base import Result
+from solgen.formats.inline import sentence_md
+from solgen.derive.result import Result
 from solgen.derive.calculus import Solution
 from solgen.derive.rules import Rule
 
@@ -131,7 +132,7 @@ def choices_json(solution: Solution, result: Result) -> dict[str, Any]:
     words = load_words(solution.problem.lang)
     return {
         "key": _plain(graded(result)),
-        "distractors": [{"malrule": d.malrule, "result": _plain(d.answer), "feedback": words(f"malrule.{d.malrule}").md()}
+        "distractors": [{"malrule": d.malrule, "result": _plain(d.answer), "feedback": sentence_md(words(f"malrule.{d.malrule}"))}
                         for d in distractors(solution.problem, result.part)],
     }
 

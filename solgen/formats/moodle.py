@@ -18,6 +18,7 @@ import base64
 import xml.etree.ElementTree as ET
 from typing import Any
 
+from solgen.formats.inline import sentence_md
 from solgen.formats.quiz import Exercise, Field, Variant, md_html, plain_math
 
 PENALTY = "0.3333333"
@@ -69,7 +70,7 @@ def _field_cloze(f: Field, words: Any) -> str:
         return f"{{1:NUMERICAL:={_number(f.number)}:{_number(f.tolerance)}}}"
     options = []
     for o in f.choices.options:
-        feedback = "" if o.key else _inline(md_html(words(f"malrule.{o.malrule}").md()))
+        feedback = "" if o.key else _inline(md_html(sentence_md(words(f"malrule.{o.malrule}"))))
         options.append(("=" if o.key else "") + cloze_escape(plain_math(o.tex)) + ("#" + cloze_escape(feedback) if feedback else ""))
     return "{1:MULTICHOICE_VS:" + "~".join(options) + "}"
 
@@ -156,7 +157,7 @@ def _variant_question(ex: Exercise, v: Variant, words: Any) -> ET.Element | None
         for o in fields[0].choices.options:
             a = ET.SubElement(q, "answer", {"fraction": "100" if o.key else "0", "format": "html"})
             ET.SubElement(a, "text").text = plain_math(o.tex)
-            _text(a, "feedback", "" if o.key else md_html(words(f"malrule.{o.malrule}").md()))
+            _text(a, "feedback", "" if o.key else md_html(sentence_md(words(f"malrule.{o.malrule}"))))
         return q
     q = ET.Element("question", {"type": "cloze"})
     _common(q, ex, v, _question_html(v, words))

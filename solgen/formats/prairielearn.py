@@ -22,6 +22,7 @@ import uuid
 from typing import Any
 
 
+from solgen.formats.inline import sentence_md
 from solgen.formats.quiz import Exercise, md_html
 
 NAMESPACE = uuid.UUID("6f1d2a34-5c1e-4b8e-9d41-3e0c2f5a7b10")  # solgen's: never change it
@@ -98,7 +99,7 @@ def _variant_json(ex: Exercise, v: Any, words: Any) -> dict[str, Any]:
                 params[f"{name}_label"] = f"${f.label} =$"
             else:
                 params[f"{name}_options"] = [{"correct": o.key, "tex": f"${o.tex}$",
-                                              "feedback": "" if o.key else md_html(words(f"malrule.{o.malrule}").md())}
+                                              "feedback": "" if o.key else md_html(sentence_md(words(f"malrule.{o.malrule}")))}
                                              for o in f.choices.options]
     return {"variant": v.number, "draw": v.params, "params": params, "correct_answers": correct}
 

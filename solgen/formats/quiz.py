@@ -24,6 +24,7 @@ from typing import Any
 
 import sympy as sp
 
+from solgen.formats.inline import render as render_inline, sentence_md
 from solgen.derive.malrules import graded
 
 REL_TOL = 1e-3  # numerical answers: within 0.1% of the value ...
@@ -176,7 +177,7 @@ def collect(path: str, count: int | None = None, seed: int | None = None) -> Exe
         words = load_words(problem.lang)
         view = build_view(solution, words)
         tex = Tex(problem, words)
-        marker = words("document.solution").md()
+        marker = sentence_md(words("document.solution"))
         questions = []
         by_question: dict[str, list[Any]] = {}
         for d in solution.derivations:
@@ -193,12 +194,12 @@ def collect(path: str, count: int | None = None, seed: int | None = None) -> Exe
             for f in fields:
                 if f.kind in ("number", "symbolic"):
                     f.value_tex = tex(f.value)
-            prompt_md = prompt.as_format("md")
+            prompt_md = render_inline(prompt, "md")
             for p in q["parts"]:  # a figure to draw on: its blank picture goes with the question
                 fig = p.get("figure")
                 if fig is not None:
                     prompt_md += f"\n\n![{_md_alt(fig.alt_blank)}]({fig.svg_blank})"
-            prompt_tex = q["prompt"].as_format("tex")
+            prompt_tex = render_inline(q["prompt"], "tex")
             for p in q["parts"]:
                 if p.get("figure") is not None:
                     prompt_tex += ("\n\n\\begin{center}\\begin{adjustbox}{max totalheight=0.38\\textheight, max width=\\linewidth}\n"
@@ -206,7 +207,7 @@ def collect(path: str, count: int | None = None, seed: int | None = None) -> Exe
             questions.append(Question(q["id"], prompt_md, solution_md, fields, prompt_tex))
         whole = render({**view, "intro": None}, "md", "handout", None, words)
         whole = whole.split("\n", 1)[1] if whole.startswith("# ") else whole  # the title is the question's name
-        variants.append(Variant(k, {n: str(v) for n, v in problem.params}, view["intro"].as_format("md") if view["intro"] else None,
+        variants.append(Variant(k, {n: str(v) for n, v in problem.params}, render_inline(view["intro"], "md") if view["intro"] else None,
                                 questions, _figures(view), whole.strip(),
                                 render(view, "tex", "handout", None, words)))
     title = first.title or first.id

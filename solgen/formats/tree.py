@@ -19,6 +19,7 @@ from typing import Any
 
 import sympy as sp
 
+from solgen.formats.inline import renders
 from solgen.formats.json import SCHEMA_VERSION, expr_text
 from solgen.matrix.ast import Node, text as shaped_text
 from solgen.present.formula import Formula
@@ -75,7 +76,7 @@ def _node(value: Any, key: str) -> Any:
         fields: dict[str, Any] = {"node": NODE_OF.get(key, key or "block")}
         children: list[Any] = []
         for k, v in value.items():
-            if k in SKIP or (callable(v) and not hasattr(v, "as_format")):
+            if k in SKIP or (callable(v) and not renders(v)):
                 continue
             converted = _node(v, k)
             items = _flat(converted) if isinstance(converted, list) else [converted]
@@ -91,7 +92,7 @@ def _node(value: Any, key: str) -> Any:
         return fields
     if isinstance(value, (list, tuple)):
         return [_node(v, key) for v in value]
-    if hasattr(value, "as_format"):  # a sentence or a prose field
+    if renders(value):  # a sentence or a prose field
         return {"node": "text", "text": str(value)}
     if isinstance(value, str):
         return str(value) if key in TEXT_FIELDS or not value else {"node": "math", "tex": str(value)}

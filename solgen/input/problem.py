@@ -21,7 +21,9 @@ from typing import Any
 import sympy as sp
 import yaml
 
-from solgen.asks.base import COMMON_KEYS
+from solgen.input import askspec as asks
+from solgen.input.askspec import COMMON_KEYS
+from solgen.input.markdown import refused_math
 from solgen.math import named
 from solgen.input.expr import NAME_RE, RESERVED, ParseError, parse_expression
 from solgen.input.fields import DETAILS, SIMPLIFY
@@ -30,7 +32,6 @@ from solgen.errors import SpecError
 MAX_FILE_BYTES = 256 * 1024
 MAX_VARIABLES = 12
 MAX_PARTS = 60
-ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}\Z")
 ASSUMPTIONS = ("real", "positive", "nonnegative")
 TOP_KEYS = ("id", "title", "course", "section", "date", "author", "lang", "variables", "constants", "assume", "functions",
             "parts", "options", "intro", "shapes", "variants", "problems")
@@ -39,7 +40,7 @@ SHEET_KEYS = ("id", "title", "course", "section", "date", "author", "lang", "opt
 BODY_KEYS = ("id", "title", "variables", "shapes", "constants", "assume", "functions", "parts", "intro")
 HEADER_KEYS = ("course", "section", "date", "author", "lang", "options")
 MAX_PROBLEMS = 12
-from solgen.input import LANGS  # noqa: E402 - the catalogs in templates/words/
+from solgen.input import ID_RE, LANGS  # noqa: E402 - the catalogs in templates/words/; ID_RE: light, for the cli
 OPTION_KEYS = ("log", "detail", "simplify")
 
 
@@ -323,8 +324,6 @@ def _constants(data: LDict, ctx: dict) -> dict[str, sp.Symbol]:
 
 def _prose_warnings(data: LDict, parts: Any) -> list[tuple[int, str]]:
     """Math in prose that the whitelist refuses: it is shown as code, and said at its line."""
-    from solgen.formats.prose import refused_math
-
     fields = [(data, "intro")] + [(p, key) for p in parts if isinstance(p, dict) for key in ("prompt", "answer", "notes")]
     out = []
     for mapping, key in fields:
@@ -429,8 +428,6 @@ def _dependency_order(funcs: LDict) -> list[str]:
 
 def _part(data: Any, line: int, ctx: dict, defaults: dict) -> Part:
     """One part: the keys every part has, then the ask's own (``asks/<ask>.py`` reads them)."""
-    from solgen import asks
-
     if not isinstance(data, dict):
         raise SpecError("each part must be a mapping such as {id: a, ask: gradient, of: f}", line)
     every = part_keys()
@@ -472,8 +469,6 @@ def _part(data: Any, line: int, ctx: dict, defaults: dict) -> Part:
 
 def part_keys() -> tuple[str, ...]:
     """Every key some part may have, for suggestions on a misspelt one."""
-    from solgen import asks
-
     keys = set(COMMON_KEYS)
     for a in asks.registry().values():
         keys |= a.keys
@@ -482,9 +477,7 @@ def part_keys() -> tuple[str, ...]:
 
 def __getattr__(name: str) -> Any:  # ASKS and PART_KEYS come from the asks registry
     if name == "ASKS":
-        from solgen import asks
-
-        return asks.names()
+            return asks.names()
     if name == "PART_KEYS":
         return part_keys()
     raise AttributeError(name)

@@ -2,7 +2,7 @@
 and every sentence a ``words.Sentence`` from the language's catalog.
 
 The view model is format-blind: math is LaTeX, sentences are runs that each format's
-writer renders, prose keeps its source and renders per format (``Prose.as_format``).
+writer renders, prose keeps its source (``formats/inline.py`` renders both per format).
 Step trees are flattened into lines with a ``depth``, the step's ``equation`` (LaTeX) and
 its ``reason`` (a sentence), so wording lives in the catalog and layout in the templates.
 Each ask's ``present`` (``asks/<ask>.py``) builds its part's view with the helpers here
@@ -23,7 +23,7 @@ from markupsafe import Markup
 
 from solgen.derive.calculus import Solution
 from solgen.derive.rules import Rule
-from solgen.formats.prose import to_md, to_tex
+from solgen.input import askspec
 from solgen.input.problem import Part, Problem
 from solgen.math.functions import tex_name
 from solgen.math.named import names_in
@@ -36,16 +36,9 @@ WIDE = 2  # matrices with more columns than this show the result without the mat
 
 @dataclass(frozen=True)
 class Prose:
-    """A prose field from the problem file (Markdown with math), rendered per format."""
+    """A prose field from the problem file (Markdown with math); formats/inline.py renders it."""
 
     source: str
-
-    def as_format(self, fmt: str) -> str:
-        if fmt == "html":
-            from solgen.formats.html import prose_to_html
-
-            return prose_to_html(self.source)
-        return to_tex(self.source) if fmt == "tex" else to_md(self.source)
 
     def __bool__(self) -> bool:
         return bool(self.source.strip())
@@ -803,12 +796,6 @@ class Prompts:
     def __bool__(self) -> bool:
         return bool(self.items)
 
-    def as_format(self, fmt: str) -> str:
-        rendered = [item.as_format(fmt) for item in self.items]
-        if fmt == "html":
-            return "\n".join(r if isinstance(item, Prose) or hasattr(item, "options") else f"<p>{r}</p>"
-                             for item, r in zip(self.items, rendered))
-        return "\n\n".join(rendered)
 
 
 def _prompts(parts: list[Part], problem: Problem, tex: Tex) -> Prompts:
@@ -820,8 +807,6 @@ def build_view(solution: Solution, words: Words | None = None, prefix: str = "")
     """The view of a whole solution: each part presented by its ask, grouped into
     questions, with the header, prompts and sentences in the catalog's language. ``prefix``
     labels the questions of one problem of a file with problems: (1a, 1b, 2a, ...)."""
-    from solgen import asks
-
     problem = solution.problem
     words = words or load_words(problem.lang)
     if solution.sheet:
@@ -836,7 +821,7 @@ def build_view(solution: Solution, words: Words | None = None, prefix: str = "")
         shown = d
         if d.part.of and tex.fn(d.part.of) != d.part.of:  # f2 is written f_2 in the documents
             shown = dataclasses.replace(d, part=dataclasses.replace(d.part, of=tex.fn(d.part.of)))
-        view = asks.get(d.part.ask).present(shown, tex, problem)
+        view = askspec.get(d.part.ask).present(shown, tex, problem)
         view.setdefault("equation", None)  # lhs = matrix of partials = result, when shown
         view.update(
             ask=d.part.ask,

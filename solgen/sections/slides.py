@@ -27,7 +27,7 @@ from typing import Any
 
 from solgen.errors import SpecError
 from solgen.input.paths import PathError, is_inside, read
-from solgen.present.view import Prose
+from solgen.formats.inline import Prose  # TODO(layout): a prose node that renders itself
 
 IMAGE_TYPES = {".png": "png", ".jpg": "jpg", ".jpeg": "jpg", ".svg": "svg", ".pdf": "pdf"}
 TEX_TYPES = ("pdf", "png", "jpg")

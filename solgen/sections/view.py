@@ -15,7 +15,7 @@ from typing import Any, Callable
 
 from solgen.errors import SolgenError, SpecError
 from solgen.input.paths import course_root
-from solgen.present.view import Prose
+from solgen.formats.inline import Prose  # TODO(layout): a prose node that renders itself
 from solgen.present.words import Words, text
 from solgen.sections.load import Item, Section
 

@@ -15,7 +15,7 @@ import math
 from typing import Mapping
 from xml.sax.saxutils import escape, quoteattr
 
-from solgen.figures.model import DEPTH, Figure, nice
+from solgen.math.figure import DEPTH, Figure, nice
 
 FONT = "'Latin Modern Roman', 'CMU Serif', Georgia, serif"
 PLOT = 420.0  # px: the longer side of the plot area
