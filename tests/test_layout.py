@@ -33,11 +33,7 @@ REGISTRIES = {"solgen.math.lazy", "solgen.input.askspec"}  # may use importlib
 # the coordinator moves them, they are not given a stage and their imports are not checked
 # for direction. Remove them here when they are gone.
 NOT_YET_MOVED = {"matrix", "sections"}
-# TODO(layout): known upward uses left for the ask and section owners, as (module, target).
-KNOWN_UPWARD = {
-    ("solgen.asks.figure", "solgen.formats.svg"),  # the figure ask writes its SVG and TikZ itself
-    ("solgen.asks.figure", "solgen.formats.tikz"),
-}
+KNOWN_UPWARD: set[tuple[str, str]] = set()  # (module, target) allowed to run back up: none
 
 
 def _modules() -> list[tuple[str, Path]]:

@@ -20,7 +20,6 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 import sympy as sp
-from markupsafe import Markup
 
 from solgen.asks.base import Ask, Entry, Result
 from solgen.errors import DeriveError, SpecError
@@ -293,23 +292,24 @@ def _unicode(name: str) -> str:
 
 
 @dataclass(frozen=True)
-class FigureView:
-    """What the templates place: the pgfplots pictures (LaTeX), the SVG files' names and
-    alt texts (Markdown, HTML), and ``files``, the SVGs themselves for the pipeline."""
+class FigureSpec:
+    """What a figure shows, as data: the model (``math/figure.py``), its labels (LaTeX for
+    the picture, plain text for the SVG), the SVG files' names, alt texts and descriptions.
+    The writers draw it (``formats/figures.py``: pgfplots for LaTeX, SVG files for Markdown
+    and HTML) into what the templates place."""
 
-    tikz: Any  # Markup: every layer
-    tikz_blank: Any  # the worksheet's: no answer layers
-    tikz_slides: Any  # Beamer overlays, one layer per click
+    model: Any = field(compare=False)  # math.figure.Figure
+    labels: dict = field(compare=False)
+    plain: dict = field(compare=False)
     svg: str
     svg_blank: str
     alt: str
     alt_blank: str
-    files: dict = field(default_factory=dict, compare=False)
+    desc: str
+    desc_blank: str
 
 
 def present(r: FigureResult, tex: Any, problem: Any) -> dict[str, Any]:
-    svg, picture = lazy.load("svg").svg, lazy.load("tikz").picture  # TODO(layout): asks -> formats
-
     words, fig, f = tex.words, r.model, r.part.of
     at = tex.point(r.part)
     gradient = tex.col(list(r.gradient_at))
@@ -343,13 +343,8 @@ def present(r: FigureResult, tex: Any, problem: Any) -> dict[str, Any]:
     stem = stem if n == 1 else f"{stem}-{n}"
     names.add(stem)
     full_svg, blank_svg = f"{stem}.svg", f"{stem}-worksheet.svg"
-    view = FigureView(
-        tikz=Markup(picture(fig, labels, "full")),
-        tikz_blank=Markup(picture(fig, labels, "blank")),
-        tikz_slides=Markup(picture(fig, labels, "slides")),
-        svg=full_svg, svg_blank=blank_svg, alt=alt, alt_blank=alt_blank,
-        files={full_svg: svg(fig, plain, alt, True, desc), blank_svg: svg(fig, plain, alt_blank, False, desc_blank)},
-    )
+    view = FigureSpec(model=fig, labels=labels, plain=plain, svg=full_svg, svg_blank=blank_svg, alt=alt,
+                      alt_blank=alt_blank, desc=desc, desc_blank=desc_blank)
     at_point = f"{tex.nabla} {f}({at}) = {gradient}"
     if r.slice:
         dname = direction_tex.get(r.slice, r.slice)

@@ -32,7 +32,7 @@ from solgen.present.words import load_words
 from solgen.sections import is_section
 from solgen.sections.load import load_section
 from solgen.sections.view import build_section_view
-from solgen.formats.texbody import STY, body_only, sty
+from solgen.formats.inline import draw_figures
 
 
 def work(path: str, job: Job, deadline: float | None = None, progress: Any = None) -> Outcome:
@@ -76,6 +76,7 @@ def work(path: str, job: Job, deadline: float | None = None, progress: Any = Non
             words = load_words(getattr(problem, "lang", "en"), tdir)
             view = build_view(solution, words)
             check_formulas(view)  # every displayed = true, before anything is written
+            draw_figures(view)  # the figures as pgfplots and SVG (numpy: only for a file that has one)
             if "tree" in formats:
                 out.files[f"{stem}.tree.json"] = lazy.load("tree").to_tree(view, stem)
             for fmt in text_formats:
@@ -145,6 +146,7 @@ def work_section(path: str, job: Job, deadline: float | None, tell: Any) -> Outc
         view = build_section_view(section, words, progress)
         out.warnings = (*out.warnings, *view["image_warnings"])
         check_formulas(view)  # every displayed = true, before anything is written
+        draw_figures(view)
         doing.update(what="rendering", line=None)
         tell("rendering")
         if "tree" in job.formats:
@@ -172,9 +174,10 @@ def work_section(path: str, job: Job, deadline: float | None, tell: Any) -> Outc
 
 def _bodies(out: Outcome, tdir: Path | None) -> None:
     """``--body-only``: each .tex cut to its body (headed by solgen's macros), and solgen.sty."""
+    texbody = lazy.load("texbody")  # Jinja: only for --body-only
     for name in [n for n in out.files if n.endswith(".tex")]:
-        out.files[name] = body_only(str(out.files[name]), tdir)
-    out.files[STY] = sty(tdir)
+        out.files[name] = texbody.body_only(str(out.files[name]), tdir)
+    out.files[texbody.STY] = texbody.sty(tdir)
 
 
 MAX_OUTPUT = 64 << 20  # bytes: the largest file a render may write

@@ -18,6 +18,8 @@ from typing import Any
 
 from solgen.formats.inline import sentence_md
 from solgen.formats.quiz import Exercise, Field, Variant, md_html, plain_math
+import html
+from solgen.present.words import load_words
 
 QTI_NS = "http://www.imsglobal.org/xsd/ims_qtiasiv1p2"
 CP_NS = "http://www.imsglobal.org/xsd/imsccv1p1/imscp_v1p1"
@@ -57,8 +59,6 @@ def _prompt(v: Variant, q_index: int, f: Field) -> str:
 
 
 def _esc(text: str) -> str:
-    import html
-
     return html.escape(text, quote=False)
 
 
@@ -112,8 +112,6 @@ def _num(x: float) -> str:
 
 def to_canvas(exercises: list[Exercise], name: str, words_for: Any = None) -> tuple[bytes, list[str]]:
     """The zip's bytes, and notes on fields left out."""
-    from solgen.present.words import load_words
-
     notes: list[str] = []
     aid = ident("assessment", name)
     root = ET.Element("questestinterop", {"xmlns": QTI_NS})

@@ -19,6 +19,8 @@ from typing import Any
 
 from solgen.formats.inline import sentence_tex
 from solgen.formats.quiz import Exercise, Variant
+from solgen.formats.prose import escape_tex
+from solgen.present.words import text
 
 BOX_HEIGHT = "7cm"
 _PREAMBLE_EXTRA = r"""\usepackage{fancyhdr}
@@ -36,8 +38,6 @@ def _preamble(picks: list[tuple[Exercise, Variant]]) -> str:
 
 
 def _escape(text: str) -> str:
-    from solgen.formats.prose import escape_tex
-
     return escape_tex(text)
 
 
@@ -92,8 +92,6 @@ def _document(picks: list[tuple[Exercise, Variant]], letter: str, key: bool, wor
 
 
 def _text(value: str) -> Any:
-    from solgen.present.words import text
-
     return text(value)
 
 

@@ -18,6 +18,7 @@ from markdown_it import MarkdownIt
 from mdit_py_plugins.dollarmath import dollarmath_plugin
 
 from solgen.formats.prose import link_allowed, md_clean, safe_math, table_math
+from latex2mathml.converter import convert
 
 
 def escape_html(text: str) -> str:
@@ -73,8 +74,6 @@ def _sanitized(markup: str) -> str:
 def mathml(tex: str, display: bool = False) -> str:
     """LaTeX math (solgen's own, or prose math that passed ``safe_math``) as MathML, with
     nothing but MathML in it."""
-    from latex2mathml.converter import convert
-
     try:
         out = convert(tex, display="block" if display else "inline")
     except Exception:  # noqa: BLE001 - a formula latex2mathml cannot read is shown as code

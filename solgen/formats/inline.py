@@ -7,6 +7,9 @@ place that turns them into TeX, Markdown or HTML: the templates' finalize
 
 HTML's writer (latex2mathml) is loaded only when HTML is asked for (``math/lazy.py``).
 
+``draw_figures`` draws a view's figures (``formats/figures.py``, loaded with numpy only for a
+view that has one) before any writer reads it.
+
 To add an inline node: a frozen dataclass in ``present/``, and its case in ``render``.
 """
 
@@ -15,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from solgen.asks.figure import FigureSpec
 from solgen.formats.prose import _md_math_body, escape_md, escape_tex, to_md, to_tex
 from solgen.math import lazy
 from solgen.present import view
@@ -111,3 +115,23 @@ class Prose(view.Prose):
 
     def as_format(self, fmt: str) -> str:
         return prose(self.source, fmt)
+
+
+def has_figures(view: Any) -> bool:
+    """Does ``view`` (dicts and lists, walked) hold a figure not drawn yet?"""
+    stack = [view]
+    while stack:
+        node = stack.pop()
+        for value in (node.values() if isinstance(node, dict) else node):
+            if isinstance(value, FigureSpec):
+                return True
+            if isinstance(value, (dict, list)):
+                stack.append(value)
+    return False
+
+
+def draw_figures(view: Any) -> None:
+    """The view's figures drawn (``formats/figures.py``, loaded, with numpy, only for a view
+    that has one)."""
+    if has_figures(view):
+        lazy.load("figures").draw_all(view)

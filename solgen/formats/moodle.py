@@ -20,6 +20,7 @@ from typing import Any
 
 from solgen.formats.inline import sentence_md
 from solgen.formats.quiz import Exercise, Field, Variant, md_html, plain_math
+import html
 
 PENALTY = "0.3333333"
 _CLOZE_SPECIAL = '\\}#~/"{'
@@ -103,8 +104,6 @@ def _no_fields(html_text: str) -> str:
 
 
 def _esc(text: str) -> str:
-    import html
-
     return html.escape(text)
 
 

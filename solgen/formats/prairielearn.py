@@ -24,6 +24,7 @@ from typing import Any
 
 from solgen.formats.inline import sentence_md
 from solgen.formats.quiz import Exercise, md_html
+from solgen.formats.json import expr_text
 
 NAMESPACE = uuid.UUID("6f1d2a34-5c1e-4b8e-9d41-3e0c2f5a7b10")  # solgen's: never change it
 
@@ -46,8 +47,6 @@ def question_uuid(problem_id: str) -> str:
 
 
 def _sympy_text(expr: Any) -> str:
-    from solgen.formats.json import expr_text
-
     return expr_text(expr)
 
 

@@ -26,6 +26,16 @@ import sympy as sp
 
 from solgen.formats.inline import render as render_inline, sentence_md
 from solgen.derive.malrules import graded
+from solgen.formats.json import expr_text
+from solgen.math.named import unfold
+from solgen.formats.templates import render
+from solgen.input.problem import load_problem
+from solgen.present.view import Prompts, Tex, build_view
+from solgen.present.words import load_words
+from solgen.derive.calculus import solve
+from solgen.input.variants import block
+from markdown_it import MarkdownIt
+from mdit_py_plugins.dollarmath import dollarmath_plugin
 
 REL_TOL = 1e-3  # numerical answers: within 0.1% of the value ...
 ABS_TOL = 1e-3  # ... or 0.001, whichever is larger
@@ -45,9 +55,6 @@ class Field:
     @property
     def text(self) -> str:
         """symbolic: the answer in Python syntax (x**2*cos(y)), as graders' symbolic inputs read it."""
-        from solgen.formats.json import expr_text
-        from solgen.math.named import unfold
-
         return expr_text(unfold(self.value))
 
     @property
@@ -157,17 +164,9 @@ def _labels(result: Any, name: str, point: str, tex: Any, n: int) -> list[str]:
 
 def collect(path: str, count: int | None = None, seed: int | None = None) -> Exercise:
     """Load, derive (every step checked) and word each variant of ``path``."""
-    from solgen.formats.templates import render
-    from solgen.input.problem import load_problem
-    from solgen.present.view import Prompts, Tex, build_view
-    from solgen.present.words import load_words
-    from solgen.derive.calculus import solve
-
     first = load_problem(path, seed=seed)
     numbers: list[int | None] = [None]
     if first.params:
-        from solgen.input.variants import block
-
         n = count or block(path, seed).count
         numbers = list(range(1, n + 1))
     variants = []
@@ -228,9 +227,6 @@ def _md_alt(text: str) -> str:
 # -- Markdown -> HTML with MathJax delimiters -----------------------------------------------
 
 def _parser(images: dict[str, str] | None) -> Any:
-    from markdown_it import MarkdownIt
-    from mdit_py_plugins.dollarmath import dollarmath_plugin
-
     md = MarkdownIt("commonmark", {"html": False}).enable("table")
     md.use(dollarmath_plugin, allow_space=True, double_inline=True)
 

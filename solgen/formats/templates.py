@@ -30,7 +30,7 @@ import yaml
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup
 
-from solgen.formats.inline import render as render_inline, renders
+from solgen.formats.inline import draw_figures, render as render_inline, renders
 from solgen.formats.prose import escape_md, escape_tex, github_safe
 from solgen.errors import WordsError
 from solgen.input import paths
@@ -183,6 +183,7 @@ def render(view: dict[str, Any], fmt: str, kind: str = "handout", templates: Pat
     """Render ``view`` as ``kind`` in ``fmt``; templates say ``w('key', ...)`` for a sentence."""
     env = environment(fmt, templates)
     words = words or load_words(view.get("lang", "en"), templates)
+    draw_figures(view)
     if fmt == "html":
         view = _as_math(view)
     try:

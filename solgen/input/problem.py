@@ -21,10 +21,10 @@ from typing import Any
 import sympy as sp
 import yaml
 
-from solgen.input import askspec as asks
+from solgen.input import askspec as asks, ID_RE, LANGS, variants as draws
 from solgen.input.askspec import COMMON_KEYS
 from solgen.input.markdown import refused_math
-from solgen.math import named
+from solgen.math import named, lazy
 from solgen.input.expr import NAME_RE, RESERVED, ParseError, parse_expression
 from solgen.input.fields import DETAILS, SIMPLIFY
 from solgen.errors import SpecError
@@ -40,7 +40,7 @@ SHEET_KEYS = ("id", "title", "course", "section", "date", "author", "lang", "opt
 BODY_KEYS = ("id", "title", "variables", "shapes", "constants", "assume", "functions", "parts", "intro")
 HEADER_KEYS = ("course", "section", "date", "author", "lang", "options")
 MAX_PROBLEMS = 12
-from solgen.input import ID_RE, LANGS  # noqa: E402 - the catalogs in templates/words/; ID_RE: light, for the cli
+from solgen.input.paths import PathError, read
 OPTION_KEYS = ("log", "detail", "simplify")
 
 
@@ -460,9 +460,7 @@ def _part(data: Any, line: int, ctx: dict, defaults: dict) -> Part:
     for key in ("prompt", "answer", "notes"):
         kw[key] = _text(data, key)
     if "choices" in data:
-        from solgen.input.variants import read_choices
-
-        kw["choices"] = read_choices(data, ask, pid, ctx)
+        kw["choices"] = draws.read_choices(data, ask, pid, ctx)
     entry.read(data, {**ctx, "defaults": defaults}, kw, pid)
     return Part(pid, ask, data.line, **kw)
 
@@ -489,8 +487,6 @@ def load_problem(path: str | Path, raw: bytes | None = None, variant: int | None
     bytes, read already (a section's problems are read when their path is checked);
     ``variant``/``seed``: which draw of its ``variants:`` block (input/variants.py)."""
     if raw is None:
-        from solgen.input.paths import PathError, read
-
         try:
             raw = read(path, None, MAX_FILE_BYTES + 1).data
         except PathError as exc:
@@ -603,7 +599,7 @@ def _parse_data(data: LDict, path: str, header_only: bool = False, variant: int 
                        warnings=tuple(_prose_warnings(data, [])), log=log, id_line=data.key_lines["id"], lang=lang)
     shaped = None
     if "shapes" in data:  # vectors and matrices: solgen/matrix reads variables, constants, assume, functions
-        from solgen.matrix.problem import read_shaped
+        read_shaped = lazy.load('matrix_problem').read_shaped
 
         variables, functions, shaped = read_shaped(data)
         ctx: dict = {"symbols": {s.name: s for s in variables}, "scalars": {}, "constants": {}, "shaped": shaped}
@@ -650,18 +646,16 @@ def _parse_data(data: LDict, path: str, header_only: bool = False, variant: int 
 
 def _variant(data: LDict, variant: int | None, seed: int | None) -> tuple[dict[str, sp.Rational], int]:
     """The drawn parameters of ``variant`` (default 1), with ``{{a}}`` filled in the prose."""
-    from solgen.input.variants import read_variants, substitute_prose
-
     line = data.key_lines["variants"]
     if "shapes" in data:
         raise SpecError("variants: a file with shapes (vectors, matrices) cannot have variants yet", line)
     taken = {str(v) for v in (data.get("variables") or [])} | {str(f) for f in (data.get("functions") or {})}
-    block = read_variants(data["variants"], line, taken, seed)
+    block = draws.read_variants(data["variants"], line, taken, seed)
     constants = data.get("constants") or []
     clash = [str(c) for c in constants if str(c) in block.names] if isinstance(constants, list) else []
     if clash:
         raise SpecError(f"{clash[0]!r} is a parameter of variants: and a constant; list it once, under variants", data.key_lines["constants"])
     k = 1 if variant is None else variant
     params = block.variant(k)
-    substitute_prose(data, params, block.names)
+    draws.substitute_prose(data, params, block.names)
     return params, k

@@ -27,15 +27,26 @@ MODULES = {
     "html": "solgen.formats.html",
     "json": "solgen.formats.json",
     "tree": "solgen.formats.tree",
-    "svg": "solgen.formats.svg",
-    "tikz": "solgen.formats.tikz",
+    "figures": "solgen.formats.figures",
+    "texbody": "solgen.formats.texbody",
     # build: one file's render in the worker (SymPy, the engine), the exports
     "render": "solgen.build.render",
     "export": "solgen.build.export",
     "variants": "solgen.build.variants",
     # TODO(layout): the matrix engine, until it dissolves into the stages (tests/test_layout.py)
+    # TODO(layout): the section loader, until sections/ dissolve into the stages
+    "section_load": "solgen.sections.load",
+    "malrules_matrix": "solgen.derive.malrules_matrix",
     "matrix_asks": "solgen.matrix.asks",
+    "matrix_ast": "solgen.matrix.ast",
+    "matrix_check": "solgen.matrix.check",
+    "matrix_critical": "solgen.matrix.critical",
     "matrix_identity": "solgen.matrix.identity",
+    "matrix_newton": "solgen.matrix.newton",
+    "matrix_parse": "solgen.matrix.parse",
+    "matrix_problem": "solgen.matrix.problem",
+    "matrix_sympytext": "solgen.matrix.sympytext",
+    "matrix_taylor": "solgen.matrix.taylor",
 }
 
 

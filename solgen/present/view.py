@@ -29,6 +29,9 @@ from solgen.math.functions import tex_name
 from solgen.math.named import names_in
 from solgen.math.printer import HousePrinter, column, matrix, terminating_decimal
 from solgen.present.words import Run, Sentence, Words, join, load_words, text
+from solgen.input.expr import ParseError, tokenize
+from solgen.math.tidy import tmul
+from solgen.present.choices import Both, choices
 
 DETAIL_DEPTH = {"full": 99, "standard": 1, "answer": -1}
 WIDE = 2  # matrices with more columns than this show the result without the matrix of partials
@@ -155,8 +158,6 @@ _CALLS = frozenset({"sin", "cos", "tan", "exp", "log", "ln", "sqrt", "tanh", "si
 def source_names(problem: Problem) -> tuple[tuple[str, str | None, tuple[str, ...], int], ...]:
     """The names of the file's functions in the order written, each call with the first
     name inside its parentheses (the printer keeps functions in a product in this order)."""
-    from solgen.input.expr import ParseError, tokenize
-
     out: list[tuple[str, str | None, tuple[str, ...], int]] = []
     term = 0  # which term of which function a name stands in
     for func in problem.functions.values():
@@ -345,8 +346,6 @@ def _short_middle(node: Rule, tex: Tex) -> str | None:
         chain = node.substeps[0]  # c f(g(x)): (c f'(g)) times g', as a TA multiplies it out
         inner_d = chain.inner_step.result  # type: ignore[attr-defined]
         if inner_d not in (0, 1) and width(tex(chain.inner)) <= LONG_INNER:  # type: ignore[attr-defined]
-            from solgen.math.tidy import tmul
-
             outer = tmul(node.constant, chain.outer_at_inner)  # type: ignore[attr-defined]
             return f"{tex.factor(outer)} \\cdot {tex.factor(inner_d)}"
     if name == "constant_multiple":
@@ -387,8 +386,6 @@ LONG_INNER = 8  # an inner function longer than this is named u once and written
 def _through_u(node: Rule, tex: Tex, f: dict[str, Any], depth: int) -> dict[str, Any]:
     """The chain rule through a long inner function, as a TA writes it: u is named once in
     the question, and the line reads in u (d/dw_0 sigma(u) = sigma(u)(1 - sigma(u)) x_0)."""
-    from solgen.math.tidy import tmul
-
     u, inner_d = node.u, node.inner_step.result  # type: ignore[attr-defined]
     outer_d = node.outer_step.result  # type: ignore[attr-defined]
     lhs = f"{f['d']} {tex.paren(node.outer_step.expr)}"  # type: ignore[attr-defined]
@@ -671,8 +668,6 @@ def stack_wide(view: dict[str, Any], lhs: str, rows: list[list[Any]], tex: Tex, 
 def decimals_of(raw: Any) -> list[Any] | None:
     """The entries of an exact value (a list, or a list of rows) to four decimals, when some
     entry is neither whole nor a short decimal; None when it has letters or is exact enough."""
-    from solgen.math.printer import terminating_decimal
-
     flat = [e for row in raw for e in (row if isinstance(row, (list, tuple)) else [row])]
     if any(not isinstance(e, sp.Basic) or e.free_symbols for e in flat):
         return None
@@ -832,8 +827,6 @@ def build_view(solution: Solution, words: Words | None = None, prefix: str = "")
             notes=Prose(d.part.notes) if d.part.notes else None,
         )
         if d.part.choices:  # multiple choice: the options under the prompt, the letter in the solution
-            from solgen.present.choices import Both, choices
-
             view["choices"] = options = choices(problem, d, tex, words)
             key = words("choice.key", letter=text(options.key.letter))
             view["answer_prose"] = Both(view["answer_prose"], key) if view["answer_prose"] else key
