@@ -93,6 +93,28 @@ def _imports(name: str, path: Path) -> list[tuple[int, str, bool]]:
     return found
 
 
+def _lazy_at_top(path: Path) -> list[int]:
+    """Lines where ``lazy.load`` runs when the module is imported (outside any function):
+    that loads the module at once, and hides an import from the walk above."""
+    lines = []
+
+    def visit(node: ast.AST, in_function: bool) -> None:
+        if (not in_function and isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "load" and isinstance(node.func.value, ast.Name) and node.func.value.id == "lazy"):
+            lines.append(node.lineno)
+        inside = in_function or isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda))
+        for child in ast.iter_child_nodes(node):
+            visit(child, inside)
+
+    visit(ast.parse(path.read_text(encoding="utf-8")), False)
+    return lines
+
+
+def test_lazy_modules_are_loaded_only_where_they_are_used():
+    at_top = {path.name: lines for _, path in _modules() if (lines := _lazy_at_top(path))}
+    assert not at_top, f"lazy.load at a module's top (load it inside the function that needs it): {at_top}"
+
+
 def test_the_package_holds_only_the_stage_packages():
     extra = []
     for entry in sorted(PACKAGE.iterdir()):
