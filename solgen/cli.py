@@ -10,19 +10,29 @@ import logging
 import math
 import os
 import sys
+import unicodedata
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import click
 
-from solgen.course import Flags, course_batches, shown as _shown
-from solgen.input import LANGS
-from solgen.pipeline import DEFAULT_TIMEOUT, MAX_TIMEOUT, Job, Outcome, preload, process, stoppable, write
+from solgen.build import pdflatex, safe_target, write_all
+from solgen.build import scaffold
+from solgen.build.cache import Cache
+from solgen.build.course import Flags, course_batches, shown as _shown
+from solgen.errors import SolgenError
+from solgen.input import ID_RE, LANGS
+from solgen.input.config import ConfigError
+from solgen.input.paths import walk
+from solgen.math import lazy
+from solgen.pipeline import (DEFAULT_TIMEOUT, MAX_TIMEOUT, Job, Outcome, expand, preload, process, stoppable,
+                             walk_batch, write)
+from solgen.sections import is_section
 
 
 class Seconds(click.ParamType):
     """A finite number of seconds from 0 (no limit) to MAX_TIMEOUT."""
-
     name = "seconds"
 
     def convert(self, value: Any, param: Any, ctx: Any) -> float:
@@ -38,8 +48,6 @@ class Seconds(click.ParamType):
 def _printable(text: str) -> str:
     """One line, no control or format characters: text from a problem file cannot forge
     another error line or send escape sequences to the terminal."""
-    import unicodedata
-
     return "".join(
         ch if ch.isprintable() and unicodedata.category(ch) != "Cf" else ch.encode("unicode_escape").decode("ascii")
         for ch in text
@@ -78,7 +86,6 @@ def _set_verbose(ctx: click.Context, param: Any, value: bool) -> None:
 class _Stderr(logging.StreamHandler):
     """A handler writing to whatever sys.stderr is when a record comes (click's test
     runner and pytest swap it), never to a stream closed since."""
-
     solgen_verbose = True
 
     @property  # type: ignore[override]
@@ -140,8 +147,6 @@ def main() -> None:
     the nearest solgen.toml above a file; the file's own fields and flags win.
     Shell completion (bash): eval "$(_SOLGEN_COMPLETE=bash_source solgen)"
     """
-
-
 TIMEOUT_HELP = ("Seconds allowed per problem file, from loading it to its last PDF (pdflatex gets what "
                 "is left); 0: no limit.")
 
@@ -189,8 +194,6 @@ def render(files: tuple[str, ...], formats: tuple[str, ...], worksheet: bool, sl
     """
     job = _job(formats, worksheet, slides, all_kinds, pdf, templates, lang, debug, body_only)
     if variant is not None:
-        from dataclasses import replace
-
         job = replace(job, variant=variant)
     failed, done = run_course(files, job, Flags(out_dir, formats, templates), timeout, jobs, not no_cache)
     sys.exit(1 if failed else 0)
@@ -200,8 +203,6 @@ def run_course(files: tuple[str, ...] | list[str], job: Job, flags: Flags, timeo
                use_cache: bool, quiet_unchanged: bool = False) -> tuple[int, int]:
     """``run_batch`` for each solgen.toml's group of ``files``; one summary. A solgen.toml
     that cannot be used is an error at its line and fails the files under it."""
-    from solgen.config import ConfigError
-
     failed = done = 0
     groups: list = []
     pending = list(files)
@@ -216,7 +217,6 @@ def run_course(files: tuple[str, ...] | list[str], job: Job, flags: Flags, timeo
             bad = set(getattr(exc, "files", []))
             failed += len(bad)
             done += len(bad)
-            from solgen.pipeline import expand
 
             pending = [p for p in expand(pending) if p not in bad]
     for batch, group_job, out, found in groups:
@@ -241,12 +241,8 @@ def run_batch(files: tuple[str, ...] | list[str], job: Job, out: Path, timeout: 
               use_cache: bool, quiet_unchanged: bool = False, summary: bool = True, batch: Any = None) -> tuple[int, int]:
     """Render ``files`` (folders expanded) into ``out``: a line per file, a progress bar on
     a terminal for batches, a summary; returns (failed, done). Used by render and watch."""
-    from solgen.pipeline import walk_batch
-
     cache = None
     if use_cache and not job.debug:
-        from solgen.cache import Cache
-
         cache = Cache(job)
     failed = done = 0
     batch = batch or walk_batch(files)
@@ -316,8 +312,6 @@ def _job(formats: tuple[str, ...], worksheet: bool, slides: bool, all_kinds: boo
     if pdf and "tex" not in formats:
         formats = ("tex", *formats)
     if pdf:
-        from solgen.build import pdflatex
-
         if pdflatex() is None:
             raise click.UsageError("--pdf needs pdflatex on the PATH (TeX Live: texlive-latex-extra and friends)")
     kind = "-".join(k for k, on in (("slides", slides), ("worksheet", worksheet)) if on)
@@ -370,8 +364,6 @@ def watched_folders(roots: list[str], quiet: bool = False) -> list[str]:
     would follow folder links anywhere, /usr or /proc), found by the path policy's walk:
     iterative, unreadable folders skipped with a warning, folder links followed only
     inside their root."""
-    from solgen.input.paths import walk
-
     folders: list[str] = []
     for root in roots:
         found = walk(root, suffixes=())
@@ -389,7 +381,6 @@ def _watched(paths: tuple[str, ...], templates: str | None) -> list[str]:
     for path in paths:
         folder = path if os.path.isdir(path) else os.path.dirname(path) or "."
         roots.append(folder)
-        from solgen.sections import is_section
 
         if os.path.isfile(path) and is_section(path):
             roots.append(os.path.dirname(os.path.abspath(folder)))  # the course folder: ../problems/
@@ -425,8 +416,6 @@ def watch_step(paths: tuple[str, ...], batch: Any, job: Job, out: Path | Flags, 
 def check(files: tuple[str, ...], timeout: float, jobs: int | None, debug: bool) -> None:
     """Validate each problem or section FILE (or every one under a folder) and derive every
     part, writing nothing."""
-    from solgen.pipeline import walk_batch
-
     failed = 0
     batch = walk_batch(files)
     for warning in batch.warnings:
@@ -477,10 +466,6 @@ parts:                                 # parts with the same id form one questio
 def new(problem_id: str | None, section_id: str | None, course_dir: str | None, directory: str | None, force: bool) -> None:
     """Scaffold a commented file that renders as it is: PROBLEM_ID gives DIR/PROBLEM_ID.yaml,
     --section ID a section file, --course DIR a whole course folder."""
-    from solgen import scaffold
-    from solgen.build import safe_target, write_all
-    from solgen.input.problem import ID_RE
-
     if sum(x is not None for x in (problem_id, section_id, course_dir)) != 1:
         raise click.UsageError("give one of: an ID (a problem), --section ID, --course DIR")
 
@@ -544,17 +529,14 @@ def variants(file: str, count: int | None, seed: int | None, timeout: float) -> 
     """Stress-test FILE's variants: each one derives and renders; print a table of
     parameters, answers and seconds; exit 1 if a variant fails, two variants share an
     answer, or 'where' rejects too many draws."""
-    from solgen.errors import SolgenError
-    from solgen.variants import stress, table
-
     try:
         with stoppable():
-            report = stress(file, count, seed, timeout)
+            report = lazy.load("variants").stress(process, file, count, seed, timeout)
     except SolgenError as exc:
         loc = f"{file}:{exc.line}" if getattr(exc, "line", None) else file
         click.echo(f"{_printable(loc)}: error: {_printable(str(exc))}", err=True)
         sys.exit(1)
-    click.echo(table(report))
+    click.echo(lazy.load("variants").table(report))
     _say(f"{report.accepted} variants from {report.tried} draws ({report.rejected} rejected by where)")
     for failure in report.failures:
         click.echo(f"{_printable(file)}: error: {_printable(failure)}", err=True)
@@ -573,18 +555,14 @@ def variants(file: str, count: int | None, seed: int | None, timeout: float) -> 
 @verbosity
 def export(paths: tuple[str, ...], target: str, count: int | None, forms: int, out_dir: str, quiz_name: str, timeout: float) -> None:
     """Export problem files (each variant) to an LMS or as printable exam forms."""
-    from solgen.errors import SolgenError
-    from solgen.export import export as run_export, write as write_export
-    from solgen.input.problem import ID_RE
-
     if not ID_RE.match(quiz_name) or quiz_name.startswith("-"):
         raise click.BadParameter("use letters, digits, '.', '_' or '-'", param_hint="--name")
     try:
         with stoppable():
-            result = run_export(paths, target, Path(out_dir), count, forms, timeout, quiz_name)
+            result = lazy.load("export").export(process, paths, target, Path(out_dir), count, forms, timeout, quiz_name)
             for outcome in result.errors:
                 _report(outcome)
-            written = write_export(result, Path(out_dir)) if result.files and not result.errors else []
+            written = lazy.load("export").write(result, Path(out_dir)) if result.files and not result.errors else []
     except SolgenError as exc:
         loc = f"{exc.file or paths[0]}:{exc.line}" if exc.line else (exc.file or paths[0])
         click.echo(f"{_printable(loc)}: error: {_printable(str(exc))}", err=True)

@@ -18,13 +18,13 @@ SECTION = 'id: sec\ntitle: "Section"\nagenda: auto\nslides:\n  - {topic: "Gradie
 def _steady_solgen(monkeypatch):
     """solgen's own fingerprint held still: colleagues editing solgen in this checkout
     while the tests run would otherwise (rightly) make every run a new solgen."""
-    import solgen.cache
+    import solgen.build.cache
 
-    monkeypatch.setattr(solgen.cache, "_code_stamp", lambda: "solgen under test")
+    monkeypatch.setattr(solgen.build.cache, "_code_stamp", lambda: "solgen under test")
 
 
 def test_an_edit_to_solgen_is_a_new_solgen(tmp_path):
-    from solgen.cache import _tree_stamp
+    from solgen.build.cache import _tree_stamp
 
     (tmp_path / "a.py").write_text("x = 1\n")
     before = _tree_stamp(tmp_path, (".py",))
@@ -107,7 +107,7 @@ def test_an_edit_renders_that_file_and_the_sections_that_use_it_again(tmp_path):
 
 
 def test_another_templates_folder_or_option_is_another_cache_entry(tmp_path):
-    from solgen.cache import Cache
+    from solgen.build.cache import Cache
     from solgen.pipeline import Job
 
     (tmp_path / "t" / "words").mkdir(parents=True)

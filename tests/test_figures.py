@@ -21,6 +21,7 @@ from click.testing import CliRunner
 from syrupy.extensions.single_file import SingleFileSnapshotExtension, WriteMode
 
 from conftest import ROOT, need_pdflatex, rendered, solved
+from solgen.formats.inline import render as render_inline
 from solgen.cli import main
 from solgen.errors import SpecError
 from solgen.input.problem import parse_problem
@@ -167,7 +168,7 @@ def test_no_field_arrow_where_f_has_no_value():
 def test_grid_values_match_sympy_and_are_nan_off_the_domain():
     import numpy as np
 
-    from solgen.figures.grid import values
+    from solgen.math.grid import values
 
     x, y = sp.symbols("x y", real=True)
     expr = sp.sqrt(x) * sp.sin(y) + sp.atan(x * y) / (1 + y**2) + sp.Abs(x - y) ** sp.Rational(1, 3) + sp.exp(-x) * sp.log(y)
@@ -193,7 +194,9 @@ def test_tex_arrow_points_along_the_gradient():
     part = _view_parts()[0]
     (x_lo, x_hi), (y_lo, _) = _figures()[0].model.window
     unit = 10 / (x_hi - x_lo)
-    x0, y0, x1, y1 = _tikz_arrow(str(part["figure"].tikz), "fig gradient")
+    from solgen.formats.figures import draw
+
+    x0, y0, x1, y1 = _tikz_arrow(str(draw(part["figure"]).tikz), "fig gradient")
     assert (x0 / unit + x_lo, y0 / unit + y_lo) == pytest.approx((1.0, 1.0), abs=1e-3)
     assert _angle((x1 - x0, y1 - y0), (2 + E, 2 + E)) < 0.05
     assert math.hypot(x1 - x0, y1 - y0) / unit == pytest.approx(0.1 * math.hypot(2 + E, 2 + E), rel=1e-3)
@@ -466,7 +469,8 @@ def test_plain_renders_never_import_numpy():
     code = ("import sys\nfrom solgen.pipeline import Job, _work\n"
             f"out = _work({str(ROOT / 'problems' / '3.1.yaml')!r}, Job(formats=('tex', 'md', 'html', 'json')))\n"
             "assert out.error is None, out.error\n"
-            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('numpy', 'contourpy', 'matplotlib', 'solgen.figures')))\n")
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('numpy', 'contourpy', 'matplotlib')\n"
+            "             or m in ('solgen.math.grid', 'solgen.math.figure', 'solgen.formats.svg', 'solgen.formats.tikz')))\n")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=ROOT)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "[]"
@@ -481,7 +485,7 @@ def test_svg_snapshot(name, written, snapshot):
 
 def test_a_function_kept_by_name_is_drawn_from_its_definition():
     """L uses p by name (p's steps and answers say p); the grid sees p's definition."""
-    from solgen.figures.grid import values
+    from solgen.math.grid import values
     import numpy as np
 
     problem = parse_problem(
@@ -506,5 +510,5 @@ def test_a_slice_part_is_asked_as_a_graph_along_its_direction():
     problem = parse_problem(_problem("  - {id: g, ask: directional, of: f, at: {x1: 1, x2: 1}, directions: {d1: [1, 1]}}\n"
                                      "  - {id: k, ask: figure, of: f, at: {x1: 1, x2: 1}, directions: g, slice: d1}\n"))
     (question,) = [q for q in build_view(solve(problem))["questions"] if q["id"] == "k"]
-    prompt = question["prompt"].as_format("md")
+    prompt = render_inline(question["prompt"], "md")
     assert "the graph of $f$ along the direction $d_1$" in prompt and "contour" not in prompt

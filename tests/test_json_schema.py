@@ -19,7 +19,7 @@ from solgen.formats.json import SCHEMA_VERSION, to_json
 
 
 def _schema() -> dict:
-    return json.loads(resources.files("solgen.schema").joinpath("solgen.schema.json").read_text(encoding="utf-8"))
+    return json.loads(resources.files("solgen.formats").joinpath("solgen.schema.json").read_text(encoding="utf-8"))
 
 
 def _validator() -> Draft202012Validator:

@@ -22,7 +22,7 @@ def test_wheel_ships_every_template(tmp_path):
     for name in templates:
         assert f"solgen/{name}" in names
     assert "solgen/cli.py" in names and "solgen/derive/diff.py" in names
-    assert "solgen/figures/model.py" in names and "solgen/asks/figure.py" in names  # ask: figure
-    assert "solgen/schema/solgen.schema.json" in names  # the JSON contract, for graders
-    assert "solgen/__main__.py" in names and "solgen/config.py" in names  # python -m solgen; solgen.toml
+    assert "solgen/math/figure.py" in names and "solgen/asks/figure.py" in names  # ask: figure
+    assert "solgen/formats/solgen.schema.json" in names  # the JSON contract, for graders
+    assert "solgen/__main__.py" in names and "solgen/input/config.py" in names  # python -m solgen; solgen.toml
     assert any(n.endswith(".dist-info/licenses/LICENSE") or n.endswith(".dist-info/LICENSE") for n in names)

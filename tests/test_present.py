@@ -10,6 +10,7 @@ import subprocess
 import pytest
 
 from conftest import PROBLEMS, ROOT, need_pdflatex, rendered, view
+from solgen.formats.inline import render as render_inline
 
 KINDS = ("handout", "worksheet", "slides", "slides-worksheet")
 FORMATS = ("tex", "md", "html")
@@ -80,7 +81,7 @@ def test_the_handout_is_the_short_derivation_and_fits_three_pages(tmp_path):
 def test_a_question_is_printed_once_and_later_questions_refer_back():
     md = rendered(P["1.2"], "md")
     for q in view(P["1.2"])["questions"]:
-        first = q["prompt"].as_format("md").split("\n")[0][:60]
+        first = render_inline(q["prompt"], "md").split("\n")[0][:60]
         assert md.count(first) == 1, first
     b = md[md.index("## (b)"):md.index("## (c)")]
     d = md[md.index("## (d)"):md.index("## (g)")]

@@ -1,58 +1,22 @@
-"""What every ask has: a typed ``Result`` (the writers and JSON read it by attribute) and
-an ``Ask`` entry (its keys, how to read them, derive, present)."""
+"""What every ask has: a typed ``Result`` (``derive/result.py``: the writers and JSON read
+it by attribute) and an ``Ask`` entry (``input/askspec.py``: its keys, how to read them,
+derive, present), with helpers the asks share."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
-from typing import TYPE_CHECKING, Any, Callable, ClassVar
+from typing import TYPE_CHECKING, Any, Callable
 
 import sympy as sp
 
+from solgen.derive.result import Entry, Result
+from solgen.errors import SpecError
+from solgen.input.askspec import COMMON_KEYS, Ask
+
 if TYPE_CHECKING:
     from solgen.derive.calculus import Engine
-    from solgen.derive.rules import Rule
-    from solgen.input.problem import Part, Problem
-    from solgen.present.view import Tex
+    from solgen.input.problem import Part
 
-COMMON_KEYS = frozenset({"id", "ask", "prompt", "answer", "notes", "choices"})
-
-
-@dataclass(frozen=True)
-class Entry:
-    """One step tree: ``index`` is (i,) for a gradient entry, (i, j) for a matrix entry."""
-
-    index: tuple[int, ...]
-    tree: "Rule"
-
-
-@dataclass(frozen=True)
-class Result:
-    """The derivation of one part. Subclasses add typed fields; ``answer`` is what JSON
-    gives as the part's ``result``; every other field (but ``part`` and ``entries``) goes
-    into the JSON under its own name, so each option's effect reaches it."""
-
-    part: "Part"
-    entries: tuple[Entry, ...] = ()
-    ANSWER: ClassVar[str | None] = None  # the field ``answer`` gives (not repeated in the JSON)
-
-    @property
-    def answer(self) -> Any:
-        return None
-
-    def json_fields(self) -> dict[str, Any]:
-        return {f.name: getattr(self, f.name) for f in fields(self) if f.name not in ("part", "entries", self.ANSWER)}
-
-
-@dataclass(frozen=True)
-class Ask:
-    """An ask's entry in the registry."""
-
-    name: str
-    keys: frozenset[str]  # the part keys it reads, beyond id, ask, prompt, answer, notes
-    read: Callable[[Any, dict, dict, str], None]  # (data, ctx, kw, pid): check and fill Part fields
-    derive: Callable[["Engine", "Part"], Result]
-    present: Callable[[Any, "Tex", "Problem"], dict[str, Any]]
-    shaped: bool = False  # works in a file with shapes: (vectors and matrices); else an error there
+__all__ = ["COMMON_KEYS", "Ask", "Entry", "Result", "at_point", "factored", "no_wrt"]
 
 
 def at_point(engine: "Engine", part: "Part", result: Any) -> Any:
@@ -80,8 +44,6 @@ def factored(result: Any, factor: Callable[[sp.Expr], sp.Expr]) -> Any:
 
 def no_wrt(data: Any, pid: str) -> None:
     """``wrt:`` names one of several vector or matrix variables; a scalar problem has none."""
-    from solgen.errors import SpecError
-
     if "wrt" in data:
         raise SpecError(f"part ({pid}): 'wrt' picks one of several vector or matrix variables (a file with 'shapes'); "
                         "here every partial is taken, or ask for one with ask: partial", data.key_lines["wrt"])

@@ -21,6 +21,8 @@ from solgen.asks.base import Ask, Entry, Result
 from solgen.errors import CheckError, DeriveError, SpecError
 from solgen.input.expr import ParseError, parse_expression
 from solgen.input.fields import read_detail, read_of
+from solgen.present.view import group, pd, second
+from solgen.math import lazy
 
 MAX_CONSTRAINTS = 3
 
@@ -74,7 +76,7 @@ def _json_name(symbol: sp.Symbol) -> str:
 def read(data: Any, ctx: dict, kw: dict, pid: str) -> None:
     read_of(data, ctx, kw, pid, "critical", scalar=True)
     if ctx.get("shaped"):  # a vector variable (shapes:): the closed form of an affine gradient, solgen/matrix
-        from solgen.matrix.critical import read as read_shaped
+        read_shaped = lazy.load('matrix_critical').read
 
         read_shaped(data, ctx, kw, pid)
         read_detail(data, kw, pid, ctx["defaults"]["detail"])
@@ -123,7 +125,7 @@ def _multiplier_symbols(engine: Any, count: int) -> tuple[sp.Symbol, ...]:
 
 def derive(engine: Any, part: Any) -> CriticalResult:
     if engine.problem.shapes:
-        from solgen.matrix.critical import derive as derive_shaped
+        derive_shaped = lazy.load('matrix_critical').derive
 
         return derive_shaped(engine, part)  # type: ignore[return-value]
     (expr,) = engine.function(part)
@@ -194,10 +196,9 @@ def _extremes(values: list[sp.Expr]) -> tuple[tuple[int, ...], tuple[int, ...]]:
 
 def present(r: CriticalResult, tex: Any, problem: Any) -> dict[str, Any]:
     if problem.shapes:
-        from solgen.matrix.critical import present as present_shaped
+        present_shaped = lazy.load('matrix_critical').present
 
         return present_shaped(r, tex, problem)  # type: ignore[arg-type]
-    from solgen.present.view import group, pd, second
 
     f, x = r.part.of, tex.args
     names = [tex(v) for v in problem.variables]
@@ -331,8 +332,6 @@ def _rel(value: sp.Expr) -> str:
 
 
 def _test_blocks(c: Candidate, tex: Any, f: str, where: str, names: list[str]) -> list[dict[str, Any]]:
-    from solgen.present.view import second
-
     w, facts = tex.words, c.facts
     out: list[dict[str, Any]] = []
     if facts["test"] == "second":

@@ -16,6 +16,7 @@ from solgen.asks.base import Ask, Entry, Result
 from solgen.derive.check import TooLarge, expand_guarded
 from solgen.errors import DeriveError
 from solgen.input.fields import read_at, read_detail, read_directions, read_of
+from solgen.present.view import group, pd
 
 
 @dataclass(frozen=True)
@@ -81,8 +82,6 @@ def _over_norm(slope: sp.Expr, norm: sp.Expr) -> sp.Expr:
 
 
 def present(r: DirectionalResult, tex: Any, problem: Any) -> dict[str, Any]:
-    from solgen.present.view import group, pd
-
     f, x = r.part.of, tex.args
     at = tex.point(r.part) if r.part.at else x
     groups = [group(pd(f, tex(v), x), e.tree, tex, r.part) for v, e in zip(problem.variables, r.entries)]

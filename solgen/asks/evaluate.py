@@ -10,6 +10,8 @@ import sympy as sp
 
 from solgen.asks.base import Ask, Entry, Result
 from solgen.input.fields import read_at, read_decimals, read_detail, read_of
+from decimal import Decimal, InvalidOperation
+from solgen.present.view import group, pd
 
 
 @dataclass(frozen=True)
@@ -35,8 +37,6 @@ def read(data: Any, ctx: dict, kw: dict, pid: str) -> None:
 def rounded(value: sp.Expr, decimals: int) -> str | None:
     """``value`` rounded to ``decimals`` places from 50 significant digits; None when it is
     not a number (it holds a constant such as a) or has more digits than that."""
-    from decimal import Decimal, InvalidOperation
-
     number = sp.N(value, 50)
     if not number.is_Number or not number.is_finite:
         return None
@@ -62,8 +62,6 @@ def derive(engine: Any, part: Any) -> EvaluateResult:
 
 
 def present(r: EvaluateResult, tex: Any, problem: Any) -> dict[str, Any]:
-    from solgen.present.view import group, pd
-
     x, at = tex.args, tex.point(r.part)
     name = f"{tex.nabla} {r.part.of}" if r.part.grad else r.part.of
     groups = [group(pd(r.part.of, tex(v), x), e.tree, tex, r.part) for v, e in zip(problem.variables, r.entries)]

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import sympy as sp
@@ -25,6 +25,8 @@ from solgen.asks.base import Ask, Entry, Result
 from solgen.errors import DeriveError, SpecError
 from solgen.input.expr import ParseError, parse_exact
 from solgen.input.fields import read_at, read_directions, read_of, read_taylor_order
+from solgen.math import lazy
+from solgen.present.words import text
 
 LAYERS = ("contours", "gradient", "directions", "tangent", "field", "taylor")  # figures.model.LAYERS, without numpy
 MAX_SPAN = 10**6
@@ -181,7 +183,7 @@ def _sign(slope: sp.Expr) -> str:
 
 
 def derive(engine: Any, part: Any) -> FigureResult:
-    from solgen.figures.grid import NotDrawable
+    NotDrawable = lazy.load("grid").NotDrawable  # numpy: only when a figure is asked
 
     try:
         return _derive(engine, part)
@@ -190,7 +192,7 @@ def derive(engine: Any, part: Any) -> FigureResult:
 
 
 def _derive(engine: Any, part: Any) -> FigureResult:
-    from solgen.figures.model import build, default_window
+    build, default_window = lazy.load("figure").build, lazy.load("figure").default_window
 
     (expr,) = engine.function(part)
     trees = engine.gradient(expr)
@@ -234,7 +236,7 @@ def _derive(engine: Any, part: Any) -> FigureResult:
 def _slice(engine: Any, part: Any, expr: sp.Expr, trees: Any, grad_at: tuple, value: sp.Expr, point: tuple,
            readings: tuple, along: str, window: tuple | None, show: tuple[str, ...]) -> FigureResult:
     """``slice: d``: f(x + t d) against t, with its Taylor approximations at t = 0."""
-    from solgen.figures.model import build_slice, default_window
+    build_slice, default_window = lazy.load("figure").build_slice, lazy.load("figure").default_window
 
     vectors = {name: vec for name, vec, _ in readings}
     if along not in vectors:
@@ -258,15 +260,13 @@ def _slice(engine: Any, part: Any, expr: sp.Expr, trees: Any, grad_at: tuple, va
     model = build_slice(expr, engine.vars, point, d, float(value), float(slope), curvature,
                         (float(window[0][0]), float(window[0][1])))
     if "taylor" not in show:
-        from dataclasses import replace
-
         model = replace(model, layers=model.layers[:1], taylor_order=None)
     return FigureResult(part, tuple(Entry((i,), t) for i, t in enumerate(trees)), point, grad_at, value,
                         tuple(r for r in readings if r[0] == along), tuple(window), show, model, ("t",), along)
 
 
 def nice_down(value: float) -> float:
-    from solgen.figures.model import nice
+    nice = lazy.load("figure").nice
 
     return nice(value, up=False)
 
@@ -292,27 +292,24 @@ def _unicode(name: str) -> str:
 
 
 @dataclass(frozen=True)
-class FigureView:
-    """What the templates place: the pgfplots pictures (LaTeX), the SVG files' names and
-    alt texts (Markdown, HTML), and ``files``, the SVGs themselves for the pipeline."""
+class FigureSpec:
+    """What a figure shows, as data: the model (``math/figure.py``), its labels (LaTeX for
+    the picture, plain text for the SVG), the SVG files' names, alt texts and descriptions.
+    The writers draw it (``formats/figures.py``: pgfplots for LaTeX, SVG files for Markdown
+    and HTML) into what the templates place."""
 
-    tikz: Any  # Markup: every layer
-    tikz_blank: Any  # the worksheet's: no answer layers
-    tikz_slides: Any  # Beamer overlays, one layer per click
+    model: Any = field(compare=False)  # math.figure.Figure
+    labels: dict = field(compare=False)
+    plain: dict = field(compare=False)
     svg: str
     svg_blank: str
     alt: str
     alt_blank: str
-    files: dict = field(default_factory=dict, compare=False)
+    desc: str
+    desc_blank: str
 
 
 def present(r: FigureResult, tex: Any, problem: Any) -> dict[str, Any]:
-    from markupsafe import Markup
-
-    from solgen.figures.svg import svg
-    from solgen.figures.tikz import picture
-    from solgen.present.words import text
-
     words, fig, f = tex.words, r.model, r.part.of
     at = tex.point(r.part)
     gradient = tex.col(list(r.gradient_at))
@@ -346,13 +343,8 @@ def present(r: FigureResult, tex: Any, problem: Any) -> dict[str, Any]:
     stem = stem if n == 1 else f"{stem}-{n}"
     names.add(stem)
     full_svg, blank_svg = f"{stem}.svg", f"{stem}-worksheet.svg"
-    view = FigureView(
-        tikz=Markup(picture(fig, labels, "full")),
-        tikz_blank=Markup(picture(fig, labels, "blank")),
-        tikz_slides=Markup(picture(fig, labels, "slides")),
-        svg=full_svg, svg_blank=blank_svg, alt=alt, alt_blank=alt_blank,
-        files={full_svg: svg(fig, plain, alt, True, desc), blank_svg: svg(fig, plain, alt_blank, False, desc_blank)},
-    )
+    view = FigureSpec(model=fig, labels=labels, plain=plain, svg=full_svg, svg_blank=blank_svg, alt=alt,
+                      alt_blank=alt_blank, desc=desc, desc_blank=desc_blank)
     at_point = f"{tex.nabla} {f}({at}) = {gradient}"
     if r.slice:
         dname = direction_tex.get(r.slice, r.slice)
@@ -427,7 +419,7 @@ def _alt(r: FigureResult, words: Any, f: str, source: str, point: str, grad: str
 
 def _desc(r: FigureResult, words: Any, f: str, answers: bool = True) -> str:
     """The SVG's ``<desc>``: its layers, bottom to top, as drawn."""
-    from solgen.figures.model import DEPTH
+    DEPTH = lazy.load("figure").DEPTH
 
     names = []
     for layer in sorted(r.model.layers, key=lambda layer: DEPTH[layer.name]):

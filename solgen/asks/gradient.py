@@ -10,6 +10,8 @@ import sympy as sp
 from solgen.asks.base import Ask, Entry, Result, at_point, factored, no_wrt
 from solgen.input.fields import read_at, read_detail, read_of, read_simplify
 from solgen.math.tidy import factor_common
+from solgen.present.view import add_factored, add_value, group, stack_wide, pd
+from solgen.math import lazy
 
 
 @dataclass(frozen=True)
@@ -27,7 +29,7 @@ class GradientResult(Result):
 def read(data: Any, ctx: dict, kw: dict, pid: str) -> None:
     read_of(data, ctx, kw, pid, "gradient", scalar=True)
     if ctx.get("shaped"):  # vectors and matrices (shapes:): solgen/matrix reads of, wrt and at
-        from solgen.matrix.asks import read_of as read_shaped
+        read_shaped = lazy.load('matrix_asks').read_of
 
         read_shaped(data, ctx, pid, "gradient", kw)
     else:
@@ -39,7 +41,7 @@ def read(data: Any, ctx: dict, kw: dict, pid: str) -> None:
 
 def derive(engine: Any, part: Any) -> GradientResult:
     if engine.problem.shapes:  # a vector variable: the differential method of solgen/matrix
-        from solgen.matrix.asks import derive_gradient
+        derive_gradient = lazy.load('matrix_asks').derive_gradient
 
         return derive_gradient(engine, part)  # type: ignore[return-value]
     (expr,) = engine.function(part)
@@ -51,10 +53,9 @@ def derive(engine: Any, part: Any) -> GradientResult:
 
 def present(r: GradientResult, tex: Any, problem: Any) -> dict[str, Any]:
     if problem.shapes:
-        from solgen.matrix.asks import present_gradient
+        present_gradient = lazy.load('matrix_asks').present_gradient
 
         return present_gradient(r, tex, problem)  # type: ignore[arg-type]
-    from solgen.present.view import add_factored, add_value, group, stack_wide, pd
 
     f, x = r.part.of, tex.args
     if len(problem.variables) == 1:  # one variable: the derivative f'(x), as a book writes it

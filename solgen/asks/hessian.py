@@ -11,6 +11,8 @@ import sympy as sp
 from solgen.asks.base import Ask, Entry, Result, at_point, factored, no_wrt
 from solgen.input.fields import read_at, read_detail, read_of, read_simplify
 from solgen.math.tidy import factor_common
+from solgen.present.view import WIDE, add_factored, add_value, group, stack_wide, pd, second
+from solgen.math import lazy
 
 
 @dataclass(frozen=True)
@@ -30,7 +32,7 @@ class HessianResult(Result):
 def read(data: Any, ctx: dict, kw: dict, pid: str) -> None:
     read_of(data, ctx, kw, pid, "hessian", scalar=True)
     if ctx.get("shaped"):  # vectors and matrices (shapes:): solgen/matrix reads of, wrt and at
-        from solgen.matrix.asks import read_of as read_shaped
+        read_shaped = lazy.load('matrix_asks').read_of
 
         read_shaped(data, ctx, pid, "hessian", kw)
     else:
@@ -42,7 +44,7 @@ def read(data: Any, ctx: dict, kw: dict, pid: str) -> None:
 
 def derive(engine: Any, part: Any) -> HessianResult:
     if engine.problem.shapes:  # a vector variable: the differential method of solgen/matrix
-        from solgen.matrix.asks import derive_hessian
+        derive_hessian = lazy.load('matrix_asks').derive_hessian
 
         return derive_hessian(engine, part)  # type: ignore[return-value]
     (expr,) = engine.function(part)
@@ -55,10 +57,9 @@ def derive(engine: Any, part: Any) -> HessianResult:
 
 def present(r: HessianResult, tex: Any, problem: Any) -> dict[str, Any]:
     if problem.shapes:
-        from solgen.matrix.asks import present_hessian
+        present_hessian = lazy.load('matrix_asks').present_hessian
 
         return present_hessian(r, tex, problem)  # type: ignore[arg-type]
-    from solgen.present.view import WIDE, add_factored, add_value, group, stack_wide, pd, second
 
     f, x, v = r.part.of, tex.args, [tex(s) for s in problem.variables]
     groups = []

@@ -16,6 +16,7 @@ from typing import Any
 from solgen.asks.base import Ask, Result
 from solgen.errors import DeriveError, SpecError
 from solgen.input.fields import read_detail
+from solgen.math import lazy
 
 MAX_VIA = 8
 
@@ -36,7 +37,7 @@ class IdentityResult(Result):
 
 
 def _form(value: Any, line: int, ctx: dict, pid: str, key: str) -> Any:
-    from solgen.matrix.parse import ParseError, parse
+    ParseError, parse = lazy.load('matrix_parse').ParseError, lazy.load('matrix_parse').parse
 
     if isinstance(value, bool) or not isinstance(value, (str, int)):
         raise SpecError(f"part ({pid}): {key} must be an expression such as \"norm(X w - y)^2\"", line)
@@ -49,7 +50,7 @@ def _form(value: Any, line: int, ctx: dict, pid: str, key: str) -> Any:
 
 
 def read(data: Any, ctx: dict, kw: dict, pid: str) -> None:
-    from solgen.matrix.ast import latex
+    latex = lazy.load('matrix_ast').latex
 
     if not ctx.get("shaped"):
         raise SpecError(f"part ({pid}): an identity needs vectors or matrices declared in 'shapes'", data.line)
@@ -73,8 +74,8 @@ def read(data: Any, ctx: dict, kw: dict, pid: str) -> None:
 
 
 def derive(engine: Any, part: Any) -> IdentityResult:
-    from solgen.matrix.asks import engine_for
-    from solgen.matrix.identity import NotEqual, prove
+    engine_for = lazy.load('matrix_asks').engine_for
+    NotEqual, prove = lazy.load('matrix_identity').NotEqual, lazy.load('matrix_identity').prove
 
     m = engine_for(engine)
     try:
@@ -86,8 +87,8 @@ def derive(engine: Any, part: Any) -> IdentityResult:
 
 
 def present(r: IdentityResult, tex: Any, problem: Any) -> dict[str, Any]:
-    from solgen.matrix.asks import convention
-    from solgen.matrix.ast import latex
+    convention = lazy.load('matrix_asks').convention
+    latex = lazy.load('matrix_ast').latex
 
     lhs, rhs = latex(r.part.order[0]), latex(r.part.order[-1])
     lines = [{"depth": 0, "equation": f"= {latex(s.after)}", "reason": tex.words(f"matrix.rewrite.{s.rule}"), "rule": s.rule}

@@ -23,6 +23,7 @@ from solgen.errors import CheckError, DeriveError, SpecError
 from solgen.input.expr import ParseError, parse_exact
 from solgen.input.fields import read_at, read_decimals, read_detail, read_of
 from solgen.math.printer import terminating_decimal
+from solgen.present.view import as_written, group, pd, second
 
 MAX_STEPS = 10
 MAX_EXACT = 160  # characters of an exact coordinate before it is too long to write
@@ -192,8 +193,6 @@ def derive(engine: Any, part: Any, method: str) -> IterateResult:
 # -- view -------------------------------------------------------------------------------
 
 def present(r: IterateResult, tex: Any, problem: Any) -> dict[str, Any]:
-    from solgen.present.view import as_written, group, pd, second
-
     f, x = r.part.of, tex.args
     names = [tex(v) for v in problem.variables]
     w = tex.words

@@ -13,6 +13,8 @@ from solgen.derive.check import TooLarge, equal
 from solgen.errors import DeriveError
 from solgen.input.fields import read_at, read_detail, read_of, read_simplify
 from solgen.math.tidy import factor_common
+from solgen.present.view import WIDE, add_factored, add_value, group, stack_wide, pd
+from solgen.math import lazy
 
 
 @dataclass(frozen=True)
@@ -31,7 +33,7 @@ class JacobianResult(Result):
 def read(data: Any, ctx: dict, kw: dict, pid: str) -> None:
     read_of(data, ctx, kw, pid, "jacobian", scalar=False)
     if ctx.get("shaped"):  # vectors and matrices (shapes:): solgen/matrix reads of, wrt and at
-        from solgen.matrix.asks import read_of as read_shaped
+        read_shaped = lazy.load('matrix_asks').read_of
 
         read_shaped(data, ctx, pid, "jacobian", kw)
     else:
@@ -43,7 +45,7 @@ def read(data: Any, ctx: dict, kw: dict, pid: str) -> None:
 
 def derive(engine: Any, part: Any) -> JacobianResult:
     if engine.problem.shapes:  # a vector variable: the differential method of solgen/matrix
-        from solgen.matrix.asks import derive_jacobian
+        derive_jacobian = lazy.load('matrix_asks').derive_jacobian
 
         return derive_jacobian(engine, part)  # type: ignore[return-value]
     rows = engine.function(part)
@@ -63,10 +65,9 @@ def derive(engine: Any, part: Any) -> JacobianResult:
 
 def present(r: JacobianResult, tex: Any, problem: Any) -> dict[str, Any]:
     if problem.shapes:
-        from solgen.matrix.asks import present_jacobian
+        present_jacobian = lazy.load('matrix_asks').present_jacobian
 
         return present_jacobian(r, tex, problem)  # type: ignore[arg-type]
-    from solgen.present.view import WIDE, add_factored, add_value, group, stack_wide, pd
 
     x, v = tex.args, [tex(s) for s in problem.variables]
     name = f"({tex.nabla} {r.part.of})" if r.part.grad else r.part.of

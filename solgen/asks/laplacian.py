@@ -14,6 +14,7 @@ from solgen.derive.check import TooLarge, equal, expand_guarded
 from solgen.errors import CheckError
 from solgen.input.fields import read_detail, read_of
 from solgen.math.tidy import tidy
+from solgen.present.view import group, pd, second
 
 
 @dataclass(frozen=True)
@@ -58,8 +59,6 @@ def _combined(total: sp.Expr) -> sp.Expr:
 
 
 def present(r: LaplacianResult, tex: Any, problem: Any) -> dict[str, Any]:
-    from solgen.present.view import group, pd, second
-
     f, x, v = r.part.of, tex.args, [tex(s) for s in problem.variables]
     groups = [group(second(f, v[i], v[i], x) + f" = {tex.d(problem.variables[i])} {pd(f, v[i], x)}", e.tree, tex, r.part)
               for i, e in enumerate(r.entries)]

@@ -9,7 +9,8 @@ from typing import Any
 
 from solgen.asks import iterate
 from solgen.asks.base import Ask
-from solgen.input.fields import read_of
+from solgen.input.fields import read_of, read_detail
+from solgen.math import lazy
 
 
 @dataclass(frozen=True)
@@ -19,8 +20,7 @@ class NewtonResult(iterate.IterateResult):
 
 def read(data: Any, ctx: dict, kw: dict, pid: str) -> None:
     if ctx.get("shaped"):  # a vector variable (shapes:): the symbolic step of a quadratic, solgen/matrix
-        from solgen.input.fields import read_detail
-        from solgen.matrix.newton import read as read_shaped
+        read_shaped = lazy.load('matrix_newton').read
 
         read_of(data, ctx, kw, pid, "newton", scalar=True)
         read_shaped(data, ctx, kw, pid)
@@ -31,7 +31,7 @@ def read(data: Any, ctx: dict, kw: dict, pid: str) -> None:
 
 def derive(engine: Any, part: Any) -> NewtonResult:
     if engine.problem.shapes:
-        from solgen.matrix.newton import derive as derive_shaped
+        derive_shaped = lazy.load('matrix_newton').derive
 
         return derive_shaped(engine, part)  # type: ignore[return-value]
     r = iterate.derive(engine, part, "newton")
@@ -40,7 +40,7 @@ def derive(engine: Any, part: Any) -> NewtonResult:
 
 def present(r: Any, tex: Any, problem: Any) -> dict[str, Any]:
     if problem.shapes:
-        from solgen.matrix.newton import present as present_shaped
+        present_shaped = lazy.load('matrix_newton').present
 
         return present_shaped(r, tex, problem)
     return iterate.present(r, tex, problem)

@@ -10,6 +10,8 @@ import sympy as sp
 from solgen.asks.base import Ask, Entry, Result, at_point, factored
 from solgen.input.fields import read_at, read_detail, read_of, read_partial_order, read_simplify
 from solgen.math.tidy import factor_common
+from solgen.errors import SpecError
+from solgen.present.view import add_factored, add_value, group, partial_symbol
 
 
 @dataclass(frozen=True)
@@ -27,8 +29,6 @@ class PartialResult(Result):
 def read(data: Any, ctx: dict, kw: dict, pid: str) -> None:
     read_of(data, ctx, kw, pid, "partial", scalar=True)
     if ctx.get("shaped"):
-        from solgen.errors import SpecError
-
         names = ", ".join(v.name for v in ctx["shaped"].variables)
         raise SpecError(f"part ({pid}): a partial derivative is by one scalar variable, and {names} "
                         f"{'is a vector or matrix' if ',' not in names else 'are vectors or matrices'}: ask for the "
@@ -51,8 +51,6 @@ def derive(engine: Any, part: Any) -> PartialResult:
 
 
 def present(r: PartialResult, tex: Any, problem: Any) -> dict[str, Any]:
-    from solgen.present.view import add_factored, add_value, group, partial_symbol
-
     order = r.part.order
     groups, current = [], r.part.of
     for k, e in enumerate(r.entries):

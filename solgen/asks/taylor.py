@@ -16,6 +16,9 @@ from solgen.asks.base import Ask, Entry, Result
 from solgen.input.fields import read_at, read_detail, read_estimate, read_of, read_taylor_order
 from solgen.math.printer import terminating_decimal
 from solgen.math.tidy import tidy, tmul
+from solgen.present.view import fitted, group, pd, second, taylor_intro, LINE, width
+from solgen.present.words import text
+from solgen.math import lazy
 
 
 @dataclass(frozen=True)
@@ -42,7 +45,7 @@ class TaylorResult(Result):
 def read(data: Any, ctx: dict, kw: dict, pid: str) -> None:
     read_of(data, ctx, kw, pid, "taylor", scalar=True)
     if ctx.get("shaped"):  # a vector variable (shapes:): the quadratic model in matrix form, solgen/matrix
-        from solgen.matrix.taylor import read as read_shaped
+        read_shaped = lazy.load('matrix_taylor').read
 
         read_shaped(data, ctx, kw, pid)
         read_detail(data, kw, pid, ctx["defaults"]["detail"])
@@ -55,7 +58,7 @@ def read(data: Any, ctx: dict, kw: dict, pid: str) -> None:
 
 def derive(engine: Any, part: Any) -> TaylorResult:
     if engine.problem.shapes:
-        from solgen.matrix.taylor import derive as derive_shaped
+        derive_shaped = lazy.load('matrix_taylor').derive
 
         return derive_shaped(engine, part)  # type: ignore[return-value]
     (expr,) = engine.function(part)
@@ -145,11 +148,9 @@ def with_decimals(value: sp.Expr, tex: Any) -> str:
 
 def present(r: TaylorResult, tex: Any, problem: Any) -> dict[str, Any]:
     if problem.shapes:
-        from solgen.matrix.taylor import present as present_shaped
+        present_shaped = lazy.load('matrix_taylor').present
 
         return present_shaped(r, tex, problem)  # type: ignore[arg-type]
-    from solgen.present.view import fitted, group, pd, second, taylor_intro
-    from solgen.present.words import text
 
     f, x = r.part.of, tex.args
     single = len(problem.variables) == 1
@@ -214,7 +215,6 @@ def present(r: TaylorResult, tex: Any, problem: Any) -> dict[str, Any]:
         estimate_lines = [f"{f}({where}) \\approx {with_decimals(r.estimated, tex)}", exact_line]
         estimate_intro = tex.words("taylor.estimate_value" if single else "taylor.estimate",
                                    point=f"{tex(problem.variables[0])} = {where}" if single else where)
-    from solgen.present.view import LINE, width
 
     joined = ", \\qquad ".join(at_lines)
     return {

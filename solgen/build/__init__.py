@@ -31,6 +31,8 @@ import time
 from pathlib import Path
 
 from solgen.errors import BuildError
+import ctypes
+import resource
 
 PDFLATEX_ARGS = ("-no-shell-escape", "-halt-on-error", "-interaction=nonstopmode", "-file-line-error")
 PDF_MAX_FILE = 64 << 20  # bytes: a file pdflatex writes (.log, .pdf, ...) may not grow past this
@@ -166,8 +168,6 @@ def _load_prctl() -> None:
     """Find prctl(2) now, in the parent: a child between fork and exec should not load libraries."""
     global _prctl
     if _prctl is None and sys.platform.startswith("linux"):
-        import ctypes
-
         try:
             _prctl = ctypes.CDLL(None, use_errno=True).prctl
         except (OSError, AttributeError):  # pragma: no cover - no libc prctl
@@ -188,8 +188,6 @@ def _tex_limits(parent: int) -> None:
     """In pdflatex, between fork and exec: killed when its parent dies; no file it writes
     may grow past PDF_MAX_FILE (then it gets SIGXFSZ); the signals held while it was
     started are its own again."""
-    import resource  # imported in the parent already: no import machinery runs here
-
     resource.setrlimit(resource.RLIMIT_FSIZE, (PDF_MAX_FILE, PDF_MAX_FILE))
     die_with_parent(signal.SIGKILL, parent)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
@@ -297,7 +295,7 @@ def _run_tex(argv: list[str], work: str, env: dict[str, str], deadline: float | 
     exception (a signal turned into one) before returning or raising."""
     _load_prctl()
     if _POSIX:
-        import resource  # noqa: F401 - for _tex_limits, which runs between fork and exec
+        pass
 
     me = os.getpid()
     with signals_held():

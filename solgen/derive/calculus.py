@@ -20,7 +20,8 @@ import sympy as sp
 from solgen.input.problem import Part, Problem
 from solgen.derive.check import TooLarge, equal, has_huge_values, has_real_points, matches_slope, verify
 from solgen.derive.diff import diff_steps
-from solgen.asks.base import Result
+from solgen.derive.result import Result
+from solgen.input import askspec
 from solgen.derive.rules import Rule
 from solgen.math import named as _named
 from solgen.math.named import Named, fold, unfold
@@ -138,9 +139,7 @@ class Engine:
 
     # -- asks
     def derive(self, part: Part) -> Result:
-        from solgen import asks
-
-        return asks.get(part.ask).derive(self, part)
+        return askspec.get(part.ask).derive(self, part)
 
 
 def solve(problem: Problem, check: bool = True, progress: Callable[[Part], None] | None = None) -> Solution:

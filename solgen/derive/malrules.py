@@ -27,7 +27,7 @@ import sympy as sp
 from solgen.derive.calculus import Engine
 from solgen.derive.rules import (ChainRule, ExponentialRule, ExpRule, NamedRule, PowerRule, ProductRule, QuotientRule,
                                  Rule, TrigRule)
-from solgen.math import numeric
+from solgen.math import numeric, lazy
 from solgen.math.named import unfold
 from solgen.math.tidy import tidy, tmul
 
@@ -343,7 +343,7 @@ def candidates(problem: Any, part: Any, want: int | None = None) -> tuple[Any, A
     engine = Engine(problem)
     result = engine.derive(part)
     if problem.shapes:  # vectors and matrices: the mistakes of matrix calculus, on the result's tree
-        from solgen.derive.malrules_matrix import matrix_candidates
+        matrix_candidates = lazy.load('malrules_matrix').matrix_candidates
 
         return result, result.answer, matrix_candidates(engine, result, want)
     key = graded(result)

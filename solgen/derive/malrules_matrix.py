@@ -20,6 +20,7 @@ import sympy as sp
 
 from solgen.derive.malrules import Distractor
 from solgen.matrix.ast import Add, Mul, Node, Num, Sym, T
+from solgen.math import lazy
 
 
 def _rebuilt(node: Node, change: Callable[[Node], Iterator[Node]]) -> Iterator[Node]:
@@ -79,8 +80,8 @@ def _flat(node: Node) -> Node:
 
 
 def matrix_candidates(engine: Any, result: Any, want: int | None) -> list[Distractor]:
-    from solgen.matrix.asks import engine_for
-    from solgen.matrix.check import check_equal
+    engine_for = lazy.load('matrix_asks').engine_for
+    check_equal = lazy.load('matrix_check').check_equal
 
     key = result.answer
     if not isinstance(key, Node):

@@ -16,7 +16,10 @@ import xml.etree.ElementTree as ET
 import zipfile
 from typing import TYPE_CHECKING
 
+from solgen.formats.inline import sentence_md
 from solgen.formats.quiz import Exercise, Field, Variant, md_html, plain_math
+import html
+from solgen.present.words import load_words
 
 if TYPE_CHECKING:
     from solgen.formats.quiz import WordsFor
@@ -60,8 +63,6 @@ def _prompt(v: Variant, q_index: int, f: Field) -> str:
 
 
 def _esc(text: str) -> str:
-    import html
-
     return html.escape(text, quote=False)
 
 
@@ -105,7 +106,7 @@ def _item(ex: Exercise, v: Variant, qi: int, fi: int, f: Field, words: Words) ->
                 ET.SubElement(cond, "displayfeedback", {"feedbacktype": "Response", "linkrefid": f"choice_{o.letter}_fb"})
         for o in f.choices.options:
             if not o.key:
-                _feedback(item, f"choice_{o.letter}_fb", md_html(words(f"malrule.{o.malrule}").md()))
+                _feedback(item, f"choice_{o.letter}_fb", md_html(sentence_md(words(f"malrule.{o.malrule}"))))
     _feedback(item, "general_fb", md_html(v.questions[qi].solution_md))
     return item
 
@@ -116,8 +117,6 @@ def _num(x: float) -> str:
 
 def to_canvas(exercises: list[Exercise], name: str, words_for: WordsFor | None = None) -> tuple[bytes, list[str]]:
     """The zip's bytes, and notes on fields left out."""
-    from solgen.present.words import load_words
-
     notes: list[str] = []
     aid = ident("assessment", name)
     root = ET.Element("questestinterop", {"xmlns": QTI_NS})

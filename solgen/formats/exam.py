@@ -17,7 +17,10 @@ import io
 import string
 from typing import TYPE_CHECKING
 
+from solgen.formats.inline import sentence_tex
+from solgen.formats.prose import escape_tex
 from solgen.formats.quiz import Exercise, Question, Variant
+from solgen.present.words import text
 
 if TYPE_CHECKING:
     from solgen.formats.quiz import WordsFor
@@ -39,8 +42,6 @@ def _preamble(picks: list[tuple[Exercise, Variant]]) -> str:
 
 
 def _escape(text: str) -> str:
-    from solgen.formats.prose import escape_tex
-
     return escape_tex(text)
 
 
@@ -63,18 +64,18 @@ def _answer(q: Question) -> str:
 
 def _document(picks: list[tuple[Exercise, Variant]], letter: str, key: bool, words: Words, title: str) -> str:
     preamble = _preamble(picks)
-    form = words("exam.form", letter=_text(letter)).tex()
-    page = words("exam.page").tex()
-    of = words("exam.of").tex()
+    form = sentence_tex(words("exam.form", letter=_text(letter)))
+    page = sentence_tex(words("exam.page"))
+    of = sentence_tex(words("exam.of"))
     out = [preamble, _PREAMBLE_EXTRA,
            f"\\fancyhead[L]{{{_escape(title)}}}\\fancyhead[R]{{\\textbf{{{form}}}}}",
            f"\\fancyfoot[C]{{{form} \\textperiodcentered{{}} {page} \\thepage{{}} {of} \\pageref{{LastPage}}}}",
            "\\begin{document}",
-           "\\begin{center}{\\Large\\bfseries " + _escape(title) + ("" if not key else " \\textemdash{} " + words("exam.key").tex())
+           "\\begin{center}{\\Large\\bfseries " + _escape(title) + ("" if not key else " \\textemdash{} " + sentence_tex(words("exam.key")))
            + "}\\\\[1ex]{\\large " + form + "}\\end{center}\\bigskip",
            "\\noindent\\fbox{\\parbox{\\dimexpr\\linewidth-2\\fboxsep-2\\fboxrule\\relax}{\\vspace{1ex}"
-           + words("exam.name").tex() + " \\hrulefill\\par\\vspace{3ex}" + words("exam.id").tex() + " \\hrulefill\\par\\vspace{1ex}}}",
-           "\\bigskip\\par " + words("exam.instructions").tex(),
+           + sentence_tex(words("exam.name")) + " \\hrulefill\\par\\vspace{3ex}" + sentence_tex(words("exam.id")) + " \\hrulefill\\par\\vspace{1ex}}}",
+           "\\bigskip\\par " + sentence_tex(words("exam.instructions")),
            "\\newpage"]
     for ex, v in picks:
         for q in v.questions:
@@ -84,7 +85,7 @@ def _document(picks: list[tuple[Exercise, Variant]], letter: str, key: bool, wor
             out.append(f"\\section*{{{_escape(ex.title)} ({_escape(q.id)})}}")
             out.append(q.prompt_tex)
             out.append("\\end{minipage}\\par")
-            out.append(_box(words("exam.answer").tex(), _answer(q) if key else ""))
+            out.append(_box(sentence_tex(words("exam.answer")), _answer(q) if key else ""))
             out.append("\\newpage")
     if key:
         for ex, v in picks:
@@ -96,8 +97,6 @@ def _document(picks: list[tuple[Exercise, Variant]], letter: str, key: bool, wor
 
 
 def _text(value: str) -> Sentence:
-    from solgen.present.words import text
-
     return text(value)
 
 
@@ -107,7 +106,7 @@ def to_exam(exercises: list[Exercise], forms: int, words_for: WordsFor) -> tuple
     files: dict[str, bytes | str] = {}
     notes: list[str] = []
     words = words_for(exercises[0])
-    title = exercises[0].title if len(exercises) == 1 else words("exam.title").tex()
+    title = exercises[0].title if len(exercises) == 1 else sentence_tex(words("exam.title"))
     rows = io.StringIO()
     table = csv.writer(rows, lineterminator="\n")
     table.writerow(["form", "problem", "variant", "params"])

@@ -17,7 +17,9 @@ from typing import TYPE_CHECKING, Any, Iterable, cast
 from markdown_it import MarkdownIt
 from mdit_py_plugins.dollarmath import dollarmath_plugin
 
-from solgen.formats.prose import link_allowed, md_clean, safe_math, table_math
+from solgen.formats.prose import link_allowed, md_clean
+from solgen.input.markdown import safe_math, table_math
+from latex2mathml.converter import convert
 
 if TYPE_CHECKING:
     from solgen.present.words import Run
@@ -76,8 +78,6 @@ def _sanitized(markup: str) -> str:
 def mathml(tex: str, display: bool = False) -> str:
     """LaTeX math (solgen's own, or prose math that passed ``safe_math``) as MathML, with
     nothing but MathML in it."""
-    from latex2mathml.converter import convert
-
     try:
         out = convert(tex, display="block" if display else "inline")
     except Exception:  # noqa: BLE001 - a formula latex2mathml cannot read is shown as code

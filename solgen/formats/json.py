@@ -13,7 +13,7 @@ names: a symbol whose name ``sympify`` would read as something else (``lambda``,
 Vectors and matrices (``shapes``): the fields are solgen's grammar (the contract of
 solgen/matrix), and ``sympy`` mirrors them as SymPy source (the file-level ``functions``,
 each part's ``result`` and other fields), read with ``shapes`` and ``symbols`` alone.
-The structure is ``solgen/schema/solgen.schema.json`` (``SCHEMA_VERSION``); change both
+The structure is ``solgen/formats/solgen.schema.json`` (``SCHEMA_VERSION``); change both
 together, and bump the version when a field changes meaning or goes.
 """
 
@@ -22,16 +22,20 @@ from __future__ import annotations
 import json
 import keyword
 from functools import lru_cache
-from typing import Any, Mapping, Sequence, Union, cast
+from typing import Any, Callable, Mapping, Sequence, Union, cast
 
 import sympy as sp
 from sympy.printing.str import StrPrinter
 
-from solgen.asks.base import Result
+from solgen.formats.inline import sentence_md
+from solgen.derive.result import Result
 from solgen.derive.calculus import Solution
 from solgen.derive.rules import Rule
+from solgen.derive.malrules import distractors, graded
+from solgen.present.words import load_words
+from solgen.math import lazy
 
-SCHEMA_VERSION = "1.0"  # solgen/schema/solgen.schema.json's version
+SCHEMA_VERSION = "1.0"  # solgen/formats/solgen.schema.json's version
 
 # A JSON value (json.dumps is given lists and dicts; Sequence and Mapping let a
 # list[dict[str, JSON]] be a JSON value too)
@@ -129,13 +133,10 @@ def part_json(result: Result, text: dict[Any, str]) -> dict[str, JSON]:
 def choices_json(solution: Solution, result: Result) -> dict[str, JSON]:
     """``key`` (what the right choice says: the value at the point, if any) and
     ``distractors: [{malrule, result, feedback}]`` (feedback as Markdown with $math$)."""
-    from solgen.derive.malrules import distractors, graded
-    from solgen.present.words import load_words
-
     words = load_words(solution.problem.lang)
     return {
         "key": _plain(graded(result)),
-        "distractors": [{"malrule": d.malrule, "result": _plain(d.answer), "feedback": words(f"malrule.{d.malrule}").md()}
+        "distractors": [{"malrule": d.malrule, "result": _plain(d.answer), "feedback": sentence_md(words(f"malrule.{d.malrule}"))}
                         for d in distractors(solution.problem, result.part)],
     }
 
@@ -143,7 +144,7 @@ def choices_json(solution: Solution, result: Result) -> dict[str, JSON]:
 def _sympy_mirror(fields: dict[str, Any]) -> dict[str, JSON]:
     """The fields holding vector or matrix expressions (solgen/matrix nodes), as SymPy
     source; a field with no SymPy spelling (a differential ``dw``) is left out."""
-    from solgen.matrix.ast import Node
+    Node = lazy.load('matrix_ast').Node
 
     def has_node(value: Any) -> bool:
         if isinstance(value, Node):
@@ -156,7 +157,7 @@ def _sympy_mirror(fields: dict[str, Any]) -> dict[str, JSON]:
 
     if not any(has_node(v) for v in fields.values()):
         return {}
-    from solgen.matrix.sympytext import sympy_text
+    sympy_text: Callable[[Any], str] = lazy.load('matrix_sympytext').sympy_text
 
     def spell(value: Any) -> JSON:
         if isinstance(value, Node):
@@ -211,8 +212,8 @@ def _doc(solution: Solution) -> dict[str, JSON]:
     if problem.params:
         doc["variant"], doc["params"] = problem.variant, {k: expr_text(v) for k, v in problem.params}
     if getattr(problem, "shapes", None) is not None:  # vectors and matrices: shapes, symbols (solgen/matrix)
-        from solgen.matrix.problem import json_header
-        from solgen.matrix.sympytext import sympy_text
+        json_header = lazy.load('matrix_problem').json_header
+        sympy_text: Callable[[Any], str] = lazy.load('matrix_sympytext').sympy_text
 
         header = json_header(problem)
         if problem.shapes.assume:  # what a result relies on (s - y needs 1^T y = 1): a grader draws values that keep it

@@ -18,7 +18,9 @@ import base64
 import xml.etree.ElementTree as ET
 from typing import TYPE_CHECKING
 
+from solgen.formats.inline import sentence_md
 from solgen.formats.quiz import Exercise, Field, Variant, md_html, plain_math
+import html
 
 if TYPE_CHECKING:
     from solgen.formats.quiz import WordsFor
@@ -74,7 +76,7 @@ def _field_cloze(f: Field, words: Words) -> str:
     options = []
     assert f.choices is not None  # a choice field has its choices
     for o in f.choices.options:
-        feedback = "" if o.key else _inline(md_html(words(f"malrule.{o.malrule}").md()))
+        feedback = "" if o.key else _inline(md_html(sentence_md(words(f"malrule.{o.malrule}"))))
         options.append(("=" if o.key else "") + cloze_escape(plain_math(o.tex)) + ("#" + cloze_escape(feedback) if feedback else ""))
     return "{1:MULTICHOICE_VS:" + "~".join(options) + "}"
 
@@ -107,8 +109,6 @@ def _no_fields(html_text: str) -> str:
 
 
 def _esc(text: str) -> str:
-    import html
-
     return html.escape(text)
 
 
@@ -162,7 +162,7 @@ def _variant_question(ex: Exercise, v: Variant, words: Words) -> ET.Element | No
         for o in fields[0].choices.options:
             a = ET.SubElement(q, "answer", {"fraction": "100" if o.key else "0", "format": "html"})
             ET.SubElement(a, "text").text = plain_math(o.tex)
-            _text(a, "feedback", "" if o.key else md_html(words(f"malrule.{o.malrule}").md()))
+            _text(a, "feedback", "" if o.key else md_html(sentence_md(words(f"malrule.{o.malrule}"))))
         return q
     q = ET.Element("question", {"type": "cloze"})
     _common(q, ex, v, _question_html(v, words))

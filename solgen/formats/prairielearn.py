@@ -24,6 +24,9 @@ from typing import TYPE_CHECKING, Any
 from solgen.formats.json import JSON
 from solgen.formats.quiz import Exercise, Field, Variant, md_html
 
+from solgen.formats.inline import sentence_md
+from solgen.formats.json import expr_text
+
 if TYPE_CHECKING:
     from solgen.formats.quiz import WordsFor
     from solgen.present.words import Words
@@ -49,8 +52,6 @@ def question_uuid(problem_id: str) -> str:
 
 
 def _sympy_text(expr: Any) -> str:
-    from solgen.formats.json import expr_text
-
     return expr_text(expr)
 
 
@@ -103,7 +104,7 @@ def _variant_json(ex: Exercise, v: Variant, words: Words) -> dict[str, JSON]:
             else:
                 assert f.choices is not None  # a choice field has its choices
                 params[f"{name}_options"] = [{"correct": o.key, "tex": f"${o.tex}$",
-                                              "feedback": "" if o.key else md_html(words(f"malrule.{o.malrule}").md())}
+                                              "feedback": "" if o.key else md_html(sentence_md(words(f"malrule.{o.malrule}")))}
                                              for o in f.choices.options]
     return {"variant": v.number, "draw": v.params, "params": params, "correct_answers": correct}
 

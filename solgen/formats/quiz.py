@@ -24,7 +24,18 @@ from typing import TYPE_CHECKING, Any, Callable, Sequence, TypeAlias
 
 import sympy as sp
 
+from solgen.formats.inline import render as render_inline, sentence_md
 from solgen.derive.malrules import graded
+from solgen.formats.json import expr_text
+from solgen.math.named import unfold
+from solgen.formats.templates import render
+from solgen.input.problem import load_problem
+from solgen.present.view import Prompts, Tex, build_view
+from solgen.present.words import load_words
+from solgen.derive.calculus import solve
+from solgen.input.variants import block
+from markdown_it import MarkdownIt
+from mdit_py_plugins.dollarmath import dollarmath_plugin
 
 if TYPE_CHECKING:
     from solgen.asks.base import Result
@@ -55,9 +66,6 @@ class Field:
     @property
     def text(self) -> str:
         """symbolic: the answer in Python syntax (x**2*cos(y)), as graders' symbolic inputs read it."""
-        from solgen.formats.json import expr_text
-        from solgen.math.named import unfold
-
         return expr_text(unfold(self.value))
 
     @property
@@ -172,17 +180,9 @@ def _labels(result: Any, name: str, point: str, tex: Tex, n: int) -> list[str]:
 
 def collect(path: str, count: int | None = None, seed: int | None = None) -> Exercise:
     """Load, derive (every step checked) and word each variant of ``path``."""
-    from solgen.formats.templates import render
-    from solgen.input.problem import load_problem
-    from solgen.present.view import Prompts, Tex, build_view
-    from solgen.present.words import load_words
-    from solgen.derive.calculus import solve
-
     first = load_problem(path, seed=seed)
     numbers: list[int | None] = [None]
     if first.params:
-        from solgen.input.variants import block
-
         n = count or block(path, seed).count
         numbers = list(range(1, n + 1))
     variants = []
@@ -192,7 +192,7 @@ def collect(path: str, count: int | None = None, seed: int | None = None) -> Exe
         words = load_words(problem.lang)
         view = build_view(solution, words)
         tex = Tex(problem, words)
-        marker = words("document.solution").md()
+        marker = sentence_md(words("document.solution"))
         questions = []
         by_question: dict[str, list[Any]] = {}
         for d in solution.derivations:
@@ -209,12 +209,12 @@ def collect(path: str, count: int | None = None, seed: int | None = None) -> Exe
             for f in fields:
                 if f.kind in ("number", "symbolic"):
                     f.value_tex = tex(f.value)
-            prompt_md = prompt.as_format("md")
+            prompt_md = render_inline(prompt, "md")
             for p in q["parts"]:  # a figure to draw on: its blank picture goes with the question
                 fig = p.get("figure")
                 if fig is not None:
                     prompt_md += f"\n\n![{_md_alt(fig.alt_blank)}]({fig.svg_blank})"
-            prompt_tex = q["prompt"].as_format("tex")
+            prompt_tex = render_inline(q["prompt"], "tex")
             for p in q["parts"]:
                 if p.get("figure") is not None:
                     prompt_tex += ("\n\n\\begin{center}\\begin{adjustbox}{max totalheight=0.38\\textheight, max width=\\linewidth}\n"
@@ -222,7 +222,7 @@ def collect(path: str, count: int | None = None, seed: int | None = None) -> Exe
             questions.append(Question(q["id"], prompt_md, solution_md, fields, prompt_tex))
         whole = render({**view, "intro": None}, "md", "handout", None, words)
         whole = whole.split("\n", 1)[1] if whole.startswith("# ") else whole  # the title is the question's name
-        variants.append(Variant(k, {n: str(v) for n, v in problem.params}, view["intro"].as_format("md") if view["intro"] else None,
+        variants.append(Variant(k, {n: str(v) for n, v in problem.params}, render_inline(view["intro"], "md") if view["intro"] else None,
                                 questions, _figures(view), whole.strip(),
                                 render(view, "tex", "handout", None, words)))
     title = first.title or first.id
@@ -243,9 +243,6 @@ def _md_alt(text: str) -> str:
 # -- Markdown -> HTML with MathJax delimiters -----------------------------------------------
 
 def _parser(images: dict[str, str] | None) -> MarkdownIt:
-    from markdown_it import MarkdownIt
-    from mdit_py_plugins.dollarmath import dollarmath_plugin
-
     md = MarkdownIt("commonmark", {"html": False}).enable("table")
     md.use(dollarmath_plugin, allow_space=True, double_inline=True)
 

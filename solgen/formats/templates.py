@@ -17,6 +17,9 @@ finalizer here, its pieces in ``formats/<fmt>.py``, its templates in ``templates
 
 from __future__ import annotations
 
+import base64
+import difflib
+import hashlib
 import os
 from functools import lru_cache
 from pathlib import Path
@@ -27,30 +30,27 @@ import yaml
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup
 
-from solgen.formats.prose import escape_md, escape_tex
+from solgen.formats.inline import draw_figures, render as render_inline, renders
+from solgen.formats.prose import escape_md, escape_tex, github_safe
 from solgen.errors import WordsError
+from solgen.input import paths
+from solgen.input.paths import MAX_TEMPLATE_BYTES, builtin_templates, read_course_file  # noqa: F401 - re-exported
+from solgen.math import lazy
 from solgen.present.words import Words, load_words
-
-
-def builtin_templates() -> Path:
-    """The built-in templates: ``solgen/templates`` in an installed wheel, or the
-    repository's ``templates/`` in a checkout (an editable install)."""
-    here = Path(__file__).resolve().parent.parent  # the solgen package
-    shipped = here / "templates"
-    return shipped if (shipped / "tex").is_dir() else here.parent / "templates"
 
 
 def _finalizer(fmt: str, escape: Callable[[str], str]) -> Callable[[Any], Markup]:
     """Every value printed into a document is escaped for its format, unless it is Markup
-    (math from texmath); sentences from the catalog and prose fields render themselves."""
+    (math from texmath); sentences from the catalog and prose fields are rendered by
+    ``inline.render``."""
 
     def finalize(value: Any) -> Markup:
         if value is None:
             return Markup("")
         if isinstance(value, Markup):
             return value
-        if hasattr(value, "as_format"):
-            return Markup(value.as_format(fmt))
+        if renders(value):
+            return Markup(render_inline(value, fmt))
         return Markup(escape(str(value)))
 
     return finalize
@@ -75,7 +75,7 @@ def front_matter(fields: dict[str, Any]) -> Markup:
     def text(value: Any) -> Any:
         if isinstance(value, Markup):  # joined in the template: autoescape made it HTML
             value = value.unescape()
-        if hasattr(value, "as_format"):  # a sentence: its plain text
+        if renders(value):  # a sentence: its plain text
             value = str(value)
         return escape_md(value) if isinstance(value, str) else value
 
@@ -107,27 +107,6 @@ def check_overrides(templates: Path) -> None:
                 check_readable(own, templates)
 
 
-MAX_TEMPLATE_BYTES = 1 << 20
-
-
-def read_course_file(path: Path, root: Path, what: str = "template") -> str:
-    """The text of a template or catalog from a course's ``--templates`` folder, read by the
-    path policy (``input/paths.py``): a regular file inside ``root`` once its links are
-    resolved (a link to a private key, /proc/self/environ or /dev/zero is refused), at most
-    MAX_TEMPLATE_BYTES, UTF-8."""
-    from solgen.input import paths
-
-    try:
-        got = paths.read(path, root, MAX_TEMPLATE_BYTES, what)
-    except paths.PathError as exc:
-        raise WordsError(str(exc), file=str(path)) from None
-    try:
-        return got.data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = got.data.count(b"\n", 0, exc.start) + 1
-        raise WordsError(f"{what} is not UTF-8 (save it as UTF-8)", line, str(path)) from None
-
-
 def check_readable(path: Path, root: Path | None = None) -> None:
     """A template or catalog from a course folder must be a regular file of a sane size
     inside the templates folder ``root`` (default: the file's folder's parent)."""
@@ -148,8 +127,6 @@ class CourseLoader(jinja2.BaseLoader):
             pieces = jinja2.loaders.split_template_path(template)  # refuses '..' in an include's name
             candidate = self.own.joinpath(*pieces)
             if os.path.lexists(candidate):
-                from solgen.input import paths
-
                 text = read_course_file(candidate, self.root)
                 root, digest = self.root, paths.digest(candidate, self.root, MAX_TEMPLATE_BYTES)
                 return text, str(candidate), lambda: paths.digest(candidate, root, MAX_TEMPLATE_BYTES) == digest
@@ -172,12 +149,11 @@ def environment(fmt: str, templates: Path | None = None) -> jinja2.Environment:
         "autoescape": False,
     }
     if fmt == "html":
-        from solgen.formats.html import display, escape_html, inline, relation
-
-        env = ImmutableSandboxedEnvironment(finalize=_finalizer("html", escape_html), **{**common, "autoescape": True})
-        env.filters["display"] = lambda parts: Markup(display(parts))
-        env.filters["math"] = lambda parts: Markup(inline(parts))
-        env.filters["relation"] = relation
+        html = lazy.load("html")  # latex2mathml: for HTML only
+        env = ImmutableSandboxedEnvironment(finalize=_finalizer("html", html.escape_html), **{**common, "autoescape": True})
+        env.filters["display"] = lambda parts: Markup(html.display(parts))
+        env.filters["math"] = lambda parts: Markup(html.inline(parts))
+        env.filters["relation"] = html.relation
         env.filters["csp_hash"] = _csp_hash
     elif fmt == "tex":
         env = ImmutableSandboxedEnvironment(
@@ -207,6 +183,7 @@ def render(view: dict[str, Any], fmt: str, kind: str = "handout", templates: Pat
     """Render ``view`` as ``kind`` in ``fmt``; templates say ``w('key', ...)`` for a sentence."""
     env = environment(fmt, templates)
     words = words or load_words(view.get("lang", "en"), templates)
+    draw_figures(view)
     if fmt == "html":
         view = _as_math(view)
     try:
@@ -217,8 +194,6 @@ def render(view: dict[str, Any], fmt: str, kind: str = "handout", templates: Pat
     except Exception as exc:  # noqa: BLE001 - a template's fault, reported at its line
         raise _at_template_line(exc, words) from None
     if fmt == "md":  # inline math GitHub, Marp, reveal.js and pandoc read alike
-        from solgen.formats.prose import github_safe
-
         text = github_safe(text)
     return _tidy_blank_lines(text)
 
@@ -240,7 +215,7 @@ class _Undefined(jinja2.StrictUndefined):
             return super()._fail_with_undefined_error(*args, **kwargs)
         raise _Missing(self._undefined_message, self._undefined_name, self._undefined_obj)
 
-    __getattr__ = __getitem__ = __str__ = __iter__ = __len__ = __call__ = __bool__ = _fail_with_undefined_error  # type: ignore[assignment]
+    __getattr__ = __getitem__ = __str__ = __iter__ = __len__ = __call__ = __bool__ = _fail_with_undefined_error
 
 
 TEMPLATE_NAMES = ("doc", "kind", "worksheet", "slides", "w")  # what render passes every template
@@ -248,8 +223,6 @@ TEMPLATE_NAMES = ("doc", "kind", "worksheet", "slides", "w")  # what render pass
 
 def _what_to_fix(exc: Exception, words: Words | None) -> str:
     """A template's failure as what to change in the template."""
-    import difflib
-
     if isinstance(exc, _Missing):
         name, obj = str(exc.name), exc.obj
         if obj is jinja2.utils.missing:  # a top-level name
@@ -277,8 +250,7 @@ def _what_to_fix(exc: Exception, words: Words | None) -> str:
 def _as_math(value: Any) -> Any:
     """The view for HTML: its LaTeX strings (Markup) become ``TexMath``, which prints as
     MathML, so a template cannot put LaTeX into a page as HTML."""
-    from solgen.formats.html import TexMath
-
+    TexMath = lazy.load("html").TexMath
     if isinstance(value, dict):
         return {k: _as_math(v) for k, v in value.items()}
     if isinstance(value, list):
@@ -290,9 +262,6 @@ def _as_math(value: Any) -> Any:
 
 def _csp_hash(script: str) -> str:
     """The Content-Security-Policy source for one inline script: only it may run."""
-    import base64
-    import hashlib
-
     return "'sha256-" + base64.b64encode(hashlib.sha256(str(script).encode("utf-8")).digest()).decode("ascii") + "'"
 
 

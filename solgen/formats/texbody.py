@@ -13,6 +13,7 @@ To change a macro: edit macros.tex.j2; the full documents, the sty and bodies sh
 from __future__ import annotations
 
 from pathlib import Path
+from solgen.formats.templates import environment
 
 STY = "solgen.sty"
 HEAD = ("% A solgen body (solgen render --body-only): paste it into a document whose preamble has\n"
@@ -21,14 +22,10 @@ HEAD = ("% A solgen body (solgen render --body-only): paste it into a document w
 
 
 def macros(templates: Path | None = None) -> str:
-    from solgen.formats.templates import environment
-
     return environment("tex", templates).get_template("macros.tex.j2").render().strip() + "\n"
 
 
 def sty(templates: Path | None = None) -> str:
-    from solgen.formats.templates import environment
-
     return environment("tex", templates).get_template("solgen.sty.j2").render().strip() + "\n"
 
 

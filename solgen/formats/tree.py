@@ -19,6 +19,7 @@ from typing import Any
 
 import sympy as sp
 
+from solgen.formats.inline import renders
 from solgen.formats.json import SCHEMA_VERSION, expr_text
 from solgen.matrix.ast import Node, text as shaped_text
 from solgen.present.formula import Formula
@@ -99,7 +100,7 @@ def _node(value: Any, key: str) -> Any:
         return fields
     if isinstance(value, (list, tuple)):
         return [_node(v, key) for v in value]
-    if hasattr(value, "as_format"):  # a sentence or a prose field
+    if renders(value):  # a sentence or a prose field
         return {"node": "text", "text": str(value)}
     if isinstance(value, str):
         return str(value) if key in TEXT_FIELDS or not value else {"node": "math", "tex": str(value)}

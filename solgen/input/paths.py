@@ -33,7 +33,7 @@ import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from solgen.errors import SpecError
+from solgen.errors import SpecError, WordsError
 
 _FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0) \
     | getattr(os, "O_NOCTTY", 0)
@@ -186,3 +186,30 @@ def walk(top: str | Path, suffixes: tuple[str, ...] = (".yaml", ".yml"), skip: t
         stack.extend(reversed(subfolders))
     out.files.sort()
     return out
+
+
+def builtin_templates() -> Path:
+    """The built-in templates: ``solgen/templates`` in an installed wheel, or the
+    repository's ``templates/`` in a checkout (an editable install)."""
+    here = Path(__file__).resolve().parent.parent  # the solgen package
+    shipped = here / "templates"
+    return shipped if (shipped / "tex").is_dir() else here.parent / "templates"
+
+
+MAX_TEMPLATE_BYTES = 1 << 20
+
+
+def read_course_file(path: Path, root: Path, what: str = "template") -> str:
+    """The text of a template or catalog from a course's ``--templates`` folder, read by the
+    path policy (``input/paths.py``): a regular file inside ``root`` once its links are
+    resolved (a link to a private key, /proc/self/environ or /dev/zero is refused), at most
+    MAX_TEMPLATE_BYTES, UTF-8."""
+    try:
+        got = read(path, root, MAX_TEMPLATE_BYTES, what)
+    except PathError as exc:
+        raise WordsError(str(exc), file=str(path)) from None
+    try:
+        return got.data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = got.data.count(b"\n", 0, exc.start) + 1
+        raise WordsError(f"{what} is not UTF-8 (save it as UTF-8)", line, str(path)) from None

@@ -21,8 +21,10 @@ from typing import Any
 import sympy as sp
 import yaml
 
-from solgen.asks.base import COMMON_KEYS
-from solgen.math import named
+from solgen.input import askspec as asks, ID_RE, LANGS, variants as draws
+from solgen.input.askspec import COMMON_KEYS
+from solgen.input.markdown import refused_math
+from solgen.math import named, lazy
 from solgen.input.expr import NAME_RE, RESERVED, ParseError, parse_expression
 from solgen.input.fields import DETAILS, SIMPLIFY
 from solgen.errors import SpecError
@@ -30,7 +32,6 @@ from solgen.errors import SpecError
 MAX_FILE_BYTES = 256 * 1024
 MAX_VARIABLES = 12
 MAX_PARTS = 60
-ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}\Z")
 ASSUMPTIONS = ("real", "positive", "nonnegative")
 TOP_KEYS = ("id", "title", "course", "section", "date", "author", "lang", "variables", "constants", "assume", "functions",
             "parts", "options", "intro", "shapes", "variants", "problems")
@@ -39,7 +40,7 @@ SHEET_KEYS = ("id", "title", "course", "section", "date", "author", "lang", "opt
 BODY_KEYS = ("id", "title", "variables", "shapes", "constants", "assume", "functions", "parts", "intro")
 HEADER_KEYS = ("course", "section", "date", "author", "lang", "options")
 MAX_PROBLEMS = 12
-from solgen.input import LANGS  # noqa: E402 - the catalogs in templates/words/
+from solgen.input.paths import PathError, read
 OPTION_KEYS = ("log", "detail", "simplify")
 
 
@@ -323,8 +324,6 @@ def _constants(data: LDict, ctx: dict) -> dict[str, sp.Symbol]:
 
 def _prose_warnings(data: LDict, parts: Any) -> list[tuple[int, str]]:
     """Math in prose that the whitelist refuses: it is shown as code, and said at its line."""
-    from solgen.formats.prose import refused_math
-
     fields = [(data, "intro")] + [(p, key) for p in parts if isinstance(p, dict) for key in ("prompt", "answer", "notes")]
     out = []
     for mapping, key in fields:
@@ -429,8 +428,6 @@ def _dependency_order(funcs: LDict) -> list[str]:
 
 def _part(data: Any, line: int, ctx: dict, defaults: dict) -> Part:
     """One part: the keys every part has, then the ask's own (``asks/<ask>.py`` reads them)."""
-    from solgen import asks
-
     if not isinstance(data, dict):
         raise SpecError("each part must be a mapping such as {id: a, ask: gradient, of: f}", line)
     every = part_keys()
@@ -463,17 +460,13 @@ def _part(data: Any, line: int, ctx: dict, defaults: dict) -> Part:
     for key in ("prompt", "answer", "notes"):
         kw[key] = _text(data, key)
     if "choices" in data:
-        from solgen.input.variants import read_choices
-
-        kw["choices"] = read_choices(data, ask, pid, ctx)
+        kw["choices"] = draws.read_choices(data, ask, pid, ctx)
     entry.read(data, {**ctx, "defaults": defaults}, kw, pid)
     return Part(pid, ask, data.line, **kw)
 
 
 def part_keys() -> tuple[str, ...]:
     """Every key some part may have, for suggestions on a misspelt one."""
-    from solgen import asks
-
     keys = set(COMMON_KEYS)
     for a in asks.registry().values():
         keys |= a.keys
@@ -482,9 +475,7 @@ def part_keys() -> tuple[str, ...]:
 
 def __getattr__(name: str) -> Any:  # ASKS and PART_KEYS come from the asks registry
     if name == "ASKS":
-        from solgen import asks
-
-        return asks.names()
+            return asks.names()
     if name == "PART_KEYS":
         return part_keys()
     raise AttributeError(name)
@@ -496,8 +487,6 @@ def load_problem(path: str | Path, raw: bytes | None = None, variant: int | None
     bytes, read already (a section's problems are read when their path is checked);
     ``variant``/``seed``: which draw of its ``variants:`` block (input/variants.py)."""
     if raw is None:
-        from solgen.input.paths import PathError, read
-
         try:
             raw = read(path, None, MAX_FILE_BYTES + 1).data
         except PathError as exc:
@@ -610,7 +599,7 @@ def _parse_data(data: LDict, path: str, header_only: bool = False, variant: int 
                        warnings=tuple(_prose_warnings(data, [])), log=log, id_line=data.key_lines["id"], lang=lang)
     shaped = None
     if "shapes" in data:  # vectors and matrices: solgen/matrix reads variables, constants, assume, functions
-        from solgen.matrix.problem import read_shaped
+        read_shaped = lazy.load('matrix_problem').read_shaped
 
         variables, functions, shaped = read_shaped(data)
         ctx: dict = {"symbols": {s.name: s for s in variables}, "scalars": {}, "constants": {}, "shaped": shaped}
@@ -657,18 +646,16 @@ def _parse_data(data: LDict, path: str, header_only: bool = False, variant: int 
 
 def _variant(data: LDict, variant: int | None, seed: int | None) -> tuple[dict[str, sp.Rational], int]:
     """The drawn parameters of ``variant`` (default 1), with ``{{a}}`` filled in the prose."""
-    from solgen.input.variants import read_variants, substitute_prose
-
     line = data.key_lines["variants"]
     if "shapes" in data:
         raise SpecError("variants: a file with shapes (vectors, matrices) cannot have variants yet", line)
     taken = {str(v) for v in (data.get("variables") or [])} | {str(f) for f in (data.get("functions") or {})}
-    block = read_variants(data["variants"], line, taken, seed)
+    block = draws.read_variants(data["variants"], line, taken, seed)
     constants = data.get("constants") or []
     clash = [str(c) for c in constants if str(c) in block.names] if isinstance(constants, list) else []
     if clash:
         raise SpecError(f"{clash[0]!r} is a parameter of variants: and a constant; list it once, under variants", data.key_lines["constants"])
     k = 1 if variant is None else variant
     params = block.variant(k)
-    substitute_prose(data, params, block.names)
+    draws.substitute_prose(data, params, block.names)
     return params, k

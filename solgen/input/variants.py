@@ -38,6 +38,9 @@ import sympy as sp
 
 from solgen.errors import SpecError
 from solgen.input.expr import NAME_RE, RESERVED, ParseError, parse_expression, parse_number
+import difflib
+from pathlib import Path
+from solgen.input import problem  # a cycle: problem reads variants here; both by module, at call time
 
 VARIANT_KEYS = ("seed", "count", "params", "where")
 KIND_KEYS = ("int", "choice", "rational", "den")
@@ -166,8 +169,6 @@ def read_variants(block: Any, line: int, taken: set[str], seed_override: int | N
 
 
 def _check(data: Any, allowed: tuple[str, ...], what: str) -> None:
-    import difflib
-
     for key in data:
         if key not in allowed:
             near = difflib.get_close_matches(key, allowed, n=1)
@@ -257,15 +258,11 @@ def read_choices(data: Any, ask: str, pid: str, ctx: dict) -> int:
 
 def block(path: str, seed: int | None = None) -> Any:
     """The file's ``variants:`` block, read (an error if it has none)."""
-    from pathlib import Path
-
-    from solgen.input.problem import load_yaml
-
     try:
         text = Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise SpecError(f"cannot read: {exc}") from None
-    data = load_yaml(text)
+    data = problem.load_yaml(text)
     if not isinstance(data, dict) or "variants" not in data:
         raise SpecError("this file has no 'variants:' block", 1)
     taken = {str(v) for v in (data.get("variables") or [])} | {str(f) for f in (data.get("functions") or {})}

@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 import sympy as sp
+from solgen.math import tidy as house  # a cycle: tidy reads Named; both by module, at call time
 
 
 USED = False  # set once a problem keeps a function by name; until then nothing here has work to do
@@ -80,17 +81,13 @@ def used(value: sp.Expr) -> sp.Expr:
 def fold(expr: sp.Expr, family: list) -> sp.Expr:
     """``expr`` with each named function's definition, where it appears as written, put
     back as its name: sigma(3w + b)(1 - sigma(3w + b)) -> p (1 - p)."""
-    from solgen.math.tidy import replace_kept
-
-    return replace_kept(expr, {f.opened(): f for f in family}) if family else expr
+    return house.replace_kept(expr, {f.opened(): f for f in family}) if family else expr
 
 
 def softmax_derivative(f: Named, var: sp.Symbol) -> sp.Expr | None:
     """d s_i / d var for a softmax family, s_k = e^{a_k} / (e^{a_1} + ... + e^{a_n}), each
     e^{a_k} the numerator of a named function of the file: s_i (a_i' - sum_k s_k a_k'),
     which for a_k = z_k is the textbook s_i (delta_ij - s_j). None for anything else."""
-    from solgen.math.tidy import tidy, tmul
-
     def parts(g: sp.Expr) -> tuple[sp.Expr, sp.Expr] | None:
         pieces = sp.Mul.make_args(g)
         if len(pieces) != 2:
@@ -115,9 +112,9 @@ def softmax_derivative(f: Named, var: sp.Symbol) -> sp.Expr | None:
     terms = [sp.diff(mine[0], var)]
     for t in total.args:
         a = t.args[0]
-        terms.append(tmul(-1, by_numerator[a], sp.diff(a, var)))
-    inner = tidy(sp.Add(*terms, evaluate=False))
-    return tmul(f, inner)
+        terms.append(house.tmul(-1, by_numerator[a], sp.diff(a, var)))
+    inner = house.tidy(sp.Add(*terms, evaluate=False))
+    return house.tmul(f, inner)
 
 
 def unfold(expr: sp.Expr) -> sp.Expr:

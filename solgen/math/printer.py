@@ -17,6 +17,10 @@ from typing import Any, Sequence
 import sympy as sp
 from sympy.printing.latex import LatexPrinter
 from sympy.printing.precedence import PRECEDENCE
+from decimal import Decimal
+from solgen.math.functions import sigmoid
+from solgen.math.named import Named
+import functools
 
 _TALL = ("\\frac", "\\begin", "\\sum", "\\int", "\\prod", "\\dfrac")
 
@@ -32,16 +36,12 @@ def terminating_decimal(number: sp.Expr) -> str | None:
             q //= prime
     if q != 1:
         return None
-    from decimal import Decimal
 
     return format(Decimal(number.p) / Decimal(number.q), "f")
 
 
 def _sigmoid_first(expr: sp.Expr) -> sp.Expr:
     """σ(u)(1 - σ(u)), as an ML course writes the logistic derivative, not SymPy's (1 - σ(u)) σ(u)."""
-    from solgen.math.functions import sigmoid
-    from solgen.math.named import Named
-
     kinds = (sigmoid, Named)  # sigma(u)(1 - sigma(u)); p (1 - p) for a function p of the file
     args = list(expr.args)
     sig = [a for a in args if isinstance(a, kinds)]
@@ -194,7 +194,6 @@ class HousePrinter(LatexPrinter):
         both (e^x \\cos y), else by where their names are first written (\\cos\\phi \\cos\\theta)."""
         if not self._settings["source_names"]:
             return expr
-        import functools
 
         args = list(expr.args)
         places = {i: self._places(a) for i, a in enumerate(args)}

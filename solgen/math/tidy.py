@@ -14,6 +14,7 @@ import itertools
 import math
 
 import sympy as sp
+from solgen.math import named  # a cycle: named uses tidy; both by module, at call time
 
 
 def tmul(*factors: sp.Expr) -> sp.Expr:
@@ -240,12 +241,10 @@ def _oriented(total: sp.Add) -> tuple[int, sp.Expr]:
     """(sign, sum) with sign * sum = ``total``, the sum turned the way a TA writes it: a
     number first and positive (1 - p, not p - 1), else a function of the file first and
     positive (p - y, not y - p), else a positive term first."""
-    from solgen.math.named import Named
-
     terms = list(total.args)
     lead = next((t for t in terms if t.is_Number), None)
     if lead is None:
-        lead = next((t for t in terms if t.has(Named)), None)
+        lead = next((t for t in terms if t.has(named.Named)), None)
     if lead is None:
         return 1, positive_first(total)
     sign = -1 if lead.could_extract_minus_sign() else 1
@@ -258,9 +257,7 @@ def _factored_polynomial(expr: sp.Expr) -> sp.Expr | None:
     """A polynomial in the file's named functions (and variables) fully factored, each sum
     turned as a TA writes it: x_2^2 p (1 - p)(1 - 2 p), not x_2^2 p (p^2 - p + (1 - p)^2).
     None when it is not a polynomial there, or too big to factor quickly."""
-    from solgen.math.named import Named
-
-    names = sorted(expr.atoms(Named), key=str)
+    names = sorted(expr.atoms(named.Named), key=str)
     if not names or sp.count_ops(expr) > 60:
         return None
     stand = {n: sp.Dummy(n.source_name) for n in names}

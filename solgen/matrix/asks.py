@@ -15,15 +15,15 @@ from solgen.asks.base import Entry, Result
 from solgen.errors import CheckError, DeriveError, SpecError
 import sympy as sp
 
-from solgen.input.expr import ParseError as ExprError
-from solgen.input.expr import parse_exact
+from solgen.input.expr import ParseError as ExprError, parse_exact
 
-from solgen.matrix.ast import SCALAR, D, Node, Ref, Sym, children, latex, shape_text, text
-from solgen.matrix.exact import tidy as exact_tidy
-from solgen.matrix.exact import value as exact_value
+from solgen.matrix.ast import SCALAR, D, Node, Ref, Sym, children, latex, shape_text, text, Num
+from solgen.matrix.exact import tidy as exact_tidy, value as exact_value
 from solgen.matrix.numeric import Undefined
 from solgen.matrix.check import check_coefficient, check_step, draws
 from solgen.matrix.diff import Differ, MatrixReadOff, MStep, Unsupported
+from solgen.present.view import DETAIL_DEPTH
+from solgen.present.words import join, text as sentence_text
 
 
 # -- reading ---------------------------------------------------------------------------
@@ -245,8 +245,6 @@ def _lowest_size(shaped: Any) -> int:
 
 
 def _has_decimal(node: Node) -> bool:
-    from solgen.matrix.ast import Num, children
-
     if isinstance(node, Num):
         return node.decimal
     return any(_has_decimal(c) for c in children(node))
@@ -256,8 +254,6 @@ def _scalar_constants(func: Any) -> set[str]:
     out: set[str] = set()
 
     def walk(n: Node) -> None:
-        from solgen.matrix.ast import children
-
         if isinstance(n, Sym) and n.kind == "const" and n.shape == SCALAR:
             out.add(n.name)
         if isinstance(n, Ref):
@@ -430,8 +426,6 @@ def _lines(step: MStep, tex: Any, top: str, depth: int = 0) -> list[dict[str, An
 
 
 def _group(heading: str, step: MStep, tex: Any, part: Any, read: dict[str, Any], result: str) -> dict[str, Any]:
-    from solgen.present.view import DETAIL_DEPTH
-
     key, depth = ("matrix", step.expr, step.var.name), DETAIL_DEPTH[part.detail]
     shown = tex.seen.get(key)
     seen_in = shown[0] if shown and depth >= 0 and shown[1] >= depth else None
@@ -441,9 +435,8 @@ def _group(heading: str, step: MStep, tex: Any, part: Any, read: dict[str, Any],
     same = lines and lines[0]["equation"].rsplit(" = ", 1)[-1] == read["equation"].rsplit(" = ", 1)[-1]
     if not seen_in and not same and depth >= 0:  # a differential already in the form to read off is not written twice
         lines.append(read)
-    from solgen.present.words import text
 
-    return {"seen_in": seen_in, "derived_in": tex.words("steps.derived_in", part=text(seen_in)) if seen_in else None,
+    return {"seen_in": seen_in, "derived_in": tex.words("steps.derived_in", part=sentence_text(seen_in)) if seen_in else None,
             "held_note": "", "held_sentence": "", "result": result, "heading": heading, "var": "", "held": [],
             "note": None, "lines": lines, "fallback": False}
 
@@ -451,8 +444,6 @@ def _group(heading: str, step: MStep, tex: Any, part: Any, read: dict[str, Any],
 def convention(tex: Any, problem: Any, layout: bool = True) -> Any:
     """The shapes and the layout convention, each said once per document (at the first
     matrix part that needs it; an identity needs the shapes only)."""
-    from solgen.present.words import join, text
-
     said = getattr(tex, "_matrix_said", set())
     tex._matrix_said = said
     out = []
@@ -468,7 +459,7 @@ def convention(tex: Any, problem: Any, layout: bool = True) -> Any:
     if layout and "layout_matrix" not in said and matrices:
         said.add("layout_matrix")
         out.append(tex.words("matrix.convention_matrix", var=latex(matrices[0])))
-    return join(out, text(" ")) if out else None
+    return join(out, sentence_text(" ")) if out else None
 
 
 def present_gradient(r: MatrixGradientResult, tex: Any, problem: Any) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import sympy as sp
+from decimal import Decimal, localcontext
 
 ONE = sp.Integer(1)
 SCALAR = (ONE, ONE)
@@ -394,8 +395,6 @@ def _terminates(q: int) -> bool:
 
 def _decimal_text(v: sp.Rational) -> str:
     """0.2 for 1/5: the exact decimal of a rational whose denominator is 2^a 5^b."""
-    from decimal import Decimal, localcontext
-
     with localcontext() as ctx:
         ctx.prec = 60
         return format(Decimal(int(v.p)) / Decimal(int(v.q)), "f")

@@ -20,7 +20,7 @@ from typing import Callable
 
 import sympy as sp
 
-from solgen.matrix.ast import Node
+from solgen.matrix.ast import Node, Index, Sum, children
 from solgen.matrix.numeric import Mat, Undefined, evaluate, random_value
 
 DRAWS = 3
@@ -62,8 +62,6 @@ def close(a: complex, b: complex) -> bool:
 def free_indices(node: Node, bound: frozenset[str] = frozenset()) -> dict[str, Node]:
     """The sum indices used outside their sum (a step inside sum_i works on one term):
     index -> the vector or matrix it indexes."""
-    from solgen.matrix.ast import Index, Sum, children
-
     out: dict[str, Node] = {}
     if isinstance(node, Index) and node.index not in bound and not node.index.isdigit():
         out[node.index] = node.base

@@ -20,6 +20,7 @@ import sympy as sp
 
 from solgen.matrix import build as b
 from solgen.matrix.ast import ELEMENTWISE, ONE, Add, Call, D, Had, Ident, Index, Mul, Node, Num, Ones, Pow, Ref, Sum, Sym, T, children
+from solgen.matrix.build import _powers
 
 
 class Unsupported(ValueError):
@@ -448,8 +449,6 @@ class MatrixReadOff:
 
 
 def _powers_of(scalars: tuple[Node, ...]) -> list[Node]:
-    from solgen.matrix.build import _powers
-
     return _powers(list(scalars))
 
 

@@ -25,7 +25,7 @@ import sympy as sp
 
 from solgen.matrix import build as b
 from solgen.input.expr import FUNCTIONS as SCALAR_FUNCTIONS
-from solgen.matrix.ast import ELEMENTWISE, ONE, SCALAR, Ident, Index, Node, Num, Ones, Ref, Sum, Sym, shape_text
+from solgen.matrix.ast import (ELEMENTWISE, ONE, SCALAR, Ident, Index, Node, Num, Ones, Ref, Sum, Sym, shape_text, children)
 
 MAX_TEXT = 2000
 MAX_DEPTH = 60
@@ -326,8 +326,6 @@ class _Parser:
 def _check_range(body: Node, idx: str, hi: sp.Expr, col: int) -> None:
     """Each ``v[idx]`` in a sum's body must exist for idx = 1..hi: the bound is the entries'
     (rows') count, or, both being numbers, at most it."""
-    from solgen.matrix.ast import Index, children
-
     stack = [body]
     while stack:
         node = stack.pop()
@@ -362,8 +360,6 @@ def parse(src: str, scope: Scope) -> Node:
 
 
 def _has_unsized(node: Node) -> bool:
-    from solgen.matrix.ast import children
-
     if isinstance(node, Ident) and node.shape[0] == _UNSIZED:
         return True
     return any(_has_unsized(c) for c in children(node))

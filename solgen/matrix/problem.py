@@ -19,13 +19,14 @@ from typing import Any
 import sympy as sp
 
 from solgen.errors import SpecError
-from solgen.input.expr import FUNCTIONS as SCALAR_FUNCTIONS
-from solgen.input.expr import NAME_RE
+from solgen.input.expr import FUNCTIONS as SCALAR_FUNCTIONS, NAME_RE
 
 # names a file cannot declare: the functions, pi and Euler's e (E is free: a size, a matrix)
 RESERVED = set(SCALAR_FUNCTIONS) | {"pi", "e"}
 from solgen.matrix.ast import ONE, PY_NAMES, Node, Sym, latex, shape_text, text
 from solgen.matrix.parse import SPECIAL, ParseError, Scope, parse
+from solgen.input.problem import Function, _dependency_order
+import re
 
 MAX_SHAPED = 24
 MAX_VARIABLES = 6
@@ -101,8 +102,6 @@ def _size(value: Any, line: int, taken: set[str]) -> sp.Expr:
 
 
 def read_shaped(data: Any) -> tuple[tuple[sp.Symbol, ...], dict[str, Any], Shaped]:
-    from solgen.input.problem import Function, _dependency_order
-
     shapes_in = data["shapes"]
     sline = _line(data, "shapes")
     if not isinstance(shapes_in, dict) or not shapes_in:
@@ -238,8 +237,6 @@ def read_back(src: str, shaped: Shaped, symbols: dict[str, str] | None = None) -
 
 
 def _rename(src: str, old: str, new: str) -> str:
-    import re
-
     return re.sub(rf"(?<![A-Za-z0-9_]){re.escape(old)}(?![A-Za-z0-9_])", new, src)
 
 

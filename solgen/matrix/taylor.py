@@ -23,6 +23,7 @@ from solgen.matrix.asks import _group, _matrix, _named, _rows, at_lines, at_valu
 from solgen.matrix.ast import Node, Ref, Sym, latex, shape_text
 from solgen.matrix.check import check_coefficient, check_equal
 from solgen.matrix.diff import rebuild
+from solgen.present.view import taylor_intro
 
 
 def read(data: Any, ctx: dict, kw: dict, pid: str) -> None:
@@ -144,8 +145,6 @@ def _at_point(engine: Any, part: Any, node: Node, grad: Node, hess: Node | None,
 
 
 def present(r: MatrixTaylorResult, tex: Any, problem: Any) -> dict[str, Any]:
-    from solgen.present.view import taylor_intro
-
     f, var = r.part.of, problem.shapes.variable
     w = latex(var)
     w0 = latex(Sym(r.point, var.shape)) if r.point else f"{w}_0"

@@ -3,7 +3,7 @@ distractors (``derive/malrules.py``) under the question's prompt, in an order fi
 problem id, the part and the variant (the key is not always (a)), and its solution says
 which letter is right ("Answer: (c).", ``choice.key`` in the words catalogs).
 
-``Choices`` and ``Both`` render in every format through ``as_format``, like a Sentence.
+``Choices`` and ``Both`` are data; ``formats/inline.py`` renders them, like a Sentence.
 """
 
 from __future__ import annotations
@@ -17,6 +17,8 @@ from solgen.present.words import Sentence, Words
 if TYPE_CHECKING:
     from solgen.input.problem import Part, Problem
     from solgen.present.view import Tex
+
+from solgen.derive.malrules import distractors, graded
 
 LETTERS = "abcdefgh"
 
@@ -52,37 +54,16 @@ class Choices:
     def key(self) -> Option:
         return next(o for o in self.options if o.key)
 
-    def as_format(self, fmt: str) -> str:
-        if fmt == "tex":
-            items = "\n".join(f"\\item[({o.letter})] $\\displaystyle {o.tex}$" for o in self.options)
-            return f"{self.intro.tex()}\n\\begin{{itemize}}\n{items}\n\\end{{itemize}}"
-        if fmt == "html":
-            from solgen.formats.html import mathml
-
-            items = "".join(f"<li><span class=\"choice\">({o.letter})</span> {mathml(o.tex)}</li>" for o in self.options)
-            return f"<p>{self.intro.as_format('html')}</p>\n<ul class=\"choices\" style=\"list-style: none\">{items}</ul>"
-        from solgen.formats.prose import _md_math_body
-
-        lines = []
-        for o in self.options:
-            math = f"$${o.tex}$$" if "\\begin" in o.tex else f"${_md_math_body(o.tex)}$"
-            lines.append(f"- ({o.letter}) {math}")
-        return self.intro.md() + "\n\n" + "\n".join(lines)
-
 
 @dataclass(frozen=True)
 class Both:
     """Two renderable pieces, one after the other (the TA's answer text, then the key)."""
 
-    first: Renderable
-    second: Renderable
+    first: object  # a Sentence, Choices or Both: formats.inline renders each
+    second: object
 
     def __bool__(self) -> bool:
         return True
-
-    def as_format(self, fmt: str) -> str:
-        sep = "\n" if fmt == "html" else "\n\n"
-        return self.first.as_format(fmt) + sep + self.second.as_format(fmt)
 
 
 def answer_tex(answer: Any, tex: Tex) -> str:
@@ -95,8 +76,6 @@ def answer_tex(answer: Any, tex: Tex) -> str:
 
 def choices(problem: Problem, result: Derived, tex: Tex, words: Words) -> Choices:
     """The options of a multiple-choice part, in their fixed order."""
-    from solgen.derive.malrules import distractors, graded
-
     key = graded(result)
     items = [(key, None)] + [(d.answer, d.malrule) for d in distractors(problem, result.part)]
     order = list(range(len(items)))

@@ -2,7 +2,7 @@
 and every sentence a ``words.Sentence`` from the language's catalog.
 
 The view model is format-blind: math is LaTeX, sentences are runs that each format's
-writer renders, prose keeps its source and renders per format (``Prose.as_format``).
+writer renders, prose keeps its source (``formats/inline.py`` renders both per format).
 Step trees are flattened into lines with a ``depth``, the step's ``equation`` (LaTeX) and
 its ``reason`` (a sentence), so wording lives in the catalog and layout in the templates.
 Each ask's ``present`` (``asks/<ask>.py``) builds its part's view with the helpers here
@@ -23,13 +23,16 @@ from markupsafe import Markup
 
 from solgen.derive.calculus import Solution
 from solgen.derive.rules import Rule
-from solgen.formats.prose import to_md, to_tex
+from solgen.input import askspec
 from solgen.input.problem import Part, Problem
 from solgen.math.functions import tex_name
 from solgen.math.named import names_in, unfold
 from solgen.math.printer import HousePrinter, column, matrix, terminating_decimal
 from solgen.present.formula import RELATIONS, Formula, Side, chain
 from solgen.present.words import Run, Sentence, Words, join, load_words, text
+from solgen.input.expr import ParseError, tokenize
+from solgen.math.tidy import tmul
+from solgen.present.choices import Both, choices
 
 DETAIL_DEPTH = {"full": 99, "standard": 1, "answer": -1}
 WIDE = 2  # matrices with more columns than this show the result without the matrix of partials
@@ -37,16 +40,9 @@ WIDE = 2  # matrices with more columns than this show the result without the mat
 
 @dataclass(frozen=True)
 class Prose:
-    """A prose field from the problem file (Markdown with math), rendered per format."""
+    """A prose field from the problem file (Markdown with math); formats/inline.py renders it."""
 
     source: str
-
-    def as_format(self, fmt: str) -> str:
-        if fmt == "html":
-            from solgen.formats.html import prose_to_html
-
-            return prose_to_html(self.source)
-        return to_tex(self.source) if fmt == "tex" else to_md(self.source)
 
     def __bool__(self) -> bool:
         return bool(self.source.strip())
@@ -163,8 +159,6 @@ _CALLS = frozenset({"sin", "cos", "tan", "exp", "log", "ln", "sqrt", "tanh", "si
 def source_names(problem: Problem) -> tuple[tuple[str, str | None, tuple[str, ...], int], ...]:
     """The names of the file's functions in the order written, each call with the first
     name inside its parentheses (the printer keeps functions in a product in this order)."""
-    from solgen.input.expr import ParseError, tokenize
-
     out: list[tuple[str, str | None, tuple[str, ...], int]] = []
     term = 0  # which term of which function a name stands in
     for func in problem.functions.values():
@@ -432,8 +426,6 @@ def _short_middle(node: Rule, tex: Tex) -> Side | None:
         chain_ = node.substeps[0]  # c f(g(x)): (c f'(g)) times g', as a TA multiplies it out
         inner_d = chain_.inner_step.result  # type: ignore[attr-defined]
         if inner_d not in (0, 1) and width(tex(chain_.inner)) <= LONG_INNER:  # type: ignore[attr-defined]
-            from solgen.math.tidy import tmul
-
             outer = tmul(node.constant, chain_.outer_at_inner)  # type: ignore[attr-defined]
             return _cdot(_piece(tex, outer, "factor"), _piece(tex, inner_d, "factor"))
     if name == "constant_multiple":
@@ -475,8 +467,6 @@ def _through_u(node: Rule, tex: Tex, f: dict[str, Any], depth: int) -> dict[str,
     """The chain rule through a long inner function, as a TA writes it: u is named once in
     the question, and the line reads in u (d/dw_0 sigma(u) = sigma(u)(1 - sigma(u)) x_0).
     Its forms read in u too, with u the inner function (``where``)."""
-    from solgen.math.tidy import tmul
-
     u, inner_d = node.u, node.inner_step.result  # type: ignore[attr-defined]
     outer_d = node.outer_step.result  # type: ignore[attr-defined]
     outer_expr, inner = node.outer_step.expr, node.inner  # type: ignore[attr-defined]
@@ -836,8 +826,6 @@ def stack_wide(view: dict[str, Any], lhs: str, rows: list[list[Any]], tex: Tex, 
 def decimals_of(raw: Any) -> list[Any] | None:
     """The entries of an exact value (a list, or a list of rows) to four decimals, when some
     entry is neither whole nor a short decimal; None when it has letters or is exact enough."""
-    from solgen.math.printer import terminating_decimal
-
     flat = [e for row in raw for e in (row if isinstance(row, (list, tuple)) else [row])]
     if any(not isinstance(e, sp.Basic) or e.free_symbols for e in flat):
         return None
@@ -971,12 +959,6 @@ class Prompts:
     def __bool__(self) -> bool:
         return bool(self.items)
 
-    def as_format(self, fmt: str) -> str:
-        rendered = [item.as_format(fmt) for item in self.items]
-        if fmt == "html":
-            return "\n".join(r if isinstance(item, Prose) or hasattr(item, "options") else f"<p>{r}</p>"
-                             for item, r in zip(self.items, rendered))
-        return "\n\n".join(rendered)
 
 
 def _prompts(parts: list[Part], problem: Problem, tex: Tex) -> Prompts:
@@ -988,8 +970,6 @@ def build_view(solution: Solution, words: Words | None = None, prefix: str = "")
     """The view of a whole solution: each part presented by its ask, grouped into
     questions, with the header, prompts and sentences in the catalog's language. ``prefix``
     labels the questions of one problem of a file with problems: (1a, 1b, 2a, ...)."""
-    from solgen import asks
-
     problem = solution.problem
     words = words or load_words(problem.lang)
     if solution.sheet:
@@ -1004,7 +984,7 @@ def build_view(solution: Solution, words: Words | None = None, prefix: str = "")
         shown = d
         if d.part.of and tex.fn(d.part.of) != d.part.of:  # f2 is written f_2 in the documents
             shown = dataclasses.replace(d, part=dataclasses.replace(d.part, of=tex.fn(d.part.of)))
-        view = asks.get(d.part.ask).present(shown, tex, problem)
+        view = askspec.get(d.part.ask).present(shown, tex, problem)
         view.setdefault("equation", None)  # lhs = matrix of partials = result, when shown
         view.update(
             ask=d.part.ask,
@@ -1015,8 +995,6 @@ def build_view(solution: Solution, words: Words | None = None, prefix: str = "")
             notes=Prose(d.part.notes) if d.part.notes else None,
         )
         if d.part.choices:  # multiple choice: the options under the prompt, the letter in the solution
-            from solgen.present.choices import Both, choices
-
             view["choices"] = options = choices(problem, d, tex, words)
             key = words("choice.key", letter=text(options.key.letter))
             view["answer_prose"] = Both(view["answer_prose"], key) if view["answer_prose"] else key

@@ -5,10 +5,11 @@ paths such as ``rule.chain``) map to sentences. A sentence is text with ``$...$`
 ``**bold**`` and ``{{name}}`` fields; a field in text takes text (or another sentence),
 a field inside math takes LaTeX from solgen. A key that depends on a count maps
 ``zero``/``one``/``other`` to sentences. ``Words(key, n=..., **fields)`` gives a
-``Sentence``: format-blind runs that each writer renders (escaped text, math its own way).
+``Sentence``: format-blind runs that each writer renders (escaped text, math its own way;
+``formats/inline.py``).
 
 Catalogs travel between TAs like templates, so they are untrusted: read with the safe
-loader, every math segment must pass ``prose.safe_math``, and a course's catalog
+loader, every math segment must pass ``input/markdown.safe_math``, and a course's catalog
 (``--templates DIR`` with ``DIR/words/<lang>.yaml``) may only reword keys the built-in
 one has. To add a sentence: add its key to every catalog (tests check they agree).
 """
@@ -24,10 +25,11 @@ from typing import Iterable, Mapping, Union
 
 import yaml
 
-from solgen.formats.prose import _md_math_body, escape_md, escape_tex, safe_math
+from solgen.input.markdown import safe_math
+from solgen.input.paths import builtin_templates, read_course_file
+from solgen.errors import SpecError, WordsError
 from solgen.input import LANGS
 from solgen.input.problem import LDict, load_yaml
-from solgen.errors import SpecError, WordsError
 
 FIELD_RE = re.compile(r"\{\{\s*([a-z_]+)\s*\}\}")
 # The fields solgen fills in. Text fields hold words or text from the problem file (a
@@ -60,35 +62,6 @@ class Sentence:
 
     def __bool__(self) -> bool:
         return bool(self.runs)
-
-    def tex(self) -> str:
-        out = []
-        for r in self.runs:
-            if r.kind == "math":
-                out.append(f"${r.text}$")
-            elif r.kind == "strong":
-                out.append(r"\textbf{" + escape_tex(r.text) + "}")
-            else:
-                out.append(escape_tex(r.text))
-        return "".join(out)
-
-    def as_format(self, fmt: str) -> str:
-        if fmt == "html":
-            from solgen.formats.html import sentence_html
-
-            return sentence_html(self.runs)
-        return self.tex() if fmt == "tex" else self.md()
-
-    def md(self) -> str:
-        out = []
-        for i, r in enumerate(self.runs):
-            if r.kind == "math":
-                out.append(f"${_md_math_body(r.text)}$")
-            elif r.kind == "strong":
-                out.append("**" + escape_md(r.text, False) + "**")
-            else:
-                out.append(escape_md(r.text, line_start=i == 0))
-        return "".join(out)
 
 
 def join(sentences: Iterable[Sentence], sep: Sentence, last: Sentence | None = None) -> Sentence:
@@ -201,8 +174,6 @@ class Words:
 
 
 def builtin_words() -> Path:
-    from solgen.formats.templates import builtin_templates
-
     return builtin_templates() / "words"
 
 
@@ -234,8 +205,6 @@ def _read(path: Path, trusted: bool = False) -> dict[str, Entry]:
         if trusted:
             text = path.read_text(encoding="utf-8")
         else:  # a course's: by the path policy, inside its templates folder
-            from solgen.formats.templates import read_course_file
-
             text = read_course_file(path, path.parent.parent, "words catalog")
         if trusted and getattr(yaml, "__with_libyaml__", False):
             data = yaml.load(text, Loader=yaml.CSafeLoader)  # noqa: S506 - the safe loader, in C

@@ -15,13 +15,16 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from solgen.input import paths
+import re
+from solgen.errors import SolgenError
+from solgen.math import lazy
+import stat
 
 
 def is_section(path: str | Path) -> bool:
     """True when the file is a section (a top-level ``slides:`` key), judged from its
     text without parsing expressions; unreadable files are the loaders' to report."""
-    from solgen.input import paths
-
     try:
         return is_section_text(paths.read(path, None, 300_000).data)
     except paths.PathError:
@@ -30,8 +33,6 @@ def is_section(path: str | Path) -> bool:
 
 def is_section_text(head: bytes) -> bool:
     """Do these bytes (a file's start) have a top-level ``slides:`` key?"""
-    import re
-
     return re.search(rb"^slides\s*:", head, re.M) is not None
 
 
@@ -40,11 +41,8 @@ def referenced(path: str | Path) -> int:
     comment or an ``md:`` block names none): the worker's time allowance grows with them
     (``pipeline.allowance``), at most by MAX_REFERENCED. A section that does not load
     counts none (its worker reports why)."""
-    from solgen.errors import SolgenError
-    from solgen.sections.load import load_section
-
     try:
-        section = load_section(path)
+        section = lazy.load("section_load").load_section(path)
     except (SolgenError, RecursionError, MemoryError):
         return 0
     shown = {os.path.realpath(i.path) for i in section.items if i.kind == "problem" and i.path}
@@ -57,8 +55,6 @@ MAX_REFERENCED = 60
 def is_regular(path: str | Path) -> bool:
     """A regular file (a link to one counts): never a folder, a pipe or a device, which
     reading would hang or flood."""
-    import stat
-
     try:
         return stat.S_ISREG(os.stat(path).st_mode)
     except (OSError, ValueError):

@@ -25,6 +25,12 @@ from typing import Any, Callable
 import sympy as sp
 
 from solgen.errors import SpecError
+from solgen.derive.calculus import Engine
+from solgen.input.expr import RESERVED, ParseError, parse_expression, parse_exact
+from solgen.input.problem import Problem
+from solgen.present.view import Tex
+import difflib
+from solgen.formats.prose import parse
 
 SPAN_RE = re.compile(r"(?<!`)`=([^`\n]{1,400})`(?!`)")
 NAME_OF = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)?\Z")
@@ -63,11 +69,6 @@ class _Span:
     """One computed span: its variables, its engine and printer."""
 
     def __init__(self, names: list[str], words: Any):
-        from solgen.derive.calculus import Engine
-        from solgen.input.expr import RESERVED
-        from solgen.input.problem import Problem
-        from solgen.present.view import Tex
-
         if not names or len(names) > MAX_VARS:
             raise SpecError(f"name 1 to {MAX_VARS} variables, such as [x, y]")
         for n in names:
@@ -82,8 +83,6 @@ class _Span:
         self.tex = Tex(self.problem, words)
 
     def parse(self, text: str) -> sp.Expr:
-        from solgen.input.expr import ParseError, parse_expression
-
         try:
             return parse_expression(text, {v.name: v for v in self.vars}, None, self.constants)
         except ParseError as exc:
@@ -152,8 +151,6 @@ def _jacobian(args: list[str], words: Any) -> str:
 
 
 def _taylor(args: list[str], words: Any) -> str:
-    from solgen.input.expr import ParseError, parse_exact
-
     if len(args) not in (3, 4):
         raise SpecError("taylor takes an expression, its variables, the point and the order: taylor(exp(x), x, 0, 2)")
     span = _Span(_vars(args[1]), words)
@@ -220,8 +217,6 @@ def compute(call: str, words: Any) -> str:
         raise SpecError(f"`={call}` is not a computation such as `=diff(x^2, x)` ({', '.join(COMPUTE)})")
     name, body = m.groups()
     if name not in COMPUTE:
-        import difflib
-
         near = difflib.get_close_matches(name, list(COMPUTE), n=1)
         hint = f"; did you mean {near[0]!r}?" if near else f" (one of {', '.join(COMPUTE)})"
         raise SpecError(f"unknown computation {name!r}{hint}")
@@ -241,7 +236,6 @@ def substitute(markdown: str, words: Any, line: int | None = None, file: str | N
     line of the text's first line)."""
     if "`=" not in markdown:
         return markdown
-    from solgen.formats.prose import parse
 
     code_lines: set[int] = set()
     for tok in parse(markdown):

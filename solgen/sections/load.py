@@ -23,13 +23,17 @@ from __future__ import annotations
 
 import difflib
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from solgen.errors import SpecError
-from solgen.input.paths import course_root
-from solgen.input import LANGS
+from solgen.input.paths import course_root, is_inside
+from solgen.input import LANGS, paths
+from solgen.input.problem import MAX_FILE_BYTES, load_yaml, _one_line, ID_RE
+from solgen.sections import is_section_text
+from solgen.sections.slides import item_extras, agenda_list, check_agenda_items, image_files
+from solgen.formats.prose import refused_math
 
 TOP_KEYS = ("id", "title", "course", "section", "author", "date", "lang", "agenda", "slides")
 AGENDA_KEYS = ("topics", "repeat", "title")
@@ -96,9 +100,6 @@ class _Reads:
     sources: dict[str, bytes] = field(default_factory=dict)
 
     def read(self, path: str, root: Path | None) -> bytes:
-        from solgen.input import paths
-        from solgen.input.problem import MAX_FILE_BYTES
-
         got = paths.read(path, root, MAX_FILE_BYTES)
         self.files.append(path)
         self.digests[got.real] = got.digest
@@ -106,8 +107,6 @@ class _Reads:
 
 
 def _read(path: str, raw: bytes) -> Any:
-    from solgen.input.problem import load_yaml
-
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -132,7 +131,6 @@ def resolve(ref: Any, section_path: str, line: int, what: str = "problem", root:
                         "(e.g. ../problems/1.2.yaml), so the section works on every TA's machine", line, section_path)
     if Path(ref).suffix.lower() not in (".yaml", ".yml"):
         raise SpecError(f"{ref!r} is not a .yaml file: a section includes problem files and sections only", line, section_path)
-    from solgen.input.paths import is_inside
 
     here = Path(section_path).resolve().parent
     root = Path(root) if root is not None else here.parent
@@ -163,8 +161,6 @@ def _check_keys(data: Any, allowed: tuple[str, ...], what: str, path: str) -> No
 
 
 def _line_text(data: Any, key: str, path: str, limit: int = 200) -> str | None:
-    from solgen.input.problem import _one_line
-
     try:
         return _one_line(data, key, limit)
     except SpecError as exc:
@@ -174,8 +170,6 @@ def _line_text(data: Any, key: str, path: str, limit: int = 200) -> str | None:
 
 def _named(data: Any, path: str, what: str, reads: _Reads) -> tuple[str, bytes]:
     """The file a ``problem:``/``section:`` item names, checked and read once (its bytes)."""
-    from solgen.sections import is_section_text
-
     line = data.key_lines[what]
     target = resolve(data[what], path, line, what, reads.root)
     try:
@@ -203,7 +197,6 @@ def _item(data: Any, line: int, path: str, stack: tuple[str, ...], reads: _Reads
         raise SpecError(f"a slide is one of md, topic, problem or section, not {' and '.join(kinds)}", line, path)
     kind = kinds[0]
     _check_keys(data, ITEM_KEYS[kind], f"a {kind} slide", path)
-    from solgen.sections.slides import item_extras
 
     notes, detail = item_extras(data, kind, path)
     if kind == "md":
@@ -251,8 +244,6 @@ def _agenda(data: Any, path: str) -> tuple[bool | tuple[str, ...], bool, str | N
     value = data.get("agenda")
     line = data.key_lines.get("agenda")
     if isinstance(value, list):
-        from solgen.sections.slides import agenda_list
-
         return agenda_list(value, line, path), False, None
     if value in (None, "none", False):
         return False, False, None
@@ -264,8 +255,6 @@ def _agenda(data: Any, path: str) -> tuple[bool | tuple[str, ...], bool, str | N
         _check_keys(value, AGENDA_KEYS, "agenda", path)
         topics = value.get("topics", "auto")
         if isinstance(topics, list):
-            from solgen.sections.slides import agenda_list
-
             topics = agenda_list(topics, value.key_lines["topics"], path)
         elif topics != "auto":
             raise SpecError("agenda: topics must be 'auto' (the topic slides, in order) or a list of items",
@@ -279,8 +268,6 @@ def _agenda(data: Any, path: str) -> tuple[bool | tuple[str, ...], bool, str | N
 
 
 def _load(path: str, raw: bytes, stack: tuple[str, ...], reads: _Reads) -> Section:
-    from solgen.input.problem import ID_RE
-
     data = _read(path, raw)
     if not isinstance(data, dict) or "slides" not in data:
         raise SpecError("a section file is a mapping with id, title and slides", 1, path)
@@ -306,7 +293,6 @@ def _load(path: str, raw: bytes, stack: tuple[str, ...], reads: _Reads) -> Secti
             raise SpecError(f"at most {MAX_ITEMS} slides, included sections counted", line, path)
     shown, repeat, agenda_title = _agenda(data, path)
     topics = shown if isinstance(shown, tuple) else tuple(i.text or "" for i in items if i.kind == "topic")
-    from solgen.sections.slides import check_agenda_items, image_files
 
     check_agenda_items(items, topics if shown else None, path)
     reads.files.extend(image_files(items, reads.root or course_root(path)))
@@ -327,8 +313,6 @@ def load_section(path: str | Path) -> Section:
     file it reads (for the cache and ``solgen watch``), ``digests`` what was read, and
     ``sources`` the problems' bytes. The course folder is fixed here, once, from the top
     section (``paths.course_root``)."""
-    from dataclasses import replace
-
     path = str(path)
     reads = _Reads(course_root(path))
     raw = reads.read(path, None)  # named by the user: read wherever it is
@@ -340,8 +324,6 @@ def load_section(path: str | Path) -> Section:
 def _warnings(section: Section) -> list[tuple[int, str]]:
     """Math in a slide or an intro that the whitelist refuses (it is shown as code), at the
     item's line; an included section's are named by their file."""
-    from solgen.formats.prose import refused_math
-
     out = []
     for item in section.items:
         for key, text in (("md", item.text if item.kind == "md" else None), ("intro", item.intro)):

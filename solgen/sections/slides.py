@@ -27,7 +27,16 @@ from typing import Any
 
 from solgen.errors import SpecError
 from solgen.input.paths import PathError, is_inside, read
-from solgen.present.view import Prose
+from solgen.formats.inline import Prose  # TODO(layout): a prose node that renders itself
+from solgen.input.fields import DETAILS
+from solgen.input.problem import _ONE_LINE_BAD
+from markdown_it import MarkdownIt
+from mdit_py_plugins.dollarmath import dollarmath_plugin
+from urllib.parse import unquote
+from solgen.sections import is_regular
+import unicodedata
+from solgen.formats.prose import tex_settable, escape_md, escape_tex, to_tex, md_clean
+from html import escape as escape_html
 
 IMAGE_TYPES = {".png": "png", ".jpg": "jpg", ".jpeg": "jpg", ".svg": "svg", ".pdf": "pdf"}
 TEX_TYPES = ("pdf", "png", "jpg")
@@ -42,8 +51,6 @@ _ATTR_RE = re.compile(r"^\{\s*(width|height)\s*=\s*(\d{1,3})%\s*\}$")
 
 def item_extras(data: Any, kind: str, path: str) -> tuple[str | None, str | None]:
     """(notes, detail) of a slide item, checked."""
-    from solgen.input.fields import DETAILS
-
     notes = data.get("notes")
     if notes is not None and (not isinstance(notes, str) or not notes.strip() or len(notes) > MAX_NOTES):
         raise SpecError(f"'notes' must be text of at most {MAX_NOTES} characters (what you say on this slide)",
@@ -56,8 +63,6 @@ def item_extras(data: Any, kind: str, path: str) -> tuple[str | None, str | None
 
 def agenda_list(value: list, line: int | None, path: str) -> tuple[str, ...]:
     """An explicit agenda: one line of text per item, at least one."""
-    from solgen.input.problem import _ONE_LINE_BAD
-
     if not value:
         raise SpecError("agenda: the list is empty; list the items, or write agenda: auto", line, path)
     out = []
@@ -95,9 +100,6 @@ class ImageRef:
 
 
 def _parser() -> Any:
-    from markdown_it import MarkdownIt
-    from mdit_py_plugins.dollarmath import dollarmath_plugin
-
     return MarkdownIt("commonmark", {"html": False}).use(dollarmath_plugin, double_inline=True).enable("table")
 
 
@@ -148,8 +150,6 @@ def md_first_line(item: Any) -> int:
 def resolve_image(ref: str, section_file: str, line: int, root: Path) -> Path:
     """The image file ``ref`` names, after the path policy (``input/paths.py``): inside the
     run's course folder ``root``, fixed once by the top section, links resolved."""
-    from urllib.parse import unquote
-
     if not ref or "\x00" in ref or len(ref) > 500 or re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:", ref):
         raise SpecError(f"image {ref!r}: name a file in the course folder, such as figs/contours.png "
                         "(no web addresses: a deck is presented offline)", line, section_file)
@@ -162,7 +162,6 @@ def resolve_image(ref: str, section_file: str, line: int, root: Path) -> Path:
     target = (here / ref).resolve()
     if not is_inside(target, root):
         raise SpecError(f"image {ref!r} leads outside the course folder {root}", line, section_file)
-    from solgen.sections import is_regular
 
     if not is_regular(target):
         raise SpecError(f"no such image file: {ref}", line, section_file)
@@ -260,10 +259,6 @@ class Images:
 
 def _tex_safe(text: str) -> str:
     """``text`` with each character pdflatex cannot set replaced by its name ("ε" -> "epsilon")."""
-    import unicodedata
-
-    from solgen.formats.prose import tex_settable
-
     return "".join(ch if tex_settable(ch) else unicodedata.name(ch, "?").split()[-1].lower() for ch in text)
 
 
@@ -276,10 +271,6 @@ class Image:
     height: int | None = None
 
     def render(self, fmt: str, deck: bool, alone: bool) -> str:
-        from html import escape as escape_html
-
-        from solgen.formats.prose import escape_md, escape_tex
-
         if fmt == "tex":
             if self.tex is None:
                 return "\\begin{center}\\fbox{" + escape_tex(self.alt or "image") + "}\\end{center}\n"
@@ -364,13 +355,9 @@ class Notes:
     source: str
 
     def as_format(self, fmt: str) -> str:
-        from solgen.formats.prose import to_tex
-
         if fmt == "tex":
             return "\\note{" + to_tex(self.source) + "}"
         if fmt == "md":  # Marp's presenter notes (plain text); GitHub and pandoc hide a comment
-            from solgen.formats.prose import md_clean
-
             text = md_clean(self.source).strip().replace("--", "- -").replace("<!", "< !")
             return "<!--\n" + text + "\n-->"
         return '<aside class="notes" hidden>' + Prose(self.source).as_format("html") + "</aside>"

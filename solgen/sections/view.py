@@ -15,9 +15,16 @@ from typing import Any, Callable
 
 from solgen.errors import SolgenError, SpecError
 from solgen.input.paths import course_root
-from solgen.present.view import Prose
+from solgen.formats.inline import Prose  # TODO(layout): a prose node that renders itself
 from solgen.present.words import Words, text
 from solgen.sections.load import Item, Section
+from solgen.formats.prose import parse
+from solgen.derive.calculus import solve, Solution
+from solgen.input.problem import load_problem
+import re
+from solgen.present.view import build_view
+from solgen.sections.compute import substitute
+from solgen.sections.slides import Images, Notes, build_body, md_first_line, plan_frames
 
 
 @dataclass(frozen=True)
@@ -33,8 +40,6 @@ class Title(Prose):
 
 def split_title(markdown: str) -> tuple[str | None, str]:
     """(the first heading's text, the rest) when the Markdown starts with a heading."""
-    from solgen.formats.prose import parse
-
     tokens = parse(markdown)
     if len(tokens) >= 2 and tokens[0].type == "heading_open" and tokens[0].map:
         lines = markdown.split("\n")
@@ -49,9 +54,6 @@ def _md_line(item: Item) -> int:
 def _solve(path: str, raw: bytes | None, lang: str, progress: Callable[[str], None]) -> tuple[Any, dict[str, Any]]:
     """The problem at ``path`` (``raw``: its bytes, as the section's loader read them),
     loaded and solved (errors name the problem file and line)."""
-    from solgen.derive.calculus import solve
-    from solgen.input.problem import load_problem
-
     try:
         problem = replace(load_problem(path, raw), lang=lang)
         if problem.problems:
@@ -67,21 +69,12 @@ def _solve(path: str, raw: bytes | None, lang: str, progress: Callable[[str], No
 def problem_label(problem: Any, words: Words) -> Any:
     """How a TA names a problem on a slide: "Problem 1.2" for a numbered one, else its title
     ("Aside: quick matrix proof"), never a file id such as "gradient-picture"."""
-    import re
-
     if re.fullmatch(r"\d+(\.\d+)*[a-z]?", problem.id) or not problem.title:
         return words("document.untitled", id=text(problem.id))
     return text(problem.title)
 
 
 def build_section_view(section: Section, words: Words, progress: Callable[[str], None] | None = None) -> dict[str, Any]:
-    from solgen.present.view import build_view
-    from solgen.sections.compute import substitute
-
-    from solgen.derive.calculus import Solution
-
-    from solgen.sections.slides import Images, Notes, build_body, md_first_line, plan_frames
-
     tell = progress or (lambda t: None)
     images = Images(section.id, course_root(section.path))
     solved: dict[str, tuple[Any, Any]] = {}  # path -> (problem, solution)

@@ -37,6 +37,9 @@ import stat
 from pathlib import Path
 from typing import Any
 
+from solgen.build.jobs import Outcome
+from solgen.input import paths
+
 FORMAT = 2  # of an entry; bump when it changes
 MAX_ENTRY = 512 << 20  # bytes: a larger entry is not read
 log = logging.getLogger("solgen.cache")
@@ -56,8 +59,6 @@ MAX_HASHED = 64 * 1024 * 1024  # a larger file is keyed by its size and time, no
 def file_hash(path: str) -> str | None:
     """The content's SHA-256; None for what is not a regular file (a pipe or a device, which
     reading would hang or flood: a folder of templates may hold a link to /dev/zero)."""
-    from solgen.input import paths
-
     try:
         st = os.stat(path)
     except (OSError, ValueError):
@@ -86,7 +87,7 @@ def _code_stamp() -> str:
     """solgen's version, as a fingerprint of its code and built-in templates: stronger
     than the version string (an edited checkout, a reinstall are new solgens), and cheap
     (importlib.metadata's lookup would cost more than a small render's cache check)."""
-    here = Path(__file__).resolve().parent
+    here = Path(__file__).resolve().parent.parent  # the solgen package
     shipped = here / "templates"  # as formats.templates.builtin_templates finds them, without importing Jinja
     templates = shipped if (shipped / "tex").is_dir() else here.parent / "templates"
     data = [_tree_stamp(here, (".py",)), _tree_stamp(templates, (".j2", ".yaml"))]
@@ -96,8 +97,6 @@ def _code_stamp() -> str:
 def _templates_digest(templates: str | None) -> str | None:
     if not templates:
         return None
-    from solgen.input import paths
-
     h = hashlib.sha256()
     root = Path(templates)
     for path in paths.walk(root, suffixes=("",)).files:  # what the policy lets a render read, by content
@@ -163,8 +162,6 @@ def _read_entry(path: Path) -> Any:
 
 def _outcome(path: str, entry: Any) -> Any:
     """The Outcome an entry holds; ValueError when it is not one solgen wrote."""
-    from solgen.pipeline import Outcome
-
     try:
         if not isinstance(entry, dict) or entry.get("format") != FORMAT:
             raise ValueError("another format")

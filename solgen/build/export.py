@@ -9,12 +9,24 @@ and written all or nothing into ``--out``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, Iterator
 
-from solgen.errors import SolgenError
-from solgen.pipeline import Job, Outcome, expand, process
+from solgen.build import compile_pdf, safe_target, write_all
+from solgen.build.jobs import Job, Outcome, expand
+from solgen.errors import BuildError, SolgenError
+from solgen.formats.canvas import to_canvas
+from solgen.formats.exam import to_exam
+from solgen.formats.moodle import to_moodle
+from solgen.formats.prairielearn import to_prairielearn
+from solgen.formats.quiz import collect
+from solgen.input.problem import load_problem
+from solgen.input.variants import block
+from solgen.present.words import load_words
+from solgen.sections import is_section
+
+Process = Callable[..., Iterator[Outcome]]  # the pipeline's process(files, job, timeout, jobs)
 
 TARGETS = ("moodle", "canvas", "prairielearn", "exam")
 
@@ -26,18 +38,14 @@ class ExportResult:
     notes: list[str] = field(default_factory=list)
 
 
-def _checked(path: str, count: int | None, timeout: float) -> Outcome | None:
+def _checked(process: Process, path: str, count: int | None, timeout: float) -> Outcome | None:
     """Derive every variant of ``path`` in a worker under the time limit: the first failure, or None."""
-    from solgen.input.problem import load_problem
-
     try:
         first = load_problem(path)
     except Exception as exc:  # noqa: BLE001 - reported as the file's error
         return Outcome(path, error=str(exc), line=getattr(exc, "line", None))
     numbers: list[int | None] = [None]
     if first.params:
-        from solgen.input.variants import block
-
         numbers = list(range(1, (count or block(path).count) + 1))
     for k in numbers:
         (outcome,) = list(process((path,), Job(("json",), ("handout",), variant=k), timeout, 1))
@@ -46,19 +54,17 @@ def _checked(path: str, count: int | None, timeout: float) -> Outcome | None:
     return None
 
 
-def export(paths: tuple[str, ...], target: str, out: Path, count: int | None = None, forms: int = 2,
+def export(process: Process, paths: tuple[str, ...], target: str, out: Path, count: int | None = None, forms: int = 2,
            timeout: float = 20.0, quiz_name: str = "solgen") -> ExportResult:
-    from solgen.formats.quiz import collect
-    from solgen.present.words import load_words
-    from solgen.sections import is_section
-
+    """The export of the problem files ``paths`` to ``target``, each variant derived first
+    by ``process`` (the pipeline's, under its time limit)."""
     result = ExportResult()
     exercises = []
     for path in expand(paths):
         if is_section(path):
             result.notes.append(f"{path}: a section; export its problem files")
             continue
-        failed = _checked(path, count, timeout)
+        failed = _checked(process, path, count, timeout)
         if failed is not None:
             result.errors.append(failed)
             continue
@@ -78,34 +84,21 @@ def export(paths: tuple[str, ...], target: str, out: Path, count: int | None = N
         return result
 
     def words_for(ex: Any) -> Any:
-        from solgen.input.problem import load_problem
-
         return load_words(load_problem(ex.path).lang)
 
     if target == "moodle":
-        from solgen.formats.moodle import to_moodle
-
         data, notes = to_moodle(exercises, words_for)
         result.files[f"{quiz_name}-moodle.xml"] = data
         result.notes += notes
     elif target == "canvas":
-        from solgen.formats.canvas import to_canvas
-
         data, notes = to_canvas(exercises, quiz_name, words_for)
         result.files[f"{quiz_name}-canvas.zip"] = data
         result.notes += notes
     elif target == "prairielearn":
-        from solgen.formats.prairielearn import to_prairielearn
-
         files, notes = to_prairielearn(exercises, words_for)
         result.files.update(files)
         result.notes += notes
     elif target == "exam":
-        from solgen.formats.exam import to_exam
-
-        from solgen.build import compile_pdf
-        from solgen.errors import BuildError
-
         files, notes = to_exam(exercises, forms, words_for)
         for name in [n for n in files if n.endswith(".tex")]:
             try:
@@ -120,8 +113,6 @@ def export(paths: tuple[str, ...], target: str, out: Path, count: int | None = N
 
 def write(result: ExportResult, out: Path) -> list[Path]:
     """Every file of the export, all or nothing; returns their paths."""
-    from solgen.build import safe_target, write_all
-
     targets: dict[Path, str | bytes] = {}
     for rel, data in result.files.items():
         *folders, name = rel.split("/")

@@ -13,10 +13,12 @@ import json
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, Iterator
 
+from solgen.build.jobs import Job, Outcome
 from solgen.input.variants import block
-from solgen.pipeline import Job, process
+
+Process = Callable[..., Iterator[Outcome]]  # the pipeline's process(files, job, timeout, jobs)
 
 MAX_REJECTED = 0.5  # the share of draws ``where`` may reject before the test fails
 
@@ -53,7 +55,7 @@ def part_answers(doc: dict) -> dict[str, Any]:
     return out
 
 
-def stress(path: str, count: int | None = None, seed: int | None = None, timeout: float = 20.0) -> Report:
+def stress(process: Process, path: str, count: int | None = None, seed: int | None = None, timeout: float = 20.0) -> Report:
     variants = block(path, seed)
     n = count or variants.count
     draws, tried, rejected = variants.draws(n)

@@ -12,10 +12,10 @@ worksheet's picture). ``labels`` holds plain-text names (``x₁``, ``∇f``, ``d
 from __future__ import annotations
 
 import math
-from typing import Mapping
+from typing import Callable, Mapping
 from xml.sax.saxutils import escape, quoteattr
 
-from solgen.figures.model import DEPTH, Figure, nice
+from solgen.math.figure import DEPTH, Figure, nice
 
 FONT = "'Latin Modern Roman', 'CMU Serif', Georgia, serif"
 PLOT = 420.0  # px: the longer side of the plot area
@@ -59,7 +59,7 @@ def svg(fig: Figure, labels: Mapping[str, str], alt: str, answers: bool = True, 
     def Y(y: float) -> float:  # noqa: N802
         return TOP + (y1 - y) * ky
 
-    def pts(line: tuple) -> str:
+    def pts(line: tuple[tuple[float, float], ...]) -> str:
         return " ".join(f"{_n(X(x))},{_n(Y(y))}" for x, y in line)
 
     width, height = LEFT + w + RIGHT, TOP + h + BOTTOM
@@ -143,12 +143,12 @@ def svg(fig: Figure, labels: Mapping[str, str], alt: str, answers: bool = True, 
     return "\n".join(out) + "\n"
 
 
-def _line(s: tuple[float, float], e: tuple[float, float], X, Y, kind: str, width: float) -> str:  # noqa: N803
+def _line(s: tuple[float, float], e: tuple[float, float], X: Callable[[float], float], Y: Callable[[float], float], kind: str, width: float) -> str:  # noqa: N803
     return (f'<line class="{kind}" x1="{_n(X(s[0]))}" y1="{_n(Y(s[1]))}" x2="{_n(X(e[0]))}" y2="{_n(Y(e[1]))}" '
             f'stroke="{COLORS[kind]}" stroke-width="{width}" marker-end="url(#head-{kind})"/>')
 
 
-def _label(s: tuple[float, float], e: tuple[float, float], X, Y, label: str, color: str,  # noqa: N803
+def _label(s: tuple[float, float], e: tuple[float, float], X: Callable[[float], float], Y: Callable[[float], float], label: str, color: str,  # noqa: N803
            room: tuple[float, float], side: bool = False) -> str:
     """An arrow's label just past its head, on the side it points to (``side``: turned
     45 degrees to the right of the arrow, as in tikz.py)."""

@@ -21,10 +21,11 @@ import math
 from dataclasses import dataclass, field, replace
 from typing import Sequence
 
+import contourpy
 import numpy as np
 import sympy as sp
 
-from solgen.figures.grid import values
+from solgen.math.grid import values
 
 LAYERS = ("contours", "gradient", "directions", "tangent", "field", "taylor")  # what `show:` may list
 ANSWERS = frozenset({"gradient", "tangent", "field", "taylor"})  # left out of worksheets
@@ -239,8 +240,6 @@ def build(expr: sp.Expr, variables: Sequence[sp.Symbol], point: Sequence[sp.Expr
     ``gradient_exprs`` the gradient's expressions (for the field), ``directions``
     (name, vector, sign) for the direction layers, ``hessian`` at the point for a
     quadratic Taylor layer."""
-    import contourpy
-
     x, y = variables
     (x0, x1), (y0, y1) = window
     p = (float(point[0]), float(point[1]))

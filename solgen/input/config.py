@@ -22,6 +22,7 @@ To add a key: put it in ``KEYS`` and read it in ``load_config``.
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 import sys
@@ -29,6 +30,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from solgen.errors import SolgenError
+from solgen.input import LANGS
+from solgen.input.paths import PathError, read
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10: the backport
+    import tomli as tomllib
 
 NAME = "solgen.toml"
 KEYS = ("course", "author", "lang", "templates", "out", "formats")
@@ -67,14 +75,6 @@ def find_config(path: str | os.PathLike) -> str | None:
     return None
 
 
-def _toml():  # noqa: ANN202 - tomllib or its backport, whichever this Python has
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:  # pragma: no cover - Python 3.10
-        import tomli as tomllib
-    return tomllib
-
-
 def _key_lines(text: str) -> dict[str, int]:
     """The line of each top-level ``key =`` (before any [table]), for errors at a key."""
     lines: dict[str, int] = {}
@@ -89,10 +89,6 @@ def _key_lines(text: str) -> dict[str, int]:
 
 def load_config(path: str) -> Config:
     """Read and check one ``solgen.toml``."""
-    from solgen.input import LANGS
-
-    from solgen.input.paths import PathError, read
-
     shown = os.path.relpath(path) if not os.path.relpath(path).startswith("..") else path
     try:  # the path policy: a regular file (no pipe, no device), the file checked is the file read
         got = read(path, None, MAX_BYTES, "a solgen.toml")
@@ -103,7 +99,6 @@ def load_config(path: str) -> Config:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ConfigError("not UTF-8", raw.count(b"\n", 0, exc.start) + 1, shown) from None
-    tomllib = _toml()
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -115,8 +110,6 @@ def load_config(path: str) -> Config:
     lines = _key_lines(text)
     unknown = [k for k in data if k not in KEYS]
     if unknown:
-        import difflib
-
         near = difflib.get_close_matches(unknown[0], KEYS, n=1)
         hint = f"; did you mean {near[0]!r}?" if near else ""
         raise ConfigError(f"unknown key {unknown[0]!r}{hint} (a solgen.toml takes {', '.join(KEYS)})",

@@ -1,7 +1,7 @@
 """A run over a course: the files of a command line grouped by their nearest solgen.toml,
 each group with its own Job and output folder (the toml's ``formats``, ``templates`` and
 ``out`` where no flag gives them). The toml's ``course``, ``author`` and ``lang`` apply per
-file, in the pipeline (``pipeline.course_defaults``). Used by ``solgen render`` and
+file, in the pipeline (``build/render.course_defaults``). Used by ``solgen render`` and
 ``solgen watch``.
 """
 
@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import logging
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from solgen.pipeline import Batch, Job
+from solgen.build.jobs import Batch, Job, walk_batch
+from solgen.input.config import ConfigError, find_config, load_config
 
 
 @dataclass(frozen=True)
@@ -31,11 +32,6 @@ def course_batches(files: tuple[str, ...] | list[str], job: Job,
     templates and out where no flag gives them. The walk's warnings go with the first
     group. Raises ConfigError for a solgen.toml that cannot be used (with the files it
     would have applied to in ``error.files``)."""
-    from dataclasses import replace
-
-    from solgen.config import ConfigError, find_config, load_config
-    from solgen.pipeline import walk_batch
-
     log = logging.getLogger("solgen")
     walked = walk_batch(files)
     groups: dict[str | None, Batch] = {}

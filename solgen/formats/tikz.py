@@ -22,7 +22,7 @@ from __future__ import annotations
 import math
 from typing import Callable, Mapping
 
-from solgen.figures.model import DEPTH, Figure, Layer, nice
+from solgen.math.figure import DEPTH, Figure, Layer, nice
 
 UNITS = 10.0  # the window's longer side, in picture units
 STYLES = (

@@ -1,0 +1,55 @@
+"""The registry of modules loaded on first use: a name -> the module's dotted path, loaded by
+``importlib.import_module`` when ``load(name)`` is called.
+
+Some modules are heavy to import and needed by few runs: the engine (SymPy) is not needed
+for a render the cache answers; Jinja and markdown-it only for the text formats; numpy and
+contourpy only when a file asks for a figure. Each such module imports what it needs at its
+top, and is itself reached only through this table, by the code that needs it, when it
+needs it: ``lazy.load("render").work(...)``. Nothing else in solgen uses importlib or an
+``import`` inside a function (tests/test_layout.py checks it, and checks that every
+``load("name")`` reaches a module of the caller's stage or one below it).
+
+To make a module lazy: add it here, and call ``load("<name>")`` where it is used (at call
+time, never at a module's top).
+"""
+
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+
+MODULES = {
+    # math: numbers on grids, the figure model (numpy, contourpy)
+    "grid": "solgen.math.grid",
+    "figure": "solgen.math.figure",
+    # formats: the writers (Jinja, markdown-it, latex2mathml), the figure writers
+    "templates": "solgen.formats.templates",
+    "html": "solgen.formats.html",
+    "json": "solgen.formats.json",
+    "tree": "solgen.formats.tree",
+    "figures": "solgen.formats.figures",
+    "texbody": "solgen.formats.texbody",
+    # build: one file's render in the worker (SymPy, the engine), the exports
+    "render": "solgen.build.render",
+    "export": "solgen.build.export",
+    "variants": "solgen.build.variants",
+    # TODO(layout): the matrix engine, until it dissolves into the stages (tests/test_layout.py)
+    # TODO(layout): the section loader, until sections/ dissolve into the stages
+    "section_load": "solgen.sections.load",
+    "malrules_matrix": "solgen.derive.malrules_matrix",
+    "matrix_asks": "solgen.matrix.asks",
+    "matrix_ast": "solgen.matrix.ast",
+    "matrix_check": "solgen.matrix.check",
+    "matrix_critical": "solgen.matrix.critical",
+    "matrix_identity": "solgen.matrix.identity",
+    "matrix_newton": "solgen.matrix.newton",
+    "matrix_parse": "solgen.matrix.parse",
+    "matrix_problem": "solgen.matrix.problem",
+    "matrix_sympytext": "solgen.matrix.sympytext",
+    "matrix_taylor": "solgen.matrix.taylor",
+}
+
+
+def load(name: str) -> ModuleType:
+    """The module registered as ``name`` (imported now if it was not yet)."""
+    return importlib.import_module(MODULES[name])
