@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import sympy as sp
 
-from solgen.matrix.ast import (PY_NAMES, Add, Call, D, Had, Ident, Index, Mul, Node, Num, Ones, Pow, Ref, Sum, Sym, T)
+from solgen.matrix.ast import (PY_NAMES, Add, Call, D, Grad, Had, Ident, Index, Mul, Node, Num, Ones, Pow, Ref, Sum, Sym,
+                               T)
 
 # scalar functions as SymPy source, of an argument written {a}
 ENTRYWISE = {
@@ -34,9 +35,21 @@ def _size(size: sp.Expr) -> str:
     return _name(str(size))
 
 
-def sympy_text(node: Node) -> str:
-    """``node`` as SymPy source: a scalar for a 1x1 node, a matrix expression otherwise."""
-    return _p(node)
+_SUBS: dict[str, str] = {}  # names written as something else (the variable moved along a direction)
+_VAR: list[Sym] = []  # the variable a differential d(...) is taken in
+
+
+def sympy_text(node: Node, var: Sym | None = None) -> str:
+    """``node`` as SymPy source: a scalar for a 1x1 node, a matrix expression otherwise.
+    A differential ``d(u)`` in the variable ``var`` (with its direction ``dw``) is the
+    derivative along the direction, ``Subs(Derivative(u(w + t_*dw), t_), t_, 0)``; a
+    gradient is ``Derivative(u, w)`` (a Jacobian its transpose, rows the entries of u)."""
+    _VAR[:] = [var] if var is not None else []
+    try:
+        return _p(node)
+    finally:
+        _VAR.clear()
+        _SUBS.clear()
 
 
 def _w(node: Node) -> str:
@@ -49,6 +62,8 @@ def _w(node: Node) -> str:
 
 def _p(node: Node) -> str:  # noqa: C901 - one branch per node type
     if isinstance(node, Sym):
+        if node.name in _SUBS:
+            return _SUBS[node.name]
         return _name(node.name) if node.kind != "dvar" else "d" + _name(node.name[1:])
     if isinstance(node, Num):
         v = node.value
@@ -98,5 +113,17 @@ def _p(node: Node) -> str:  # noqa: C901 - one branch per node type
             return f"({_name(node.base.name)}[{i} - 1, :]).T"
         return f"{_w(node.base)}[{i} - 1, 0]"
     if isinstance(node, D):
-        raise ValueError("a differential has no SymPy spelling")
+        if not _VAR or _SUBS:
+            raise ValueError("a differential has no SymPy spelling without its variable")
+        w = _name(_VAR[0].name)
+        _SUBS[_VAR[0].name] = f"({w} + t_*d{w})"
+        try:
+            return f"Subs(Derivative({_p(node.arg)}, t_), t_, 0)"
+        finally:
+            _SUBS.clear()
+    if isinstance(node, Grad):
+        out = f"Derivative({_p(node.arg)}, {_p(node.var)})"
+        if node.jacobian:
+            out = f"({out}).T"
+        return out if node.at is None else f"Subs({out}, {_p(node.var)}, {_p(node.at)})"
     raise TypeError(type(node).__name__)
