@@ -529,13 +529,13 @@ def read_gradient(ctx: Any, f: str, ref: Node, grad: Node, var: Sym, paren: bool
     return mchain(ctx, (f"d{f}", D(ref, ref.shape)), "=", (right, form))
 
 
-def read_jacobian(ctx: Any, left: str, of: Node, jac: Node, var: Sym) -> Any:
+def read_jacobian(ctx: Any, left: str, of: Node, jac: Node, var: Sym, jac_tex: str | None = None) -> Any:
     """``d(u) = (J) \\, dw``, as a formula (``left`` is ``d(u)`` as the line writes it)."""
     from solgen.matrix import build as b
     from solgen.matrix.formula import mchain
 
     return mchain(ctx, (left, D(of, of.shape)), "=",
-                  (f"{_paren(latex(jac))} \\, d{latex(var)}", b.mul(jac, _dvar(var))))
+                  (f"{jac_tex or _paren(latex(jac))} \\, d{latex(var)}", b.mul(jac, _dvar(var))))
 
 
 def present_gradient(r: MatrixGradientResult, tex: Any, problem: Any) -> dict[str, Any]:

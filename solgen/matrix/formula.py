@@ -267,7 +267,10 @@ def _sympy_side(form: Any, var: Sym) -> str | None:
     if form is None:
         return None
     if isinstance(form, Node):
-        return sympy_text(form, var)
+        try:
+            return sympy_text(form, var)
+        except ValueError:  # a side SymPy cannot spell (the inverse of an unevaluated Hessian): none
+            return None
     return expr_text(form if isinstance(form, sp.Basic) else sp.sympify(form))
 
 
@@ -275,12 +278,22 @@ def mchain(ctx: Context, *items: Any, where: Mapping[str, Any] | None = None) ->
     """``chain`` for a matrix document: the sides' forms are trees (or SymPy numbers), checked
     on ``ctx``'s draws."""
     where = {sp.Symbol(str(k)): v for k, v in (where or {}).items()}
-    f = chain(*items, where=where, shapes={k: [str(x) for x in v] for k, v in ctx.shapes.items()})
+    names: dict[str, Node] = {}
+    for item in items[::2]:
+        _names(item.form if isinstance(item, Side) else item[1], names)
+    for v in where.values():
+        _names(v, names)
+    shapes = {k: [str(x) for x in v] for k, v in ctx.shapes.items()}
+    for name, sym in names.items():  # names the document introduces (w_0): their shapes too
+        if name not in shapes and sym.kind == "const" and not sym.is_scalar and not name.startswith("_"):
+            shapes[name] = [str(x) for x in sym.shape]
+    f = chain(*items, where=where, shapes=shapes)
     return shaped(f, ctx)
 
 
 def shaped(f: Formula, ctx: Context) -> Formula:
     """``f`` checked on ``ctx``'s draws, with its SymPy mirror."""
+    f.matrix_context = ctx  # type: ignore[attr-defined]
     f.checker = lambda g: false_relation(g, ctx)  # type: ignore[attr-defined]
     f.sympy = [_sympy_side(x, ctx.var) for x in f.forms]  # type: ignore[attr-defined]
     return f

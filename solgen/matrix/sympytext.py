@@ -42,8 +42,8 @@ _VAR: list[Sym] = []  # the variable a differential d(...) is taken in
 def sympy_text(node: Node, var: Sym | None = None) -> str:
     """``node`` as SymPy source: a scalar for a 1x1 node, a matrix expression otherwise.
     A differential ``d(u)`` in the variable ``var`` (with its direction ``dw``) is the
-    derivative along the direction, ``Subs(Derivative(u(w + t_*dw), t_), t_, 0)``; a
-    gradient is ``Derivative(u, w)`` (a Jacobian its transpose, rows the entries of u)."""
+    derivative along the direction, ``diff(u(w + h_*dw), h_).subs(h_, 0)``; a gradient is
+    ``Derivative(u, w)``, left unevaluated (a Jacobian its transpose, rows the entries of u)."""
     _VAR[:] = [var] if var is not None else []
     try:
         return _p(node)
@@ -58,6 +58,12 @@ def _w(node: Node) -> str:
     atom = isinstance(node, (Sym, Ones, Ident)) or (isinstance(node, Num) and node.value.is_Integer and node.value >= 0) \
         or (isinstance(node, Ref) and isinstance(node.body, (Sym, Ones, Ident)))
     return text if atom else f"({text})"
+
+
+def _has_grad(node: Node) -> bool:
+    from solgen.matrix.ast import children
+
+    return isinstance(node, Grad) or any(_has_grad(c) for c in children(node))
 
 
 def _p(node: Node) -> str:  # noqa: C901 - one branch per node type
@@ -99,6 +105,8 @@ def _p(node: Node) -> str:  # noqa: C901 - one branch per node type
             k = _size(node.arg.shape[0])
             total = f"(OneMatrix(1, {k})*{wa}.applyfunc(exp))[0, 0]"
             return f"{wa}.applyfunc(exp)/{total}" if node.fn == "softmax" else f"log({total})"
+        if node.fn == "inv" and _has_grad(node.arg):
+            raise ValueError("SymPy has no inverse of an unevaluated matrix derivative")
         fn = {"trace": "Trace", "det": "Determinant", "inv": "Inverse", "diag": "DiagMatrix"}.get(node.fn)
         if fn is None:
             raise ValueError(f"no SymPy spelling for {node.fn}")
@@ -116,14 +124,16 @@ def _p(node: Node) -> str:  # noqa: C901 - one branch per node type
         if not _VAR or _SUBS:
             raise ValueError("a differential has no SymPy spelling without its variable")
         w = _name(_VAR[0].name)
-        _SUBS[_VAR[0].name] = f"({w} + t_*d{w})"
+        _SUBS[_VAR[0].name] = f"({w} + h_*d{w})"
         try:
-            return f"Subs(Derivative({_p(node.arg)}, t_), t_, 0)"
+            return f"diff({_p(node.arg)}, h_).subs(h_, 0)"
         finally:
             _SUBS.clear()
     if isinstance(node, Grad):
+        # unevaluated: SymPy's matrix calculus loses a 1x1 product's [0, 0] (its diff is 0); a reader
+        # works it out entry by entry. SymPy's layout gives a Jacobian transposed.
         out = f"Derivative({_p(node.arg)}, {_p(node.var)})"
         if node.jacobian:
-            out = f"({out}).T"
+            out = f"transpose({out})"
         return out if node.at is None else f"Subs({out}, {_p(node.var)}, {_p(node.at)})"
     raise TypeError(type(node).__name__)
