@@ -268,8 +268,8 @@ def _sympy_side(form: Any, var: Sym) -> str | None:
         return None
     if isinstance(form, Node):
         try:
-            return sympy_text(form, var)
-        except ValueError:  # a side SymPy cannot spell (the inverse of an unevaluated Hessian): none
+            return sympy_text(form, var, strict=True)
+        except ValueError:  # a side SymPy cannot spell (the inverse of an unevaluated Hessian, a sum of vectors): none
             return None
     return expr_text(form if isinstance(form, sp.Basic) else sp.sympify(form))
 

@@ -37,19 +37,22 @@ def _size(size: sp.Expr) -> str:
 
 _SUBS: dict[str, str] = {}  # names written as something else (the variable moved along a direction)
 _VAR: list[Sym] = []  # the variable a differential d(...) is taken in
+_STRICT: list[bool] = [False]  # only what SymPy reads back (a displayed formula's mirror)
 
 
-def sympy_text(node: Node, var: Sym | None = None) -> str:
+def sympy_text(node: Node, var: Sym | None = None, strict: bool = False) -> str:
     """``node`` as SymPy source: a scalar for a 1x1 node, a matrix expression otherwise.
     A differential ``d(u)`` in the variable ``var`` (with its direction ``dw``) is the
     derivative along the direction, ``diff(u(w + h_*dw), h_).subs(h_, 0)``; a gradient is
     ``Derivative(u, w)``, left unevaluated (a Jacobian its transpose, rows the entries of u)."""
     _VAR[:] = [var] if var is not None else []
+    _STRICT[0] = strict
     try:
         return _p(node)
     finally:
         _VAR.clear()
         _SUBS.clear()
+        _STRICT[0] = False
 
 
 def _w(node: Node) -> str:
@@ -58,6 +61,13 @@ def _w(node: Node) -> str:
     atom = isinstance(node, (Sym, Ones, Ident)) or (isinstance(node, Num) and node.value.is_Integer and node.value >= 0) \
         or (isinstance(node, Ref) and isinstance(node.body, (Sym, Ones, Ident)))
     return text if atom else f"({text})"
+
+
+def _has_sum(node: Node) -> bool:
+    from solgen.matrix.ast import children
+
+    return isinstance(node, Sum) or any(_has_sum(c) for c in children(node)) or \
+        (isinstance(node, Ref) and _has_sum(node.body))
 
 
 def _has_grad(node: Node) -> bool:
@@ -114,6 +124,8 @@ def _p(node: Node) -> str:  # noqa: C901 - one branch per node type
     if isinstance(node, Had):
         return f"HadamardProduct({_p(node.a)}, {_p(node.b)})"
     if isinstance(node, Sum):
+        if _STRICT[0] and not node.body.is_scalar:
+            raise ValueError("SymPy has no sum over i of vectors or matrices of symbolic size")
         return f"Sum({_p(node.body)}, ({node.index}, {node.lo}, {_size(node.hi)}))"
     if isinstance(node, Index):
         i = node.index
@@ -123,6 +135,8 @@ def _p(node: Node) -> str:  # noqa: C901 - one branch per node type
     if isinstance(node, D):
         if not _VAR or _SUBS:
             raise ValueError("a differential has no SymPy spelling without its variable")
+        if _STRICT[0] and _has_sum(node.arg):
+            raise ValueError("a differential of a sum: SymPy's expansion of it takes minutes")
         w = _name(_VAR[0].name)
         _SUBS[_VAR[0].name] = f"({w} + h_*d{w})"
         try:
