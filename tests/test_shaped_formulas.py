@@ -97,7 +97,7 @@ def test_each_formula_is_printed_in_the_tex_and_its_sympy_mirror_reads_back(path
             rows, cols = (sp.Symbol(s.replace("lambda", "lamda")) if not s.isdigit() else int(s) for s in shape)
             names[name.replace("lambda", "lamda")] = sp.MatrixSymbol(name.replace("lambda", "lamda"), rows, cols)
             names["d" + name] = sp.MatrixSymbol("d" + name, rows, cols)
-        for text in f["sympy"]:
+        for text in [*f["sympy"], *f.get("sympy_where", {}).values()]:
             if text is None:
                 continue
             try:

@@ -53,6 +53,8 @@ def formula_node(f: Formula) -> dict[str, Any]:
             "shapes": {str(k): (list(v) if isinstance(v, (list, tuple)) else str(v)) for k, v in f.shapes.items()}}
     if getattr(f, "sympy", None) is not None:  # shaped forms spelled for SymPy alone (matrix.sympytext)
         node["sympy"] = list(f.sympy)  # type: ignore[attr-defined]
+        if getattr(f, "sympy_where", None):
+            node["sympy_where"] = dict(f.sympy_where)  # type: ignore[attr-defined]
     return node
 
 

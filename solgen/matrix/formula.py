@@ -296,6 +296,7 @@ def shaped(f: Formula, ctx: Context) -> Formula:
     f.matrix_context = ctx  # type: ignore[attr-defined]
     f.checker = lambda g: false_relation(g, ctx)  # type: ignore[attr-defined]
     f.sympy = [_sympy_side(x, ctx.var) for x in f.forms]  # type: ignore[attr-defined]
+    f.sympy_where = {str(k): _sympy_side(v, ctx.var) for k, v in f.where.items()}  # type: ignore[attr-defined]
     return f
 
 
