@@ -56,10 +56,15 @@ def form_text(form: Any) -> str | None:
 
 
 def formula_node(f: Formula) -> dict[str, Any]:
-    return {"node": "formula", "tex": f.tex, "forms": [form_text(x) for x in f.forms],
+    node = {"node": "formula", "tex": f.tex, "forms": [form_text(x) for x in f.forms],
             "relations": list(f.relations),
             "where": {expr_text(k): form_text(v) for k, v in f.where.items()},
             "shapes": {str(k): (list(v) if isinstance(v, (list, tuple)) else str(v)) for k, v in f.shapes.items()}}
+    if getattr(f, "sympy", None) is not None:  # shaped forms spelled for SymPy alone (matrix.sympytext)
+        node["sympy"] = list(f.sympy)  # type: ignore[attr-defined]
+        if getattr(f, "sympy_where", None):
+            node["sympy_where"] = dict(f.sympy_where)  # type: ignore[attr-defined]
+    return node
 
 
 def _flat(value: Any) -> list[Any]:

@@ -17,7 +17,7 @@ import sympy as sp
 
 from solgen.input.expr import ParseError as ExprError, parse_exact
 
-from solgen.matrix.ast import SCALAR, D, Node, Ref, Sym, children, latex, shape_text, text, Num
+from solgen.matrix.ast import SCALAR, D, Grad, Node, Num, Ref, Sym, children, latex, shape_text, text
 from solgen.matrix.exact import tidy as exact_tidy, value as exact_value
 from solgen.matrix.numeric import Undefined
 from solgen.matrix.check import check_coefficient, check_step, draws
@@ -146,22 +146,35 @@ def at_value(part: Any, node: Node) -> sp.Matrix | None:
         raise DeriveError(f"part ({part.id}): {text(node)} is undefined at the point ({exc})", part.line) from None
 
 
-def at_lines(part: Any, tex: Any, lhs: str, value: sp.Matrix | None, variables: Any, data: bool = False) -> list[str]:
+def at_lines(part: Any, tex: Any, lhs: str, value: sp.Matrix | None, variables: Any, data: bool = False,
+             form: Node | None = None, ctx: Any = None) -> list[Any]:
     """``lhs(point) = value`` (the question says every name's value; ``data`` repeats them
-    here too)."""
+    here too). With ``form`` (what ``lhs`` is, a tree) and ``ctx``, each line is a formula
+    read at the point, checked there (the tree evaluated at the point's numbers)."""
     if value is None:
         return []
-    lines = []
+    lines: list[Any] = []
     point = []
     vec = [v.name for v in variables if v.is_vector]
+    where = {str(name): sp.Matrix(v) for name, v in part.at}
+
+    def line(left: str, left_form: Node | None, m: Any) -> Any:
+        right = _mat(m, tex)
+        if ctx is None or left_form is None:
+            return f"{left} = {right}"
+        from solgen.matrix.formula import mchain
+
+        return mchain(ctx, (left, left_form), "=", (right, m[0, 0] if m.shape == (1, 1) else sp.ImmutableMatrix(m)),
+                      where=where)
     for name, v in part.at:
         if str(name) in vec and len(vec) == 1 and len(variables) == 1:
             point = [tex(x) for x in v]
         elif data:
             shape = (sp.Integer(v.rows), sp.Integer(v.cols))
-            lines.append(f"{latex(Sym(str(name), shape))} = {_mat(v, tex)}")
+            sym = Sym(str(name), shape)
+            lines.append(line(latex(sym), sym, sp.Matrix(v)))
     head = f"{lhs}({', '.join(point)})" if point else lhs
-    return lines + [f"{head} = {_mat(sp.Matrix(value), tex)}"]
+    return lines + [line(head, form, sp.Matrix(value))]
 
 
 def _mat(m: Any, tex: Any) -> str:
@@ -408,30 +421,38 @@ def _paren(tex_text: str) -> str:
     return f"({tex_text})" if " " in tex_text or "+" in tex_text or "-" in tex_text else tex_text
 
 
-def _lines(step: MStep, tex: Any, top: str, depth: int = 0) -> list[dict[str, Any]]:
+def _lines(step: MStep, tex: Any, top: str, depth: int = 0, ctx: Any = None) -> list[dict[str, Any]]:
     lhs = top if depth == 0 else latex(D(step.expr, step.expr.shape))
-    eq = lhs
     middle, result = (latex(step.middle) if step.middle is not None else None), latex(step.result)
+    sides: list[Any] = [(lhs, D(step.expr, step.expr.shape))]
     if middle is not None and middle != result:
-        eq += " = " + middle
-    eq += " = " + result
+        sides += ["=", (middle, step.middle)]
+    sides += ["=", (result, step.result)]
+    eq: Any
+    if ctx is not None:
+        from solgen.matrix.formula import Context, mchain
+
+        eq = mchain(Context(ctx.draws, step.var, ctx.shapes, ctx.assume), *sides)
+    else:
+        eq = " = ".join(x[0] for x in sides[::2])
     fields = {"expr": latex(step.expr)}
     if step.facts:
         fields["name"] = ", ".join(step.facts)
     line = {"depth": depth, "equation": eq, "reason": tex.words(f"matrix.rule.{step.rule}", **fields), "rule": step.rule}
     out = [line]
     for s in step.substeps:
-        out.extend(_lines(s, tex, top, depth + 1))
+        out.extend(_lines(s, tex, top, depth + 1, ctx))
     return out
 
 
-def _group(heading: str, step: MStep, tex: Any, part: Any, read: dict[str, Any], result: str) -> dict[str, Any]:
+def _group(heading: str, step: MStep, tex: Any, part: Any, read: dict[str, Any], result: str,
+           ctx: Any = None) -> dict[str, Any]:
     key, depth = ("matrix", step.expr, step.var.name), DETAIL_DEPTH[part.detail]
     shown = tex.seen.get(key)
     seen_in = shown[0] if shown and depth >= 0 and shown[1] >= depth else None
     if not seen_in and depth >= 0:
         tex.seen[key] = (tex.question, depth)
-    lines = [] if seen_in else [ln for ln in _lines(step, tex, heading) if ln["depth"] <= depth]
+    lines = [] if seen_in else [ln for ln in _lines(step, tex, heading, 0, ctx) if ln["depth"] <= depth]
     same = lines and lines[0]["equation"].rsplit(" = ", 1)[-1] == read["equation"].rsplit(" = ", 1)[-1]
     if not seen_in and not same and depth >= 0:  # a differential already in the form to read off is not written twice
         lines.append(read)
@@ -462,36 +483,81 @@ def convention(tex: Any, problem: Any, layout: bool = True) -> Any:
     return join(out, sentence_text(" ")) if out else None
 
 
+def _ref(problem: Any, name: str) -> Ref:
+    """The function ``name`` of the file, used by its name."""
+    body = problem.functions[name].exprs[0]
+    return Ref(name, body, body.shape)
+
+
+def _dvar(var: Sym) -> Sym:
+    return Sym("d" + var.name, var.shape, "dvar")
+
+
+def gradient_of(ref: Node, var: Sym) -> Grad:
+    """The tree of ``\\nabla_w f`` (a scalar f): w's shape."""
+    return Grad(ref, var, var.shape)
+
+
+def hessian_of(ref: Node, var: Sym) -> Grad:
+    """The tree of ``\\nabla^2_w f``: the Jacobian of the gradient."""
+    return Grad(gradient_of(ref, var), var, (var.shape[0], var.shape[0]), jacobian=True)
+
+
+def read_gradient(ctx: Any, f: str, ref: Node, grad: Node, var: Sym, paren: bool = False) -> Any:
+    """``df = (g)^T \\, dw`` (a matrix W: ``df = tr(g^T \\, dW)``), as a formula."""
+    from solgen.matrix import build as b
+    from solgen.matrix.formula import mchain
+
+    g, w = latex(grad), latex(var)
+    dw = f"d{w}"
+    if var.is_vector:
+        right = f"({g})^T \\, {dw}" if " " in g or paren else f"{g}^T {dw}"
+        form = b.mul(b.transpose(grad), _dvar(var))
+    else:
+        gt = f"({g})^T" if " " in g else f"{g}^T"
+        right = f"\\operatorname{{tr}}({gt} \\, {dw})"
+        form = b.call("trace", b.mul(b.transpose(grad), _dvar(var)))
+    return mchain(ctx, (f"d{f}", D(ref, ref.shape)), "=", (right, form))
+
+
+def read_jacobian(ctx: Any, left: str, of: Node, jac: Node, var: Sym, jac_tex: str | None = None) -> Any:
+    """``d(u) = (J) \\, dw``, as a formula (``left`` is ``d(u)`` as the line writes it)."""
+    from solgen.matrix import build as b
+    from solgen.matrix.formula import mchain
+
+    return mchain(ctx, (left, D(of, of.shape)), "=",
+                  (f"{jac_tex or _paren(latex(jac))} \\, d{latex(var)}", b.mul(jac, _dvar(var))))
+
+
 def present_gradient(r: MatrixGradientResult, tex: Any, problem: Any) -> dict[str, Any]:
+    from solgen.matrix.formula import context, mchain
+
     f = r.part.of
     shaped = problem.shapes
     names = r.variables or (shaped.variable.name,)
     several = len(shaped.variables) > 1
+    ref = _ref(problem, f)
     groups, answers = [], []
     for k, name in enumerate(names):
         var = shaped.var(name) if shaped.variables else shaped.variable
+        ctx = context(problem, name if shaped.variables else None)
         w = latex(var)
         grad = r.gradient if len(names) == 1 else r.gradient[name]
         diff = r.differential if len(names) == 1 else r.differential[name]
         g = latex(grad)
-        dw = f"d{w}"
-        if var.is_vector:
-            eq = f"d{f} = ({g})^T \\, {dw}" if " " in g else f"d{f} = {g}^T {dw}"
-            reason = tex.words("matrix.read_gradient", f=f, var=w)
-        else:
-            gt = f"({g})^T" if " " in g else f"{g}^T"
-            eq = f"d{f} = \\operatorname{{tr}}({gt} \\, {dw})"
-            reason = tex.words("matrix.read_gradient_matrix", f=f, var=w)
+        eq = read_gradient(ctx, f, ref, grad, var)
+        reason = tex.words("matrix.read_gradient" if var.is_vector else "matrix.read_gradient_matrix", f=f, var=w)
         read = {"depth": 0, "equation": eq, "reason": reason, "rule": "read_off"}
-        group = _group(f"d{f}", r.entries[k].tree, tex, r.part, read, g)  # type: ignore[arg-type]
+        group = _group(f"d{f}", r.entries[k].tree, tex, r.part, read, g, ctx)  # type: ignore[arg-type]
         group["heading"] = f"\\nabla_{{{w}}} {f}" if len(names) > 1 else f"d{f}"
         group["result"] = latex(diff)
         groups.append(group)
         lhs = f"\\nabla_{{{w}}} {f}" if several else f"\\nabla_{{{w}}} {f}({w})"
-        answers.append(f"{lhs} = {g}")
+        answers.append(mchain(ctx, (lhs, gradient_of(ref, var)), "=", (g, grad)))
         if r.value is not None:
             value = r.value if len(names) == 1 else r.value[name]
-            answers.extend(at_lines(r.part, tex, f"\\nabla_{{{w}}} {f}", _matrix(value), shaped.variables))
+            answers.extend(at_lines(r.part, tex, f"\\nabla_{{{w}}} {f}", _matrix(value), shaped.variables,
+                                    form=gradient_of(ref, var), ctx=ctx))
     return {"convention": convention(tex, problem), "groups": groups, "answer": answers, "answer_short": answers,
             "equation": None}
 
@@ -508,47 +574,65 @@ def _var(problem: Any, name: str) -> Sym:
 
 
 def present_hessian(r: MatrixHessianResult, tex: Any, problem: Any) -> dict[str, Any]:
-    f, w = r.part.of, latex(_var(problem, r.wrt))
+    from solgen.matrix.formula import context, mchain
+
+    f, var = r.part.of, _var(problem, r.wrt)
+    w = latex(var)
+    ctx = context(problem, r.wrt if problem.shapes.variables else None)
+    ref = _ref(problem, f)
     g, h = latex(r.gradient), latex(r.hessian)  # type: ignore[arg-type]
     dw = f"d{w}"
     grad_of = f"\\nabla_{{{w}}} {f}"
-    read1 = {"depth": 0, "equation": f"d{f} = ({g})^T \\, {dw}", "reason": tex.words("matrix.read_gradient", f=f, var=w),
-             "rule": "read_off"}
-    g1 = _group(f"d{f}", r.entries[0].tree, tex, r.part, read1, f"{grad_of}({w}) = {g}")  # type: ignore[arg-type]
+    read1 = {"depth": 0, "equation": read_gradient(ctx, f, ref, r.gradient, var, paren=True),  # type: ignore[arg-type]
+             "reason": tex.words("matrix.read_gradient", f=f, var=w), "rule": "read_off"}
+    g1 = _group(f"d{f}", r.entries[0].tree, tex, r.part, read1, f"{grad_of}({w}) = {g}", ctx)  # type: ignore[arg-type]
     if g1["seen_in"]:
         g1["heading"] = f"{grad_of}({w})"
         g1["result"] = g
-    read2 = {"depth": 0, "equation": f"d({grad_of}) = {_paren(h)} \\, {dw}",
+    read2 = {"depth": 0, "equation": read_jacobian(ctx, f"d({grad_of})", r.gradient, r.hessian, var),  # type: ignore[arg-type]
              "reason": tex.words("matrix.read_hessian", f=f, var=w), "rule": "read_off"}
-    g2 = _group(f"d({grad_of})", r.entries[1].tree, tex, r.part, read2, f"{_paren(h)} \\, {dw}")  # type: ignore[arg-type]
-    answers = [f"\\nabla^2_{{{w}}} {f}({w}) = {h}"]
+    g2 = _group(f"d({grad_of})", r.entries[1].tree, tex, r.part, read2, f"{_paren(h)} \\, {dw}", ctx)  # type: ignore[arg-type]
+    answers: list[Any] = [mchain(ctx, (f"\\nabla^2_{{{w}}} {f}({w})", hessian_of(ref, var)), "=", (h, r.hessian))]
     answers += at_lines(r.part, tex, f"\\nabla^2_{{{w}}} {f}", _matrix(r.value) if r.value is not None else None,
-                        problem.shapes.variables)
+                        problem.shapes.variables, form=hessian_of(ref, var), ctx=ctx)
     return {"convention": convention(tex, problem), "groups": [g1, g2], "answer": answers, "answer_short": answers,
             "equation": None, "symmetric": False}
 
 
 def present_jacobian(r: MatrixJacobianResult, tex: Any, problem: Any) -> dict[str, Any]:
-    f, w = r.part.of, latex(_var(problem, r.wrt))
+    from solgen.matrix.formula import context, mchain
+
+    f, var = r.part.of, _var(problem, r.wrt)
+    w = latex(var)
+    ctx = context(problem, r.wrt if problem.shapes.variables else None)
+    ref = _ref(problem, f)
     j = latex(r.jacobian)  # type: ignore[arg-type]
-    dw = f"d{w}"
     groups = []
     name = f"\\nabla_{{{w}}} {f}" if r.part.grad else f
     if r.part.grad:
+        from solgen.matrix import build as b
+
         gstep = r.entries[0].tree
         gtex = latex(gstep.result)
-        read1 = {"depth": 0, "equation": f"d{f} = (\\nabla_{{{w}}} {f})^T \\, {dw}",
+        read1 = {"depth": 0, "equation": mchain(ctx, (f"d{f}", D(ref, ref.shape)), "=",
+                                                (f"(\\nabla_{{{w}}} {f})^T \\, d{w}",
+                                                 b.mul(b.transpose(gradient_of(ref, var)), _dvar(var)))),
                  "reason": tex.words("matrix.read_gradient", f=f, var=w), "rule": "read_off"}
-        groups.append(_group(f"d{f}", gstep, tex, r.part, read1, gtex))  # type: ignore[arg-type]
-    read = {"depth": 0, "equation": f"d{name if not r.part.grad else '(' + name + ')'} = {_paren(j)} \\, {dw}",  # noqa: E501
-            "reason": tex.words("matrix.read_jacobian", f=name if not r.part.grad else f"({name})", var=w), "rule": "read_off"}
+        groups.append(_group(f"d{f}", gstep, tex, r.part, read1, gtex, ctx))  # type: ignore[arg-type]
+    last = r.entries[-1].tree
     top = f"d{name}" if not r.part.grad else f"d({name})"
-    groups.append(_group(top, r.entries[-1].tree, tex, r.part, read, f"{_paren(j)} \\, {dw}"))  # type: ignore[arg-type]
+    read = {"depth": 0, "equation": read_jacobian(ctx, top, last.expr, r.jacobian, var),  # type: ignore[arg-type]
+            "reason": tex.words("matrix.read_jacobian", f=name if not r.part.grad else f"({name})", var=w), "rule": "read_off"}
+    groups.append(_group(top, last, tex, r.part, read, f"{_paren(j)} \\, d{w}", ctx))  # type: ignore[arg-type]
     lhs = f"J_{{{name}}}({w})" if not r.part.grad else f"\\nabla_{{{w}}} (\\nabla_{{{w}}} {f})"
-    tail = f" = \\nabla^2_{{{w}}} {f}({w})" if r.equals_hessian else ""
-    answers = [f"{lhs} = {j}{tail}"]
+    lhs_form = Grad(ref, var, r.jacobian.shape, jacobian=True) if not r.part.grad else hessian_of(ref, var)  # type: ignore[union-attr]
+    sides: list[Any] = [(lhs, lhs_form), "=", (j, r.jacobian)]
+    if r.equals_hessian:
+        sides += ["=", (f"\\nabla^2_{{{w}}} {f}({w})", hessian_of(ref, var))]
+    answers: list[Any] = [mchain(ctx, *sides)]
     at_lhs = f"J_{{{name}}}" if not r.part.grad else f"\\nabla^2_{{{w}}} {f}"
-    answers += at_lines(r.part, tex, at_lhs, _matrix(r.value) if r.value is not None else None, problem.shapes.variables)
+    answers += at_lines(r.part, tex, at_lhs, _matrix(r.value) if r.value is not None else None, problem.shapes.variables,
+                        form=lhs_form, ctx=ctx)
     return {"convention": convention(tex, problem), "groups": groups, "answer": answers, "answer_short": answers,
             "equation": None, "equals_hessian": bool(r.equals_hessian)}
 

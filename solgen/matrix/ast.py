@@ -143,6 +143,19 @@ class D(Node):
 
 
 @dataclass(frozen=True)
+class Grad(Node):
+    """The gradient (``jacobian`` False: the shape of ``var``) or the Jacobian (rows are the
+    entries of ``arg``) of ``arg`` by ``var``, read at ``var = at`` when ``at`` is given: the
+    left side of a displayed answer (``\\nabla_w L(w) = ...``), never derived from."""
+
+    arg: Node
+    var: Node
+    shape: tuple[sp.Expr, sp.Expr]
+    jacobian: bool = False
+    at: Node | None = None
+
+
+@dataclass(frozen=True)
 class Sum(Node):
     index: str
     lo: sp.Expr
@@ -178,6 +191,8 @@ def children(node: Node) -> tuple[Node, ...]:
         return (node.base,)
     if isinstance(node, (T, Call, D)):
         return (node.arg,)
+    if isinstance(node, Grad):
+        return (node.arg,) if node.at is None else (node.arg, node.at)
     if isinstance(node, Had):
         return (node.a, node.b)
     if isinstance(node, Sum):
@@ -372,6 +387,12 @@ class _Printer:
             if isinstance(node.arg, (Sym, Ref)):
                 return f"d{self.name(node.arg.name)}"
             return f"d({self.p(node.arg)})"
+        if isinstance(node, Grad):
+            head = ("J" if tex else "jacobian") if node.jacobian else ("\\nabla" if tex else "grad")
+            at = "" if node.at is None else (f"({self.p(node.at)})" if tex else f", {self.p(node.at)}")
+            if tex:
+                return f"{head}_{{{self.p(node.var)}}} {self.wrap(node.arg, PREC_ATOM)}{at}"
+            return f"{head}({self.p(node.arg)}, {self.p(node.var)}{at})"
         if isinstance(node, Sum):
             if tex:
                 return f"\\sum_{{{node.index}=1}}^{{{self.name(str(node.hi))}}} {self.wrap(node.body, PREC_MUL)}"

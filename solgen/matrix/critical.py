@@ -101,23 +101,32 @@ def derive(engine: Any, part: Any) -> MatrixCriticalResult:
 
 
 def present(r: MatrixCriticalResult, tex: Any, problem: Any) -> dict[str, Any]:
+    from solgen.matrix.asks import _ref, read_gradient
+    from solgen.matrix.formula import context, mchain
+
     f, var = r.part.of, problem.shapes.variable
+    ctx = context(problem)
     w = latex(var)
     g = latex(r.gradient)  # type: ignore[arg-type]
-    read = {"depth": 0, "equation": f"d{f} = ({g})^T \\, d{w}" if " " in g else f"d{f} = {g}^T d{w}",
+    read = {"depth": 0, "equation": read_gradient(ctx, f, _ref(problem, f), r.gradient, var),  # type: ignore[arg-type]
             "reason": tex.words("matrix.read_gradient", f=f, var=w), "rule": "read_off"}
-    group = _group(f"d{f}", r.entries[0].tree, tex, r.part, read, latex(r.entries[0].tree.result))  # type: ignore[arg-type]
+    group = _group(f"d{f}", r.entries[0].tree, tex, r.part, read, latex(r.entries[0].tree.result), ctx)  # type: ignore[arg-type]
     if group["seen_in"]:
         group["heading"] = f"\\nabla_{{{w}}} {f}({w})"
         group["result"] = g
     words = tex.words
     invertible = latex(r.matrix)  # type: ignore[arg-type]
-    moved = f"{latex(r.moved[0])} = {latex(r.moved[1])}"  # type: ignore[index]
-    normal = f"{latex(r.normal[0])} = {latex(r.normal[1])}"  # type: ignore[index]
-    solution = f"{w}^* = {latex(r.solution)}"  # type: ignore[arg-type]
+    at = {var.name: r.solution}  # each line is an equation in w: it holds at w = w*
+
+    def eq(a: Node, c: Node) -> Any:
+        return mchain(ctx, (latex(a), a), "=", (latex(c), c), where=at)
+    zero = mchain(ctx, (g, r.gradient), "=", ("0", b.zeros(var.shape)), where=at)
+    moved = eq(*r.moved)  # type: ignore[misc]
+    normal = eq(*r.normal)  # type: ignore[misc]
+    solution = mchain(ctx, (f"{w}^*", var), "=", (latex(r.solution), r.solution), where=at)  # type: ignore[arg-type]
     blocks: list[dict[str, Any]] = [
         {"text": words("critical.matrix.system", f=f, var=w)},
-        {"math": f"{g} = 0"},
+        {"math": zero},
         {"text": words("critical.matrix.moved", var=w)},
         {"math": moved},
     ]

@@ -84,29 +84,41 @@ def derive(engine: Any, part: Any) -> MatrixNewtonResult:
 
 
 def present(r: MatrixNewtonResult, tex: Any, problem: Any) -> dict[str, Any]:
+    from solgen.matrix.asks import _ref, gradient_of, hessian_of, read_gradient, read_jacobian
+    from solgen.matrix.ast import Grad
+    from solgen.matrix.formula import context, mchain
+
     f, var = r.part.of, problem.shapes.variable
+    ctx = context(problem)
+    ref = _ref(problem, f)
     w, w0 = latex(var), latex(r.start)  # type: ignore[arg-type]
     g, h = latex(r.gradient), latex(r.hessian)  # type: ignore[arg-type]
     grad_of = f"\\nabla_{{{w}}} {f}"
-    read1 = {"depth": 0, "equation": f"d{f} = ({g})^T \\, d{w}" if " " in g else f"d{f} = {g}^T d{w}",
+    read1 = {"depth": 0, "equation": read_gradient(ctx, f, ref, r.gradient, var),  # type: ignore[arg-type]
              "reason": tex.words("matrix.read_gradient", f=f, var=w), "rule": "read_off"}
-    g1 = _group(f"d{f}", r.entries[0].tree, tex, r.part, read1, latex(r.entries[0].tree.result))  # type: ignore[arg-type]
+    g1 = _group(f"d{f}", r.entries[0].tree, tex, r.part, read1, latex(r.entries[0].tree.result), ctx)  # type: ignore[arg-type]
     if g1["seen_in"]:
         g1["heading"], g1["result"] = f"{grad_of}({w})", g
-    read2 = {"depth": 0, "equation": f"d({grad_of}) = {_paren(h)} \\, d{w}",
+    read2 = {"depth": 0, "equation": read_jacobian(ctx, f"d({grad_of})", r.gradient, r.hessian, var),  # type: ignore[arg-type]
              "reason": tex.words("matrix.read_hessian", f=f, var=w), "rule": "read_off"}
-    g2 = _group(f"d({grad_of})", r.entries[1].tree, tex, r.part, read2, f"{_paren(h)} \\, d{w}")  # type: ignore[arg-type]
+    g2 = _group(f"d({grad_of})", r.entries[1].tree, tex, r.part, read2, f"{_paren(h)} \\, d{w}", ctx)  # type: ignore[arg-type]
     if g2["seen_in"]:
         g2["heading"], g2["result"] = f"\\nabla^2_{{{w}}} {f}({w})", h
     words = tex.words
-    step = f"{w}_1 = {w0} - (\\nabla^2 {f})^{{-1}} \\nabla {f}({w0}) = {latex(r.step)}"  # type: ignore[arg-type]
-    cancelled = f"{w}_1 = {latex(r.cancelled)} = {latex(r.landed)}"  # type: ignore[arg-type]
+    # w_1 is the Newton step from w_0: each line says what it equals
+    general = b.sub(r.start, b.mul(b.call("inv", hessian_of(ref, var)),  # type: ignore[arg-type]
+                                   Grad(ref, var, var.shape, at=r.start)))
+    w1 = f"{w}_1"
+    step = mchain(ctx, (w1, r.step), "=", (f"{w0} - (\\nabla^2 {f})^{{-1}} \\nabla {f}({w0})", general), "=",
+                  (latex(r.step), r.step))  # type: ignore[arg-type]
+    cancelled = mchain(ctx, (w1, r.step), "=", (latex(r.cancelled), r.cancelled), "=",  # type: ignore[arg-type]
+                       (latex(r.landed), r.landed))  # type: ignore[arg-type]
     blocks: list[dict[str, Any]] = [
         {"text": words("newton_matrix.step", f=f, point=w0)}, {"math": step},
         {"text": words("newton_matrix.cancel", f=f, point=w0)}, {"math": cancelled},
         {"text": words("newton_matrix.landed", f=f, point=w0)},
     ]
-    answer = [f"{w}_1 = {latex(r.landed)}"]  # type: ignore[arg-type]
+    answer = [mchain(ctx, (w1, r.step), "=", (latex(r.landed), r.landed))]  # type: ignore[arg-type]
     return {"convention": convention(tex, problem), "groups": [g1, g2], "blocks": blocks, "lead": None,
             "answer": answer, "answer_short": answer}
 

@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import sympy as sp
 
-from solgen.matrix.ast import (PY_NAMES, Add, Call, D, Had, Ident, Index, Mul, Node, Num, Ones, Pow, Ref, Sum, Sym, T)
+from solgen.matrix.ast import (PY_NAMES, Add, Call, D, Grad, Had, Ident, Index, Mul, Node, Num, Ones, Pow, Ref, Sum, Sym,
+                               T)
 
 # scalar functions as SymPy source, of an argument written {a}
 ENTRYWISE = {
@@ -34,9 +35,24 @@ def _size(size: sp.Expr) -> str:
     return _name(str(size))
 
 
-def sympy_text(node: Node) -> str:
-    """``node`` as SymPy source: a scalar for a 1x1 node, a matrix expression otherwise."""
-    return _p(node)
+_SUBS: dict[str, str] = {}  # names written as something else (the variable moved along a direction)
+_VAR: list[Sym] = []  # the variable a differential d(...) is taken in
+_STRICT: list[bool] = [False]  # only what SymPy reads back (a displayed formula's mirror)
+
+
+def sympy_text(node: Node, var: Sym | None = None, strict: bool = False) -> str:
+    """``node`` as SymPy source: a scalar for a 1x1 node, a matrix expression otherwise.
+    A differential ``d(u)`` in the variable ``var`` (with its direction ``dw``) is the
+    derivative along the direction, ``diff(u(w + h_*dw), h_).subs(h_, 0)``; a gradient is
+    ``Derivative(u, w)``, left unevaluated (a Jacobian its transpose, rows the entries of u)."""
+    _VAR[:] = [var] if var is not None else []
+    _STRICT[0] = strict
+    try:
+        return _p(node)
+    finally:
+        _VAR.clear()
+        _SUBS.clear()
+        _STRICT[0] = False
 
 
 def _w(node: Node) -> str:
@@ -47,8 +63,23 @@ def _w(node: Node) -> str:
     return text if atom else f"({text})"
 
 
+def _has_sum(node: Node) -> bool:
+    from solgen.matrix.ast import children
+
+    return isinstance(node, Sum) or any(_has_sum(c) for c in children(node)) or \
+        (isinstance(node, Ref) and _has_sum(node.body))
+
+
+def _has_grad(node: Node) -> bool:
+    from solgen.matrix.ast import children
+
+    return isinstance(node, Grad) or any(_has_grad(c) for c in children(node))
+
+
 def _p(node: Node) -> str:  # noqa: C901 - one branch per node type
     if isinstance(node, Sym):
+        if node.name in _SUBS:
+            return _SUBS[node.name]
         return _name(node.name) if node.kind != "dvar" else "d" + _name(node.name[1:])
     if isinstance(node, Num):
         v = node.value
@@ -84,6 +115,8 @@ def _p(node: Node) -> str:  # noqa: C901 - one branch per node type
             k = _size(node.arg.shape[0])
             total = f"(OneMatrix(1, {k})*{wa}.applyfunc(exp))[0, 0]"
             return f"{wa}.applyfunc(exp)/{total}" if node.fn == "softmax" else f"log({total})"
+        if node.fn == "inv" and _has_grad(node.arg):
+            raise ValueError("SymPy has no inverse of an unevaluated matrix derivative")
         fn = {"trace": "Trace", "det": "Determinant", "inv": "Inverse", "diag": "DiagMatrix"}.get(node.fn)
         if fn is None:
             raise ValueError(f"no SymPy spelling for {node.fn}")
@@ -91,6 +124,8 @@ def _p(node: Node) -> str:  # noqa: C901 - one branch per node type
     if isinstance(node, Had):
         return f"HadamardProduct({_p(node.a)}, {_p(node.b)})"
     if isinstance(node, Sum):
+        if _STRICT[0] and not node.body.is_scalar:
+            raise ValueError("SymPy has no sum over i of vectors or matrices of symbolic size")
         return f"Sum({_p(node.body)}, ({node.index}, {node.lo}, {_size(node.hi)}))"
     if isinstance(node, Index):
         i = node.index
@@ -98,5 +133,21 @@ def _p(node: Node) -> str:  # noqa: C901 - one branch per node type
             return f"({_name(node.base.name)}[{i} - 1, :]).T"
         return f"{_w(node.base)}[{i} - 1, 0]"
     if isinstance(node, D):
-        raise ValueError("a differential has no SymPy spelling")
+        if not _VAR or _SUBS:
+            raise ValueError("a differential has no SymPy spelling without its variable")
+        if _STRICT[0] and _has_sum(node.arg):
+            raise ValueError("a differential of a sum: SymPy's expansion of it takes minutes")
+        w = _name(_VAR[0].name)
+        _SUBS[_VAR[0].name] = f"({w} + h_*d{w})"
+        try:
+            return f"diff({_p(node.arg)}, h_).subs(h_, 0)"
+        finally:
+            _SUBS.clear()
+    if isinstance(node, Grad):
+        # unevaluated: SymPy's matrix calculus loses a 1x1 product's [0, 0] (its diff is 0); a reader
+        # works it out entry by entry. SymPy's layout gives a Jacobian transposed.
+        out = f"Derivative({_p(node.arg)}, {_p(node.var)})"
+        if node.jacobian:
+            out = f"transpose({out})"
+        return out if node.at is None else f"Subs({out}, {_p(node.var)}, {_p(node.at)})"
     raise TypeError(type(node).__name__)

@@ -146,41 +146,56 @@ def _at_point(engine: Any, part: Any, node: Node, grad: Node, hess: Node | None,
 
 def present(r: MatrixTaylorResult, tex: Any, problem: Any) -> dict[str, Any]:
     f, var = r.part.of, problem.shapes.variable
+    ctx = context(problem)
+    ref = _ref(problem, f)
     w = latex(var)
-    w0 = latex(Sym(r.point, var.shape)) if r.point else f"{w}_0"
+    p = Sym(r.point or f"{var.name}_0", var.shape)
+    w0 = latex(p) if r.point else f"{w}_0"
     shift = f"({w} - {w0})"
-    general = f"{f}({w}) \\approx {f}({w0}) + \\nabla {f}({w0})^T {shift}"
+    general = f"\\nabla {f}({w0})^T {shift}"
+    shift_form = b.sub(var, p)
+    general_form = [_at(ref, var, p), b.mul(b.transpose(Grad(ref, var, var.shape, at=p)), shift_form)]
     if r.order == 2:
         general += f" + \\frac{{1}}{{2}} {shift}^T \\nabla^2 {f}({w0}) {shift}"
+        general_form.append(b.mul(b.num(sp.Rational(1, 2)), b.transpose(shift_form),
+                                  Grad(gradient_of(ref, var), var, (var.shape[0], var.shape[0]), jacobian=True, at=p),
+                                  shift_form))
+    general_line = mchain(ctx, (f"{f}({w})", ref), "≈", (f"{f}({w0}) + {general}", b.add(*general_form)))
     groups = []
     g, h = latex(r.gradient), latex(r.hessian) if r.hessian is not None else None  # type: ignore[arg-type]
-    read1 = {"depth": 0, "equation": f"d{f} = ({g})^T \\, d{w}" if " " in g else f"d{f} = {g}^T d{w}",
+    read1 = {"depth": 0, "equation": read_gradient(ctx, f, ref, r.gradient, var),  # type: ignore[arg-type]
              "reason": tex.words("matrix.read_gradient", f=f, var=w), "rule": "read_off"}
-    groups.append(_group(f"d{f}", r.entries[0].tree, tex, r.part, read1, latex(r.entries[0].tree.result)))  # type: ignore
-    lines = [f"\\nabla_{{{w}}} {f}({w}) = {g}"]
+    groups.append(_group(f"d{f}", r.entries[0].tree, tex, r.part, read1, latex(r.entries[0].tree.result), ctx))  # type: ignore
+    lines = [mchain(ctx, (f"\\nabla_{{{w}}} {f}({w})", gradient_of(ref, var)), "=", (g, r.gradient))]
     if h is not None:
         grad_of = f"\\nabla_{{{w}}} {f}"
-        read2 = {"depth": 0, "equation": f"d({grad_of}) = {h if ' ' not in h else '(' + h + ')'} \\, d{w}",
+        read2 = {"depth": 0, "equation": read_jacobian(ctx, f"d({grad_of})", r.gradient, r.hessian, var,  # type: ignore
+                                                       h if " " not in h else f"({h})"),
                  "reason": tex.words("matrix.read_hessian", f=f, var=w), "rule": "read_off"}
         groups.append(_group(f"d({grad_of})", r.entries[1].tree, tex, r.part, read2,  # type: ignore[arg-type]
-                             f"({h}) \\, d{w}" if " " in h else f"{h} \\, d{w}"))
-        lines.append(f"\\nabla^2_{{{w}}} {f}({w}) = {h}")
+                             f"({h}) \\, d{w}" if " " in h else f"{h} \\, d{w}", ctx))
+        lines.append(mchain(ctx, (f"\\nabla^2_{{{w}}} {f}({w})", hessian_of(ref, var)), "=", (h, r.hessian)))
     if r.part.at:
-        at = at_lines(r.part, tex, f, _matrix(r.value), problem.shapes.variables)
-        at += at_lines(r.part, tex, f"\\nabla {f}", _matrix(r.gradient_at), problem.shapes.variables)
+        at = at_lines(r.part, tex, f, _matrix(r.value), problem.shapes.variables, form=ref, ctx=ctx)
+        at += at_lines(r.part, tex, f"\\nabla {f}", _matrix(r.gradient_at), problem.shapes.variables,
+                       form=gradient_of(ref, var), ctx=ctx)
         if r.hessian_at is not None:
-            at += at_lines(r.part, tex, f"\\nabla^2 {f}", _matrix(r.hessian_at), problem.shapes.variables)
-        model = f"{f}({w}) \\approx {tex(r.polynomial)}"
+            at += at_lines(r.part, tex, f"\\nabla^2 {f}", _matrix(r.hessian_at), problem.shapes.variables,
+                           form=hessian_of(ref, var), ctx=ctx)
+        model = mchain(ctx, (f"{f}({w})", ref), "≈", (tex(r.polynomial), r.polynomial))
     else:
-        p = Sym(r.point, var.shape)
-        at = [f"{f}({w0}) = {latex(_at(_body(problem, f), var, p))}",
-              f"\\nabla {f}({w0}) = {latex(_at(r.gradient, var, p))}"]  # type: ignore[arg-type]
+        there = {var.name: p}  # read at w = w_0
+
+        def line(left: str, left_form: Node, right: Node) -> Any:
+            return mchain(ctx, (left, left_form), "=", (latex(right), right), where=there)
+        at = [line(f"{f}({w0})", ref, _at(_body(problem, f), var, p)),
+              line(f"\\nabla {f}({w0})", gradient_of(ref, var), _at(r.gradient, var, p))]  # type: ignore[arg-type]
         if r.hessian is not None:
-            at.append(f"\\nabla^2 {f}({w0}) = {latex(_at(r.hessian, var, p))}")
-        model = f"{f}({w}) \\approx {latex(r.polynomial)}"
+            at.append(line(f"\\nabla^2 {f}({w0})", hessian_of(ref, var), _at(r.hessian, var, p)))
+        model = mchain(ctx, (f"{f}({w})", ref), "≈", (latex(r.polynomial), r.polynomial))
     return {"convention": convention(tex, problem), "intro": taylor_intro(r.order, False, r.order == 2, tex.words),
             "groups": groups, "general": {"hessian": h, "lines": lines, "f": f}, "at_lines": at,
-            "answer": [general, model], "answer_short": [model], "estimate_lines": [], "estimate_intro": None,
+            "answer": [general_line, model], "answer_short": [model], "estimate_lines": [], "estimate_intro": None,
             "estimate_exact": None}
 
 

@@ -14,7 +14,12 @@ solgen's own parser (``input/expr.py``), never ``sympify``; every derivative is 
 of the checked engine (``derive/calculus.Engine``), so a computed equation is checked like
 any step. Errors are ``SpecError`` with the message; the caller adds the file and line.
 
-To add a function: an entry in ``COMPUTE`` and a ``_<name>`` that returns LaTeX.
+Each computation returns a ``Formula`` (its text the LaTeX shown, its forms the derivative
+asked, as ``sp.Derivative``, and the result), so the view checks it again before anything is
+written and the tree writer gives it to a reader; ``substitute`` collects them.
+
+To add a function: an entry in ``COMPUTE`` and a ``_<name>`` that returns a ``Formula``
+built with ``chain`` from the same pieces as its LaTeX.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ from solgen.input.problem import Problem
 from solgen.present.view import Tex
 import difflib
 from solgen.formats.prose import parse
+from solgen.present.formula import Formula, Side, chain
 
 SPAN_RE = re.compile(r"(?<!`)`=([^`\n]{1,400})`(?!`)")
 NAME_OF = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)?\Z")
@@ -119,7 +125,7 @@ def _diff(args: list[str], words: Any) -> str:
             op = f"\\frac{{d^{len(order)}}}{{d{span.tex(order[0])}^{len(order)}}}"
         else:
             op = f"\\frac{{\\partial^{len(order)}}}{{{den}}}"
-    return f"{op}{span.shown(expr)} = {span.tex(result)}"
+    return chain(Side(f"{op}{span.shown(expr)}", sp.Derivative(expr, *order)), "=", Side(span.tex(result), result))
 
 
 def _grad(args: list[str], words: Any) -> str:
@@ -127,7 +133,9 @@ def _grad(args: list[str], words: Any) -> str:
         raise SpecError("grad takes an expression and its variables: grad(x^2 - x*y, [x, y])")
     span = _Span(_vars(args[1]), words)
     expr = span.parse(args[0])
-    return f"\\nabla{span.shown(expr)} = {span.tex.col([span.d(expr, v) for v in span.vars])}"
+    grads = [span.d(expr, v) for v in span.vars]
+    return chain(Side(f"\\nabla{span.shown(expr)}", sp.Matrix([sp.Derivative(expr, v) for v in span.vars])), "=",
+                 Side(span.tex.col(grads), sp.Matrix(grads)))
 
 
 def _hessian(args: list[str], words: Any) -> str:
@@ -136,7 +144,9 @@ def _hessian(args: list[str], words: Any) -> str:
     span = _Span(_vars(args[1]), words)
     expr = span.parse(args[0])
     _, rows = span.engine.hessian(expr)
-    return f"\\nabla^2{span.shown(expr)} = {span.tex.mat(rows)}"
+    return chain(Side(f"\\nabla^2{span.shown(expr)}",
+                      sp.Matrix([[sp.Derivative(expr, u, v) for v in span.vars] for u in span.vars])), "=",
+                 Side(span.tex.mat(rows), sp.Matrix(rows)))
 
 
 def _jacobian(args: list[str], words: Any) -> str:
@@ -147,7 +157,9 @@ def _jacobian(args: list[str], words: Any) -> str:
     if not exprs or len(exprs) > MAX_VARS:
         raise SpecError(f"jacobian takes 1 to {MAX_VARS} expressions in [...]")
     rows = [[span.d(e, v) for v in span.vars] for e in exprs]
-    return f"\\mathbf{{J}}{span.tex.col(exprs)} = {span.tex.mat(rows)}"
+    return chain(Side(f"\\mathbf{{J}}{span.tex.col(exprs)}",
+                      sp.Matrix([[sp.Derivative(e, v) for v in span.vars] for e in exprs])), "=",
+                 Side(span.tex.mat(rows), sp.Matrix(rows)))
 
 
 def _taylor(args: list[str], words: Any) -> str:
@@ -190,7 +202,7 @@ def _taylor(args: list[str], words: Any) -> str:
     poly = sp.Add(*[t for t in terms if t != 0], evaluate=False) if any(t != 0 for t in terms) else sp.Integer(0)
     if not equal_poly(poly, expr, span.vars, at, order):
         raise SpecError("internal check of the Taylor polynomial failed (please report this section)")
-    return f"{span.tex(expr)} \\approx {span.tex(poly)}"
+    return chain(Side(span.tex(expr), expr), "≈", Side(span.tex(poly), poly))
 
 
 def equal_poly(poly: sp.Expr, expr: sp.Expr, vars: tuple, at: dict, order: str) -> bool:
@@ -205,12 +217,12 @@ def equal_poly(poly: sp.Expr, expr: sp.Expr, vars: tuple, at: dict, order: str) 
     return all(sp.simplify(c.xreplace(at)) == 0 for c in checks)
 
 
-COMPUTE: dict[str, Callable[[list[str], Any], str]] = {
+COMPUTE: dict[str, Callable[[list[str], Any], Formula]] = {
     "diff": _diff, "grad": _grad, "hessian": _hessian, "jacobian": _jacobian, "taylor": _taylor,
 }
 
 
-def compute(call: str, words: Any) -> str:
+def compute(call: str, words: Any) -> Formula:
     """The LaTeX equation of one span's call (``diff(x^2, x)``, without the ``=``)."""
     m = re.fullmatch(r"\s*([a-z]+)\s*\((.*)\)\s*", call, re.S)
     if not m:
@@ -230,10 +242,11 @@ def compute(call: str, words: Any) -> str:
         raise SpecError(f"`={call.strip()}`: expression too deeply nested") from None
 
 
-def substitute(markdown: str, words: Any, line: int | None = None, file: str | None = None) -> str:
+def substitute(markdown: str, words: Any, line: int | None = None, file: str | None = None,
+               found: list[Formula] | None = None) -> str:
     """``markdown`` with each computed span replaced by ``$equation$``. Spans in fenced or
     indented code stay code. Errors name ``file`` and the span's line (``line`` is the
-    line of the text's first line)."""
+    line of the text's first line). Each equation's ``Formula`` is appended to ``found``."""
     if "`=" not in markdown:
         return markdown
 
@@ -246,7 +259,10 @@ def substitute(markdown: str, words: Any, line: int | None = None, file: str | N
         if index not in code_lines:
             def one(m: re.Match) -> str:
                 try:
-                    return f"${compute(m.group(1), words)}$"
+                    formula = compute(m.group(1), words)
+                    if found is not None:
+                        found.append(formula)
+                    return f"${formula.tex}$"
                 except SpecError as exc:
                     exc.line = None if line is None else line + index
                     exc.file = file

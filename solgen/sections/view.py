@@ -92,11 +92,13 @@ def build_section_view(section: Section, words: Words, progress: Callable[[str],
     for item in section.items:
         notes = Notes(item.notes) if item.notes else None
         if item.kind == "md":
-            source = substitute(item.text or "", words, _md_line(item), item.file)
+            computed: list[Any] = []  # the computed spans' formulas, checked with the view and in its tree
+            source = substitute(item.text or "", words, _md_line(item), item.file, computed)
             title, body = split_title(source)
             skipped = source.count("\n") - body.count("\n")  # the heading's lines
             items.append({"kind": "md", "title": Title(title) if title else None, "notes": notes,
-                          "body": build_body(body, md_first_line(item) + skipped, item.file, images)})
+                          "body": build_body(body, md_first_line(item) + skipped, item.file, images),
+                          "formulas": computed})
         elif item.kind == "agenda":
             items.append({"kind": "agenda", "index": topics.index(item.text or ""), "notes": notes})
         elif item.kind == "topic":
@@ -132,8 +134,9 @@ def build_section_view(section: Section, words: Words, progress: Callable[[str],
             if item.show in ("questions", "all"):
                 asked.add(key)
             intro = None
+            computed = []
             if item.intro:
-                intro = Prose(substitute(item.intro, words, item.line, item.file))
+                intro = Prose(substitute(item.intro, words, item.line, item.file, computed))
             label = problem_label(problem, words)
             items.append({
                 "kind": "problem",
@@ -151,6 +154,7 @@ def build_section_view(section: Section, words: Words, progress: Callable[[str],
                 "asks": item.show in ("questions", "all"),
                 "answers": item.show in ("answers", "all"),
                 "intro": intro,
+                "formulas": computed,  # the intro's computed spans
                 "problem_intro": views[view_key].get("intro"),
             })
     header = [h for h in (section.course, section.section, section.author, section.date) if h]
