@@ -21,7 +21,7 @@ from conftest import ROOT, view
 from solgen.cli import main
 from solgen.derive.check import false_relation
 from solgen.errors import CheckError
-from solgen.formats.json import expr_text
+from solgen.math.text import expr_text
 from solgen.present import view as view_mod
 from solgen.present.formula import Formula, check
 

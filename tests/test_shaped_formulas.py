@@ -218,11 +218,11 @@ def test_a_value_at_a_point_is_checked_against_the_numbers():
 
 
 def test_identity_proof_lines_as_formulas_match_the_presented_lines():
-    """matrix.identity.formulas gives asks/identity.py the proof's lines as checked formulas
+    """matrix.formula.proof_formulas gives asks/identity.py the proof's lines as checked formulas
     with the same LaTeX the handout prints."""
     from solgen.derive.calculus import solve
     from solgen.input.problem import load_problem
-    from solgen.matrix.identity import formulas as proof_formulas
+    from solgen.matrix.formula import proof_formulas
 
     problem = load_problem(ROOT / "problems" / "aside.yaml")
     solution = solve(problem)

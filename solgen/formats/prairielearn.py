@@ -25,7 +25,7 @@ from solgen.formats.json import JSON
 from solgen.formats.quiz import Exercise, Field, Variant, md_html
 
 from solgen.formats.inline import sentence_md
-from solgen.formats.json import expr_text
+from solgen.math.text import expr_text
 
 if TYPE_CHECKING:
     from solgen.formats.quiz import WordsFor

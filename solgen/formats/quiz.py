@@ -26,7 +26,7 @@ import sympy as sp
 
 from solgen.formats.inline import render as render_inline, sentence_md
 from solgen.derive.malrules import graded
-from solgen.formats.json import expr_text
+from solgen.math.text import expr_text
 from solgen.math.named import unfold
 from solgen.formats.templates import render
 from solgen.input.problem import load_problem

@@ -20,7 +20,8 @@ from typing import Any
 import sympy as sp
 
 from solgen.formats.inline import renders
-from solgen.formats.json import SCHEMA_VERSION, expr_text
+from solgen.formats.json import SCHEMA_VERSION
+from solgen.math.text import expr_text
 from solgen.matrix.ast import Node, text as shaped_text
 from solgen.present.formula import Formula
 from solgen.present.view import TEXT_KEYS

@@ -24,6 +24,8 @@ from solgen.matrix.check import check_coefficient, check_step, draws
 from solgen.matrix.diff import Differ, MatrixReadOff, MStep, Unsupported
 from solgen.present.view import DETAIL_DEPTH
 from solgen.present.words import join, text as sentence_text
+from solgen.matrix import build as b
+from solgen.matrix import formula as _formula  # a cycle: formulas need this module's engine
 
 
 # -- reading ---------------------------------------------------------------------------
@@ -162,9 +164,7 @@ def at_lines(part: Any, tex: Any, lhs: str, value: sp.Matrix | None, variables: 
         right = _mat(m, tex)
         if ctx is None or left_form is None:
             return f"{left} = {right}"
-        from solgen.matrix.formula import mchain
-
-        return mchain(ctx, (left, left_form), "=", (right, m[0, 0] if m.shape == (1, 1) else sp.ImmutableMatrix(m)),
+        return _formula.mchain(ctx, (left, left_form), "=", (right, m[0, 0] if m.shape == (1, 1) else sp.ImmutableMatrix(m)),
                       where=where)
     for name, v in part.at:
         if str(name) in vec and len(vec) == 1 and len(variables) == 1:
@@ -430,9 +430,7 @@ def _lines(step: MStep, tex: Any, top: str, depth: int = 0, ctx: Any = None) -> 
     sides += ["=", (result, step.result)]
     eq: Any
     if ctx is not None:
-        from solgen.matrix.formula import Context, mchain
-
-        eq = mchain(Context(ctx.draws, step.var, ctx.shapes, ctx.assume), *sides)
+        eq = _formula.mchain(_formula.Context(ctx.draws, step.var, ctx.shapes, ctx.assume), *sides)
     else:
         eq = " = ".join(x[0] for x in sides[::2])
     fields = {"expr": latex(step.expr)}
@@ -505,9 +503,6 @@ def hessian_of(ref: Node, var: Sym) -> Grad:
 
 def read_gradient(ctx: Any, f: str, ref: Node, grad: Node, var: Sym, paren: bool = False) -> Any:
     """``df = (g)^T \\, dw`` (a matrix W: ``df = tr(g^T \\, dW)``), as a formula."""
-    from solgen.matrix import build as b
-    from solgen.matrix.formula import mchain
-
     g, w = latex(grad), latex(var)
     dw = f"d{w}"
     if var.is_vector:
@@ -517,21 +512,16 @@ def read_gradient(ctx: Any, f: str, ref: Node, grad: Node, var: Sym, paren: bool
         gt = f"({g})^T" if " " in g else f"{g}^T"
         right = f"\\operatorname{{tr}}({gt} \\, {dw})"
         form = b.call("trace", b.mul(b.transpose(grad), _dvar(var)))
-    return mchain(ctx, (f"d{f}", D(ref, ref.shape)), "=", (right, form))
+    return _formula.mchain(ctx, (f"d{f}", D(ref, ref.shape)), "=", (right, form))
 
 
 def read_jacobian(ctx: Any, left: str, of: Node, jac: Node, var: Sym, jac_tex: str | None = None) -> Any:
     """``d(u) = (J) \\, dw``, as a formula (``left`` is ``d(u)`` as the line writes it)."""
-    from solgen.matrix import build as b
-    from solgen.matrix.formula import mchain
-
-    return mchain(ctx, (left, D(of, of.shape)), "=",
+    return _formula.mchain(ctx, (left, D(of, of.shape)), "=",
                   (f"{jac_tex or _paren(latex(jac))} \\, d{latex(var)}", b.mul(jac, _dvar(var))))
 
 
 def present_gradient(r: MatrixGradientResult, tex: Any, problem: Any) -> dict[str, Any]:
-    from solgen.matrix.formula import context, mchain
-
     f = r.part.of
     shaped = problem.shapes
     names = r.variables or (shaped.variable.name,)
@@ -540,7 +530,7 @@ def present_gradient(r: MatrixGradientResult, tex: Any, problem: Any) -> dict[st
     groups, answers = [], []
     for k, name in enumerate(names):
         var = shaped.var(name) if shaped.variables else shaped.variable
-        ctx = context(problem, name if shaped.variables else None)
+        ctx = _formula.context(problem, name if shaped.variables else None)
         w = latex(var)
         grad = r.gradient if len(names) == 1 else r.gradient[name]
         diff = r.differential if len(names) == 1 else r.differential[name]
@@ -553,7 +543,7 @@ def present_gradient(r: MatrixGradientResult, tex: Any, problem: Any) -> dict[st
         group["result"] = latex(diff)
         groups.append(group)
         lhs = f"\\nabla_{{{w}}} {f}" if several else f"\\nabla_{{{w}}} {f}({w})"
-        answers.append(mchain(ctx, (lhs, gradient_of(ref, var)), "=", (g, grad)))
+        answers.append(_formula.mchain(ctx, (lhs, gradient_of(ref, var)), "=", (g, grad)))
         if r.value is not None:
             value = r.value if len(names) == 1 else r.value[name]
             answers.extend(at_lines(r.part, tex, f"\\nabla_{{{w}}} {f}", _matrix(value), shaped.variables,
@@ -574,11 +564,9 @@ def _var(problem: Any, name: str) -> Sym:
 
 
 def present_hessian(r: MatrixHessianResult, tex: Any, problem: Any) -> dict[str, Any]:
-    from solgen.matrix.formula import context, mchain
-
     f, var = r.part.of, _var(problem, r.wrt)
     w = latex(var)
-    ctx = context(problem, r.wrt if problem.shapes.variables else None)
+    ctx = _formula.context(problem, r.wrt if problem.shapes.variables else None)
     ref = _ref(problem, f)
     g, h = latex(r.gradient), latex(r.hessian)  # type: ignore[arg-type]
     dw = f"d{w}"
@@ -592,7 +580,7 @@ def present_hessian(r: MatrixHessianResult, tex: Any, problem: Any) -> dict[str,
     read2 = {"depth": 0, "equation": read_jacobian(ctx, f"d({grad_of})", r.gradient, r.hessian, var),  # type: ignore[arg-type]
              "reason": tex.words("matrix.read_hessian", f=f, var=w), "rule": "read_off"}
     g2 = _group(f"d({grad_of})", r.entries[1].tree, tex, r.part, read2, f"{_paren(h)} \\, {dw}", ctx)  # type: ignore[arg-type]
-    answers: list[Any] = [mchain(ctx, (f"\\nabla^2_{{{w}}} {f}({w})", hessian_of(ref, var)), "=", (h, r.hessian))]
+    answers: list[Any] = [_formula.mchain(ctx, (f"\\nabla^2_{{{w}}} {f}({w})", hessian_of(ref, var)), "=", (h, r.hessian))]
     answers += at_lines(r.part, tex, f"\\nabla^2_{{{w}}} {f}", _matrix(r.value) if r.value is not None else None,
                         problem.shapes.variables, form=hessian_of(ref, var), ctx=ctx)
     return {"convention": convention(tex, problem), "groups": [g1, g2], "answer": answers, "answer_short": answers,
@@ -600,21 +588,17 @@ def present_hessian(r: MatrixHessianResult, tex: Any, problem: Any) -> dict[str,
 
 
 def present_jacobian(r: MatrixJacobianResult, tex: Any, problem: Any) -> dict[str, Any]:
-    from solgen.matrix.formula import context, mchain
-
     f, var = r.part.of, _var(problem, r.wrt)
     w = latex(var)
-    ctx = context(problem, r.wrt if problem.shapes.variables else None)
+    ctx = _formula.context(problem, r.wrt if problem.shapes.variables else None)
     ref = _ref(problem, f)
     j = latex(r.jacobian)  # type: ignore[arg-type]
     groups = []
     name = f"\\nabla_{{{w}}} {f}" if r.part.grad else f
     if r.part.grad:
-        from solgen.matrix import build as b
-
         gstep = r.entries[0].tree
         gtex = latex(gstep.result)
-        read1 = {"depth": 0, "equation": mchain(ctx, (f"d{f}", D(ref, ref.shape)), "=",
+        read1 = {"depth": 0, "equation": _formula.mchain(ctx, (f"d{f}", D(ref, ref.shape)), "=",
                                                 (f"(\\nabla_{{{w}}} {f})^T \\, d{w}",
                                                  b.mul(b.transpose(gradient_of(ref, var)), _dvar(var)))),
                  "reason": tex.words("matrix.read_gradient", f=f, var=w), "rule": "read_off"}
@@ -629,7 +613,7 @@ def present_jacobian(r: MatrixJacobianResult, tex: Any, problem: Any) -> dict[st
     sides: list[Any] = [(lhs, lhs_form), "=", (j, r.jacobian)]
     if r.equals_hessian:
         sides += ["=", (f"\\nabla^2_{{{w}}} {f}({w})", hessian_of(ref, var))]
-    answers: list[Any] = [mchain(ctx, *sides)]
+    answers: list[Any] = [_formula.mchain(ctx, *sides)]
     at_lhs = f"J_{{{name}}}" if not r.part.grad else f"\\nabla^2_{{{w}}} {f}"
     answers += at_lines(r.part, tex, at_lhs, _matrix(r.value) if r.value is not None else None, problem.shapes.variables,
                         form=lhs_form, ctx=ctx)

@@ -24,6 +24,8 @@ from solgen.matrix.asks import _group, _named, convention, engine_for
 from solgen.matrix.ast import Add, Node, Num, latex, shape_text, text
 from solgen.matrix.check import check_equal
 from solgen.matrix.solve import NotAffine, _at_zero, _cancel, solve_affine_gradient
+from solgen.matrix.asks import _ref, read_gradient
+from solgen.matrix.formula import context, mchain
 
 
 def read(data: Any, ctx: dict, kw: dict, pid: str) -> None:
@@ -101,9 +103,6 @@ def derive(engine: Any, part: Any) -> MatrixCriticalResult:
 
 
 def present(r: MatrixCriticalResult, tex: Any, problem: Any) -> dict[str, Any]:
-    from solgen.matrix.asks import _ref, read_gradient
-    from solgen.matrix.formula import context, mchain
-
     f, var = r.part.of, problem.shapes.variable
     ctx = context(problem)
     w = latex(var)

@@ -27,7 +27,12 @@ from typing import Any, Mapping
 
 import sympy as sp
 
-from solgen.matrix.ast import D, Grad, Node, Sum, Sym, children
+from solgen.derive.check import false_relation as scalar_false
+from solgen.math.text import expr_text
+from solgen.matrix import asks as _asks  # a cycle: the asks build formulas, a formula's context is an asks engine
+from solgen.matrix.ast import D, Grad, Node, Sum, Sym, children, latex
+from solgen.matrix.diff import rebuild
+from solgen.matrix.sympytext import sympy_text
 from solgen.matrix.check import Draw, free_indices
 from solgen.matrix.numeric import Mat, Undefined, add, evaluate, random_value, size
 from solgen.present.formula import Formula, Side, chain
@@ -58,14 +63,12 @@ _ENGINES: dict[int, tuple[Any, Any]] = {}  # id(problem.shapes) -> (shapes, its 
 def context(problem: Any, var: str | None = None) -> Context:
     """The context of a problem with ``shapes:`` (``var``: the variable the formulas are in,
     the first by default): the draws its engine checks every step on."""
-    from solgen.matrix.asks import MatrixEngine
-
     shaped = problem.shapes
     found = _ENGINES.get(id(shaped))
     if found is None or found[0] is not shaped:
         if len(_ENGINES) > 64:
             _ENGINES.clear()
-        found = _ENGINES[id(shaped)] = (shaped, MatrixEngine(shaped))
+        found = _ENGINES[id(shaped)] = (shaped, _asks.MatrixEngine(shaped))
     m = found[1]
     differ = m.differs[var] if var else m.differ
     return Context(m.draws, differ.var, dict(shaped.shapes), dict(shaped.assume))
@@ -114,8 +117,6 @@ def value(node: Node, env: dict[str, Any], sizes: dict[str, int], pick: int = 0,
           direction: Mat | None = None) -> Mat:
     """``node`` on one draw: every ``d(u)`` along ``direction`` in ``var``, every ``Grad``
     worked out numerically, the rest by ``numeric.evaluate``."""
-    from solgen.matrix.diff import rebuild
-
     env = dict(env)
     count = [0]
 
@@ -184,7 +185,7 @@ def _point(where: Mapping[str, Any], sizes_of: Mapping[str, Any]) -> tuple[dict[
         shape = sizes_of.get(str(name))
         if shape is not None:
             for s, n in zip(shape, (m.rows, m.cols)):
-                if not sp.sympify(s).is_Integer:
+                if not (isinstance(s, int) or getattr(s, "is_Integer", False)):
                     sizes[str(s)] = n
     return env, sizes
 
@@ -198,8 +199,6 @@ def false_relation(f: Formula, ctx: Context) -> int | None:
         if rel != "=" or a is None or b is None:
             continue
         if not isinstance(a, Node) and not isinstance(b, Node):
-            from solgen.derive.check import false_relation as scalar_false
-
             if scalar_false([a, b], ["="], {}) is not None:
                 return i
             continue
@@ -261,9 +260,6 @@ def _equal_on_draws(a: Any, b: Any, where: Mapping[str, Any], ctx: Context) -> b
 # -- building ----------------------------------------------------------------------------------
 
 def _sympy_side(form: Any, var: Sym) -> str | None:
-    from solgen.formats.json import expr_text
-    from solgen.matrix.sympytext import sympy_text
-
     if form is None:
         return None
     if isinstance(form, Node):
@@ -271,7 +267,7 @@ def _sympy_side(form: Any, var: Sym) -> str | None:
             return sympy_text(form, var, strict=True)
         except ValueError:  # a side SymPy cannot spell (the inverse of an unevaluated Hessian, a sum of vectors): none
             return None
-    return expr_text(form if isinstance(form, sp.Basic) else sp.sympify(form))
+    return expr_text(form) if isinstance(form, sp.Basic) else str(form)
 
 
 def mchain(ctx: Context, *items: Any, where: Mapping[str, Any] | None = None) -> Formula:
@@ -312,3 +308,15 @@ def retex(f: Any, tex: str) -> Any:
 
 
 __all__ = ["Context", "context", "mchain", "shaped", "Side", "value", "false_relation"]
+
+
+def proof_formulas(problem: object, order: list[Node], rewrites: list[Any]) -> tuple[list[object], object]:
+    """The proof's displayed lines as formulas: each ``= after`` (its left side the form
+    before it, not written again), and the whole ``lhs = rhs \\qquad \\blacksquare``; every
+    ``=`` checked on the problem's draws. For ``asks/identity.py``'s
+    ``present``: ``lines[k]`` is the equation of rewrite k, ``answer`` the answer line."""
+    ctx = context(problem)
+    lines = [shaped(Formula(f"= {latex(s.after)}", [s.before, s.after], ["="]), ctx) for s in rewrites]
+    lhs, rhs = order[0], order[-1]
+    answer = shaped(Formula(f"{latex(lhs)} = {latex(rhs)} \\qquad \\blacksquare", [lhs, rhs], ["="]), ctx)
+    return lines, answer

@@ -179,19 +179,3 @@ def prove(forms: list[Node], all_draws: list[Draw]) -> list[Rewrite]:
 
 
 __all__ = ["Rewrite", "prove", "NotEqual", "REWRITES", "children", "Sym"]
-
-
-def formulas(problem: object, order: list[Node], rewrites: list[Rewrite]) -> tuple[list[object], object]:
-    """The proof's displayed lines as formulas: each ``= after`` (its left side the form
-    before it, not written again), and the whole ``lhs = rhs \\qquad \\blacksquare``; every
-    ``=`` checked on the problem's draws (``matrix.formula``). For ``asks/identity.py``'s
-    ``present``: ``lines[k]`` is the equation of rewrite k, ``answer`` the answer line."""
-    from solgen.matrix.ast import latex
-    from solgen.matrix.formula import context, shaped
-    from solgen.present.formula import Formula
-
-    ctx = context(problem)
-    lines = [shaped(Formula(f"= {latex(s.after)}", [s.before, s.after], ["="]), ctx) for s in rewrites]
-    lhs, rhs = order[0], order[-1]
-    answer = shaped(Formula(f"{latex(lhs)} = {latex(rhs)} \\qquad \\blacksquare", [lhs, rhs], ["="]), ctx)
-    return lines, answer

@@ -22,6 +22,9 @@ from solgen.matrix.check import check_equal
 from solgen.matrix.critical import read as read_critical
 from solgen.matrix.solve import NotAffine, solve_affine_gradient
 from solgen.matrix.taylor import _at
+from solgen.matrix.asks import _ref, gradient_of, hessian_of, read_gradient, read_jacobian
+from solgen.matrix.ast import Grad
+from solgen.matrix.formula import context, mchain
 
 
 def read(data: Any, ctx: dict, kw: dict, pid: str) -> None:
@@ -84,10 +87,6 @@ def derive(engine: Any, part: Any) -> MatrixNewtonResult:
 
 
 def present(r: MatrixNewtonResult, tex: Any, problem: Any) -> dict[str, Any]:
-    from solgen.matrix.asks import _ref, gradient_of, hessian_of, read_gradient, read_jacobian
-    from solgen.matrix.ast import Grad
-    from solgen.matrix.formula import context, mchain
-
     f, var = r.part.of, problem.shapes.variable
     ctx = context(problem)
     ref = _ref(problem, f)

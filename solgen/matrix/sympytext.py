@@ -18,7 +18,7 @@ from __future__ import annotations
 import sympy as sp
 
 from solgen.matrix.ast import (PY_NAMES, Add, Call, D, Grad, Had, Ident, Index, Mul, Node, Num, Ones, Pow, Ref, Sum, Sym,
-                               T)
+                               T, children)
 
 # scalar functions as SymPy source, of an argument written {a}
 ENTRYWISE = {
@@ -64,15 +64,11 @@ def _w(node: Node) -> str:
 
 
 def _has_sum(node: Node) -> bool:
-    from solgen.matrix.ast import children
-
     return isinstance(node, Sum) or any(_has_sum(c) for c in children(node)) or \
         (isinstance(node, Ref) and _has_sum(node.body))
 
 
 def _has_grad(node: Node) -> bool:
-    from solgen.matrix.ast import children
-
     return isinstance(node, Grad) or any(_has_grad(c) for c in children(node))
 
 
