@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Any, Callable, ClassVar
 
 import sympy as sp
 
+from solgen.present import blocks
+
 if TYPE_CHECKING:
     from solgen.derive.calculus import Engine
     from solgen.derive.rules import Rule
@@ -53,6 +55,7 @@ class Ask:
     derive: Callable[["Engine", "Part"], Result]
     present: Callable[[Any, "Tex", "Problem"], dict[str, Any]]
     shaped: bool = False  # works in a file with shapes: (vectors and matrices); else an error there
+    layout: "blocks.Layout" = blocks.default  # the part's blocks for the templates (present/blocks.py)
 
 
 def at_point(engine: "Engine", part: "Part", result: Any) -> Any:

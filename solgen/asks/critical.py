@@ -18,6 +18,7 @@ import sympy as sp
 
 from solgen.asks import solving
 from solgen.asks.base import Ask, Entry, Result
+from solgen.present import blocks
 from solgen.errors import CheckError, DeriveError, SpecError
 from solgen.input.expr import ParseError, parse_expression
 from solgen.input.fields import read_detail, read_of
@@ -356,4 +357,4 @@ def _test_blocks(c: Candidate, tex: Any, f: str, where: str, names: list[str]) -
     return out
 
 
-ASK = Ask("critical", frozenset({"of", "subject_to", "detail"}), read, derive, present, shaped=True)
+ASK = Ask("critical", frozenset({"of", "subject_to", "detail"}), read, derive, present, shaped=True, layout=blocks.steps_then_blocks)

@@ -13,6 +13,7 @@ from typing import Any
 import sympy as sp
 
 from solgen.asks.base import Ask, Entry, Result
+from solgen.present import blocks
 from solgen.derive.check import TooLarge, expand_guarded
 from solgen.errors import DeriveError
 from solgen.input.fields import read_at, read_detail, read_directions, read_of
@@ -134,4 +135,4 @@ def present(r: DirectionalResult, tex: Any, problem: Any) -> dict[str, Any]:
     }
 
 
-ASK = Ask("directional", frozenset({"of", "at", "directions", "detail"}), read, derive, present)
+ASK = Ask("directional", frozenset({"of", "at", "directions", "detail"}), read, derive, present, layout=blocks.directional)

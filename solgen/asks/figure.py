@@ -22,6 +22,7 @@ from typing import Any
 import sympy as sp
 
 from solgen.asks.base import Ask, Entry, Result
+from solgen.present import blocks
 from solgen.errors import DeriveError, SpecError
 from solgen.input.expr import ParseError, parse_exact
 from solgen.input.fields import read_at, read_directions, read_of, read_taylor_order
@@ -457,4 +458,4 @@ def _factor(scale: float | None) -> str:
     return f"1/{1 / scale:g}"
 
 
-ASK = Ask("figure", frozenset({"of", "at", "show", "window", "directions", "order", "slice"}), read, derive, present)
+ASK = Ask("figure", frozenset({"of", "at", "show", "window", "directions", "order", "slice"}), read, derive, present, layout=blocks.figure)

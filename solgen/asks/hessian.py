@@ -9,6 +9,7 @@ from typing import Any
 import sympy as sp
 
 from solgen.asks.base import Ask, Entry, Result, at_point, factored, no_wrt
+from solgen.present import blocks
 from solgen.input.fields import read_at, read_detail, read_of, read_simplify
 from solgen.math.tidy import factor_common
 
@@ -85,4 +86,4 @@ def present(r: HessianResult, tex: Any, problem: Any) -> dict[str, Any]:
                      r.value, tex)
 
 
-ASK = Ask("hessian", frozenset({"of", "at", "detail", "simplify", "wrt"}), read, derive, present, shaped=True)
+ASK = Ask("hessian", frozenset({"of", "at", "detail", "simplify", "wrt"}), read, derive, present, shaped=True, layout=blocks.hessian)

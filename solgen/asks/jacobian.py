@@ -9,6 +9,7 @@ from typing import Any
 import sympy as sp
 
 from solgen.asks.base import Ask, Entry, Result, at_point, factored, no_wrt
+from solgen.present import blocks
 from solgen.derive.check import TooLarge, equal
 from solgen.errors import DeriveError
 from solgen.input.fields import read_at, read_detail, read_of, read_simplify
@@ -95,4 +96,4 @@ def present(r: JacobianResult, tex: Any, problem: Any) -> dict[str, Any]:
     return add_value(view, at_lhs, tex.mat(r.value) if r.value is not None else None)
 
 
-ASK = Ask("jacobian", frozenset({"of", "at", "detail", "simplify", "wrt"}), read, derive, present, shaped=True)
+ASK = Ask("jacobian", frozenset({"of", "at", "detail", "simplify", "wrt"}), read, derive, present, shaped=True, layout=blocks.jacobian)

@@ -13,6 +13,7 @@ from typing import Any
 import sympy as sp
 
 from solgen.asks.base import Ask, Entry, Result
+from solgen.present import blocks
 from solgen.input.fields import read_at, read_detail, read_estimate, read_of, read_taylor_order
 from solgen.math.printer import terminating_decimal
 from solgen.math.tidy import tidy, tmul
@@ -254,4 +255,4 @@ def _higher_lines(values: Any, problem: Any, tex: Any, args: str, fname: str) ->
     return lines
 
 
-ASK = Ask("taylor", frozenset({"of", "at", "order", "estimate", "detail"}), read, derive, present, shaped=True)
+ASK = Ask("taylor", frozenset({"of", "at", "order", "estimate", "detail"}), read, derive, present, shaped=True, layout=blocks.taylor)

@@ -29,7 +29,7 @@ NODE_OF = {"questions": "question", "parts": "part", "groups": "derivation", "li
            "handout_lines": "step", "slide_lines": "step", "problems": "problem", "problem": "problem",
            "answer": "answer", "items": "item", "slides": "frame", "frames": "frame", "readings": "reading",
            "blocks": "block", "figure": "figure", "builds": "build", "notes": "note"}
-SKIP = frozenset({"lang"})
+SKIP = frozenset({"lang", "show", "slide"})  # show, slide: the layout of the same formulas (present/blocks.py)
 
 
 def form_text(form: Any) -> str | None:

@@ -873,6 +873,8 @@ def build_view(solution: Solution, words: Words | None = None, prefix: str = "")
         q["parts"].append(view)
         q["derivations"].append(d)
     for q in questions:
+        for part_view in q["parts"]:  # the blocks the templates print (present/blocks.py), from the finished view
+            asks.get(part_view["ask"]).layout(part_view, words)
         q["prompt"] = _prompts([d.part for d in q["derivations"]], problem, tex)
         q["prompt"].items.extend(p["choices"] for p in q["parts"] if p.get("choices"))
         del q["derivations"]
