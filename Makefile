@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 TSTAMP := $(VENV)/.installed-test
 
-.PHONY: demo test bench bench-course clean
+.PHONY: demo test typecheck bench bench-course clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,9 +29,13 @@ demo: $(STAMP)
 		echo "pdflatex not found: skipping out/1.2.pdf (install TeX Live to get it)"; \
 	fi
 
-# Install the test extras and run the whole suite.
-test: $(TSTAMP)
+# Install the test extras, type-check, and run the whole suite.
+test: typecheck
 	$(BIN)/python -m pytest -q
+
+# mypy --strict on solgen/present and solgen/formats (the settings are [tool.mypy] in pyproject.toml).
+typecheck: $(TSTAMP)
+	$(BIN)/python -m mypy --strict solgen/present solgen/formats
 
 bench: $(STAMP)
 	$(BIN)/python -m compileall -q solgen
@@ -42,4 +46,4 @@ bench-course: $(STAMP)
 	$(BIN)/python bench/course.py
 
 clean:
-	rm -rf out build *.egg-info
+	rm -rf out build *.egg-info .mypy_cache

@@ -149,7 +149,8 @@ TIMEOUT_HELP = ("Seconds allowed per problem file, from loading it to its last P
 @main.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path())
 @click.option("--format", "-f", "formats", multiple=True, type=click.Choice(["tex", "md", "html", "json", "tree"]),
-              help="Output format; repeat for several. Default: tex.")
+              help="Output format; repeat for several. Default: tex. `tree` writes <id>.tree.json, the "
+                   "document every writer reads, each formula with the sides it claims.")
 @click.option("--worksheet", is_flag=True, help="Questions with room to work, no steps or answers.")
 @click.option("--slides", is_flag=True, help="A slide deck (Beamer, Markdown slides, an HTML deck) instead of a handout.")
 @click.option("--all", "all_kinds", is_flag=True, help="Handout, worksheet and slides in one run.")
@@ -179,6 +180,7 @@ def render(files: tuple[str, ...], formats: tuple[str, ...], worksheet: bool, sl
     \b
     Output names, for a problem with id 1.2 and a section with id section-3:
       out/1.2.tex   out/1.2-worksheet.tex   out/1.2-slides.tex   out/1.2.md   out/1.2.html   out/1.2.json
+      out/1.2.tree.json (--format tree)
       out/section-3-slides.tex   out/section-3.tex   out/section-3-worksheet.tex
     Without --slides, --worksheet or --all, a problem makes its handout and a section its
     deck, handout and worksheet. A file's outputs are written all or nothing; an unchanged

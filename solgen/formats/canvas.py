@@ -14,9 +14,13 @@ import hashlib
 import io
 import xml.etree.ElementTree as ET
 import zipfile
-from typing import Any
+from typing import TYPE_CHECKING
 
 from solgen.formats.quiz import Exercise, Field, Variant, md_html, plain_math
+
+if TYPE_CHECKING:
+    from solgen.formats.quiz import WordsFor
+    from solgen.present.words import Words
 
 QTI_NS = "http://www.imsglobal.org/xsd/ims_qtiasiv1p2"
 CP_NS = "http://www.imsglobal.org/xsd/imsccv1p1/imscp_v1p1"
@@ -61,7 +65,7 @@ def _esc(text: str) -> str:
     return html.escape(text, quote=False)
 
 
-def _item(ex: Exercise, v: Variant, qi: int, fi: int, f: Field, words: Any) -> ET.Element:
+def _item(ex: Exercise, v: Variant, qi: int, fi: int, f: Field, words: Words) -> ET.Element:
     name = f"{ex.title} ({v.questions[qi].id})" + (f" variant {v.number:02d}" if v.number is not None else "")
     item = ET.Element("item", {"ident": ident(ex.id, str(v.number), str(qi), str(fi)), "title": name})
     kind = "numerical_question" if f.kind == "number" else "multiple_choice_question"
@@ -86,6 +90,7 @@ def _item(ex: Exercise, v: Variant, qi: int, fi: int, f: Field, words: Any) -> E
         ET.SubElement(both, "varlte", {"respident": "response1"}).text = _num(f.number + f.tolerance)
         ET.SubElement(cond, "setvar", {"action": "Set", "varname": "SCORE"}).text = "100"
     else:
+        assert f.choices is not None  # a choice field has its choices
         resp = ET.SubElement(pres, "response_lid", {"ident": "response1", "rcardinality": "Single"})
         choice = ET.SubElement(resp, "render_choice")
         for o in f.choices.options:
@@ -109,7 +114,7 @@ def _num(x: float) -> str:
     return format(x, ".12g")
 
 
-def to_canvas(exercises: list[Exercise], name: str, words_for: Any = None) -> tuple[bytes, list[str]]:
+def to_canvas(exercises: list[Exercise], name: str, words_for: WordsFor | None = None) -> tuple[bytes, list[str]]:
     """The zip's bytes, and notes on fields left out."""
     from solgen.present.words import load_words
 

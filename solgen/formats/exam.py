@@ -15,9 +15,13 @@ from __future__ import annotations
 import csv
 import io
 import string
-from typing import Any
+from typing import TYPE_CHECKING
 
-from solgen.formats.quiz import Exercise, Variant
+from solgen.formats.quiz import Exercise, Question, Variant
+
+if TYPE_CHECKING:
+    from solgen.formats.quiz import WordsFor
+    from solgen.present.words import Sentence, Words
 
 BOX_HEIGHT = "7cm"
 _PREAMBLE_EXTRA = r"""\usepackage{fancyhdr}
@@ -45,18 +49,19 @@ def _box(title: str, content: str) -> str:
             + "\\textbf{" + title + "}\\par\\medskip " + content + "}}")
 
 
-def _answer(q: Any) -> str:
+def _answer(q: Question) -> str:
     lines = []
     for f in q.fields:
         if f.kind in ("number", "symbolic"):
             lines.append(f"$\\displaystyle {f.label} = {f.value_tex}$" if f.label else f"${f.value_tex}$")
         elif f.kind == "choice":
+            assert f.choices is not None  # a choice field has its choices
             key = f.choices.key
             lines.append(f"({key.letter}) $\\displaystyle {key.tex}$")
     return "\\par\\smallskip ".join(lines)
 
 
-def _document(picks: list[tuple[Exercise, Variant]], letter: str, key: bool, words: Any, title: str) -> str:
+def _document(picks: list[tuple[Exercise, Variant]], letter: str, key: bool, words: Words, title: str) -> str:
     preamble = _preamble(picks)
     form = words("exam.form", letter=_text(letter)).tex()
     page = words("exam.page").tex()
@@ -90,13 +95,13 @@ def _document(picks: list[tuple[Exercise, Variant]], letter: str, key: bool, wor
     return "\n".join(out) + "\n"
 
 
-def _text(value: str) -> Any:
+def _text(value: str) -> Sentence:
     from solgen.present.words import text
 
     return text(value)
 
 
-def to_exam(exercises: list[Exercise], forms: int, words_for: Any) -> tuple[dict[str, bytes | str], list[str]]:
+def to_exam(exercises: list[Exercise], forms: int, words_for: WordsFor) -> tuple[dict[str, bytes | str], list[str]]:
     """The forms' and keys' .tex (``exam-A.tex``, ``exam-A-key.tex``, ...; the export compiles
     each to its PDF) and ``forms.csv``."""
     files: dict[str, bytes | str] = {}

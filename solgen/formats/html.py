@@ -12,12 +12,15 @@ from __future__ import annotations
 import html
 from functools import lru_cache
 from html.parser import HTMLParser
-from typing import Any
+from typing import TYPE_CHECKING, Any, Iterable, cast
 
 from markdown_it import MarkdownIt
 from mdit_py_plugins.dollarmath import dollarmath_plugin
 
 from solgen.formats.prose import link_allowed, md_clean, safe_math, table_math
+
+if TYPE_CHECKING:
+    from solgen.present.words import Run
 
 
 def escape_html(text: str) -> str:
@@ -82,27 +85,34 @@ def mathml(tex: str, display: bool = False) -> str:
     return _sanitized(out.replace("<math ", f"<math alttext=\"{escape_html(tex)}\" ", 1))
 
 
-def _prose_math(content: str, options: dict[str, Any]) -> str:
+def _prose_math(content: str, options: dict[str, Any]) -> str:  # dollarmath's renderer signature
     content = content.strip()
     if not safe_math(content):
         return f"<code>{escape_html(content)}</code>"
     return mathml(content, bool(options.get("display_mode")))
 
 
+class _ProseMarkdown(MarkdownIt):
+    """markdown-it whose links are only those ``prose.link_allowed`` lets through."""
+
+    def validateLink(self, url: str) -> bool:  # noqa: N802 - markdown-it's name
+        return link_allowed(url)
+
+
 @lru_cache(maxsize=1)
 def _parser() -> MarkdownIt:
-    md = MarkdownIt("commonmark", {"html": False}).use(dollarmath_plugin, double_inline=True, renderer=_prose_math)
+    md = _ProseMarkdown("commonmark", {"html": False}).use(dollarmath_plugin, double_inline=True, renderer=_prose_math)
     md.disable("image").enable("table")
-    md.validateLink = link_allowed  # type: ignore[method-assign]
     return md
 
 
 def prose_to_html(markdown: str) -> str:
     """A prose field (Markdown with $math$) as HTML."""
-    return _parser().render(table_math(md_clean(markdown))).strip()
+    # markdown-it types render() as Any (a custom renderer may return anything); its HTML renderer returns str
+    return cast(str, _parser().render(table_math(md_clean(markdown)))).strip()
 
 
-def sentence_html(runs: Any) -> str:
+def sentence_html(runs: Iterable[Run]) -> str:
     out = []
     for r in runs:
         if r.kind == "math":
@@ -121,11 +131,11 @@ class TexMath(str):
         return mathml(str(self)) if fmt == "html" else str(self)
 
 
-def _tex(parts: Any) -> str:
+def _tex(parts: object) -> str:
     return "".join(str(p) for p in parts) if isinstance(parts, (list, tuple)) else str(parts)
 
 
-def inline(parts: Any) -> str:
+def inline(parts: object) -> str:
     """An inline formula from one LaTeX string or pieces (the templates' ``math`` filter)."""
     return mathml(_tex(parts))
 
@@ -135,6 +145,6 @@ def relation(rel: str) -> str:
     return "" if str(rel) == "=" else f" {rel} 0"
 
 
-def display(parts: Any) -> str:
+def display(parts: object) -> str:
     """A displayed formula: one LaTeX string, or pieces joined (the templates' ``display`` filter)."""
     return f"<div class=\"display\">{mathml(_tex(parts), True)}</div>"

@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 import keyword
 from functools import lru_cache
-from typing import Any
+from typing import Any, Mapping, Sequence, Union, cast
 
 import sympy as sp
 from sympy.printing.str import StrPrinter
@@ -33,8 +33,12 @@ from solgen.derive.rules import Rule
 
 SCHEMA_VERSION = "1.0"  # solgen/schema/solgen.schema.json's version
 
+# A JSON value (json.dumps is given lists and dicts; Sequence and Mapping let a
+# list[dict[str, JSON]] be a JSON value too)
+JSON = Union[None, bool, int, float, str, Sequence["JSON"], Mapping[str, "JSON"]]
 
-class _Printer(StrPrinter):
+
+class _Printer(StrPrinter):  # type: ignore[misc]  # SymPy ships no types: StrPrinter is Any
     """``str()`` of an expression, but with the symbols sympify would misread spelt out, and
     solgen's own functions (sigmoid) written in what sympify knows."""
 
@@ -49,11 +53,11 @@ class _Printer(StrPrinter):
         trees, printed again in its answer (settings are fixed; what a part prints depends
         only on it and, for a Float, on whether it is the whole expression)."""
         if kwargs or not isinstance(expr, sp.Basic):
-            return super()._print(expr, **kwargs)
+            return cast(str, super()._print(expr, **kwargs))
         key = (expr, self._print_level > 0)
         out = self._memo.get(key)
         if out is None:
-            out = super()._print(expr)
+            out = cast(str, super()._print(expr))
             if len(self._memo) > self._MEMO_MAX:
                 self._memo.clear()
             self._memo[key] = out
@@ -63,7 +67,7 @@ class _Printer(StrPrinter):
         return f"(1/(1 + exp(-({self._print(expr.args[0])}))))"
 
     def _print_Symbol(self, expr: sp.Symbol) -> str:
-        name = expr.name
+        name: str = expr.name
         if keyword.iskeyword(name) or hasattr(sp, name) or not name.isidentifier():
             return f"Symbol({name!r})"
         return name
@@ -75,10 +79,10 @@ def _printer() -> _Printer:
 
 
 def expr_text(expr: Any) -> str:
-    return _printer().doprint(expr) if isinstance(expr, sp.Basic) else str(expr)
+    return cast(str, _printer().doprint(expr)) if isinstance(expr, sp.Basic) else str(expr)
 
 
-def _node(tree: Rule, text: dict[Any, str]) -> dict[str, Any]:
+def _node(tree: Rule, text: dict[Any, str]) -> dict[str, JSON]:
     """One step node; ``text`` memoises the text of expressions shared between trees."""
 
     def s(expr: Any) -> str:
@@ -95,7 +99,7 @@ def _node(tree: Rule, text: dict[Any, str]) -> dict[str, Any]:
     }
 
 
-def _plain(value: Any) -> Any:
+def _plain(value: Any) -> JSON:
     """Expressions as strings; lists, tuples and dicts walked; None, bools, numbers and
     strings as they are."""
     if value is None or isinstance(value, (bool, str, int, float)):
@@ -107,7 +111,7 @@ def _plain(value: Any) -> Any:
     return expr_text(value)
 
 
-def part_json(result: Result, text: dict[Any, str]) -> dict[str, Any]:
+def part_json(result: Result, text: dict[Any, str]) -> dict[str, JSON]:
     entry = dict(result.part.raw)
     if result.part.ask == "text":
         return entry
@@ -122,7 +126,7 @@ def part_json(result: Result, text: dict[Any, str]) -> dict[str, Any]:
     return entry
 
 
-def choices_json(solution: Solution, result: Result) -> dict[str, Any]:
+def choices_json(solution: Solution, result: Result) -> dict[str, JSON]:
     """``key`` (what the right choice says: the value at the point, if any) and
     ``distractors: [{malrule, result, feedback}]`` (feedback as Markdown with $math$)."""
     from solgen.derive.malrules import distractors, graded
@@ -136,7 +140,7 @@ def choices_json(solution: Solution, result: Result) -> dict[str, Any]:
     }
 
 
-def _sympy_mirror(fields: dict[str, Any]) -> dict[str, Any]:
+def _sympy_mirror(fields: dict[str, Any]) -> dict[str, JSON]:
     """The fields holding vector or matrix expressions (solgen/matrix nodes), as SymPy
     source; a field with no SymPy spelling (a differential ``dw``) is left out."""
     from solgen.matrix.ast import Node
@@ -154,7 +158,7 @@ def _sympy_mirror(fields: dict[str, Any]) -> dict[str, Any]:
         return {}
     from solgen.matrix.sympytext import sympy_text
 
-    def spell(value: Any) -> Any:
+    def spell(value: Any) -> JSON:
         if isinstance(value, Node):
             return sympy_text(value)
         if isinstance(value, (list, tuple)):
@@ -163,7 +167,7 @@ def _sympy_mirror(fields: dict[str, Any]) -> dict[str, Any]:
             return {k: spell(v) for k, v in value.items()}
         return _plain(value)
 
-    out = {}
+    out: dict[str, JSON] = {}
     for name, value in fields.items():
         if name == "steps" or not has_node(value):
             continue
@@ -176,7 +180,7 @@ def _sympy_mirror(fields: dict[str, Any]) -> dict[str, Any]:
 
 def to_json(solution: Solution) -> str:
     if solution.problem.problems:  # a file with problems: {id, title, problems: [...]}
-        doc: dict[str, Any] = {
+        doc: dict[str, JSON] = {
             "schema_version": SCHEMA_VERSION, "id": solution.problem.id, "title": solution.problem.title,
             "problems": [{**{k: v for k, v in _doc(s).items() if k != "schema_version"}, "id": s.problem.label}
                          for s in solution.sheet],
@@ -186,10 +190,11 @@ def to_json(solution: Solution) -> str:
     return json.dumps(doc, indent=2, ensure_ascii=False, default=str) + "\n"
 
 
-def _doc(solution: Solution) -> dict[str, Any]:
+def _doc(solution: Solution) -> dict[str, JSON]:
     problem = solution.problem
     text: dict[Any, str] = {}
-    doc = {
+    parts = [part_json(r, text) for r in solution.derivations]
+    doc: dict[str, JSON] = {
         "schema_version": SCHEMA_VERSION,
         "id": problem.id,
         "title": problem.title,
@@ -197,10 +202,10 @@ def _doc(solution: Solution) -> dict[str, Any]:
         "functions": {name: ([expr_text(e) for e in f.exprs] if f.vector else expr_text(f.exprs[0]))
                       for name, f in problem.functions.items()},
         "source": {name: (list(f.source) if f.vector else f.source[0]) for name, f in problem.functions.items()},
-        "parts": [part_json(r, text) for r in solution.derivations],
+        "parts": parts,
     }
     if any(r.part.choices for r in solution.derivations):  # multiple choice: distractors from mal-rules
-        for entry, r in zip(doc["parts"], solution.derivations):
+        for entry, r in zip(parts, solution.derivations):
             if r.part.choices:
                 entry.update(choices_json(solution, r))
     if problem.params:
@@ -212,7 +217,7 @@ def _doc(solution: Solution) -> dict[str, Any]:
         header = json_header(problem)
         if problem.shapes.assume:  # what a result relies on (s - y needs 1^T y = 1): a grader draws values that keep it
             header["assume"] = dict(problem.shapes.assume)
-        mirror = {"functions": {name: sympy_text(node) for name, node in problem.shapes.functions.items()}}
+        mirror: dict[str, JSON] = {"functions": {name: sympy_text(node) for name, node in problem.shapes.functions.items()}}
         doc = {**{k: v for k, v in doc.items() if k not in ("parts", "functions")}, **header,
                "sympy": mirror, "parts": doc["parts"]}
     return doc

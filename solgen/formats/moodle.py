@@ -16,9 +16,13 @@ from __future__ import annotations
 
 import base64
 import xml.etree.ElementTree as ET
-from typing import Any
+from typing import TYPE_CHECKING
 
 from solgen.formats.quiz import Exercise, Field, Variant, md_html, plain_math
+
+if TYPE_CHECKING:
+    from solgen.formats.quiz import WordsFor
+    from solgen.present.words import Words
 
 PENALTY = "0.3333333"
 _CLOZE_SPECIAL = '\\}#~/"{'
@@ -64,17 +68,18 @@ def _inline(html_text: str) -> str:
     return " ".join(text.split())
 
 
-def _field_cloze(f: Field, words: Any) -> str:
+def _field_cloze(f: Field, words: Words) -> str:
     if f.kind == "number":
         return f"{{1:NUMERICAL:={_number(f.number)}:{_number(f.tolerance)}}}"
     options = []
+    assert f.choices is not None  # a choice field has its choices
     for o in f.choices.options:
         feedback = "" if o.key else _inline(md_html(words(f"malrule.{o.malrule}").md()))
         options.append(("=" if o.key else "") + cloze_escape(plain_math(o.tex)) + ("#" + cloze_escape(feedback) if feedback else ""))
     return "{1:MULTICHOICE_VS:" + "~".join(options) + "}"
 
 
-def _question_html(v: Variant, words: Any = None) -> str:
+def _question_html(v: Variant, words: Words | None = None) -> str:
     """The question text: the intro, then each question's prompt (and, for cloze, its fields)."""
     out = [md_html(v.intro_md)] if v.intro_md else []
     several = len(v.questions) > 1
@@ -127,7 +132,7 @@ def _common(q: ET.Element, ex: Exercise, v: Variant, text: str) -> None:
         ET.SubElement(ET.SubElement(tags, "tag"), "text").text = tag
 
 
-def _variant_question(ex: Exercise, v: Variant, words: Any) -> ET.Element | None:
+def _variant_question(ex: Exercise, v: Variant, words: Words) -> ET.Element | None:
     fields = [f for q in v.questions for f in q.fields if f.kind != "symbolic"]
     if not fields:
         return None
@@ -153,6 +158,7 @@ def _variant_question(ex: Exercise, v: Variant, words: Any) -> ET.Element | None
         ET.SubElement(q, "answernumbering").text = "abc"
         for tag in ("correctfeedback", "partiallycorrectfeedback", "incorrectfeedback"):
             _text(q, tag, "")
+        assert fields[0].choices is not None  # a choice field has its choices
         for o in fields[0].choices.options:
             a = ET.SubElement(q, "answer", {"fraction": "100" if o.key else "0", "format": "html"})
             ET.SubElement(a, "text").text = plain_math(o.tex)
@@ -163,7 +169,7 @@ def _variant_question(ex: Exercise, v: Variant, words: Any) -> ET.Element | None
     return q
 
 
-def to_moodle(exercises: list[Exercise], words_for: Any) -> tuple[bytes, list[str]]:
+def to_moodle(exercises: list[Exercise], words_for: WordsFor) -> tuple[bytes, list[str]]:
     """The quiz file's bytes, and notes on what could not be graded (parts without a field)."""
     root = ET.Element("quiz")
     notes: list[str] = []

@@ -19,10 +19,14 @@ from __future__ import annotations
 import html
 import json
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from solgen.formats.json import JSON
+from solgen.formats.quiz import Exercise, Field, Variant, md_html
 
-from solgen.formats.quiz import Exercise, md_html
+if TYPE_CHECKING:
+    from solgen.formats.quiz import WordsFor
+    from solgen.present.words import Words
 
 NAMESPACE = uuid.UUID("6f1d2a34-5c1e-4b8e-9d41-3e0c2f5a7b10")  # solgen's: never change it
 
@@ -50,10 +54,10 @@ def _sympy_text(expr: Any) -> str:
     return expr_text(expr)
 
 
-def _inputs(fields: list[Any]) -> list[tuple[str, list[Any]]]:
+def _inputs(fields: list[Field]) -> list[tuple[str, list[Field]]]:
     """The question's inputs: a numeric matrix (a Hessian or Jacobian at a point) is one
     pl-matrix-input; every other field is an input of its own. (kind, fields) pairs."""
-    out: list[tuple[str, list[Any]]] = []
+    out: list[tuple[str, list[Field]]] = []
     for f in fields:
         if f.kind == "number" and len(f.pos) == 2:
             if f.pos != (0, 0) and out and out[-1][0] == "matrix" and out[-1][1][-1].part == f.part:
@@ -65,7 +69,7 @@ def _inputs(fields: list[Any]) -> list[tuple[str, list[Any]]]:
     return out
 
 
-def _matrix_json(fields: list[Any]) -> dict[str, Any]:
+def _matrix_json(fields: list[Field]) -> dict[str, JSON]:
     """A matrix as PrairieLearn's to_json writes a numpy array (no numpy needed to read it)."""
     rows = max(f.pos[0] for f in fields) + 1
     cols = max(f.pos[1] for f in fields) + 1
@@ -80,9 +84,9 @@ def _matrix_label(label: str) -> str:
     return label[1:].rsplit("]_", 1)[0] if label.startswith("[") else label
 
 
-def _variant_json(ex: Exercise, v: Any, words: Any) -> dict[str, Any]:
-    params: dict[str, Any] = {"intro": md_html(v.intro_md) if v.intro_md else "", "solution": md_html(v.solution_md)}
-    correct: dict[str, Any] = {}
+def _variant_json(ex: Exercise, v: Variant, words: Words) -> dict[str, JSON]:
+    params: dict[str, JSON] = {"intro": md_html(v.intro_md) if v.intro_md else "", "solution": md_html(v.solution_md)}
+    correct: dict[str, JSON] = {}
     for qi, q in enumerate(v.questions):
         params[f"q{qi}_prompt"] = md_html(q.prompt_md)
         for fi, (kind, group) in enumerate(_inputs(q.fields)):
@@ -97,6 +101,7 @@ def _variant_json(ex: Exercise, v: Any, words: Any) -> dict[str, Any]:
                 correct[name] = f.text
                 params[f"{name}_label"] = f"${f.label} =$"
             else:
+                assert f.choices is not None  # a choice field has its choices
                 params[f"{name}_options"] = [{"correct": o.key, "tex": f"${o.tex}$",
                                               "feedback": "" if o.key else md_html(words(f"malrule.{o.malrule}").md())}
                                              for o in f.choices.options]
@@ -130,7 +135,7 @@ def _question_html(ex: Exercise) -> str:
     return "\n".join(out) + "\n"
 
 
-def to_prairielearn(exercises: list[Exercise], words_for: Any) -> tuple[dict[str, str], list[str]]:
+def to_prairielearn(exercises: list[Exercise], words_for: WordsFor) -> tuple[dict[str, str], list[str]]:
     files: dict[str, str] = {}
     notes: list[str] = []
     for ex in exercises:

@@ -322,7 +322,7 @@ def table_math(markdown: str) -> str:
     if "|" not in markdown or "$" not in markdown:
         return markdown
 
-    def row(m: re.Match) -> str:
+    def row(m: re.Match[str]) -> str:
         out, inside = [], False
         for piece in re.split(r"(?<!\\)(\$+)", m.group(0)):
             if piece and set(piece) == {"$"}:
@@ -399,7 +399,8 @@ class _TexInline:
         if kind == "link_close":
             self.links.pop()
             return "}"
-        return _TEX_INLINE.get(kind, lambda t: escape_tex(t.content))(tok)
+        render = _TEX_INLINE.get(kind)
+        return render(tok) if render is not None else escape_tex(tok.content)
 
 
 _TEX_INLINE: dict[str, Callable[[Token], str]] = {
@@ -560,7 +561,8 @@ class _MdInline:
         if kind == "link_close":
             target = self.links.pop()
             return f"]({target})" if target else ""
-        return _MD_INLINE.get(kind, lambda t: escape_md(t.content, False))(tok)
+        render = _MD_INLINE.get(kind)
+        return render(tok) if render is not None else escape_md(tok.content, False)
 
 
 _MD_INLINE: dict[str, Callable[[Token], str]] = {
@@ -717,7 +719,7 @@ def github_safe(markdown: str) -> str:
 def _safe(tex: str) -> str:
     names = dict(_INLINE_SAFE)
 
-    def one(m: re.Match) -> str:
+    def one(m: re.Match[str]) -> str:
         good = names.get(m.group(0))
         if good is None:
             return m.group(0)
@@ -733,7 +735,7 @@ _COLUMN = re.compile(r"\\begin\{bmatrix\}((?:(?!\\begin\{|\\end\{|&).)*?)\\end\{
 def _columns_as_rows(tex: str) -> str:
     """A column vector inline as the transpose of a row ([a \\ b] is [a & b]^T), which has
     no row break for a Markdown reader to eat; a transposed column is the row itself."""
-    def one(m: re.Match) -> str:
+    def one(m: re.Match[str]) -> str:
         entries = [e.strip() for e in m.group(1).split("\\\\")]
         if len(entries) < 2:
             return m.group(0)

@@ -20,11 +20,22 @@ from __future__ import annotations
 import html
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, Callable, Sequence, TypeAlias
 
 import sympy as sp
 
 from solgen.derive.malrules import graded
+
+if TYPE_CHECKING:
+    from solgen.asks.base import Result
+    from markdown_it import MarkdownIt
+    from markdown_it.renderer import RendererProtocol
+    from markdown_it.token import Token
+    from markdown_it.utils import EnvType, OptionsDict
+
+    from solgen.present.choices import Choices
+    from solgen.present.view import Tex
+    from solgen.present.words import Words
 
 REL_TOL = 1e-3  # numerical answers: within 0.1% of the value ...
 ABS_TOL = 1e-3  # ... or 0.001, whichever is larger
@@ -34,8 +45,8 @@ ABS_TOL = 1e-3  # ... or 0.001, whichever is larger
 class Field:
     kind: str  # "number", "choice" or "symbolic" (PrairieLearn and printed exams only)
     label: str  # LaTeX of what is asked, e.g. \frac{\partial f}{\partial x}(1, 2)
-    value: Any = None  # number: the exact value (a SymPy number)
-    choices: Any = None  # choice: present.choices.Choices
+    value: Any = None  # number: the exact value (a SymPy number; SymPy is untyped)
+    choices: Choices | None = None  # choice
     part: str = ""  # the part's id
     ask: str = ""
     value_tex: str = ""  # number: the exact value's LaTeX
@@ -87,19 +98,24 @@ class Exercise:
     variables: list[str] = field(default_factory=list)
 
 
+if TYPE_CHECKING:
+    WordsFor: TypeAlias = Callable[[Exercise], Words]  # the words catalog of an exercise's problem file
+
+
 def _numbers(value: Any) -> bool:
     items = value if isinstance(value, list) else [value]
     flat = [x for v in items for x in (v if isinstance(v, list) else [v])]
     return bool(flat) and all(isinstance(x, sp.Basic) and x.is_number and x.is_real for x in flat)
 
 
-def _fields(result: Any, view: dict, tex: Any) -> list[Field]:
+def _fields(result: Result, view: dict[str, Any], tex: Tex) -> list[Field]:
     part = result.part
     if part.choices:
         return [Field("choice", "", choices=view["choices"], part=part.id, ask=part.ask)]
     value: Any = None
-    if part.ask == "taylor" and getattr(result, "estimated", None) is not None:
-        value = result.estimated
+    estimated = getattr(result, "estimated", None)  # a taylor part's estimate (TaylorResult)
+    if part.ask == "taylor" and estimated is not None:
+        value = estimated
     elif part.ask in ("gradient", "hessian", "jacobian", "partial", "directional", "evaluate", "laplacian"):
         value = graded(result)
     if not isinstance(value, (sp.Basic, list)):  # a matrix expression (shapes:): graded by its choices only
@@ -136,7 +152,7 @@ def _ask_symbol(ask: str) -> str:
     return {"hessian": "\\nabla^2", "jacobian": "J"}.get(ask, "")
 
 
-def _labels(result: Any, name: str, point: str, tex: Any, n: int) -> list[str]:
+def _labels(result: Any, name: str, point: str, tex: Tex, n: int) -> list[str]:
     part = result.part
     variables = tex.variables
     if part.ask == "gradient" and n == len(variables):
@@ -213,7 +229,7 @@ def collect(path: str, count: int | None = None, seed: int | None = None) -> Exe
     return Exercise(first.id, title, path, variants, [v.name for v in first.variables])
 
 
-def _figures(view: dict) -> dict[str, str]:
+def _figures(view: dict[str, Any]) -> dict[str, str]:
     """Every SVG the view's figures have (the full one and the blank one), by name."""
     return {name: svg for q in view["questions"] for p in q["parts"] if p.get("figure") is not None
             for name, svg in p["figure"].files.items()}
@@ -226,20 +242,20 @@ def _md_alt(text: str) -> str:
 
 # -- Markdown -> HTML with MathJax delimiters -----------------------------------------------
 
-def _parser(images: dict[str, str] | None) -> Any:
+def _parser(images: dict[str, str] | None) -> MarkdownIt:
     from markdown_it import MarkdownIt
     from mdit_py_plugins.dollarmath import dollarmath_plugin
 
     md = MarkdownIt("commonmark", {"html": False}).enable("table")
     md.use(dollarmath_plugin, allow_space=True, double_inline=True)
 
-    def inline(self: Any, tokens: Any, idx: int, options: Any, env: Any) -> str:
+    def inline(self: RendererProtocol, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
         return "\\(" + html.escape(tokens[idx].content, quote=False) + "\\)"
 
-    def block(self: Any, tokens: Any, idx: int, options: Any, env: Any) -> str:
+    def block(self: RendererProtocol, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
         return "<p>\\[" + html.escape(tokens[idx].content.strip(), quote=False) + "\\]</p>\n"
 
-    def image(self: Any, tokens: Any, idx: int, options: Any, env: Any) -> str:
+    def image(self: RendererProtocol, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
         tok = tokens[idx]
         src = tok.attrGet("src") or ""
         alt = "".join(c.content for c in (tok.children or []))

@@ -29,7 +29,16 @@ NODE_OF = {"questions": "question", "parts": "part", "groups": "derivation", "li
            "handout_lines": "step", "slide_lines": "step", "problems": "problem", "problem": "problem",
            "answer": "answer", "items": "item", "slides": "frame", "frames": "frame", "readings": "reading",
            "blocks": "block", "figure": "figure", "builds": "build", "notes": "note"}
-SKIP = frozenset({"lang", "show", "slide"})  # show, slide: the layout of the same formulas (present/blocks.py)
+SKIP = frozenset({"lang", "slide_frames", "legend_slides", "show", "slide"})  # a part's deck-only copies of its lines;
+# show, slide: the layout of the same formulas as blocks (present/blocks.py)
+
+
+def _skipped(key: str, value: Any, holder: dict[str, Any]) -> bool:
+    """Fields the tree leaves out: the language, callables, and the deck's copies of a
+    derivation's lines (its ``frames``: cut for slides, with the slide-only total line;
+    its ``lines`` when the handout prints ``handout_lines``): the tree is the handout's."""
+    return (key in SKIP or (callable(value) and not hasattr(value, "as_format"))
+            or (key == "frames" and "lines" in holder) or (key == "lines" and "handout_lines" in holder))
 
 
 def form_text(form: Any) -> str | None:
@@ -75,7 +84,7 @@ def _node(value: Any, key: str) -> Any:
         fields: dict[str, Any] = {"node": NODE_OF.get(key, key or "block")}
         children: list[Any] = []
         for k, v in value.items():
-            if k in SKIP or (callable(v) and not hasattr(v, "as_format")):
+            if _skipped(k, v, value):
                 continue
             converted = _node(v, k)
             items = _flat(converted) if isinstance(converted, list) else [converted]

@@ -10,9 +10,28 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
+
+from solgen.present.words import Sentence, Words
+
+if TYPE_CHECKING:
+    from solgen.input.problem import Part, Problem
+    from solgen.present.view import Tex
 
 LETTERS = "abcdefgh"
+
+
+class Renderable(Protocol):
+    """What a template prints: a Sentence, Choices, Both, a view's TexMath."""
+
+    def as_format(self, fmt: str) -> str: ...
+
+
+class Derived(Protocol):
+    """A part's derivation (asks.base.Result), as far as choices reads it."""
+
+    @property
+    def part(self) -> Part: ...
 
 
 @dataclass(frozen=True)
@@ -21,12 +40,12 @@ class Option:
     tex: str  # the answer's LaTeX
     key: bool
     malrule: str | None  # None for the key
-    answer: Any  # the value (an expression, a list, a matrix)
+    answer: Any  # the value: a SymPy expression (untyped), a list of them, or a list of rows
 
 
 @dataclass(frozen=True)
 class Choices:
-    intro: Any  # a Sentence ("Choose one:")
+    intro: Sentence  # "Choose one:"
     options: tuple[Option, ...]
 
     @property
@@ -55,8 +74,8 @@ class Choices:
 class Both:
     """Two renderable pieces, one after the other (the TA's answer text, then the key)."""
 
-    first: Any
-    second: Any
+    first: Renderable
+    second: Renderable
 
     def __bool__(self) -> bool:
         return True
@@ -66,7 +85,7 @@ class Both:
         return self.first.as_format(fmt) + sep + self.second.as_format(fmt)
 
 
-def answer_tex(answer: Any, tex: Any) -> str:
+def answer_tex(answer: Any, tex: Tex) -> str:
     if isinstance(answer, list) and answer and isinstance(answer[0], list):
         return tex.mat(answer)
     if isinstance(answer, list):
@@ -74,7 +93,7 @@ def answer_tex(answer: Any, tex: Any) -> str:
     return tex(answer)
 
 
-def choices(problem: Any, result: Any, tex: Any, words: Any) -> Choices:
+def choices(problem: Problem, result: Derived, tex: Tex, words: Words) -> Choices:
     """The options of a multiple-choice part, in their fixed order."""
     from solgen.derive.malrules import distractors, graded
 

@@ -26,8 +26,9 @@ from solgen.derive.rules import Rule
 from solgen.formats.prose import to_md, to_tex
 from solgen.input.problem import Part, Problem
 from solgen.math.functions import tex_name
-from solgen.math.named import names_in
+from solgen.math.named import names_in, unfold
 from solgen.math.printer import HousePrinter, column, matrix, terminating_decimal
+from solgen.present.formula import RELATIONS, Formula, Side, chain
 from solgen.present.words import Run, Sentence, Words, join, load_words, text
 
 DETAIL_DEPTH = {"full": 99, "standard": 1, "answer": -1}
@@ -212,7 +213,8 @@ def _one_fraction(tex: str) -> bool:
 
 
 def _step_fields(node: Rule, tex: Tex) -> dict[str, Any]:
-    """The LaTeX of every field of ``node`` a template may use."""
+    """The LaTeX of every field of ``node`` a template may use; its ``equation`` is the
+    step line as a ``Formula`` (``_equation``)."""
     f: dict[str, Any] = {
         "rule": node.name(),
         "expr": tex(node.expr),
@@ -231,32 +233,15 @@ def _step_fields(node: Rule, tex: Tex) -> dict[str, Any]:
         f["held"] = [tex(s) for s in node.held]  # type: ignore[attr-defined]
     if hasattr(node, "func"):
         f["func"] = tex.function_name(node.func)  # type: ignore[attr-defined]
-    subs = node.substeps
-    if node.name() == "sum":
-        f["parts"] = " + ".join(f"{tex.d(node.var)} {tex.paren(s.expr)}" for s in subs).replace("+ -", "- ")
-    if node.name() == "product":
-        f["terms"] = [
-            " ".join(
-                (f"\\left[{tex.d(node.var)} {tex.paren(fac)}\\right]" if j == i else tex.paren(fac))
-                for j, fac in enumerate(node.factors)  # type: ignore[attr-defined]
-            )
-            for i in range(len(subs))
-        ]
     if node.name() == "chain":
         f["outer"] = tex(node.outer_step.expr)  # type: ignore[attr-defined]
         f["outer_d"] = tex(node.outer_step.result)  # type: ignore[attr-defined]
         f["outer_at"] = tex(node.outer_at_inner)  # type: ignore[attr-defined]
         f["inner_d"] = tex(node.inner_step.result)  # type: ignore[attr-defined]
         f["inner_d_p"] = tex.paren(node.inner_step.result)  # type: ignore[attr-defined]
-    if node.name() == "quotient":  # u' v - u v' over v^2, written as a TA writes it
-        num_d, den_d = node.num_step.result, node.den_step.result  # type: ignore[attr-defined]
-        u, v = node.numerator, node.denominator  # type: ignore[attr-defined]
-        f["num_d"] = tex.paren(num_d)
-        f["den_d"] = tex.paren(den_d)
-        lead = tex.paren(num_d) if isinstance(num_d, sp.Add) else tex(num_d)
-        f["top_left"] = tex(v) if num_d == 1 else _times(lead, tex.factor(v))
-        f["top_right"] = tex.factor(den_d) if u == 1 else _times(tex.factor(u), tex.factor(den_d))
-        f["den_squared"] = tex(sp.Pow(v, 2))
+    if node.name() == "quotient":
+        f["num_d"] = tex.paren(node.num_step.result)  # type: ignore[attr-defined]
+        f["den_d"] = tex.paren(node.den_step.result)  # type: ignore[attr-defined]
     if node.name() == "named":  # p of the file: d/dx of its definition, said again with p
         f["name"] = tex(sp.Symbol(node.expr.source_name))  # type: ignore[attr-defined]
         f["definition"] = tex(node.definition)  # type: ignore[attr-defined]
@@ -265,7 +250,7 @@ def _step_fields(node: Rule, tex: Tex) -> dict[str, Any]:
     if node.name() == "log_diff":
         f["log_form"] = tex(node.step.expr)  # type: ignore[attr-defined]
         f["log_d"] = tex.paren(node.step.result)  # type: ignore[attr-defined]
-    f["equation"] = _equation(f)
+    f["equation"] = _equation(node, tex, f)
     if "name" in f:  # softmax in the file's letters: s_i and z_j, or p_i and x_j
         f["stem"] = re.sub(r"_.*$", "", str(f["name"]))
         f["var_letter"] = re.sub(r"_.*$", "", str(f["var"]))
@@ -274,34 +259,129 @@ def _step_fields(node: Rule, tex: Tex) -> dict[str, Any]:
     return f
 
 
-def _times(left: str, right: str) -> str:
+# A step line is built from pieces that each carry their LaTeX and what it means (a
+# ``Side``), joined by the functions below: each writes the LaTeX and the expression of
+# the joined piece together, so the printed middle form and the form ``check`` verifies
+# are the same (a ``+`` turned into ``-`` here changes both, and the check sees it).
+
+def _form(expr: Any) -> Any:
+    """What a side means, as SymPy reads it back: the file's named functions opened."""
+    return unfold(expr) if isinstance(expr, sp.Basic) else expr
+
+
+def _derivative(expr: Any, var: sp.Symbol) -> sp.Expr:
+    """d(expr)/d(var), unevaluated: the side a step line starts with."""
+    return sp.Derivative(_form(expr), var)
+
+
+def _piece(tex: Tex, expr: sp.Expr, how: str = "") -> Side:
+    """``expr`` as a piece: as printed (``how=""``), in parentheses (``"paren"``), or as a
+    factor of a product (``"factor"``)."""
+    printed = tex.paren(expr) if how == "paren" else tex.factor(expr) if how == "factor" else tex(expr)
+    return Side(printed, _form(expr))
+
+
+def _d_piece(tex: Tex, expr: sp.Expr, var: sp.Symbol, bracket: bool = False) -> Side:
+    """``\\frac{d}{dx} (expr)`` as a piece (in square brackets inside a product)."""
+    printed = f"{tex.d(var)} {tex.paren(expr)}"
+    return Side(f"\\left[{printed}\\right]" if bracket else printed, _derivative(expr, var))
+
+
+def _both(a: Side, b: Side, printed: str, form: Any) -> Side:
+    """A piece made of ``a`` and ``b``: no form when either has none."""
+    return Side(printed, None if a.form is None or b.form is None else form)
+
+
+def _join(pieces: list[Side], op: str = "+", signs: bool = True) -> Side:
+    """Terms joined by ``op`` (``+`` or ``-``); with ``signs``, ``a + -b`` is written ``a - b``."""
+    printed = f" {op} ".join(p.tex for p in pieces)
+    if signs:
+        printed = printed.replace("+ -", "- ")
+    forms = [p.form for p in pieces]
+    if any(x is None for x in forms):
+        return Side(printed, None)
+    form = sp.Add(*forms, evaluate=False) if op == "+" else sp.Add(forms[0], *[-x for x in forms[1:]], evaluate=False)
+    return Side(printed, form)
+
+
+def _product(pieces: list[Side], sep: str = " ") -> Side:
+    """Factors side by side (``sep`` between them)."""
+    forms = [p.form for p in pieces]
+    return Side(sep.join(p.tex for p in pieces), None if any(x is None for x in forms) else sp.Mul(*forms, evaluate=False))
+
+
+def _cdot(a: Side, b: Side) -> Side:
+    return _both(a, b, f"{a.tex} \\cdot {b.tex}", sp.Mul(a.form, b.form, evaluate=False))
+
+
+def _times(a: Side, b: Side) -> Side:
     """Two factors side by side, with a dot where juxtaposition would misread (x \\cdot 2x)."""
-    return f"{left} \\cdot {right}" if right[:1].isdigit() or right[:1] in "(-" or right.startswith(("\\frac", "\\left")) else f"{left} {right}"
+    right = b.tex
+    if right[:1].isdigit() or right[:1] in "(-" or right.startswith(("\\frac", "\\left")):
+        return _cdot(a, b)
+    return _both(a, b, f"{a.tex} {b.tex}", sp.Mul(a.form, b.form, evaluate=False))
 
 
-def _equation(f: dict[str, Any]) -> str:
+def _minus(a: Side, b: Side) -> Side:
+    return _both(a, b, f"{a.tex} - {b.tex}", sp.Add(a.form, -b.form, evaluate=False))
+
+
+def _over(top: Side, bottom: Side) -> Side:
+    return _both(top, bottom, f"\\frac{{{top.tex}}}{{{bottom.tex}}}", sp.Mul(top.form, sp.Pow(bottom.form, -1), evaluate=False))
+
+
+def _raised(base: Side, exponent: Side) -> Side:
+    return _both(base, exponent, f"{base.tex}^{{{exponent.tex}}}", sp.Pow(base.form, exponent.form, evaluate=False))
+
+
+def _middle(node: Rule, tex: Tex, f: dict[str, Any]) -> Side | None:
+    """How ``node``'s rule computes its result, as one piece (None: the rule says it at once)."""
+    rule, var = f["rule"], node.var
+    if rule == "constant_multiple":
+        return _cdot(_piece(tex, node.constant, "factor"), _d_piece(tex, node.other, var))  # type: ignore[attr-defined]
+    if rule == "sum":
+        return _join([_d_piece(tex, s.expr, var) for s in node.substeps])
+    if rule == "power":
+        n = node.exponent  # type: ignore[attr-defined]
+        power = _raised(_piece(tex, var), _minus(_piece(tex, n), Side("1", sp.Integer(1))))
+        return _product([_piece(tex, n, "paren"), power], " \\, ")
+    if rule == "product":
+        factors = node.factors  # type: ignore[attr-defined]
+        terms = [_product([_d_piece(tex, fac, var, bracket=True) if j == i else _piece(tex, fac, "paren")
+                           for j, fac in enumerate(factors)]) for i in range(len(node.substeps))]
+        return _join(terms, signs=False)
+    if rule == "quotient":  # u' v - u v' over v^2, written as a TA writes it
+        num_d, den_d = node.num_step.result, node.den_step.result  # type: ignore[attr-defined]
+        u, v = node.numerator, node.denominator  # type: ignore[attr-defined]
+        lead = _piece(tex, num_d, "paren" if isinstance(num_d, sp.Add) else "")
+        top_left = _piece(tex, v) if num_d == 1 else _times(lead, _piece(tex, v, "factor"))
+        top_right = _piece(tex, den_d, "factor") if u == 1 else _times(_piece(tex, u, "factor"), _piece(tex, den_d, "factor"))
+        return _over(_minus(top_left, top_right), _piece(tex, sp.Pow(v, 2)))
+    if rule == "chain":
+        u, inner, outer = node.u, node.inner, node.outer_step.expr  # type: ignore[attr-defined]
+        at = Side(f"\\left.\\frac{{d}}{{d{f['u']}}} {f['outer']}\\right|_{{{f['u']} = {f['inner']}}}",
+                  sp.Subs(_derivative(outer, u), u, _form(inner)))
+        return _cdot(at, _d_piece(tex, inner, var))
+    if rule == "log_diff":
+        step = node.step  # type: ignore[attr-defined]
+        log_d = Side(f"{f['d']} \\left({f['log_form']}\\right)", _derivative(step.expr, var))
+        return _cdot(_piece(tex, node.expr), log_d)
+    if rule == "named" and f["via"] != f["result"]:
+        return _piece(tex, node.step.result)  # type: ignore[attr-defined]
+    return None
+
+
+def _equation(node: Rule, tex: Tex, f: dict[str, Any]) -> Formula:
     """The step as one line of math: what is asked = how the rule computes it = the result."""
-    middle = {
-        "constant": None,
-        "variable": None,
-        "constant_multiple": lambda: f"{f.get('constant_f')} \\cdot {f['d']} {f.get('other_p')}",
-        "sum": lambda: f["parts"],
-        "power": lambda: f"{f.get('exponent_p')} \\, {f['var']}^{{{f.get('exponent')} - 1}}",
-        "product": lambda: " + ".join(f["terms"]),
-        "quotient": lambda: f"\\frac{{{f['top_left']} - {f['top_right']}}}{{{f['den_squared']}}}",
-        "chain": lambda: f"\\left.\\frac{{d}}{{d{f['u']}}} {f['outer']}\\right|_{{{f['u']} = {f['inner']}}} \\cdot {f['d']} {f['inner_p']}",
-        "log_diff": lambda: f"{f['expr']} \\cdot {f['d']} \\left({f['log_form']}\\right)",
-        "named": lambda: f["via"],
-    }.get(f["rule"])
-    if f["rule"] == "named" and f["via"] == f["result"]:
-        middle = None
-    if f["rule"] == "constant":
-        return f"{f['lhs']} = 0"
-    if f["rule"] == "variable":
-        return f"{f['lhs']} = 1"
+    lhs = Side(f["lhs"], _derivative(node.expr, node.var))
+    if f["rule"] in ("constant", "variable"):
+        value = sp.Integer(0 if f["rule"] == "constant" else 1)
+        return chain(lhs, "=", Side(str(value), value))
+    result = Side(f["result"], _form(node.result))
+    middle = _middle(node, tex, f)
     if middle is None:
-        return f"{f['lhs']} = {f['result']}"
-    return f"{f['lhs']} = {middle()} = {f['result']}"
+        return chain(lhs, "=", result)
+    return chain(lhs, "=", middle, "=", result)
 
 
 def flatten(tree: Rule, tex: Tex, max_depth: int = 99) -> list[dict[str, Any]]:
@@ -324,15 +404,15 @@ def flatten(tree: Rule, tex: Tex, max_depth: int = 99) -> list[dict[str, Any]]:
 _QUIET = ("constant_multiple", "sum", "variable", "constant")  # rules that say less than the rule under them
 
 
-def _short_middle(node: Rule, tex: Tex) -> str | None:
+def _short_middle(node: Rule, tex: Tex) -> Side | None:
     """The one middle form a TA writes for ``node`` in a short derivation: the chain rule's
     outer derivative at the inner function times the inner derivative, the product rule's
     terms with each derivative worked out, a constant times the derivative of the rest."""
     name = node.name()
     if name == "chain":
         inner_d = node.inner_step.result  # type: ignore[attr-defined]
-        outer = tex.factor(node.outer_at_inner)  # type: ignore[attr-defined]
-        return None if inner_d == 1 else f"{outer} \\cdot {tex.factor(inner_d)}"
+        outer = _piece(tex, node.outer_at_inner, "factor")  # type: ignore[attr-defined]
+        return None if inner_d == 1 else _cdot(outer, _piece(tex, inner_d, "factor"))
     if name == "product":
         factors = list(node.factors)  # type: ignore[attr-defined]
         shown = tex.printer._in_source_order(tex.printer._in_variable_order(sp.Mul(*factors, evaluate=False)))
@@ -342,20 +422,20 @@ def _short_middle(node: Rule, tex: Tex) -> str | None:
             d = step.result
             if d == 0:
                 continue
-            pieces = [tex.factor(d) if k == i else tex.factor(factors[k]) for k in order if not (k == i and d == 1)]
-            text_ = pieces[0] if pieces else "1"
+            pieces = [_piece(tex, d if k == i else factors[k], "factor") for k in order if not (k == i and d == 1)]
+            term = pieces[0] if pieces else Side("1", sp.Integer(1))
             for piece in pieces[1:]:
-                text_ = _times(text_, piece)
-            terms.append(text_)
-        return " + ".join(terms).replace("+ -", "- ") if len(terms) > 1 else None
+                term = _times(term, piece)
+            terms.append(term)
+        return _join(terms) if len(terms) > 1 else None
     if name == "constant_multiple" and node.substeps and node.substeps[0].name() == "chain":
-        chain = node.substeps[0]  # c f(g(x)): (c f'(g)) times g', as a TA multiplies it out
-        inner_d = chain.inner_step.result  # type: ignore[attr-defined]
-        if inner_d not in (0, 1) and width(tex(chain.inner)) <= LONG_INNER:  # type: ignore[attr-defined]
+        chain_ = node.substeps[0]  # c f(g(x)): (c f'(g)) times g', as a TA multiplies it out
+        inner_d = chain_.inner_step.result  # type: ignore[attr-defined]
+        if inner_d not in (0, 1) and width(tex(chain_.inner)) <= LONG_INNER:  # type: ignore[attr-defined]
             from solgen.math.tidy import tmul
 
-            outer = tmul(node.constant, chain.outer_at_inner)  # type: ignore[attr-defined]
-            return f"{tex.factor(outer)} \\cdot {tex.factor(inner_d)}"
+            outer = tmul(node.constant, chain_.outer_at_inner)  # type: ignore[attr-defined]
+            return _cdot(_piece(tex, outer, "factor"), _piece(tex, inner_d, "factor"))
     if name == "constant_multiple":
         rest = node.step.result  # type: ignore[attr-defined]
         if rest == 0 or rest == 1 or node.constant == -1:  # type: ignore[attr-defined]
@@ -363,8 +443,8 @@ def _short_middle(node: Rule, tex: Tex) -> str | None:
         c, other = node.constant, node.other  # type: ignore[attr-defined]
         shown = tex.printer._in_source_order(sp.Mul(c, other, evaluate=False))
         if shown.args and shown.args[0] == other and c.free_symbols:  # e^x \cos y: the held factor stays second
-            return f"{tex.factor(rest)} \\cdot {tex.factor(c)}"
-        return f"{tex.factor(c)} \\cdot {tex.factor(rest)}"
+            return _cdot(_piece(tex, rest, "factor"), _piece(tex, c, "factor"))
+        return _cdot(_piece(tex, c, "factor"), _piece(tex, rest, "factor"))
     if name in ("quotient", "named", "log_diff"):
         return None  # their full middle is already the short one (_equation)
     return None
@@ -393,15 +473,19 @@ LONG_INNER = 8  # an inner function longer than this is named u once and written
 
 def _through_u(node: Rule, tex: Tex, f: dict[str, Any], depth: int) -> dict[str, Any]:
     """The chain rule through a long inner function, as a TA writes it: u is named once in
-    the question, and the line reads in u (d/dw_0 sigma(u) = sigma(u)(1 - sigma(u)) x_0)."""
+    the question, and the line reads in u (d/dw_0 sigma(u) = sigma(u)(1 - sigma(u)) x_0).
+    Its forms read in u too, with u the inner function (``where``)."""
     from solgen.math.tidy import tmul
 
     u, inner_d = node.u, node.inner_step.result  # type: ignore[attr-defined]
     outer_d = node.outer_step.result  # type: ignore[attr-defined]
-    lhs = f"{f['d']} {tex.paren(node.outer_step.expr)}"  # type: ignore[attr-defined]
-    in_u = tex(tmul(inner_d, outer_d))
-    middle = tex(outer_d) if inner_d == 1 else f"{tex.factor(outer_d)} \\cdot {tex.factor(inner_d)}"
-    equation = f"{lhs} = {middle} = {in_u}" if middle.replace(" \\cdot ", " ") != in_u else f"{lhs} = {in_u}"
+    outer_expr, inner = node.outer_step.expr, node.inner  # type: ignore[attr-defined]
+    lhs = Side(f"{f['d']} {tex.paren(outer_expr)}", _derivative(_form(outer_expr).subs(u, _form(inner)), node.var))
+    in_u = _piece(tex, tmul(inner_d, outer_d))
+    middle = _piece(tex, outer_d) if inner_d == 1 else _cdot(_piece(tex, outer_d, "factor"), _piece(tex, inner_d, "factor"))
+    where = {u: _form(inner)}
+    equation = chain(lhs, "=", middle, "=", in_u, where=where) if middle.tex.replace(" \\cdot ", " ") != in_u.tex \
+        else chain(lhs, "=", in_u, where=where)
     key = (tex.question, node.inner)  # type: ignore[attr-defined]
     outer = node.outer_step  # type: ignore[attr-defined]
     if key in tex.named_inner:  # u and its outer derivative were named on an earlier line
@@ -422,8 +506,9 @@ def _short_line(node: Rule, tex: Tex, depth: int) -> dict[str, Any]:
         equation = f["equation"]
     else:
         middle = _short_middle(node, tex)
-        same = middle and middle.replace(" \\cdot ", " ") == f["result"]
-        equation = f"{f['lhs']} = {middle} = {f['result']}" if middle and not same else f"{f['lhs']} = {f['result']}"
+        same = middle is not None and middle.tex.replace(" \\cdot ", " ") == f["result"]
+        lhs, result = Side(f["lhs"], _derivative(node.expr, node.var)), Side(f["result"], _form(node.result))
+        equation = chain(lhs, "=", middle, "=", result) if middle is not None and not same else chain(lhs, "=", result)
     return {**f, "equation": equation, "reason": _short_reason(node, tex), "depth": depth}
 
 
@@ -433,12 +518,13 @@ def short(tree: Rule, tex: Tex, heading: str) -> list[dict[str, Any]]:
     if tree.name() != "sum":
         return [_short_line(tree, tex, 0)]
     lines = [_short_line(s, tex, 0) for s in tree.substeps]
-    terms = [tex(s.result) for s in tree.substeps if s.result != 0]
-    total = tex(tree.result)
-    together = " + ".join(terms).replace("+ -", "- ")
-    equation = f"{heading} = {together} = {total}" if together != total and len(terms) > 1 else f"{heading} = {total}"
+    together = _join([_piece(tex, s.result) for s in tree.substeps if s.result != 0])
+    total = _piece(tex, tree.result)
+    asked = Side(heading, _derivative(tree.expr, tree.var))
+    count = sum(1 for s in tree.substeps if s.result != 0)
+    equation = chain(asked, "=", together, "=", total) if together.tex != total.tex and count > 1 else chain(asked, "=", total)
     lines.append({"rule": "sum", "equation": equation, "reason": tex.words("steps.together"), "depth": 0,
-                  "result": total, "total": True})
+                  "result": total.tex, "total": True})
     return lines
 
 
@@ -454,17 +540,27 @@ def line_height(tex: str, per_line: int = SLIDE_LINE) -> float:
     return rows * tall + 0.25
 
 
-def slide_lines(lines: list[dict[str, Any]], heading: str, tex: Tex) -> list[dict[str, Any]]:
+def slide_lines(lines: list[dict[str, Any]], heading: str, tex: Tex, heading_form: Any = None) -> list[dict[str, Any]]:
     """A derivation's lines for a deck, where each click adds one: the first line does not
-    give the result away (its result comes as the last line)."""
+    give the result away (its result comes as the last line, ``heading = result``, with
+    ``heading_form`` what the heading means)."""
     if not lines or lines[-1].get("total"):
         return lines
     first = lines[0]
     end = f" = {first['result']}"
-    if first.get("total") or not first["equation"].endswith(end) or first["equation"].count(" = ") < 2:
+    equation = first["equation"]
+    if first.get("total") or not equation.endswith(end) or equation.count(" = ") < 2:
         return lines
-    opened = {**first, "equation": first["equation"][: -len(end)]}
-    total = {"rule": "total", "equation": f"{heading} = {first['result']}", "reason": tex.words("steps.together" if
+    forms = getattr(equation, "forms", ())
+    if forms:  # the same chain without its last side
+        opened_eq: Any = Formula(str(equation)[: -len(end)], forms[:-1], equation.relations[:-1], equation.where, equation.shapes)
+        result_form = forms[-1]
+        where = equation.where
+    else:
+        opened_eq, result_form, where = equation[: -len(end)], None, {}
+    opened = {**first, "equation": opened_eq}
+    together = chain(Side(heading, heading_form), "=", Side(first["result"], result_form), where=where)
+    total = {"rule": "total", "equation": together, "reason": tex.words("steps.together" if
              first["rule"] == "sum" else "steps.so_result"), "depth": 0, "result": first["result"], "total": True}
     return [opened, *lines[1:], total]
 
@@ -542,25 +638,55 @@ def group(heading: str, tree: Rule, tex: Tex, part: Part, note: str | None = Non
     if not seen_in and depth >= 0:
         tex.seen[key] = (tex.question, depth)  # shown here: later parts as detailed refer back
         tex.mixed.setdefault(tree.result, (tex.question, tree.var, depth))
-    lines = [] if seen_in or depth < 0 else short(tree, tex, heading.split(" = ")[0]) if part.detail == "standard" \
+    asked = _derivative(tree.expr, tree.var)  # what the heading names
+    first = str(heading).split(" = ")[0]
+    lines = [] if seen_in or depth < 0 else short(tree, tex, first) if part.detail == "standard" \
         else flatten(tree, tex, depth)
+    if lines or seen_in:  # the heading is shown
+        heading = _heading(heading, asked)
     room = SLIDE_ROOM - (1.2 if held else 0.0)
+    result = _piece(tex, tree.result)
     return {
-        "frames": frames(slide_lines(lines, heading.split(" = ")[0], tex), SLIDE_ROOM, room),
+        "frames": frames(slide_lines(lines, first, tex, asked), SLIDE_ROOM, room),
         # the handout ends a short derivation at its terms: the answer below adds them up
         "handout_lines": [ln for ln in lines if not ln.get("total")] if part.ask in _SUMMED else lines,
         "seen_in": seen_in,
         "derived_in": tex.words("steps.derived_in", part=text(seen_in)) if seen_in else None,
         "held_note": tex.words("steps.held", count=len(held), held=held),
         "held_sentence": tex.words("steps.held_sentence", count=len(held), held=held),
-        "result": tex(tree.result),
+        "result": result.tex,
         "heading": heading,
+        # derived in an earlier question: "heading = result" in place of the lines
+        "seen_line": extend(heading if isinstance(heading, Formula) else chain(Side(heading, asked)), result) if seen_in else None,
         "var": tex(tree.var),
         "held": held,
         "note": note,
         "lines": lines,
         "fallback": tree.contains_fallback(),
     }
+
+
+def _heading(heading: str, form: Any) -> str:
+    """A group's heading as a ``Formula`` when it shows a relation (``\\frac{\\partial^2 f}{\\partial x^2}
+    = \\frac{\\partial}{\\partial x} \\frac{\\partial f}{\\partial x}``): each side names the derivative
+    the group computes (``form``). A heading given as a Formula, or naming one thing, stays."""
+    if isinstance(heading, Formula) or " = " not in heading:
+        return heading
+    items: list[Any] = []
+    for k, side in enumerate(heading.split(" = ")):
+        items += ["=", Side(side, form)] if k else [Side(side, form)]
+    return chain(*items)
+
+
+def extend(line: Any, side: Side, relation: str = "=") -> Any:
+    """``line`` (a ``Formula`` or a LaTeX string) with one more side: ``line = side``. A
+    Formula keeps its forms and gets the side's; a string stays a string."""
+    printed = f"{line} {RELATIONS[relation]} {side.tex}"
+    if isinstance(line, Formula):
+        if not line.forms:
+            return Formula(printed)
+        return Formula(printed, (*line.forms, side.form), (*line.relations, relation), line.where, line.shapes)
+    return Markup(printed) if isinstance(line, Markup) else printed
 
 
 def pd(fname: str, var: str, args: str = "") -> str:
@@ -575,13 +701,19 @@ def second(fname: str, vi: str, vj: str, args: str = "") -> str:
     return f"\\frac{{\\partial^2 {fname}}}{{\\partial {vi} \\partial {vj}}}"
 
 
-def add_factored(view: dict[str, Any], shown: str | None) -> dict[str, Any]:
-    """simplify: factor -- the result with common factors pulled out, as one more ``=``."""
+def add_factored(view: dict[str, Any], shown: str | None, form: Any = None) -> dict[str, Any]:
+    """simplify: factor -- the result with common factors pulled out, as one more ``=``
+    (``form``: what ``shown`` means, a SymPy expression or Matrix; a Formula answer line
+    gets it as its new side)."""
     if shown:
-        view["answer"] = view["answer"][:-1] + [view["answer"][-1] + f" = {shown}"]
-        if view.get("equation"):
-            view["equation"] = view["equation"][:-1] + [view["equation"][-1] + f" = {shown}"]
-        view["answer_short"] = view["answer_short"][:-1] + [view["answer_short"][-1] + f" = {shown}"]
+        side = Side(shown, _form(form))
+        view["answer"] = view["answer"][:-1] + [extend(view["answer"][-1], side)]
+        equation = view.get("equation")
+        if isinstance(equation, Formula):
+            view["equation"] = extend(equation, side)
+        elif equation:
+            view["equation"] = equation[:-1] + [extend(str(equation[-1]), side)]
+        view["answer_short"] = view["answer_short"][:-1] + [extend(view["answer_short"][-1], side)]
     return view
 
 
@@ -640,14 +772,36 @@ def _group(tex: str, start: int) -> tuple[str, int]:
     return tex[start + 1:], len(tex)
 
 
-def fitted(lhs: str, rows: list[list[Any]], tex: Tex, letter: str, symmetric: bool = False) -> list[str]:
+def _matrix_form(forms: list[list[Any]]) -> Any:
+    """A matrix (or column) of entry forms as a SymPy Matrix; None when an entry has none."""
+    if not forms or any(e is None for row in forms for e in row):
+        return None
+    return sp.Matrix([[_form(e) for e in row] for row in forms])
+
+
+def _line(lhs: Side, rhs: Side, where: Any = None) -> Any:
+    """``lhs = rhs`` as a Formula, or as the plain LaTeX it was when neither side has a form."""
+    if lhs.form is None and rhs.form is None:
+        return f"{lhs.tex} = {rhs.tex}"
+    return chain(lhs, "=", rhs, where=where)
+
+
+def fitted(lhs: str, rows: list[list[Any]], tex: Tex, letter: str, symmetric: bool = False, *,
+           lhs_form: Any = None, forms: list[list[Any]] | None = None, where: Any = None) -> list[Any]:
     """``lhs = matrix`` as display lines: one when it fits the line; when it is too wide, not
     shrunk but written with a letter for each long entry, the entries following one per line
     (of a symmetric matrix, those on and above the diagonal): [h_{11} h_{12}; h_{12} h_{22}],
-    h_{11} = ...; short entries (0, 2 x_3) stay in place."""
+    h_{11} = ...; short entries (0, 2 x_3) stay in place.
+
+    Each line is a ``Formula``: ``lhs_form`` is what ``lhs`` means (a SymPy Matrix of the
+    same shape, say of ``Derivative``s; then ``h_{11}`` means its entry), ``forms`` the
+    entries' forms where ``rows`` holds LaTeX strings (by default an entry that is a SymPy
+    expression is its own form), ``where`` a point the forms are read at."""
     shown = [[e if isinstance(e, str) else tex(e) for e in row] for row in rows]
+    entry_forms = forms if forms is not None else [[None if isinstance(e, str) else e for e in row] for row in rows]
+    value = _matrix_form(entry_forms)
     column = all(len(r) == 1 for r in rows)
-    whole = f"{lhs} = {tex.col([r[0] for r in shown]) if column else tex.mat(shown)}"
+    whole = _line(Side(lhs, lhs_form), Side(tex.col([r[0] for r in shown]) if column else tex.mat(shown), value), where)
     if width(whole) <= LINE:
         return [whole]
 
@@ -656,19 +810,23 @@ def fitted(lhs: str, rows: list[list[Any]], tex: Tex, letter: str, symmetric: bo
             i, j = j, i
         return f"{letter}_{{{i + 1}}}" if column else f"{letter}_{{{i + 1}{j + 1}}}"
 
+    def named(i: int, j: int) -> Any:  # what h_{ij} stands for: the entry of lhs
+        return lhs_form[i, j] if isinstance(lhs_form, sp.MatrixBase) else None
+
     short = [[width(e) <= 6 for e in row] for row in shown]
     shape = [[shown[i][j] if short[i][j] else name(i, j) for j in range(len(row))] for i, row in enumerate(rows)]
-    entries = [f"{name(i, j)} = {e}" for i, row in enumerate(shown)
+    entries = [_line(Side(name(i, j), named(i, j)), Side(e, _form(entry_forms[i][j])), where) for i, row in enumerate(shown)
                for j, e in enumerate(row) if not short[i][j] and not (symmetric and j < i)]
-    return [f"{lhs} = {tex.col([r[0] for r in shape]) if column else tex.mat(shape)}", *entries]
+    return [_line(Side(lhs, lhs_form), Side(tex.col([r[0] for r in shape]) if column else tex.mat(shape), value), where), *entries]
 
 
 def stack_wide(view: dict[str, Any], lhs: str, rows: list[list[Any]], tex: Tex, letter: str,
-               symmetric: bool = False) -> dict[str, Any]:
-    """A part's answer too wide for the line: its first line becomes ``fitted``'s lines."""
+               symmetric: bool = False, *, lhs_form: Any = None, forms: list[list[Any]] | None = None) -> dict[str, Any]:
+    """A part's answer too wide for the line: its first line becomes ``fitted``'s lines
+    (``lhs_form``, ``forms``: as for ``fitted``)."""
     if width(view["answer_short"][0]) <= LINE:
         return view
-    lines = fitted(lhs, rows, tex, letter, symmetric)
+    lines = fitted(lhs, rows, tex, letter, symmetric, lhs_form=lhs_form, forms=forms)
     view["answer"] = [*lines, *view["answer"][1:]]
     view["answer_short"] = [*lines, *view["answer_short"][1:]]
     view["equation"] = None
@@ -696,16 +854,25 @@ def decimals_of(raw: Any) -> list[Any] | None:
     return [[dec(e) for e in row] if isinstance(row, (list, tuple)) else dec(row) for row in raw]
 
 
-def add_value(view: dict[str, Any], lhs: str, value: str | None, raw: Any = None, tex: Tex | None = None) -> dict[str, Any]:
+def add_value(view: dict[str, Any], lhs: str, value: str | None, raw: Any = None, tex: Tex | None = None, *,
+              lhs_form: Any = None, form: Any = None, where: Any = None) -> dict[str, Any]:
     """``at`` on a symbolic ask: its value at the point, as one more answer line (with its
-    decimals beside it when the exact value is not a plain number)."""
+    decimals beside it when the exact value is not a plain number).
+
+    The line is a ``Formula`` when ``lhs_form`` or ``form`` is given: ``lhs_form`` what
+    ``lhs`` means (``Derivative(f, x)``, a Matrix of them), ``form`` the exact value
+    (a number, a Matrix), ``where`` the point (``{x: 1, y: 2}``) substituted into both."""
+    if value is None:
+        return view
     approx = decimals_of(raw) if raw is not None and tex is not None else None
-    if value is not None and approx is not None:
+    sides: list[Any] = [Side(lhs, lhs_form), "=", Side(value, _form(form))]
+    if approx is not None:
         rows = approx if isinstance(approx[0], list) else [[a] for a in approx]
-        value = f"{value} \\approx {matrix(rows)}"
-    if value is not None:
-        view["answer"] = view["answer"] + [f"{lhs} = {value}"]
-        view["answer_short"] = view["answer_short"] + [f"{lhs} = {value}"]
+        sides += ["≈", Side(matrix(rows), sp.Matrix([[sp.Float(a) for a in row] for row in rows]))]
+    line: Any = chain(*sides, where=where) if lhs_form is not None or form is not None else \
+        " = ".join([f"{lhs}", f"{value} \\approx {sides[-1].tex}" if approx is not None else f"{value}"])
+    view["answer"] = view["answer"] + [line]
+    view["answer_short"] = view["answer_short"] + [line]
     return view
 
 
@@ -852,6 +1019,9 @@ def build_view(solution: Solution, words: Words | None = None, prefix: str = "")
             view["choices"] = options = choices(problem, d, tex, words)
             key = words("choice.key", letter=text(options.key.letter))
             view["answer_prose"] = Both(view["answer_prose"], key) if view["answer_prose"] else key
+        for g in view.get("groups", []):  # a group built outside ``group``: its heading = result, unformed
+            if g.get("seen_in") and not g.get("seen_line"):
+                g["seen_line"] = Formula(f"{g.get('heading')} = {g.get('result')}")
         seen = [g for g in view.get("groups", []) if g.get("seen_in")]
         view["from_note"] = None
         if seen:  # derived in an earlier question: said once, not a line per derivative
@@ -910,6 +1080,8 @@ def _as_ln(value: Any) -> Any:
         return Prompts([_as_ln(item) for item in value.items])
     if isinstance(value, Sentence):
         return Sentence(tuple(Run(r.kind, _LOG.sub(r"\\ln", r.text)) if r.kind == "math" else r for r in value.runs))
+    if isinstance(value, Formula):  # the same sides, written with \\ln
+        return value.retex(_LOG.sub(r"\\ln", str(value)))
     if isinstance(value, Markup):
         return Markup(_LOG.sub(r"\\ln", str(value)))
     return value

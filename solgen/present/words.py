@@ -20,13 +20,14 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Iterable, Mapping, Union
 
 import yaml
 
 from solgen.formats.prose import _md_math_body, escape_md, escape_tex, safe_math
-from solgen.input.problem import LANGS, LDict, SpecError, load_yaml
-from solgen.errors import WordsError
+from solgen.input import LANGS
+from solgen.input.problem import LDict, load_yaml
+from solgen.errors import SpecError, WordsError
 
 FIELD_RE = re.compile(r"\{\{\s*([a-z_]+)\s*\}\}")
 # The fields solgen fills in. Text fields hold words or text from the problem file (a
@@ -109,7 +110,7 @@ class _Template:
     key: str
     segments: tuple[tuple[str, str], ...]
 
-    def fill(self, fields: dict[str, Any]) -> Sentence:
+    def fill(self, fields: Mapping[str, object]) -> Sentence:
         runs: list[Run] = []
         for kind, text in self.segments:
             if kind == "math":
@@ -130,13 +131,13 @@ class _Template:
         return Sentence(tuple(r for r in runs if r.text))
 
 
-def _field(fields: dict[str, Any], name: str, key: str) -> Any:
+def _field(fields: Mapping[str, object], name: str, key: str) -> object:
     if name not in fields:
         raise KeyError(f"the words for {key!r} use {{{{{name}}}}}, which solgen does not give there")
     return fields[name]
 
 
-def _latex(fields: dict[str, Any], name: str, key: str) -> str:
+def _latex(fields: Mapping[str, object], name: str, key: str) -> str:
     value = _field(fields, name, key)
     if isinstance(value, Sentence):  # text (a title, words) never becomes math
         raise WordsError(f"the words for {key!r} put the text field {{{{{name}}}}} inside $...$")
@@ -150,7 +151,7 @@ def text(value: str) -> Sentence:
     return Sentence((Run("text", value),))
 
 
-def _parse(key: str, text: str, where: tuple[str, int]) -> _Template:
+def _parse(key: str, text: str, where: tuple[str, int | None]) -> _Template:
     """Split ``text`` into text, bold and math segments; check the math is safe."""
     parts = re.split(r"(?<!\\)\$", text)
     if len(parts) % 2 == 0:
@@ -177,16 +178,18 @@ def _parse(key: str, text: str, where: tuple[str, int]) -> _Template:
 
 
 FORMS = ("zero", "one", "other")
+# a catalog key's sentence, or its zero/one/other forms
+Entry = Union[_Template, dict[str, _Template]]
 
 
 class Words:
     """One language's catalog: ``words(key, count=None, **fields) -> Sentence``."""
 
-    def __init__(self, lang: str, entries: dict[str, _Template | dict[str, _Template]]):
+    def __init__(self, lang: str, entries: dict[str, Entry]):
         self.lang = lang
         self.entries = entries
 
-    def __call__(self, key: str, count: int | None = None, **fields: Any) -> Sentence:
+    def __call__(self, key: str, count: int | None = None, **fields: object) -> Sentence:
         entry = self.entries[key]
         if isinstance(entry, dict):
             form = "other" if count is None else ("zero" if count == 0 else "one" if count == 1 else "other")
@@ -203,14 +206,14 @@ def builtin_words() -> Path:
     return builtin_templates() / "words"
 
 
-def _flatten(data: Any, prefix: str, file: str, out: dict[str, Any]) -> None:
+def _flatten(data: object, prefix: str, file: str, out: dict[str, Entry]) -> None:
     if not isinstance(data, dict):
         raise WordsError("a words file maps keys to sentences", getattr(data, "line", None), file)
     for key, value in data.items():
         path = f"{prefix}{key}"
         line = data.key_lines[key] if isinstance(data, LDict) else None  # None in solgen's own
         if isinstance(value, dict) and set(value) <= set(FORMS) and "other" in value:
-            forms = {}
+            forms: dict[str, _Template] = {}
             for form, text in value.items():
                 if not isinstance(text, str):
                     raise WordsError(f"words {path}.{form}: expected a sentence", line, file)
@@ -224,7 +227,7 @@ def _flatten(data: Any, prefix: str, file: str, out: dict[str, Any]) -> None:
             raise WordsError(f"words {path}: expected a sentence in quotes", line, file)
 
 
-def _read(path: Path, trusted: bool = False) -> dict[str, Any]:
+def _read(path: Path, trusted: bool = False) -> dict[str, Entry]:
     """A catalog's sentences, parsed and checked. A course's catalog is read with line
     numbers (errors name them); solgen's own with libyaml's safe loader, faster."""
     try:
@@ -242,13 +245,13 @@ def _read(path: Path, trusted: bool = False) -> dict[str, Any]:
         raise WordsError(str(exc), exc.line, str(path)) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise WordsError(f"cannot read: {exc}", file=str(path)) from None
-    out: dict[str, Any] = {}
+    out: dict[str, Entry] = {}
     _flatten(data, "", str(path), out)
     return out
 
 
 @lru_cache(maxsize=8)
-def _builtin(lang: str) -> dict[str, Any]:
+def _builtin(lang: str) -> dict[str, Entry]:
     return _read(builtin_words() / f"{lang}.yaml", trusted=True)
 
 
