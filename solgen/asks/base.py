@@ -88,3 +88,20 @@ def no_wrt(data: Any, pid: str) -> None:
     if "wrt" in data:
         raise SpecError(f"part ({pid}): 'wrt' picks one of several vector or matrix variables (a file with 'shapes'); "
                         "here every partial is taken, or ask for one with ask: partial", data.key_lines["wrt"])
+
+
+def derivative(expr: Any, *variables: Any) -> Any:
+    """What a derivative's symbol means, as a ``Formula`` side: d(expr)/d(variables),
+    unevaluated, with the file's named functions opened (sympify reads it back)."""
+    from solgen.math.named import unfold
+
+    return sp.Derivative(unfold(expr), *variables)
+
+
+def matrix_form(rows: Any) -> Any:
+    """A list (a column) or a list of rows as a SymPy Matrix, named functions opened."""
+    from solgen.math.named import unfold
+
+    rows = [list(r) if isinstance(r, (list, tuple)) else [r] for r in rows]
+    return sp.Matrix([[unfold(e) for e in row] for row in rows])
+
