@@ -106,7 +106,8 @@ def taylor(p: View, words: "Words") -> None:
     estimate = list(p.get("estimate_lines") or [])
     if at_lines:
         show.append({"lead": words("taylor.at_point")})
-        show.append({"lines": at_lines, "joined": p.get("at_joined")})
+        # the values on one line when they fit: a layout of the at_lines formulas, kept out of the view's fields
+        show.append({"lines": at_lines, "joined": p.pop("at_joined", None)})
         show.append({"lead": words("taylor.around")})
         show.append({"math": answer[-1]})
         if estimate:
