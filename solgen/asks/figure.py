@@ -21,7 +21,7 @@ from typing import Any
 
 import sympy as sp
 
-from solgen.asks.base import Ask, Entry, Result
+from solgen.asks.base import derivative, matrix_form, Ask, Entry, Result
 from solgen.present import blocks
 from solgen.errors import DeriveError, SpecError
 from solgen.input.expr import ParseError, parse_exact
@@ -354,7 +354,11 @@ def present(r: FigureResult, tex: Any, problem: Any) -> dict[str, Any]:
         svg=full_svg, svg_blank=blank_svg, alt=alt, alt_blank=alt_blank,
         files={full_svg: svg(fig, plain, alt, True, desc), blank_svg: svg(fig, plain, alt_blank, False, desc_blank)},
     )
-    at_point = f"{tex.nabla} {f}({at}) = {gradient}"
+    from solgen.present.formula import Side, chain
+
+    d = sp.Matrix([derivative(e.tree.expr, v) for v, e in zip(problem.variables, r.entries)]) \
+        if len(r.entries) == len(problem.variables) else None
+    at_point = chain(Side(f"{tex.nabla} {f}({at})", d), "=", Side(gradient, matrix_form(r.gradient_at)), where=dict(r.part.at))
     if r.slice:
         dname = direction_tex.get(r.slice, r.slice)
         legend = [words("figure.slice", f=f, name=dname, point=at, result=tex(r.value))]
