@@ -122,6 +122,8 @@ def present(r: DirectionalResult, tex: Any, problem: Any) -> dict[str, Any]:
         readings.append({
             "name": name,
             "direction": tex.mat([list(reading.direction)]) + "^T",
+            "named": chain(Side(name, sp.Matrix(list(reading.direction))), "=",
+                           Side(tex.mat([list(reading.direction)]) + "^T", sp.Matrix(list(reading.direction)))),  # d_1 = [1 1]^T
             "products": products,
             "slope": tex(reading.slope),
             "formula": formula,  # grad f(x)^T d = the products = the slope (> 0)

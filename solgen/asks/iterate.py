@@ -285,8 +285,9 @@ def present(r: IterateResult, tex: Any, problem: Any) -> dict[str, Any]:
                                         _rel(rel(list(it.next) + list(it.point) + list(it.gradient))),
                                         Side(f"({pt(it.next)})", col(it.next)))})
     # the answer: every iterate, three to a line (the same lines on the slides)
-    listed = [f"x_{{{k}}} {rel(list(x))} ({pt(x)})" for k, x in enumerate(r.iterates)]
-    summary = [", \\quad ".join(listed[i:i + 3]) for i in range(0, len(listed), 3)]
+    listed = [line(Side(f"x_{{{k}}}", col(x)), _rel(rel(list(x))), Side(f"({pt(x)})", col(x))) for k, x in enumerate(r.iterates)]
+    summary: list[Any] = [", \\quad ".join(str(t) for t in listed[i:i + 3]) if len(listed[i:i + 3]) > 1 else listed[i]
+                          for i in range(0, len(listed), 3)]  # one iterate alone on its line: its formula
     if r.singular_at is not None:
         singular = r.iterations[-1].hessian or ()
         summary.append(line(Side(f"\\det {tex.nabla}^2 {f}(x_{{{r.singular_at}}})", sp.Matrix([list(row) for row in singular]).det()),
