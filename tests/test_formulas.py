@@ -285,3 +285,24 @@ def test_helpers_called_as_before_print_the_same_text():
     add_factored(part, "d")
     add_value(part, "a(1)", "2")
     assert part["answer"] == ["a = b = d", "a(1) = 2"] and part["equation"] == ["a", "c", "b = d"]
+
+
+def test_a_slip_in_a_factor_of_the_power_or_quotient_rule_is_caught(monkeypatch, tmp_path):
+    """x^{n - 1} written x^{n + 1}, (u'v - uv') written (u'v + uv'): the piece that
+    subtracts is wrong on paper and in the form alike, and the check names the line."""
+    from solgen.derive.calculus import solve
+    from solgen.input.problem import load_problem
+    from solgen.present.formula import Side
+    from solgen.present.view import _both, build_view
+
+    def plus(a: Side, b: Side) -> Side:
+        return _both(a, b, f"{a.tex} + {b.tex}", sp.Add(a.form, b.form, evaluate=False))
+
+    monkeypatch.setattr(view_mod, "_minus", plus)
+    for f, seen in (("x^3", "x^{3 + 1}"), ("x/(1 + x^2)", "\\frac{1 + x^2 + ")):
+        src = tmp_path / "p.yaml"
+        src.write_text(f'id: p\nvariables: [x]\nfunctions:\n  f: "{f}"\nparts:\n  - {{id: a, ask: gradient, of: f, detail: full}}\n')
+        doc = build_view(solve(load_problem(str(src))))
+        with pytest.raises(CheckError, match="a displayed formula is false") as caught:
+            check(doc)
+        assert seen in str(caught.value), (f, str(caught.value))

@@ -230,9 +230,9 @@ def _step_fields(node: Rule, tex: Tex) -> dict[str, Any]:
             f[name + "_p"] = tex.paren(value)
             f[name + "_f"] = tex.factor(value)
     if hasattr(node, "held"):
-        f["held"] = [tex(s) for s in node.held]  # type: ignore[attr-defined]
+        f["held"] = [tex(s) for s in node.held]
     if hasattr(node, "func"):
-        f["func"] = tex.function_name(node.func)  # type: ignore[attr-defined]
+        f["func"] = tex.function_name(node.func)
     if node.name() == "chain":
         f["outer"] = tex(node.outer_step.expr)  # type: ignore[attr-defined]
         f["outer_d"] = tex(node.outer_step.result)  # type: ignore[attr-defined]
@@ -243,7 +243,7 @@ def _step_fields(node: Rule, tex: Tex) -> dict[str, Any]:
         f["num_d"] = tex.paren(node.num_step.result)  # type: ignore[attr-defined]
         f["den_d"] = tex.paren(node.den_step.result)  # type: ignore[attr-defined]
     if node.name() == "named":  # p of the file: d/dx of its definition, said again with p
-        f["name"] = tex(sp.Symbol(node.expr.source_name))  # type: ignore[attr-defined]
+        f["name"] = tex(sp.Symbol(node.expr.source_name))
         f["definition"] = tex(node.definition)  # type: ignore[attr-defined]
         f["lhs"] = f"\\frac{{\\partial {f['name']}}}{{\\partial {f['var']}}}"
         f["via"] = tex(node.step.result)  # type: ignore[attr-defined]
@@ -455,7 +455,7 @@ def _short_reason(node: Rule, tex: Tex) -> Sentence:
     less than the rule under it (``2 \log x`` is the derivative of the logarithm)."""
     while node.name() == "constant_multiple" and node.substeps and node.substeps[0].name() not in ("variable",):
         node = node.substeps[0]
-    reason = _step_fields(node, tex)["reason"]
+    reason: Sentence = _step_fields(node, tex)["reason"]
     outer = getattr(node, "outer_step", None) if node.name() == "chain" else None
     if outer is not None and outer.name() in _NAMED_OUTER:  # sigma' = sigma(1 - sigma): the known derivative is the point
         reason = join([_step_fields(outer, tex)["reason"], reason], Sentence((Run("text", "; "),)))
@@ -559,7 +559,7 @@ def slide_lines(lines: list[dict[str, Any]], heading: str, tex: Tex, heading_for
     else:
         opened_eq, result_form, where = equation[: -len(end)], None, {}
     opened = {**first, "equation": opened_eq}
-    together = chain(Side(heading, heading_form), "=", Side(first["result"], result_form), where=where)
+    together = _line(Side(heading, heading_form), Side(first["result"], result_form), where)
     total = {"rule": "total", "equation": together, "reason": tex.words("steps.together" if
              first["rule"] == "sum" else "steps.so_result"), "depth": 0, "result": first["result"], "total": True}
     return [opened, *lines[1:], total]
@@ -899,7 +899,7 @@ def _prompt(parts: list[Part], problem: Problem, tex: Tex) -> Sentence:
         if p.of and p.of not in names:
             names.append(p.of)
     defs = []
-    inner = []  # the file's functions these use by name (p in L): defined first, as a TA would
+    inner: list[Any] = []  # the file's functions these use by name (p in L): defined first, as a TA would
     for name in names:
         for used in reversed([g for e in problem.functions[name].exprs for g in names_in(e)]):
             if used.source_name not in names and used not in inner:
@@ -913,28 +913,29 @@ def _prompt(parts: list[Part], problem: Problem, tex: Tex) -> Sentence:
         body = tex.col(list(func.exprs)) if func.vector else tex(func.exprs[0])
         defs.append(Sentence((Run("math", f"{tex.fn(name)}({args}) = {body}"),)))
     def ask(p: Part) -> Sentence:
+        of = p.of or ""
         if p.ask == "partial":
             return words("prompt.partial", symbol=partial_symbol(p, tex))
         if p.ask == "taylor":
             order = words(f"taylor.order_{p.order}") if p.order <= 3 else words("taylor.order_n", n=text(str(p.order)))
-            return words("prompt.taylor", f=tex.fn(p.of), order=order)
+            return words("prompt.taylor", f=tex.fn(of), order=order)
         if p.ask == "critical" and problem.shapes:  # a vector variable: the closed form of grad f = 0
-            return words("prompt.critical_matrix", f=tex.fn(p.of))
+            return words("prompt.critical_matrix", f=tex.fn(of))
         if p.ask == "critical" and p.constraints:
             said = ", ".join(f"{tex(g)} = {tex(c)}" for g, c in p.constraints)
-            return words("prompt.critical_constrained", f=tex.fn(p.of), constraint=said)
+            return words("prompt.critical_constrained", f=tex.fn(of), constraint=said)
         if p.ask == "newton" and problem.shapes:  # a vector variable: the symbolic step from w_0
-            return words("prompt.newton_matrix", f=tex.fn(p.of), point=f"{tex(sp.Symbol(problem.shapes.variable.name))}_0")
+            return words("prompt.newton_matrix", f=tex.fn(of), point=f"{tex(sp.Symbol(problem.shapes.variable.name))}_0")
         if p.ask in ("newton", "descent"):  # the start is part of the ask: "starting from (..)"
-            return words(f"prompt.{p.ask}", count=p.steps, n=text(str(p.steps)), f=tex.fn(p.of), point=as_written(p.at, p.raw.get("at"), tex),
+            return words(f"prompt.{p.ask}", count=p.steps, n=text(str(p.steps)), f=tex.fn(of), point=as_written(p.at, p.raw.get("at"), tex),
                          rate=as_written(((None, p.rate),), {None: p.raw.get("rate")}, tex) if p.rate is not None else "")
         if p.ask == "figure" and isinstance(p.raw.get("slice"), str):  # f along a line, not its contours
-            return words("prompt.figure_slice", f=tex.fn(p.of), name=tex(sp.Symbol(p.raw["slice"])))
+            return words("prompt.figure_slice", f=tex.fn(of), name=tex(sp.Symbol(p.raw["slice"])))
         if p.wrt:  # one of several vector or matrix variables
-            return words(f"prompt.{p.ask}_wrt", f=f"\\nabla {tex.fn(p.of)}" if p.grad else tex.fn(p.of), var=tex(sp.Symbol(p.wrt)))
+            return words(f"prompt.{p.ask}_wrt", f=f"\\nabla {tex.fn(of)}" if p.grad else tex.fn(of), var=tex(sp.Symbol(p.wrt)))
         if p.ask == "gradient" and len(problem.variables) == 1 and not problem.shapes:
-            return words("prompt.derivative", f=tex.fn(p.of), var=tex(problem.variables[0]))
-        return words(f"prompt.{p.ask}", f=f"\\nabla {tex.fn(p.of)}" if p.grad else tex.fn(p.of) if p.of else p.of)
+            return words("prompt.derivative", f=tex.fn(of), var=tex(problem.variables[0]))
+        return words(f"prompt.{p.ask}", f=f"\\nabla {tex.fn(of)}" if p.grad else tex.fn(of) if p.of else p.of)
 
     def at(sentence: Sentence, p: Part) -> Sentence:
         if p.ask in ("newton", "descent"):
@@ -1032,6 +1033,8 @@ def build_view(solution: Solution, words: Words | None = None, prefix: str = "")
                       parts=join([text(f"({p})") for p in places], words("prompt.and")))
             if not view["groups"] and isinstance(view.get("general"), dict):  # f's derivatives are those of (a)
                 view["general"] = {**view["general"], "hessian": None, "lines": []}
+        if view.get("groups"):  # a derivation without lines (detail: answer) shows nothing, not even its heading
+            view["groups"] = [g for g in view["groups"] if g.get("lines") or "handout_lines" not in g]
         for g in view.get("groups", []):  # groups built outside ``group`` (matrix forms, partials, proofs)
             if "frames" not in g:
                 g["frames"] = frames(g.get("lines", []), SLIDE_ROOM, SLIDE_ROOM - (1.2 if g.get("held") else 0.0))
@@ -1050,7 +1053,7 @@ def build_view(solution: Solution, words: Words | None = None, prefix: str = "")
         del q["derivations"]
     header = [problem.course, problem.section, problem.date, problem.author]
     ln = problem.log == "ln" and bool(problem.shapes)  # the matrix printer writes \\log; the file asks \\ln
-    return (_as_ln if ln else (lambda v: v))(_mark_math({
+    doc: dict[str, Any] = _mark_math({
         "id": problem.id,
         "title": problem.title,
         "course": problem.course,
@@ -1064,7 +1067,8 @@ def build_view(solution: Solution, words: Words | None = None, prefix: str = "")
         "fallbacks": solution.fallbacks(),
         "heading": doc_heading(problem.id, problem.title, words),
         "lang": words.lang,
-    }))
+    })
+    return _as_ln(doc) if ln else doc
 
 
 _LOG = re.compile(r"\\log(?![A-Za-z])")
@@ -1117,7 +1121,7 @@ def _sheet_view(solution: Solution, words: Words) -> dict[str, Any]:
             first = False
             questions.append(q)
     header = [sheet.course, sheet.section, sheet.date, sheet.author]
-    return _mark_math({
+    doc: dict[str, Any] = _mark_math({
         "id": sheet.id, "title": sheet.title, "course": sheet.course, "section": sheet.section, "date": sheet.date,
         "author": sheet.author, "header": [h for h in header if h],
         "intro": Prose(sheet.intro) if sheet.intro else None,
@@ -1125,6 +1129,7 @@ def _sheet_view(solution: Solution, words: Words) -> dict[str, Any]:
         "heading": words("document.sheet", title=text(sheet.title)) if sheet.title else words("document.untitled", id=text(sheet.id)),
         "lang": words.lang,
     })
+    return doc
 
 
 TEXT_KEYS = frozenset({"id", "title", "course", "section", "date", "author", "header", "ask", "detail", "of", "rule", "trend", "lang", "seen_in"})
