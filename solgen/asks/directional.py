@@ -152,7 +152,6 @@ def present(r: DirectionalResult, tex: Any, problem: Any) -> dict[str, Any]:
         "f": f,
         "intro": tex.words("directional.intro", gradient_at=inline, f=f),
         "intro_short": tex.words("directional.intro_short", gradient_at=inline),
-        "gradient_at": at_point,
         "readings": readings,
         "answer": [inline],  # as the intro says it
         "answer_short": [inline],
