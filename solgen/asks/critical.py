@@ -248,10 +248,10 @@ def present(r: CriticalResult, tex: Any, problem: Any) -> dict[str, Any]:
         for i, v in enumerate(names):
             rhs = " + ".join(tex(sp.Mul(m, cg[i])) for m, cg in zip(r.multipliers, r.constraint_gradients)
                              if cg[i] != 0).replace("+ -", "- ") or "0"
-            blocks.append({"math": f"{tex(r.gradient[i])} = {rhs}"})
+            blocks.append({"math": condition(tex(r.gradient[i]), r.gradient[i], rhs)})
             short.append(f"{tex(r.gradient[i])} = {rhs}")
         for g, c in r.constraints:
-            blocks.append({"math": f"{tex(g)} = {tex(c)}"})
+            blocks.append({"math": condition(tex(g), g, tex(c))})
             short.append(f"{tex(g)} = {tex(c)}")
     blocks.extend(_by_hand(r, tex))
     if not r.candidates:
@@ -323,7 +323,7 @@ def _by_hand(r: CriticalResult, tex: Any) -> list[dict[str, Any]]:
             out.append({"text": w("critical.substitute", system=f"{tex.poly(e)} = 0", solve=solve)})
     if steps["rest"]:
         out.append({"text": w("critical.substituted", count=len(steps["rest"]))})
-        out.extend({"math": f"{tex.poly(e)} = 0"} for e in steps["rest"])
+        out.extend({"math": condition(tex.poly(e), e, "0")} for e in steps["rest"])
     if steps["factored"] is not None and steps["roots"] is not None:
         u, roots = steps["roots"]
         said = ", ".join(tex.value(x) for x in roots)
@@ -336,6 +336,14 @@ def _by_hand(r: CriticalResult, tex: Any) -> list[dict[str, Any]]:
         else:
             out.append({"text": w("critical.no_roots", system=factored)})
     return out
+
+
+def condition(lhs: str, form: Any, rhs: str) -> Any:
+    """``lhs = rhs`` as an equation to solve: a Formula whose lhs is read, and whose ``=``
+    claims nothing (the rhs side is None: it holds at the points solved for, not everywhere)."""
+    from solgen.present.formula import Formula
+
+    return Formula(f"{lhs} = {rhs}", [unfold(form), None], ["="])
 
 
 def _plain(sentence: Any) -> str:

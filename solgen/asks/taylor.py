@@ -131,6 +131,28 @@ def nth(f: str, k: int) -> str:
     return f + "'" * k if k <= 3 else f"{f}^{{({k})}}"
 
 
+def _general(f: str, rhs: str, F: Any, variables: list[Any], order: int) -> Any:
+    """``f(x + eps) ~ f(x) + ...`` in general form: its sides as SymPy reads them, the Taylor
+    polynomial as the sum over multi-indices of D^alpha f(x) / alpha! eps^alpha (eps_1, eps_2, ...
+    with several variables). An approximation: shown with its forms, not checked."""
+    from solgen.present.formula import Side, chain
+
+    lhs = f"{f}(x + \\epsilon)"
+    if F is None:
+        return f"{lhs} \\approx {rhs}"
+    eps = [sp.Symbol("epsilon")] if len(variables) == 1 else [sp.Symbol(f"epsilon_{i}") for i in range(1, len(variables) + 1)]
+    moved = F.xreplace({v: v + e for v, e in zip(variables, eps)})
+    terms = []
+    for alpha in itertools.product(range(order + 1), repeat=len(variables)):
+        if sum(alpha) > order:
+            continue
+        wrt = [(v, a) for v, a in zip(variables, alpha) if a]
+        term = sp.Derivative(F, *wrt) if wrt else F
+        coef = sp.Integer(1) / sp.prod([sp.factorial(a) for a in alpha])
+        terms.append(coef * term * sp.prod([e ** a for e, a in zip(eps, alpha)]))
+    return chain(Side(lhs, moved), "≈", Side(rhs, sp.Add(*terms)))
+
+
 def _function_form(r: TaylorResult) -> Any:
     """f's expression (named functions opened): the expression the first derivatives' step
     trees start from; None when there is none."""
@@ -209,7 +231,7 @@ def present(r: TaylorResult, tex: Any, problem: Any) -> dict[str, Any]:
     if single:
         terms = [f"{f}(x)"] + [f"\\frac{{{nth(f, k)}(x)}}{{{k}!}} \\epsilon^{{{k}}}" if k > 1 else f"{f}'(x) \\epsilon"
                                for k in range(1, r.order + 1)]
-        answer.append(f"{f}(x + \\epsilon) \\approx " + " + ".join(terms))
+        answer.append(_general(f, " + ".join(terms), F, variables, r.order))
     else:
         general = f"{f}(x + \\epsilon) \\approx {f}(x) + {tex.nabla} {f}(x)^T \\epsilon"
         if r.order >= 2:
@@ -217,7 +239,7 @@ def present(r: TaylorResult, tex: Any, problem: Any) -> dict[str, Any]:
         if r.order >= 3:  # the multi-index terms: sum over |alpha| = 3..order of D^alpha f(x)/alpha! eps^alpha
             below = "|\\alpha| = 3" if r.order == 3 else f"3 \\le |\\alpha| \\le {r.order}"
             general += f" + \\sum_{{{below}}} \\frac{{\\partial^\\alpha {f}(x)}}{{\\alpha!}} \\epsilon^\\alpha"
-        answer.append(general)
+        answer.append(_general(f, general.split(" \\approx ", 1)[1], F, variables, r.order))
     general_values = {
         "f": f,
         "nabla": tex.nabla,
