@@ -71,10 +71,13 @@ def test_a_critical_partial_claims_its_forms_not_that_it_is_zero():
     doc = fresh_view("critical-points.yaml")
     lines = [b["math"] for q in doc["questions"] for p in q["parts"] for b in p.get("blocks") or []
              if "math" in b and isinstance(b["math"], Formula) and b["math"].forms and b["math"].forms[-1] is None]
-    assert len(lines) >= 2  # df/dx = ... = 0, df/dy = ... = 0
-    for line in lines:
-        assert str(line).endswith(" = 0") and isinstance(line.forms[0], sp.Derivative), line
-        assert all(f is not None for f in line.forms[:-1]), line
+    partials = [line for line in lines if isinstance(line.forms[0], sp.Derivative)]
+    assert len(partials) >= 2  # df/dx = ... = 0, df/dy = ... = 0
+    for line in partials:
+        assert str(line).endswith(" = 0") and all(f is not None for f in line.forms[:-1]), line
+        assert len(line.forms) >= 3  # the derivative = its expression (checked) = 0 (the equation)
+    for line in lines:  # every "= 0" side is an equation to solve, never claimed
+        assert str(line).endswith(" = 0") and line.relations[-1] == "=", line
 
 
 @pytest.mark.parametrize(("name", "module"), [("1.2.yaml", "solgen.asks.gradient"), ("1.2.yaml", "solgen.asks.hessian"),
