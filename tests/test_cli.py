@@ -188,8 +188,8 @@ def test_pdf_tex_error_names_the_tex_line_and_writes_no_pdf(tmp_path):
     need_pdflatex()
     tpl = tmp_path / "tpl" / "tex"
     tpl.mkdir(parents=True)
-    handout = (ROOT / "templates" / "tex" / "handout.tex.j2").read_text()
-    tpl.joinpath("handout.tex.j2").write_text(handout.replace("\\begin{document}", "\\begin{document}\n\\undefinedthing", 1))
+    handout = (ROOT / "templates" / "tex" / "document.tex.j2").read_text()
+    tpl.joinpath("document.tex.j2").write_text(handout.replace("\\begin{document}", "\\begin{document}\n\\undefinedthing", 1))
     out = tmp_path / "out"
     res = run("render", P12, "--pdf", "--templates", str(tmp_path / "tpl"), "--out", str(out))
     assert res.exit_code == 1

@@ -336,11 +336,11 @@ def test_templates_cannot_reach_python(tmp_path: Path, monkeypatch: pytest.Monke
     monkeypatch.chdir(tmp_path)
     templates = tmp_path / "mytemplates" / fmt
     templates.mkdir(parents=True)
-    (templates / f"handout.{fmt}.j2").write_text(payload + "\n", encoding="utf-8")
+    (templates / f"document.{fmt}.j2").write_text(payload + "\n", encoding="utf-8")
     code, output, out = render(tmp_path, problem_file(sq("Hi")), "--format", fmt, "--templates", str(tmp_path / "mytemplates"))
     assert code == 1, output
     assert not (tmp_path / "PWNED").exists(), "a template ran a shell command"
-    assert re.search(r"handout\.(tex|md)\.j2:1: error: .*(unsafe|not safely|immutable|access)", output), output
+    assert re.search(r"document\.(tex|md)\.j2:1: error: .*(unsafe|not safely|immutable|access)", output), output
     assert not out.exists() or not any(out.iterdir())
 
 

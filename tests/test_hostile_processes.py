@@ -114,9 +114,9 @@ def looping_templates(tmp_path: Path, loop: str = "\\def\\x{\\x}\\x") -> Path:
     """A --templates folder whose handout loops forever in TeX (a template from someone else)."""
     tpl = tmp_path / "tpl" / "tex"
     tpl.mkdir(parents=True)
-    handout = (ROOT / "templates" / "tex" / "handout.tex.j2").read_text(encoding="utf-8")
+    handout = (ROOT / "templates" / "tex" / "document.tex.j2").read_text(encoding="utf-8")
     assert "\\begin{document}" in handout
-    tpl.joinpath("handout.tex.j2").write_text(handout.replace("\\begin{document}", "\\begin{document}\n" + loop, 1),
+    tpl.joinpath("document.tex.j2").write_text(handout.replace("\\begin{document}", "\\begin{document}\n" + loop, 1),
                                               encoding="utf-8")
     return tmp_path / "tpl"
 

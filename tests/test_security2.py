@@ -101,17 +101,17 @@ def test_a_template_linked_to_an_outside_file_is_refused(tmp_path):
     secret = tmp_path / "id_rsa"
     secret.write_text("-----BEGIN PRIVATE KEY----- hunter2\n")
     (tmp_path / "tpl" / "tex").mkdir(parents=True)
-    (tmp_path / "tpl" / "tex" / "handout.tex.j2").symlink_to(secret)
+    (tmp_path / "tpl" / "tex" / "document.tex.j2").symlink_to(secret)
     (tmp_path / "p.yaml").write_text(problem())
     res = run("render", str(tmp_path / "p.yaml"), "--templates", str(tmp_path / "tpl"), "--out", str(tmp_path / "out"))
     assert res.exit_code == 1
-    assert "handout.tex.j2: error: leads outside" in res.stderr, res.stderr
+    assert "document.tex.j2: error: leads outside" in res.stderr, res.stderr
     assert "hunter2" not in res.output and "hunter2" not in outputs(tmp_path / "out")
 
 
 def test_a_template_folder_linked_out_and_proc_environ_are_refused(tmp_path):
     (tmp_path / "elsewhere").mkdir()
-    (tmp_path / "elsewhere" / "handout.md.j2").write_text("{{ doc.title }} LEAKED\n")
+    (tmp_path / "elsewhere" / "document.md.j2").write_text("{{ doc.title }} LEAKED\n")
     (tmp_path / "tpl").mkdir()
     (tmp_path / "tpl" / "md").symlink_to(tmp_path / "elsewhere")
     (tmp_path / "p.yaml").write_text(problem())
@@ -120,7 +120,7 @@ def test_a_template_folder_linked_out_and_proc_environ_are_refused(tmp_path):
     assert res.exit_code == 1 and "leads outside" in res.stderr and "LEAKED" not in outputs(tmp_path / "out")
     (tmp_path / "tpl" / "md").unlink()
     (tmp_path / "tpl" / "md").mkdir()
-    (tmp_path / "tpl" / "md" / "handout.md.j2").symlink_to("/proc/self/environ")
+    (tmp_path / "tpl" / "md" / "document.md.j2").symlink_to("/proc/self/environ")
     os.environ["SOLGEN_TEST_SECRET"] = "s3cr3t-token"
     try:
         res = run("render", str(tmp_path / "p.yaml"), "--format", "md", "--templates", str(tmp_path / "tpl"),
@@ -143,7 +143,7 @@ def test_a_words_catalog_linked_to_an_outside_file_is_refused(tmp_path):
 def test_a_link_inside_the_templates_folder_still_works(tmp_path):
     (tmp_path / "tpl" / "md").mkdir(parents=True)
     (tmp_path / "tpl" / "shared.j2").write_text("# {{ doc.title }} (course copy)\n")
-    (tmp_path / "tpl" / "md" / "handout.md.j2").symlink_to(tmp_path / "tpl" / "shared.j2")
+    (tmp_path / "tpl" / "md" / "document.md.j2").symlink_to(tmp_path / "tpl" / "shared.j2")
     (tmp_path / "p.yaml").write_text(problem())
     res = run("render", str(tmp_path / "p.yaml"), "--format", "md", "--templates", str(tmp_path / "tpl"),
               "--out", str(tmp_path / "out"))
@@ -522,14 +522,14 @@ def test_balanced_math_is_still_math():
 
 def test_a_broken_template_override_says_what_to_fix(tmp_path):
     (tmp_path / "tpl" / "md").mkdir(parents=True)
-    builtin = (ROOT / "templates" / "md" / "handout.md.j2").read_text()
-    (tmp_path / "tpl" / "md" / "handout.md.j2").write_text("{{ doc.titel }}\n" + builtin)
+    builtin = (ROOT / "templates" / "md" / "document.md.j2").read_text()
+    (tmp_path / "tpl" / "md" / "document.md.j2").write_text("{{ doc.titel }}\n" + builtin)
     (tmp_path / "p.yaml").write_text(problem())
     res = run("render", str(tmp_path / "p.yaml"), "--format", "md", "--templates", str(tmp_path / "tpl"),
               "--out", str(tmp_path / "out"))
     assert res.exit_code == 1
     first = res.stderr.splitlines()[0]
-    assert first.startswith(f"{tmp_path / 'tpl' / 'md' / 'handout.md.j2'}:1: error: undefined field 'titel': "
+    assert first.startswith(f"{tmp_path / 'tpl' / 'md' / 'document.md.j2'}:1: error: undefined field 'titel': "
                             "did you mean 'title'?"), first
     assert "dict object" not in first
 
@@ -539,7 +539,7 @@ def test_an_unknown_name_or_sentence_in_a_template_says_what_there_is(tmp_path):
     (tmp_path / "p.yaml").write_text(problem())
     for line, expected in (("{{ dco.title }}", "undefined name 'dco'; did you mean 'doc'?"),
                            ("{{ w('document.titel') }}", "w('document.titel'): no such sentence in the words catalog")):
-        (tmp_path / "tpl" / "md" / "handout.md.j2").write_text(line + "\n")
+        (tmp_path / "tpl" / "md" / "document.md.j2").write_text(line + "\n")
         res = run("render", str(tmp_path / "p.yaml"), "--format", "md", "--templates", str(tmp_path / "tpl"),
                   "--out", str(tmp_path / "out"))
-        assert res.exit_code == 1 and f"handout.md.j2:1: error: {expected}" in res.stderr, res.stderr
+        assert res.exit_code == 1 and f"document.md.j2:1: error: {expected}" in res.stderr, res.stderr

@@ -11,12 +11,13 @@ import sympy as sp
 from solgen.derive.result import Entry, Result
 from solgen.errors import SpecError
 from solgen.input.askspec import COMMON_KEYS, Ask
+from solgen.math.named import unfold
 
 if TYPE_CHECKING:
     from solgen.derive.calculus import Engine
     from solgen.input.problem import Part
 
-__all__ = ["COMMON_KEYS", "Ask", "Entry", "Result", "at_point", "factored", "no_wrt"]
+__all__ = ["COMMON_KEYS", "Ask", "Entry", "Result", "at_point", "derivative", "factored", "matrix_form", "no_wrt"]
 
 
 def at_point(engine: "Engine", part: "Part", result: Any) -> Any:
@@ -47,3 +48,18 @@ def no_wrt(data: Any, pid: str) -> None:
     if "wrt" in data:
         raise SpecError(f"part ({pid}): 'wrt' picks one of several vector or matrix variables (a file with 'shapes'); "
                         "here every partial is taken, or ask for one with ask: partial", data.key_lines["wrt"])
+
+
+def derivative(expr: Any, *variables: Any) -> Any:
+    """What a derivative's symbol means, as a ``Formula`` side: d(expr)/d(variables),
+    unevaluated, with the file's named functions opened (sympify reads it back)."""
+
+    return sp.Derivative(unfold(expr), *variables)
+
+
+def matrix_form(rows: Any) -> Any:
+    """A list (a column) or a list of rows as a SymPy Matrix, named functions opened."""
+
+    rows = [list(r) if isinstance(r, (list, tuple)) else [r] for r in rows]
+    return sp.Matrix([[unfold(e) for e in row] for row in rows])
+

@@ -17,12 +17,16 @@ from typing import Any
 import sympy as sp
 
 from solgen.asks import solving
-from solgen.asks.base import Ask, Entry, Result
+from solgen.math.named import unfold
+from solgen.asks.base import derivative, matrix_form, Ask, Entry, Result
+from solgen.present import blocks
 from solgen.errors import CheckError, DeriveError, SpecError
 from solgen.input.expr import ParseError, parse_expression
 from solgen.input.fields import read_detail, read_of
 from solgen.present.view import group, pd, second
 from solgen.math import lazy
+from solgen.present.formula import Formula
+from solgen.present.formula import Side, chain
 
 MAX_CONSTRAINTS = 3
 
@@ -215,17 +219,27 @@ def present(r: CriticalResult, tex: Any, problem: Any) -> dict[str, Any]:
         elif not r.constraints:  # with constraints the Hessian only feeds the bordered test: checked, in the JSON
             i, j = e.index
             groups.append(group(f"{f}''({x})" if single else second(f, names[j], names[i], x), e.tree, tex, r.part))
+
+    variables = list(problem.variables)
+    F = next((e.tree.expr for e in r.entries if len(e.index) == 1), None)  # f, where the first derivatives start
+
+    def line(*items: Any, where: Any = None) -> Any:
+        built = chain(*items, where=where)
+        return built if F is not None else str(built)
+
+    hess_d = sp.Matrix([[derivative(F, a, b) for b in variables] for a in variables]) if F is not None else None
     blocks: list[dict[str, Any]] = []
     short: list[str] = []
     if not r.constraints:
         blocks.append({"text": w("critical.system_single", f=f, var=x) if single else w("critical.system", f=f)})
-        for v, g in zip(names, r.gradient):
+        for var, v, g in zip(variables, names, r.gradient):
             lhs = f"{f}'({x})" if single else pd(f, v, x)  # f'(x) for a function of one variable
-            line = f"{lhs} = {tex(g)} = 0"
+            # the derivative and its forms are claimed equal; "= 0" is the equation to solve, not a claim
+            sides: list[Any] = [Side(lhs, derivative(F, var) if F is not None else None), "=", Side(tex(g), matrix_form([g])[0])]
             factored = sp.factor(g)
             if isinstance(factored, sp.Mul) and sum(1 for a in factored.args if not a.is_Number) >= 2:
-                line = f"{lhs} = {tex(g)} = {tex.poly(factored)} = 0"
-            blocks.append({"math": line})
+                sides += ["=", Side(tex.poly(factored), factored)]
+            blocks.append({"math": line(*sides, "=", Side("0", None))})
             short.append(f"{tex(g)} = 0")
     else:
         several = len(r.constraints) > 1
@@ -236,10 +250,10 @@ def present(r: CriticalResult, tex: Any, problem: Any) -> dict[str, Any]:
         for i, v in enumerate(names):
             rhs = " + ".join(tex(sp.Mul(m, cg[i])) for m, cg in zip(r.multipliers, r.constraint_gradients)
                              if cg[i] != 0).replace("+ -", "- ") or "0"
-            blocks.append({"math": f"{tex(r.gradient[i])} = {rhs}"})
+            blocks.append({"math": condition(tex(r.gradient[i]), r.gradient[i], rhs)})
             short.append(f"{tex(r.gradient[i])} = {rhs}")
         for g, c in r.constraints:
-            blocks.append({"math": f"{tex(g)} = {tex(c)}"})
+            blocks.append({"math": condition(tex(g), g, tex(c))})
             short.append(f"{tex(g)} = {tex(c)}")
     blocks.extend(_by_hand(r, tex))
     if not r.candidates:
@@ -249,19 +263,24 @@ def present(r: CriticalResult, tex: Any, problem: Any) -> dict[str, Any]:
               for c in r.candidates]
     blocks.append({"text": w("critical.solutions", count=len(r.candidates), points=", ".join(points))})
     if not r.constraints:  # the Hessian once, symbolically, then at each point
-        blocks.append({"math": f"{f}''({x}) = {tex(r.hessian[0][0])}" if single
-                       else f"{tex.nabla}^2 {f}({x}) = {tex.mat([list(row) for row in r.hessian])}"})
+        blocks.append({"math": line(Side(f"{f}''({x})", hess_d[0, 0] if hess_d is not None else None), "=",
+                                    Side(tex(r.hessian[0][0]), matrix_form([r.hessian[0][0]])[0])) if single
+                       else line(Side(f"{tex.nabla}^2 {f}({x})", hess_d), "=",
+                                 Side(tex.mat([list(row) for row in r.hessian]), matrix_form(r.hessian)))})
     for c, pt in zip(r.candidates, points):
         where = tex.value(c.point[0][1]) if single else pt[1:-1]
-        value = f"{f}({where}) = {tex.value(c.value)}"
-        if c.multipliers:
-            value = ", \\quad ".join([f"{tex(m)} = {tex.value(val)}" for m, val in c.multipliers] + [value])
+        at = dict(c.point)
+        value: Any = line(Side(f"{f}({where})", unfold(F) if F is not None else None), "=", Side(tex.value(c.value), c.value), where=at)
+        if c.multipliers:  # a list of values, not one chain
+            value = ", \\quad ".join([f"{tex(m)} = {tex.value(val)}" for m, val in c.multipliers] + [str(value)])
         blocks.append({"text": w("critical.at", point=pt)})
         blocks.append({"math": value})
         kind = w(f"critical.kind.{c.kind}")
         if not r.constraints:
             if not single:  # one variable: f''(a) is in the test's sentence
-                blocks.append({"math": f"{tex.nabla}^2 {f}({where}) = {tex.mat([[tex.value(e) for e in row] for row in c.hessian])}"})
+                blocks.append({"math": line(Side(f"{tex.nabla}^2 {f}({where})", hess_d), "=",
+                                            Side(tex.mat([[tex.value(e) for e in row] for row in c.hessian]),
+                                                 sp.Matrix([list(row) for row in c.hessian])), where=at)})
             blocks.extend(_test_blocks(c, tex, f, where, names))
         else:
             blocks.append({"math": f"H_B({where}) = {tex.mat([[tex.value(e) for e in row] for row in c.bordered])}"})
@@ -306,7 +325,7 @@ def _by_hand(r: CriticalResult, tex: Any) -> list[dict[str, Any]]:
             out.append({"text": w("critical.substitute", system=f"{tex.poly(e)} = 0", solve=solve)})
     if steps["rest"]:
         out.append({"text": w("critical.substituted", count=len(steps["rest"]))})
-        out.extend({"math": f"{tex.poly(e)} = 0"} for e in steps["rest"])
+        out.extend({"math": condition(tex.poly(e), e, "0")} for e in steps["rest"])
     if steps["factored"] is not None and steps["roots"] is not None:
         u, roots = steps["roots"]
         said = ", ".join(tex.value(x) for x in roots)
@@ -319,6 +338,13 @@ def _by_hand(r: CriticalResult, tex: Any) -> list[dict[str, Any]]:
         else:
             out.append({"text": w("critical.no_roots", system=factored)})
     return out
+
+
+def condition(lhs: str, form: Any, rhs: str) -> Any:
+    """``lhs = rhs`` as an equation to solve: a Formula whose lhs is read, and whose ``=``
+    claims nothing (the rhs side is None: it holds at the points solved for, not everywhere)."""
+
+    return Formula(f"{lhs} = {rhs}", [unfold(form), None], ["="])
 
 
 def _plain(sentence: Any) -> str:
@@ -355,4 +381,4 @@ def _test_blocks(c: Candidate, tex: Any, f: str, where: str, names: list[str]) -
     return out
 
 
-ASK = Ask("critical", frozenset({"of", "subject_to", "detail"}), read, derive, present, shaped=True)
+ASK = Ask("critical", frozenset({"of", "subject_to", "detail"}), read, derive, present, shaped=True, layout=blocks.steps_then_blocks)

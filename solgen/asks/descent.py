@@ -9,6 +9,7 @@ from typing import Any
 
 from solgen.asks import iterate
 from solgen.asks.base import Ask
+from solgen.present import blocks
 
 
 @dataclass(frozen=True)
@@ -25,4 +26,4 @@ def derive(engine: Any, part: Any) -> DescentResult:
     return DescentResult(**{f.name: getattr(r, f.name) for f in fields(r)})
 
 
-ASK = Ask("descent", frozenset({"of", "at", "steps", "rate", "decimals", "detail"}), read, derive, iterate.present)
+ASK = Ask("descent", frozenset({"of", "at", "steps", "rate", "decimals", "detail"}), read, derive, iterate.present, layout=blocks.steps_then_blocks)

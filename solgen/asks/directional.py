@@ -12,11 +12,13 @@ from typing import Any
 
 import sympy as sp
 
-from solgen.asks.base import Ask, Entry, Result
+from solgen.asks.base import derivative, matrix_form, Ask, Entry, Result
+from solgen.present import blocks
 from solgen.derive.check import TooLarge, expand_guarded
 from solgen.errors import DeriveError
 from solgen.input.fields import read_at, read_detail, read_directions, read_of
 from solgen.present.view import group, pd
+from solgen.present.formula import Side, chain
 
 
 @dataclass(frozen=True)
@@ -101,21 +103,44 @@ def present(r: DirectionalResult, tex: Any, problem: Any) -> dict[str, Any]:
         squares = " + ".join(f"{tex.paren(sp.Integer(c) if c.is_Integer else c)}^2" for c in reading.direction)
         products = " + ".join(f"{tex.paren(g)} \\cdot {tex.paren(sp.Integer(c) if c.is_Integer else c)}"
                               for g, c in zip(r.gradient_at, reading.direction))
+        products_form = sp.Add(*(sp.Mul(g, c, evaluate=False) for g, c in zip(r.gradient_at, reading.direction)), evaluate=False)
+        relation = {"increase": ">", "decrease": "<", "constant": "="}.get(reading.trend, "?" if r.part.at else "=")
+        slope_of = (sp.Matrix(list(r.gradient_at)).T * sp.Matrix(list(reading.direction)))[0]  # grad f^T d
+        lhs = Side(f"\\nabla {f}(x)^T {name}", slope_of)
+        sign = [relation, Side("0", sp.Integer(0))] if relation in (">", "<") else []
+        formula = chain(lhs, "=", Side(products, products_form), "=", Side(tex(reading.slope), reading.slope), *sign)
+        formula_short = chain(lhs, "=", Side(tex(reading.slope), reading.slope), *sign)
+        if relation == "?":  # the sign is not known at the point: said, not claimed
+            formula, formula_short = formula.retex(formula.tex + " ? 0"), formula_short.retex(formula_short.tex + " ? 0")
+        unit_form = reading.slope / reading.norm
+        if not r.part.at and reading.slope != 0:
+            unit_form = (sp.Mul(reading.slope, sp.Pow(reading.norm, -1), evaluate=False) if reading.norm.is_Integer
+                         else sp.Mul(sp.radsimp(1 / reading.norm), reading.slope, evaluate=False))
+        elif r.part.at:
+            unit_form = reading.unit_slope
         readings.append({
             "name": name,
             "direction": tex.mat([list(reading.direction)]) + "^T",
+            "named": chain(Side(name, sp.Matrix(list(reading.direction))), "=",
+                           Side(tex.mat([list(reading.direction)]) + "^T", sp.Matrix(list(reading.direction)))),  # d_1 = [1 1]^T
             "products": products,
             "slope": tex(reading.slope),
-            "relation": {"increase": ">", "decrease": "<", "constant": "="}.get(reading.trend, "?" if r.part.at else "="),
+            "formula": formula,  # grad f(x)^T d = the products = the slope (> 0)
+            "formula_short": formula_short,
             "trend": reading.trend,
             "reading": tex.words(f"directional.trend.{reading.trend}") if r.part.at else tex.words("directional.function"),
             "reading_short": tex.words(f"directional.trend_short.{reading.trend}") if r.part.at else tex.words("directional.function"),
             "unit_reading": tex.words("directional.unit", name=name, unit=unit, norm=f"\\sqrt{{{squares}}} = {tex(reading.norm)}",
                                       f=f, point=at, unit_slope=unit_slope),
-            "unit_short": f"D_{{{unit}}} {f}({at}) = {unit_slope}",
+            "unit_short": chain(Side(f"D_{{{unit}}} {f}({at})", slope_of / reading.norm), "=", Side(unit_slope, unit_form)),
         })
-    at_point = f"{tex.nabla} {f}({at}) = {grad_at}"
-    inline = f"{tex.nabla} {f}({at}) = {tex.mat([list(r.gradient_at)])}^T"  # in a sentence: a row, transposed
+    d = sp.Matrix([derivative(e.tree.expr, v) for v, e in zip(problem.variables, r.entries)]) \
+        if len(r.entries) == len(problem.variables) else None
+    where = dict(r.part.at) if r.part.at else None
+    value = matrix_form(r.gradient_at)
+    at_point = chain(Side(f"{tex.nabla} {f}({at})", d), "=", Side(grad_at, value), where=where)
+    # in a sentence: a row, transposed
+    inline = chain(Side(f"{tex.nabla} {f}({at})", d), "=", Side(f"{tex.mat([list(r.gradient_at)])}^T", value), where=where)
     if not r.part.at:
         return {"groups": groups, "f": f, "intro": tex.words("directional.intro_function", gradient_at=at_point, f=f),
                 "intro_short": tex.words("directional.intro_short_function", gradient_at=at_point), "gradient_at": at_point,
@@ -126,11 +151,10 @@ def present(r: DirectionalResult, tex: Any, problem: Any) -> dict[str, Any]:
         "f": f,
         "intro": tex.words("directional.intro", gradient_at=inline, f=f),
         "intro_short": tex.words("directional.intro_short", gradient_at=inline),
-        "gradient_at": at_point,
         "readings": readings,
         "answer": [inline],  # as the intro says it
         "answer_short": [inline],
     }
 
 
-ASK = Ask("directional", frozenset({"of", "at", "directions", "detail"}), read, derive, present)
+ASK = Ask("directional", frozenset({"of", "at", "directions", "detail"}), read, derive, present, layout=blocks.directional)

@@ -8,10 +8,11 @@ from typing import Any
 
 import sympy as sp
 
-from solgen.asks.base import Ask, Entry, Result
+from solgen.asks.base import derivative, matrix_form, Ask, Entry, Result
 from solgen.input.fields import read_at, read_decimals, read_detail, read_of
 from decimal import Decimal, InvalidOperation
 from solgen.present.view import group, pd
+from solgen.present.formula import Side, chain
 
 
 @dataclass(frozen=True)
@@ -70,10 +71,24 @@ def present(r: EvaluateResult, tex: Any, problem: Any) -> dict[str, Any]:
     value_tex = tex.col(shown) if r.vector else (shown[0] if isinstance(shown[0], str) else tex(shown[0]))
     sym = tex.col(list(r.exprs)) if r.vector else tex(r.exprs[0])
     lhs = f"{name}({at})"
+
+    exprs = matrix_form(list(r.exprs))
+    if r.part.grad and len(r.entries) == len(problem.variables):  # grad f: the derivatives its step trees take
+        named = sp.Matrix([derivative(e.tree.expr, v) for v, e in zip(problem.variables, r.entries)])
+    else:
+        named = exprs
+    if not r.vector:
+        named, exprs = named[0], exprs[0]
+    if r.rounded is not None:
+        values: Any = [sp.Float(v) if isinstance(v, str) else v for v in r.rounded]
+    else:
+        values = list(r.values)
+    value_form = matrix_form(values) if r.vector else matrix_form(values)[0]
+    at_line = chain(Side(lhs, named), "≈" if r.rounded is not None else "=", Side(value_tex, value_form), where=dict(r.part.at))
     return {
         "groups": groups,
-        "answer": [f"{name}({x}) = {sym}", f"{lhs} {approx} {value_tex}"],
-        "answer_short": [f"{lhs} {approx} {value_tex}"],
+        "answer": [chain(Side(f"{name}({x})", named), "=", Side(sym, exprs)), at_line],
+        "answer_short": [at_line],
     }
 
 

@@ -21,12 +21,14 @@ from typing import Any
 
 import sympy as sp
 
-from solgen.asks.base import Ask, Entry, Result
+from solgen.asks.base import derivative, matrix_form, Ask, Entry, Result
+from solgen.present import blocks
 from solgen.errors import DeriveError, SpecError
 from solgen.input.expr import ParseError, parse_exact
 from solgen.input.fields import read_at, read_directions, read_of, read_taylor_order
 from solgen.math import lazy
 from solgen.present.words import text
+from solgen.present.formula import Side, chain
 
 LAYERS = ("contours", "gradient", "directions", "tangent", "field", "taylor")  # figures.model.LAYERS, without numpy
 MAX_SPAN = 10**6
@@ -345,7 +347,9 @@ def present(r: FigureResult, tex: Any, problem: Any) -> dict[str, Any]:
     full_svg, blank_svg = f"{stem}.svg", f"{stem}-worksheet.svg"
     view = FigureSpec(model=fig, labels=labels, plain=plain, svg=full_svg, svg_blank=blank_svg, alt=alt,
                       alt_blank=alt_blank, desc=desc, desc_blank=desc_blank)
-    at_point = f"{tex.nabla} {f}({at}) = {gradient}"
+    d = sp.Matrix([derivative(e.tree.expr, v) for v, e in zip(problem.variables, r.entries)]) \
+        if len(r.entries) == len(problem.variables) else None
+    at_point = chain(Side(f"{tex.nabla} {f}({at})", d), "=", Side(gradient, matrix_form(r.gradient_at)), where=dict(r.part.at))
     if r.slice:
         dname = direction_tex.get(r.slice, r.slice)
         legend = [words("figure.slice", f=f, name=dname, point=at, result=tex(r.value))]
@@ -449,4 +453,4 @@ def _factor(scale: float | None) -> str:
     return f"1/{1 / scale:g}"
 
 
-ASK = Ask("figure", frozenset({"of", "at", "show", "window", "directions", "order", "slice"}), read, derive, present)
+ASK = Ask("figure", frozenset({"of", "at", "show", "window", "directions", "order", "slice"}), read, derive, present, layout=blocks.figure)

@@ -7,11 +7,12 @@ from typing import Any
 
 import sympy as sp
 
-from solgen.asks.base import Ask, Entry, Result, at_point, factored, no_wrt
+from solgen.asks.base import derivative, matrix_form, Ask, Entry, Result, at_point, factored, no_wrt
 from solgen.input.fields import read_at, read_detail, read_of, read_simplify
 from solgen.math.tidy import factor_common
 from solgen.present.view import add_factored, add_value, group, stack_wide, pd
 from solgen.math import lazy
+from solgen.present.formula import Side, chain
 
 
 @dataclass(frozen=True)
@@ -57,26 +58,33 @@ def present(r: GradientResult, tex: Any, problem: Any) -> dict[str, Any]:
 
         return present_gradient(r, tex, problem)  # type: ignore[arg-type]
 
+
     f, x = r.part.of, tex.args
+    expr = r.entries[0].tree.expr if r.entries else None
+    where = dict(r.part.at) if r.part.at else None
     if len(problem.variables) == 1:  # one variable: the derivative f'(x), as a book writes it
         lhs = f"{f}'({x})"
-        view = {"groups": [group(lhs, r.entries[0].tree, tex, r.part)], "answer": [f"{lhs} = {tex(r.gradient[0])}"],
-                "equation": None, "answer_short": [f"{lhs} = {tex(r.gradient[0])}"]}
-        add_factored(view, tex(r.factored[0]) if r.factored else None)
-        return add_value(view, f"{f}'({tex.point(r.part)})", tex(r.value[0]) if r.value is not None else None)
+        d = derivative(expr, problem.variables[0])
+        line = chain(Side(lhs, d), "=", Side(tex(r.gradient[0]), matrix_form([r.gradient[0]])[0]))
+        view = {"groups": [group(lhs, r.entries[0].tree, tex, r.part)], "answer": [line],
+                "equation": None, "answer_short": [line]}
+        add_factored(view, tex(r.factored[0]) if r.factored else None, form=r.factored[0] if r.factored else None)
+        return add_value(view, f"{f}'({tex.point(r.part)})", tex(r.value[0]) if r.value is not None else None,
+                         lhs_form=d, form=r.value[0] if r.value is not None else None, where=where)
     groups = [group(pd(f, tex(v), x), e.tree, tex, r.part) for v, e in zip(problem.variables, r.entries)]
     symbolic = tex.col([pd(f, tex(v), x) for v in problem.variables])
     result = tex.col(list(r.gradient))
+    d = sp.Matrix([derivative(expr, v) for v in problem.variables])
+    value = matrix_form(r.gradient)
     view = {
         "groups": groups,
-        "answer": [f"{tex.nabla} {f}({x}) = {symbolic} = {result}"],
+        "answer": [chain(Side(f"{tex.nabla} {f}({x})", d), "=", Side(symbolic, d), "=", Side(result, value))],
         "equation": [f"{tex.nabla} {f}({x})", symbolic, result],
-        "answer_short": [f"{tex.nabla} {f}({x}) = {result}"],
+        "answer_short": [chain(Side(f"{tex.nabla} {f}({x})", d), "=", Side(result, value))],
     }
-    add_factored(view, tex.col(r.factored) if r.factored else None)
-    stack_wide(view, f"{tex.nabla} {f}({x})", [[g] for g in r.gradient], tex, "g")
+    add_factored(view, tex.col(r.factored) if r.factored else None, form=matrix_form(r.factored) if r.factored else None)
+    stack_wide(view, f"{tex.nabla} {f}({x})", [[g] for g in r.gradient], tex, "g", lhs_form=d)
     return add_value(view, f"{tex.nabla} {f}({tex.point(r.part)})", tex.col(r.value) if r.value is not None else None,
-                     r.value, tex)
-
+                     r.value, tex, lhs_form=d, form=matrix_form(r.value) if r.value is not None else None, where=where)
 
 ASK = Ask("gradient", frozenset({"of", "at", "detail", "simplify", "wrt"}), read, derive, present, shaped=True)

@@ -8,11 +8,13 @@ from typing import Any
 
 import sympy as sp
 
-from solgen.asks.base import Ask, Entry, Result, at_point, factored, no_wrt
+from solgen.asks.base import derivative, matrix_form, Ask, Entry, Result, at_point, factored, no_wrt
+from solgen.present import blocks
 from solgen.input.fields import read_at, read_detail, read_of, read_simplify
 from solgen.math.tidy import factor_common
 from solgen.present.view import WIDE, add_factored, add_value, group, stack_wide, pd, second
 from solgen.math import lazy
+from solgen.present.formula import Side, chain
 
 
 @dataclass(frozen=True)
@@ -71,19 +73,41 @@ def present(r: HessianResult, tex: Any, problem: Any) -> dict[str, Any]:
         groups.append(group(heading, e.tree, tex, r.part))
     n = len(v)
     symbolic = tex.mat([[second(f, v[i], v[j], x) for j in range(n)] for i in range(n)])
-    full = f"{tex.nabla}^2 {f}({x}) = {symbolic} = " if n <= WIDE else f"{tex.nabla}^2 {f}({x}) = "
+    d = _second_forms(r, problem.variables)
+    value = matrix_form(r.answer)
+    lhs = Side(f"{tex.nabla}^2 {f}({x})", d)
     result = tex.mat(r.answer)
     view = {
         "groups": groups,
         "symmetric": n > 1,
-        "answer": [full + result],
+        "answer": [chain(lhs, "=", Side(symbolic, d), "=", Side(result, value)) if n <= WIDE
+                   else chain(lhs, "=", Side(result, value))],
         "equation": [f"{tex.nabla}^2 {f}({x})", symbolic, result] if n <= WIDE else None,
-        "answer_short": [f"{tex.nabla}^2 {f}({x}) = {result}"],
+        "answer_short": [chain(lhs, "=", Side(result, value))],
     }
-    add_factored(view, tex.mat(r.factored) if r.factored else None)
-    stack_wide(view, f"{tex.nabla}^2 {f}({x})", [list(row) for row in r.answer], tex, "h", symmetric=True)
+    add_factored(view, tex.mat(r.factored) if r.factored else None, form=matrix_form(r.factored) if r.factored else None)
+    stack_wide(view, f"{tex.nabla}^2 {f}({x})", [list(row) for row in r.answer], tex, "h", symmetric=True, lhs_form=d)
     return add_value(view, f"{tex.nabla}^2 {f}({tex.point(r.part)})", tex.mat(r.value) if r.value is not None else None,
-                     r.value, tex)
+                     r.value, tex, lhs_form=d, form=matrix_form(r.value) if r.value is not None else None,
+                     where=dict(r.part.at) if r.part.at else None)
 
 
-ASK = Ask("hessian", frozenset({"of", "at", "detail", "simplify", "wrt"}), read, derive, present, shaped=True)
+def _second_forms(r: HessianResult, variables: Any) -> Any:
+    """The Hessian as a Matrix of derivatives: entry (i, j) is d/dv_j of the first partial its
+    step tree starts from (the symmetric entry where only one of the pair was derived)."""
+    firsts = {e.index: e.tree.expr for e in r.entries}
+    n = len(variables)
+    rows = []
+    for i in range(n):
+        row = []
+        for j in range(n):
+            if (i, j) in firsts:
+                row.append(derivative(firsts[(i, j)], variables[j]))
+            elif (j, i) in firsts:
+                row.append(derivative(firsts[(j, i)], variables[i]))
+            else:
+                return None
+        rows.append(row)
+    return sp.Matrix(rows)
+
+ASK = Ask("hessian", frozenset({"of", "at", "detail", "simplify", "wrt"}), read, derive, present, shaped=True, layout=blocks.hessian)

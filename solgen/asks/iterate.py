@@ -18,12 +18,13 @@ from typing import Any
 import sympy as sp
 
 from solgen.asks import solving
-from solgen.asks.base import Entry, Result
+from solgen.asks.base import derivative, matrix_form, Entry, Result
 from solgen.errors import CheckError, DeriveError, SpecError
 from solgen.input.expr import ParseError, parse_exact
 from solgen.input.fields import read_at, read_decimals, read_detail, read_of
 from solgen.math.printer import terminating_decimal
 from solgen.present.view import as_written, group, pd, second
+from solgen.present.formula import Formula, Side, chain
 
 MAX_STEPS = 10
 MAX_EXACT = 160  # characters of an exact coordinate before it is too long to write
@@ -192,6 +193,11 @@ def derive(engine: Any, part: Any, method: str) -> IterateResult:
 
 # -- view -------------------------------------------------------------------------------
 
+def _rel(tex_relation: str) -> str:
+    """A relation as the LaTeX ``rel`` writes it, as ``chain`` names it."""
+    return "≈" if tex_relation == "\\approx" else "="
+
+
 def present(r: IterateResult, tex: Any, problem: Any) -> dict[str, Any]:
     f, x = r.part.of, tex.args
     names = [tex(v) for v in problem.variables]
@@ -223,36 +229,68 @@ def present(r: IterateResult, tex: Any, problem: Any) -> dict[str, Any]:
         else:
             i, j = e.index
             groups.append(group(second(f, names[j], names[i], x), e.tree, tex, r.part))
+
+    variables = list(problem.variables)
+    F = next((e.tree.expr for e in r.entries if len(e.index) == 1), None)  # f, where the first derivatives start
+    exact = r.rounded_from is None  # rounded iterates are shown, not claimed: their lines stay plain LaTeX
+    grad_d = sp.Matrix([derivative(F, v) for v in variables]) if F is not None else None
+    hess_d = sp.Matrix([[derivative(F, a, b) for b in variables] for a in variables]) if F is not None else None
+
+    def line(*items: Any, where: Any = None) -> Any:
+        """A chain when its forms are exact, else the same LaTeX unclaimed."""
+        built = chain(*items, where=where)
+        return built if exact and F is not None else str(built)
+
+    def col(values: Any) -> Any:
+        return sp.Matrix(list(values))
+
     blocks: list[dict[str, Any]] = []
     lead = w("newton.intro", f=f) if r.method == "newton" else w("descent.intro", f=f, rate=rate)
-    blocks.append({"math": f"{tex.nabla} {f}({x}) = {tex.col(list(r.gradient))}"})
+    blocks.append({"math": line(Side(f"{tex.nabla} {f}({x})", grad_d), "=", Side(tex.col(list(r.gradient)), matrix_form(r.gradient)))})
     if r.hessian is not None:
-        blocks.append({"math": f"{tex.nabla}^2 {f}({x}) = {tex.mat([list(row) for row in r.hessian])}"})
+        blocks.append({"math": line(Side(f"{tex.nabla}^2 {f}({x})", hess_d), "=",
+                                    Side(tex.mat([list(row) for row in r.hessian]), matrix_form(r.hessian)))})
     for it in r.iterations:
         k, k1 = it.k, it.k + 1
         if r.rounded_from is not None and k == r.rounded_from:
             blocks.append({"text": w("newton.large", n=str(DIGITS))})
         blocks.append({"text": w(f"{r.method}.at", k=str(k), point=f"x_{{{k}}} {rel(list(it.point))} ({pt(it.point)})")})
         gcol = tex.col([num(v) for v in it.gradient])
-        blocks.append({"math": f"{tex.nabla} {f}(x_{{{k}}}) {rel(list(it.gradient))} {gcol}"})
+        here = dict(zip(variables, it.point))
+        blocks.append({"math": line(Side(f"{tex.nabla} {f}(x_{{{k}}})", grad_d), _rel(rel(list(it.gradient))),
+                                    Side(gcol, col(it.gradient)), where=here)})
         if r.method == "newton":
             hmat = tex.mat([[num(v) for v in row] for row in it.hessian])
-            blocks.append({"math": f"{tex.nabla}^2 {f}(x_{{{k}}}) {rel([v for row in it.hessian for v in row])} {hmat}"})
+            blocks.append({"math": line(Side(f"{tex.nabla}^2 {f}(x_{{{k}}})", hess_d), _rel(rel([v for row in it.hessian for v in row])),
+                                        Side(hmat, sp.Matrix([list(row) for row in it.hessian])), where=here)})
             if it.step is None:
                 blocks.append({"text": w("newton.singular", f=f, k=str(k))})
                 break
             blocks.append({"text": w("newton.solve", f=f, k=str(k))})
             neg = tex.col([num(-v) for v in it.gradient])
-            blocks.append({"math": f"{hmat} p_{{{k}}} = {neg} \\quad \\Rightarrow \\quad p_{{{k}}} {rel(list(it.step))} {tex.col([num(v) for v in it.step])}"})
-            blocks.append({"math": f"x_{{{k1}}} = x_{{{k}}} + p_{{{k}}} {rel(list(it.next))} ({pt(it.next)})"})
+            solve = f"{hmat} p_{{{k}}} = {neg} \\quad \\Rightarrow \\quad p_{{{k}}} {rel(list(it.step))} {tex.col([num(v) for v in it.step])}"
+            if exact:  # H p_k = -grad f(x_k): the step solves it; p_k is that step
+                step = col(it.step)
+                solve = Formula(solve, [sp.Matrix([list(row) for row in it.hessian]) * step, -col(it.gradient), step, step],
+                                ["=", "⇒", _rel(rel(list(it.step)))])
+            blocks.append({"math": solve})
+            blocks.append({"math": line(Side(f"x_{{{k1}}}", col(it.next)), "=",
+                                        Side(f"x_{{{k}}} + p_{{{k}}}", col(it.point) + col(it.step)), _rel(rel(list(it.next))),
+                                        Side(f"({pt(it.next)})", col(it.next)))})
         else:
-            blocks.append({"math": f"x_{{{k1}}} = x_{{{k}}} - \\eta {tex.nabla} {f}(x_{{{k}}}) = ({pt(it.point)}) - {rate} ({pt(it.gradient)}) "
-                                   f"{rel(list(it.next) + list(it.point) + list(it.gradient))} ({pt(it.next)})"})
+            moved = col(it.point) - r.rate * col(it.gradient)  # x_k - eta grad f(x_k)
+            blocks.append({"math": line(Side(f"x_{{{k1}}}", col(it.next)), "=", Side(f"x_{{{k}}} - \\eta {tex.nabla} {f}(x_{{{k}}})", moved), "=",
+                                        Side(f"({pt(it.point)}) - {rate} ({pt(it.gradient)})", moved),
+                                        _rel(rel(list(it.next) + list(it.point) + list(it.gradient))),
+                                        Side(f"({pt(it.next)})", col(it.next)))})
     # the answer: every iterate, three to a line (the same lines on the slides)
-    listed = [f"x_{{{k}}} {rel(list(x))} ({pt(x)})" for k, x in enumerate(r.iterates)]
-    summary = [", \\quad ".join(listed[i:i + 3]) for i in range(0, len(listed), 3)]
+    listed = [line(Side(f"x_{{{k}}}", col(x)), _rel(rel(list(x))), Side(f"({pt(x)})", col(x))) for k, x in enumerate(r.iterates)]
+    summary: list[Any] = [", \\quad ".join(str(t) for t in listed[i:i + 3]) if len(listed[i:i + 3]) > 1 else listed[i]
+                          for i in range(0, len(listed), 3)]  # one iterate alone on its line: its formula
     if r.singular_at is not None:
-        summary.append(f"\\det {tex.nabla}^2 {f}(x_{{{r.singular_at}}}) = 0")
+        singular = r.iterations[-1].hessian or ()
+        summary.append(line(Side(f"\\det {tex.nabla}^2 {f}(x_{{{r.singular_at}}})", sp.Matrix([list(row) for row in singular]).det()),
+                            "=", Side("0", sp.Integer(0))))
     blocks.append({"text": w("newton.iterates", count=len(listed))})
     blocks.extend({"math": line} for line in summary)
     return {"lead": lead, "groups": groups, "blocks": blocks, "answer": [], "answer_short": summary}

@@ -8,13 +8,15 @@ from typing import Any
 
 import sympy as sp
 
-from solgen.asks.base import Ask, Entry, Result, at_point, factored, no_wrt
+from solgen.asks.base import derivative, matrix_form, Ask, Entry, Result, at_point, factored, no_wrt
+from solgen.present import blocks
 from solgen.derive.check import TooLarge, equal
 from solgen.errors import DeriveError
 from solgen.input.fields import read_at, read_detail, read_of, read_simplify
 from solgen.math.tidy import factor_common
 from solgen.present.view import WIDE, add_factored, add_value, group, stack_wide, pd
 from solgen.math import lazy
+from solgen.present.formula import Side, chain
 
 
 @dataclass(frozen=True)
@@ -83,17 +85,25 @@ def present(r: JacobianResult, tex: Any, problem: Any) -> dict[str, Any]:
     tail = f" = {tex.nabla}^2 {r.part.of}({x})" if r.equals_hessian else ""
     middle = f" = {symbolic}" if len(v) <= WIDE and rows <= WIDE else ""
     result = tex.mat(r.answer)
+    comps = {e.index: e.tree.expr for e in r.entries}
+    d = sp.Matrix([[derivative(comps[(i, j)], problem.variables[j]) for j in range(len(v))] for i in range(rows)]) \
+        if all((i, j) in comps for i in range(rows) for j in range(len(v))) else None
+    value = matrix_form(r.answer)
+    sides = [Side(lhs, d), "=", *([Side(symbolic, d), "="] if middle else []), Side(result, value),
+             *(["=", Side(f"{tex.nabla}^2 {r.part.of}({x})", d)] if tail else [])]
+    short = [Side(lhs, d), "=", Side(result, value), *(["=", Side(f"{tex.nabla}^2 {r.part.of}({x})", d)] if tail else [])]
     view = {
         "groups": groups,
         "equals_hessian": bool(r.equals_hessian),
-        "answer": [f"{lhs}{middle} = {result}{tail}"],
-        "equation": [lhs, symbolic, result + tail] if middle else None,
-        "answer_short": [f"{lhs} = {result}{tail}"],
+        "answer": [chain(*sides)],
+        "equation": [lhs, symbolic, chain(Side(result, value), "=", Side(f"{tex.nabla}^2 {r.part.of}({x})", d)) if tail
+                     else result] if middle else None,
+        "answer_short": [chain(*short)],
     }
-    add_factored(view, tex.mat(r.factored) if r.factored else None)
-    stack_wide(view, lhs, [list(row) for row in r.answer], tex, "j", symmetric=bool(r.equals_hessian))
+    add_factored(view, tex.mat(r.factored) if r.factored else None, form=matrix_form(r.factored) if r.factored else None)
+    stack_wide(view, lhs, [list(row) for row in r.answer], tex, "j", symmetric=bool(r.equals_hessian), lhs_form=d)
     at_lhs = f"{tex.nabla} {name}({tex.point(r.part)})" if r.part.grad else f"J_{{{r.part.of}}}({tex.point(r.part)})"
-    return add_value(view, at_lhs, tex.mat(r.value) if r.value is not None else None)
+    return add_value(view, at_lhs, tex.mat(r.value) if r.value is not None else None, lhs_form=d,
+                     form=matrix_form(r.value) if r.value is not None else None, where=dict(r.part.at) if r.part.at else None)
 
-
-ASK = Ask("jacobian", frozenset({"of", "at", "detail", "simplify", "wrt"}), read, derive, present, shaped=True)
+ASK = Ask("jacobian", frozenset({"of", "at", "detail", "simplify", "wrt"}), read, derive, present, shaped=True, layout=blocks.jacobian)

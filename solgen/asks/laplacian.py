@@ -9,12 +9,13 @@ from typing import Any
 
 import sympy as sp
 
-from solgen.asks.base import Ask, Entry, Result
+from solgen.asks.base import derivative, matrix_form, Ask, Entry, Result
 from solgen.derive.check import TooLarge, equal, expand_guarded
 from solgen.errors import CheckError
 from solgen.input.fields import read_detail, read_of
 from solgen.math.tidy import tidy
 from solgen.present.view import group, pd, second
+from solgen.present.formula import Side, chain
 
 
 @dataclass(frozen=True)
@@ -62,13 +63,17 @@ def present(r: LaplacianResult, tex: Any, problem: Any) -> dict[str, Any]:
     f, x, v = r.part.of, tex.args, [tex(s) for s in problem.variables]
     groups = [group(second(f, v[i], v[i], x) + f" = {tex.d(problem.variables[i])} {pd(f, v[i], x)}", e.tree, tex, r.part)
               for i, e in enumerate(r.entries)]
+
     symbolic = " + ".join(second(f, vi, vi, x) for vi in v)
-    lhs = f"\\Delta {f}({x})"
-    middle = f" = {tex(r.total)}" if r.total is not None else ""
+    seconds = [derivative(e.tree.expr, s) for s, e in zip(problem.variables, r.entries)]  # d/dv of df/dv
+    d = sp.Add(*seconds, evaluate=False) if len(seconds) == len(v) else None
+    lhs = Side(f"\\Delta {f}({x})", d)
+    middle = ["=", Side(tex(r.total), matrix_form([r.total])[0])] if r.total is not None else []
+    result = Side(tex(r.laplacian), matrix_form([r.laplacian])[0])
     return {
         "groups": groups,
-        "answer": [f"{lhs} = {symbolic}{middle} = {tex(r.laplacian)}"],
-        "answer_short": [f"{lhs} = {tex(r.laplacian)}"],
+        "answer": [chain(lhs, "=", Side(symbolic, d), *middle, "=", result)],
+        "answer_short": [chain(lhs, "=", result)],
     }
 
 

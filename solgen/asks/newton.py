@@ -9,6 +9,7 @@ from typing import Any
 
 from solgen.asks import iterate
 from solgen.asks.base import Ask
+from solgen.present import blocks
 from solgen.input.fields import read_of, read_detail
 from solgen.math import lazy
 
@@ -46,4 +47,4 @@ def present(r: Any, tex: Any, problem: Any) -> dict[str, Any]:
     return iterate.present(r, tex, problem)
 
 
-ASK = Ask("newton", frozenset({"of", "at", "steps", "decimals", "detail"}), read, derive, present, shaped=True)
+ASK = Ask("newton", frozenset({"of", "at", "steps", "decimals", "detail"}), read, derive, present, shaped=True, layout=blocks.steps_then_blocks)

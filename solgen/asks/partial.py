@@ -7,11 +7,12 @@ from typing import Any
 
 import sympy as sp
 
-from solgen.asks.base import Ask, Entry, Result, at_point, factored
+from solgen.asks.base import derivative, matrix_form, Ask, Entry, Result, at_point, factored
 from solgen.input.fields import read_at, read_detail, read_of, read_partial_order, read_simplify
 from solgen.math.tidy import factor_common
 from solgen.errors import SpecError
 from solgen.present.view import add_factored, add_value, group, partial_symbol
+from solgen.present.formula import Side, chain
 
 
 @dataclass(frozen=True)
@@ -56,10 +57,14 @@ def present(r: PartialResult, tex: Any, problem: Any) -> dict[str, Any]:
     for k, e in enumerate(r.entries):
         groups.append(group(f"{tex.d(order[k])} {current}", e.tree, tex, r.part))
         current = tex.paren(e.tree.result)
+
     sym = partial_symbol(r.part, tex)
-    view = {"groups": groups, "answer": [f"{sym} = {tex(r.derivative)}"], "answer_short": [f"{sym} = {tex(r.derivative)}"]}
-    add_factored(view, tex(r.factored) if r.factored is not None else None)
-    return add_value(view, f"{sym}\\Big|_{{({tex.point(r.part)})}}", tex(r.value) if r.value is not None else None)
+    d = derivative(r.entries[0].tree.expr, *r.part.order) if r.entries else None
+    line = chain(Side(sym, d), "=", Side(tex(r.derivative), matrix_form([r.derivative])[0]))
+    view = {"groups": groups, "answer": [line], "answer_short": [line]}
+    add_factored(view, tex(r.factored) if r.factored is not None else None, form=r.factored)
+    return add_value(view, f"{sym}\\Big|_{{({tex.point(r.part)})}}", tex(r.value) if r.value is not None else None,
+                     lhs_form=d, form=r.value, where=dict(r.part.at) if r.part.at else None)
 
 
 ASK = Ask("partial", frozenset({"of", "order", "at", "detail", "simplify"}), read, derive, present, shaped=True)  # its own error

@@ -12,13 +12,17 @@ from typing import Any
 
 import sympy as sp
 
-from solgen.asks.base import Ask, Entry, Result
+from solgen.asks.base import derivative, matrix_form, Ask, Entry, Result
+from solgen.present import blocks
 from solgen.input.fields import read_at, read_detail, read_estimate, read_of, read_taylor_order
 from solgen.math.printer import terminating_decimal
 from solgen.math.tidy import tidy, tmul
 from solgen.present.view import fitted, group, pd, second, taylor_intro, LINE, width
 from solgen.present.words import text
 from solgen.math import lazy
+from solgen.math.named import unfold
+from solgen.present.formula import Side
+from solgen.present.formula import Side, chain
 
 
 @dataclass(frozen=True)
@@ -133,6 +137,47 @@ def nth(f: str, k: int) -> str:
     return f + "'" * k if k <= 3 else f"{f}^{{({k})}}"
 
 
+def _general(f: str, rhs: str, F: Any, variables: list[Any], order: int) -> Any:
+    """``f(x + eps) ~ f(x) + ...`` in general form: its sides as SymPy reads them, the Taylor
+    polynomial as the sum over multi-indices of D^alpha f(x) / alpha! eps^alpha (eps_1, eps_2, ...
+    with several variables). An approximation: shown with its forms, not checked."""
+
+    lhs = f"{f}(x + \\epsilon)"
+    if F is None:
+        return f"{lhs} \\approx {rhs}"
+    eps = [sp.Symbol("epsilon")] if len(variables) == 1 else [sp.Symbol(f"epsilon_{i}") for i in range(1, len(variables) + 1)]
+    moved = F.xreplace({v: v + e for v, e in zip(variables, eps)})
+    terms = []
+    for alpha in itertools.product(range(order + 1), repeat=len(variables)):
+        if sum(alpha) > order:
+            continue
+        wrt = [(v, a) for v, a in zip(variables, alpha) if a]
+        term = sp.Derivative(F, *wrt) if wrt else F
+        coef = sp.Integer(1) / sp.prod([sp.factorial(a) for a in alpha])
+        terms.append(coef * term * sp.prod([e ** a for e, a in zip(eps, alpha)]))
+    return chain(Side(lhs, moved), "≈", Side(rhs, sp.Add(*terms)))
+
+
+def _function_form(r: TaylorResult) -> Any:
+    """f's expression (named functions opened): the expression the first derivatives' step
+    trees start from; None when there is none."""
+
+    for e in r.entries:
+        if len(e.index) == 1:
+            return unfold(e.tree.expr)
+    return None
+
+
+def _decimal_sides(value: sp.Expr, tex: Any) -> list[Any]:
+    """``with_decimals``' LaTeX as chain items: the value, and ``\\approx`` its decimals when shown."""
+
+    shown = with_decimals(value, tex)
+    if " \\approx " not in shown:
+        return [Side(shown, value)]
+    exact, number = shown.split(" \\approx ")
+    return [Side(exact, value), "≈", Side(number, sp.Float(number))]
+
+
 def with_decimals(value: sp.Expr, tex: Any) -> str:
     """An exact value and, when it is not a short decimal already, its decimal beside it:
     301/60 is \\frac{301}{60} \\approx 5.0167 (a value with letters in it stays exact)."""
@@ -154,6 +199,20 @@ def present(r: TaylorResult, tex: Any, problem: Any) -> dict[str, Any]:
 
     f, x = r.part.of, tex.args
     single = len(problem.variables) == 1
+    F = _function_form(r)  # f's expression, for the forms of the lines below (None: plain LaTeX)
+    variables = list(problem.variables)
+    point = dict(r.part.at) if r.part.at else {}
+
+    def line(lhs: str, lhs_form: Any, rhs: str, rhs_form: Any, where: Any = None, rel: str = "=") -> Any:
+        if F is None:
+            return f"{lhs} {'=' if rel == '=' else chr(92) + 'approx'} {rhs}"
+        return chain(Side(lhs, lhs_form), rel, Side(rhs, rhs_form), where=where)
+
+    def grad_form() -> Any:
+        return sp.Matrix([derivative(F, v) for v in variables]) if F is not None else None
+
+    def hess_form() -> Any:
+        return sp.Matrix([[derivative(F, a, b) for b in variables] for a in variables]) if F is not None else None
     groups = []
     for e in r.entries:
         if len(e.index) == 1 and not single:
@@ -172,7 +231,7 @@ def present(r: TaylorResult, tex: Any, problem: Any) -> dict[str, Any]:
     if single:
         terms = [f"{f}(x)"] + [f"\\frac{{{nth(f, k)}(x)}}{{{k}!}} \\epsilon^{{{k}}}" if k > 1 else f"{f}'(x) \\epsilon"
                                for k in range(1, r.order + 1)]
-        answer.append(f"{f}(x + \\epsilon) \\approx " + " + ".join(terms))
+        answer.append(_general(f, " + ".join(terms), F, variables, r.order))
     else:
         general = f"{f}(x + \\epsilon) \\approx {f}(x) + {tex.nabla} {f}(x)^T \\epsilon"
         if r.order >= 2:
@@ -180,7 +239,7 @@ def present(r: TaylorResult, tex: Any, problem: Any) -> dict[str, Any]:
         if r.order >= 3:  # the multi-index terms: sum over |alpha| = 3..order of D^alpha f(x)/alpha! eps^alpha
             below = "|\\alpha| = 3" if r.order == 3 else f"3 \\le |\\alpha| \\le {r.order}"
             general += f" + \\sum_{{{below}}} \\frac{{\\partial^\\alpha {f}(x)}}{{\\alpha!}} \\epsilon^\\alpha"
-        answer.append(general)
+        answer.append(_general(f, general.split(" \\approx ", 1)[1], F, variables, r.order))
     general_values = {
         "f": f,
         "nabla": tex.nabla,
@@ -189,34 +248,42 @@ def present(r: TaylorResult, tex: Any, problem: Any) -> dict[str, Any]:
     }
     if r.hessian:  # the general gradient and Hessian as display lines, a wide one stacked
         general_values["lines"] = [
-            *fitted(f"{tex.nabla} {f}(x)", [[g] for g in r.gradient], tex, "g"),
-            *fitted(f"{tex.nabla}^2 {f}(x)", [list(row) for row in r.hessian], tex, "h", symmetric=True),
+            *fitted(f"{tex.nabla} {f}(x)", [[g] for g in r.gradient], tex, "g", lhs_form=grad_form()),
+            *fitted(f"{tex.nabla}^2 {f}(x)", [list(row) for row in r.hessian], tex, "h", symmetric=True, lhs_form=hess_form()),
             *_higher_lines(r.higher or (), problem, tex, x, f),
         ]
     at_lines = []
     if r.part.at:
         at = tex.point(r.part)
-        at_lines.append(f"{f}({at}) = {tex(r.value)}")
+        at_lines.append(line(f"{f}({at})", F, tex(r.value), r.value, point))
         if single:
-            at_lines.append(f"{f}'({at}) = {tex(r.gradient_at[0])}")
+            at_lines.append(line(f"{f}'({at})", derivative(F, variables[0]) if F is not None else None,
+                                 tex(r.gradient_at[0]), r.gradient_at[0], point))
             for k, val in enumerate(r.derivatives_at or (), start=2):
-                at_lines.append(f"{nth(f, k)}({at}) = {tex(val)}")
+                at_lines.append(line(f"{nth(f, k)}({at})", derivative(F, (variables[0], k)) if F is not None else None,
+                                     tex(val), val, point))
         else:
-            at_lines.append(f"{tex.nabla} {f}({at}) = {tex.col(list(r.gradient_at))}")
+            at_lines.append(line(f"{tex.nabla} {f}({at})", grad_form(), tex.col(list(r.gradient_at)),
+                                 matrix_form(r.gradient_at), point))
             if r.hessian_at:
-                at_lines.append(f"{tex.nabla}^2 {f}({at}) = {tex.mat([list(row) for row in r.hessian_at])}")
+                at_lines.append(line(f"{tex.nabla}^2 {f}({at})", hess_form(), tex.mat([list(row) for row in r.hessian_at]),
+                                     matrix_form(r.hessian_at), point))
             at_lines.extend(_higher_lines(r.higher_at or (), problem, tex, at, f))
-        variables = ", ".join(tex(v) for v in problem.variables)
-        answer.append(f"{f}({variables}) \\approx {tex(r.polynomial)}")
+        names = ", ".join(tex(v) for v in problem.variables)
+        answer.append(line(f"{f}({names})", F, tex(r.polynomial), r.polynomial, rel="≈"))
     estimate_lines, estimate_intro = [], None
     if r.estimated is not None:  # an estimate reads as the TA wrote its point: 3.02, not 151/50
         where = ", ".join(terminating_decimal(v) or tex(v) for _, v in r.part.estimate)
+        at_estimate = dict(r.part.estimate)
         exact_line = f"{f}({where}) = {with_decimals(r.exact, tex)}"
         estimate_lines = [f"{f}({where}) \\approx {with_decimals(r.estimated, tex)}", exact_line]
+        if F is not None:
+            estimate_lines = [chain(Side(f"{f}({where})", F), "≈", *_decimal_sides(r.estimated, tex), where=at_estimate),
+                              chain(Side(f"{f}({where})", F), "=", *_decimal_sides(r.exact, tex), where=at_estimate)]
         estimate_intro = tex.words("taylor.estimate_value" if single else "taylor.estimate",
                                    point=f"{tex(problem.variables[0])} = {where}" if single else where)
 
-    joined = ", \\qquad ".join(at_lines)
+    joined = ", \\qquad ".join(str(a) for a in at_lines)
     return {
         "at_joined": joined if at_lines and width(joined) <= LINE else None,  # the values at the point on one line
         "estimate_lines": estimate_lines,
@@ -254,4 +321,4 @@ def _higher_lines(values: Any, problem: Any, tex: Any, args: str, fname: str) ->
     return lines
 
 
-ASK = Ask("taylor", frozenset({"of", "at", "order", "estimate", "detail"}), read, derive, present, shaped=True)
+ASK = Ask("taylor", frozenset({"of", "at", "order", "estimate", "detail"}), read, derive, present, shaped=True, layout=blocks.taylor)

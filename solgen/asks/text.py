@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from solgen.asks.base import Ask, Result
+from solgen.present import blocks
 from solgen.errors import SpecError
 
 
@@ -27,4 +28,4 @@ def present(r: TextResult, tex: Any, problem: Any) -> dict[str, Any]:
     return {"groups": [], "answer": [], "answer_short": []}
 
 
-ASK = Ask("text", frozenset(), read, derive, present, shaped=True)
+ASK = Ask("text", frozenset(), read, derive, present, shaped=True, layout=blocks.text)

@@ -11,8 +11,13 @@ YAML serializer (the ``front_matter`` filter). Built-in templates ship in the pa
 which is the repository's ``templates/``); ``--templates DIR`` puts DIR first on the
 search path, so any template can be overridden by name.
 
-To add an output kind: add ``<kind>.<fmt>.j2`` templates. To add a format: its escape and
-finalizer here, its pieces in ``formats/<fmt>.py``, its templates in ``templates/<fmt>/``.
+Each format has at most four templates, page shells that print the view's blocks
+(``present/blocks.py``) and never ask which ask a part is: ``document`` (handout and
+worksheet, of a problem or a section), ``slides`` (decks), ``parts`` (a part's blocks), and
+``preamble.tex.j2`` (LaTeX: packages and macros, also for ``--body-only`` and solgen.sty) or
+``page.html.j2`` (HTML: the page around a document or deck). ``template_name`` picks the shell
+of an output kind. To add a format: its escape and finalizer here, its pieces in
+``formats/<fmt>.py``, its templates in ``templates/<fmt>/``.
 """
 
 from __future__ import annotations
@@ -175,7 +180,10 @@ def environment(fmt: str, templates: Path | None = None) -> jinja2.Environment:
 
 
 def template_name(kind: str, fmt: str) -> str:
-    return f"{kind}.{fmt}.j2"
+    """The page shell of an output kind: ``slides.<fmt>.j2`` for a deck (a problem's or a
+    section's, with or without answers), ``document.<fmt>.j2`` for the rest (handouts and
+    worksheets). The template is told ``section``, ``worksheet`` and ``slides``."""
+    return f"{'slides' if 'slides' in kind.split('-') else 'document'}.{fmt}.j2"
 
 
 def render(view: dict[str, Any], fmt: str, kind: str = "handout", templates: Path | None = None,
@@ -188,7 +196,8 @@ def render(view: dict[str, Any], fmt: str, kind: str = "handout", templates: Pat
         view = _as_math(view)
     try:
         template = env.get_template(template_name(kind, fmt))
-        text = template.render(doc=view, kind=kind, worksheet=kind.endswith("worksheet"), slides="slides" in kind.split("-"), w=words)
+        text = template.render(doc=view, kind=kind, worksheet=kind.endswith("worksheet"), slides="slides" in kind.split("-"),
+                               section=kind.startswith("section-"), w=words)
     except jinja2.TemplateSyntaxError as exc:  # carries its file and line
         raise WordsError(f"template syntax: {exc.message}", exc.lineno, exc.filename) from None
     except Exception as exc:  # noqa: BLE001 - a template's fault, reported at its line
@@ -218,7 +227,7 @@ class _Undefined(jinja2.StrictUndefined):
     __getattr__ = __getitem__ = __str__ = __iter__ = __len__ = __call__ = __bool__ = _fail_with_undefined_error
 
 
-TEMPLATE_NAMES = ("doc", "kind", "worksheet", "slides", "w")  # what render passes every template
+TEMPLATE_NAMES = ("doc", "kind", "worksheet", "slides", "section", "w")  # what render passes every template
 
 
 def _what_to_fix(exc: Exception, words: Words | None) -> str:

@@ -2,12 +2,13 @@
 without ``--standalone``, and ``solgen.sty`` for that document's preamble.
 
 A body is what lies between ``\\begin{document}`` and ``\\end{document}`` of the full .tex,
-headed by solgen's macros (``templates/tex/macros.tex.j2``, all ``\\providecommand``, so a
+headed by solgen's macros (the ``macros()`` of ``templates/tex/preamble.tex.j2``, all ``\\providecommand``, so a
 course that defines them keeps its own and a second pasted body redefines nothing). It
 loads no package and sets no page geometry: the course's preamble does (``\\usepackage{solgen}``
 loads what the body needs: amsmath, amssymb, mathrsfs, adjustbox, tikz).
 
-To change a macro: edit macros.tex.j2; the full documents, the sty and bodies share it.
+To change a macro: edit ``macros()`` in preamble.tex.j2; the full documents, the sty and bodies
+share it (the sty is the same template rendered with ``sty``).
 """
 
 from __future__ import annotations
@@ -22,11 +23,11 @@ HEAD = ("% A solgen body (solgen render --body-only): paste it into a document w
 
 
 def macros(templates: Path | None = None) -> str:
-    return environment("tex", templates).get_template("macros.tex.j2").render().strip() + "\n"
+    return environment("tex", templates).get_template("preamble.tex.j2").render(macros_only=True).strip() + "\n"
 
 
 def sty(templates: Path | None = None) -> str:
-    return environment("tex", templates).get_template("solgen.sty.j2").render().strip() + "\n"
+    return environment("tex", templates).get_template("preamble.tex.j2").render(sty=True).strip() + "\n"
 
 
 def body_only(tex: str, templates: Path | None = None) -> str:

@@ -31,7 +31,10 @@ NODE_OF = {"questions": "question", "parts": "part", "groups": "derivation", "li
            "handout_lines": "step", "slide_lines": "step", "problems": "problem", "problem": "problem",
            "answer": "answer", "items": "item", "slides": "frame", "frames": "frame", "readings": "reading",
            "blocks": "block", "figure": "figure", "builds": "build", "notes": "note"}
-SKIP = frozenset({"lang", "slide_frames", "legend_slides"})  # a part's deck-only copies of its lines
+# a part's deck-only copies of its lines (slide_frames, legend_slides, answer_short, a reading's
+# formula_short and unit_short: the handout prints answer and formula); show, slide: the layout of
+# the same formulas as blocks (present/blocks.py)
+SKIP = frozenset({"lang", "slide_frames", "legend_slides", "show", "slide", "answer_short", "formula_short", "unit_short"})
 
 
 def _skipped(key: str, value: Any, holder: dict[str, Any]) -> bool:

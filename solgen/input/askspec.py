@@ -38,6 +38,9 @@ class Ask:
     derive: Callable[[Any, Any], Any]  # (engine, part) -> its Result (derive/result.py)
     present: Callable[[Any, Any, Any], dict[str, Any]]  # (result, tex, problem) -> its view
     shaped: bool = False  # works in a file with shapes: (vectors and matrices); else an error there
+    # (part view, words) -> None: fills the part's blocks for the templates (present/blocks.py);
+    # None: present.blocks.default
+    layout: Callable[[dict[str, Any], Any], None] | None = None
 
 
 @lru_cache(maxsize=1)

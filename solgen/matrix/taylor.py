@@ -24,6 +24,9 @@ from solgen.matrix.ast import Node, Ref, Sym, latex, shape_text
 from solgen.matrix.check import check_coefficient, check_equal
 from solgen.matrix.diff import rebuild
 from solgen.present.view import taylor_intro
+from solgen.matrix.asks import _ref, gradient_of, hessian_of, read_gradient, read_jacobian
+from solgen.matrix.ast import Grad
+from solgen.matrix.formula import context, mchain
 
 
 def read(data: Any, ctx: dict, kw: dict, pid: str) -> None:

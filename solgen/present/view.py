@@ -28,6 +28,7 @@ from solgen.input.problem import Part, Problem
 from solgen.math.functions import tex_name
 from solgen.math.named import names_in, unfold
 from solgen.math.printer import HousePrinter, column, matrix, terminating_decimal
+from solgen.present import blocks
 from solgen.present.formula import RELATIONS, Formula, Side, chain
 from solgen.present.words import Run, Sentence, Words, join, load_words, text
 from solgen.input.expr import ParseError, tokenize
@@ -1024,6 +1025,8 @@ def build_view(solution: Solution, words: Words | None = None, prefix: str = "")
         q["parts"].append(view)
         q["derivations"].append(d)
     for q in questions:
+        for part_view in q["parts"]:  # the blocks the templates print (present/blocks.py), from the finished view
+            (askspec.get(part_view["ask"]).layout or blocks.default)(part_view, words)
         q["prompt"] = _prompts([d.part for d in q["derivations"]], problem, tex)
         q["prompt"].items.extend(p["choices"] for p in q["parts"] if p.get("choices"))
         del q["derivations"]
