@@ -28,7 +28,7 @@ from solgen.input.paths import walk
 from solgen.math import lazy
 from solgen.pipeline import (DEFAULT_TIMEOUT, MAX_TIMEOUT, Job, Outcome, expand, preload, process, stoppable,
                              walk_batch, write)
-from solgen.sections import is_section
+from solgen.input.section_files import is_section
 
 
 class Seconds(click.ParamType):

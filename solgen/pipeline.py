@@ -29,7 +29,7 @@ from solgen.build.workers import (WORKER_MEMORY, Stopped, _stop_signal, run_limi
 from solgen.input import askspec, paths
 from solgen.input.config import find_config
 from solgen.math import lazy
-from solgen.sections import is_regular, is_section, referenced
+from solgen.input.section_files import is_regular, is_section
 
 __all__ = ["DEFAULT_TIMEOUT", "MAX_TIMEOUT", "WORKER_MEMORY", "Batch", "Job", "Outcome", "Stopped", "allowance",
            "expand", "preload", "process", "stoppable", "walk_batch", "write"]
@@ -55,7 +55,7 @@ def allowance(path: str, timeout: float) -> tuple[float, str]:
     problem file; for a section, ``timeout`` for it and again for each problem it names."""
     if not is_section(path):
         return timeout, "a problem file"
-    n = referenced(path)
+    n = lazy.load("section_load").referenced(path)  # the section loader: only for sections
     return min(MAX_TIMEOUT, timeout * (1 + n)), f"this section ({timeout:g} s for it and for each of the {n} files it names)"
 
 

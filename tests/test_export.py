@@ -338,7 +338,7 @@ def test_moodle_embeds_the_figures(tmp_path: Path) -> None:
 
 
 def test_matrix_mal_rules_2Aw_and_the_missing_transpose() -> None:
-    from solgen.matrix.ast import text
+    from solgen.math.shaped import text
 
     quadratic = (ROOT / "problems" / "quadratic.yaml").read_text().replace(
         "{id: a, ask: gradient, of: f}", "{id: a, ask: gradient, of: f, choices: 3}")

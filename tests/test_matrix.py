@@ -19,10 +19,10 @@ from solgen.derive.calculus import solve
 from solgen.errors import SpecError
 from solgen.formats.json import to_json
 from solgen.input.problem import parse_problem
-from solgen.matrix.ast import (Add, Call, Had, Ident, Index, Mul, Node, Num, Ones, Pow, Ref, Sum, Sym, T, latex,
+from solgen.math.shaped import (Add, Call, Had, Ident, Index, Mul, Node, Num, Ones, Pow, Ref, Sum, Sym, T, latex,
                                text)
-from solgen.matrix.diff import Differ, Unsupported
-from solgen.matrix.problem import read_back
+from solgen.derive.shaped_diff import Differ, Unsupported
+from solgen.input.shaped_problem import read_back
 
 # -- an independent expansion: a tree on concrete sizes -> a SymPy matrix -----------------
 
@@ -128,7 +128,7 @@ def assert_same(a: sp.Matrix, b: sp.Matrix, point: dict) -> None:
 def verify_entrywise(src: dict[str, str], shapes: dict, var: str, fname: str, draws: int = 2,
                      scalars: tuple[str, ...] = ("lambda",), sums_to_one: tuple[str, ...] = ()) -> tuple[Node, Node]:
     """Every step of d(f), the gradient and the Hessian of f against SymPy on random sizes."""
-    from solgen.matrix.parse import Scope, parse
+    from solgen.input.shaped import Scope, parse
 
     m, d = sp.symbols("m d")
     shapes = {k: (v[0], v[1] if len(v) > 1 else sp.Integer(1)) for k, v in shapes.items()}
@@ -327,15 +327,15 @@ def test_every_node_of_random_losses_equals_the_entrywise_derivative(src):
 
 def test_a_wrong_rule_is_caught_by_the_checker():
     """The engine's own checker refuses a step whose transpose is wrong."""
-    from solgen.matrix.check import check_step, draws
-    from solgen.matrix.parse import Scope, parse
+    from solgen.derive.shaped_check import check_step, draws
+    from solgen.input.shaped import Scope, parse
 
     shapes = {"w": (DD, sp.Integer(1)), "X": (M, DD), "y": (M, sp.Integer(1))}
     scope = Scope(shapes, "w", {"m", "d"}, None)
     f = parse("norm(X w - y)^2", scope)
     wrong = parse("2 (X w - y)^T X", scope)
     dw = Sym("dw", shapes["w"], "dvar")
-    from solgen.matrix import build as b
+    from solgen.math import shaped_build as b
 
     ds = draws(shapes, [], ["m", "d"], {})
     assert not check_step(f, b.mul(wrong, b.transpose(b.transpose(dw)), b.num(3)), "w", "dw", ds)
@@ -427,7 +427,7 @@ def test_every_node_of_every_example_tree_equals_the_entrywise_derivative(path):
     """The examples' step trees, node by node, against SymPy's entrywise derivative of the
     expanded expression (here, not the engine's checker), on two random sizes."""
     from solgen.input.problem import load_problem
-    from solgen.matrix.asks import _scalar_constants
+    from solgen.asks.shaped import _scalar_constants
 
     problem = load_problem(path)
     solution = solve(problem)
@@ -538,7 +538,7 @@ def test_a_file_of_identities_alone_needs_no_functions():
 def verify_jacobian(src: str, shapes: dict, var: str, sizes_list: list[dict[str, int]], positive: bool = False) -> Node:
     """Every step of d(f) and the Jacobian of a vector function f against SymPy's entrywise
     Jacobian of the expanded expression, on each of the given sizes."""
-    from solgen.matrix.parse import Scope, parse
+    from solgen.input.shaped import Scope, parse
 
     shapes = {k: (v[0], v[1] if len(v) > 1 else sp.Integer(1)) for k, v in shapes.items()}
     sizes_names = {str(s) for v in shapes.values() for s in v if s.is_Symbol}
@@ -597,7 +597,7 @@ def test_a_function_of_a_vector_is_never_read_as_a_constant():
 
 
 def test_inverse_transposed_prints_one_superscript():
-    from solgen.matrix.parse import Scope, parse
+    from solgen.input.shaped import Scope, parse
 
     n = sp.Symbol("n")
     scope = Scope({"x": (n, sp.Integer(1)), "S": (n, n)}, "x", {"n"}, None)
@@ -615,8 +615,8 @@ def verify_matrix_gradient(src: dict[str, str], shapes: dict, variables: list[st
                            sizes_list: list[dict[str, int]], onehot: tuple[str, ...] = ()) -> dict[str, Node]:
     """For each variable: every step of d(f) and the gradient against SymPy's derivative of
     the expanded f by each entry of the variable, on each of the given sizes."""
-    from solgen.matrix.diff import MatrixReadOff
-    from solgen.matrix.parse import Scope, parse
+    from solgen.derive.shaped_diff import MatrixReadOff
+    from solgen.input.shaped import Scope, parse
 
     shapes = {k: (v[0], v[1] if len(v) > 1 else sp.Integer(1)) for k, v in shapes.items()}
     sizes_names = {str(s) for v in shapes.values() for s in v if s.is_Symbol}
@@ -807,7 +807,7 @@ def test_the_quadratic_model_of_a_quadratic_loss_is_the_loss_itself():
     problem = parse_problem(TAYLOR, "t.yaml")
     doc = json.loads(to_json(solve(problem)))
     shapes = {**problem.shapes.shapes, "w_0": problem.shapes.shapes["w"]}
-    from solgen.matrix.parse import Scope, parse
+    from solgen.input.shaped import Scope, parse
 
     scope = Scope(shapes, "w", {"m", "d"}, None)
     model2 = parse(doc["parts"][0]["result"].replace("lamda", "lambda"), scope)

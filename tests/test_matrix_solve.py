@@ -1,4 +1,4 @@
-"""Closed forms of grad L = 0 for affine gradients (solgen/matrix/solve.py): the normal
+"""Closed forms of grad L = 0 for affine gradients (solgen/derive/shaped_solve.py): the normal
 equations and w* = H^{-1} c, checked here with SymPy on random concrete sizes (the expanded
 gradient vanishes at w*), independent of the engine's own checker."""
 
@@ -10,9 +10,9 @@ import pytest
 import sympy as sp
 
 from solgen.input.problem import parse_problem
-from solgen.matrix.asks import MatrixEngine
-from solgen.matrix.ast import Ref, text
-from solgen.matrix.solve import NotAffine, solve_affine_gradient
+from solgen.asks.shaped import MatrixEngine
+from solgen.math.shaped import Ref, text
+from solgen.derive.shaped_solve import NotAffine, solve_affine_gradient
 from test_matrix import expand
 
 HEAD = "id: s\nvariables: [w]\nshapes: {w: [d], X: [m, d], y: [m], A: [d, d], b: [d]}\n"
@@ -70,7 +70,7 @@ import numpy as np  # noqa: E402
 from solgen.derive.calculus import solve  # noqa: E402
 from solgen.errors import DeriveError, SpecError  # noqa: E402
 from solgen.formats.json import to_json  # noqa: E402
-from solgen.matrix.problem import read_back  # noqa: E402
+from solgen.input.shaped_problem import read_back  # noqa: E402
 
 SHAPES = "shapes: {w: [d], X: [m, d], y: [m], A: [d, d], b: [d]}\n"
 

@@ -188,7 +188,7 @@ def test_the_deck_pdf(tmp_path):
 
 def compute(call: str) -> str:
     from solgen.present.words import load_words
-    from solgen.sections.compute import compute as run
+    from solgen.asks.inline import compute as run
 
     return run(call, load_words("en"))
 

@@ -83,8 +83,8 @@ def test_a_sections_problem_is_the_file_that_was_checked(tmp_path):
     """The loader reads a problem when it checks its path; the view parses those bytes, so
     a file swapped for a link to an exam between the check and the render is not read."""
     from solgen.present.words import load_words
-    from solgen.sections.load import load_section
-    from solgen.sections.view import build_section_view
+    from solgen.formats.section_load import load_section
+    from solgen.formats.section import build_section_view
 
     (tmp_path / "exam.yaml").write_text(EXAM)
     path = course(tmp_path / "c", "id: s\nslides:\n  - {problem: ../problems/p.yaml}\n")
@@ -257,7 +257,7 @@ def test_a_malformed_entry_is_ignored_and_said(tmp_path, monkeypatch, caplog, ju
 def test_a_file_saved_during_a_render_is_not_cached_under_its_new_contents(tmp_path, monkeypatch):
     """A section's problem is saved again while the section renders (two quick saves under
     watch): the entry may not pair the old outputs with the new file."""
-    import solgen.sections.view as section_view  # it solves the section's problems (TODO(layout): where sections move)
+    import solgen.formats.section as section_view  # it solves the section's problems (TODO(layout): where sections move)
     from solgen.build.cache import Cache
     from solgen.pipeline import Job, process
 

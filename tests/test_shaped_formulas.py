@@ -18,7 +18,7 @@ import sympy as sp
 
 from conftest import ROOT
 from solgen.errors import CheckError
-from solgen.matrix.ast import D, Grad, Mul, Node, Num, children
+from solgen.math.shaped import D, Grad, Mul, Node, Num, children
 from solgen.pipeline import Job, _work
 from solgen.present.formula import Formula, check, formulas
 
@@ -108,7 +108,7 @@ def test_each_formula_is_printed_in_the_tex_and_its_sympy_mirror_reads_back(path
     assert not unread, unread
     # a side is left unspelled (null) only where SymPy cannot read it back: a sum over i (of vectors,
     # or under a differential), the inverse of an unevaluated Hessian
-    from solgen.matrix.sympytext import _has_grad, _has_sum
+    from solgen.math.shaped_sympy import _has_grad, _has_sum
 
     for f in formulas(_view(path)[1]):
         for form, spelled in zip(f.forms, getattr(f, "sympy", f.forms)):
@@ -147,7 +147,7 @@ def _three_for_two(node: Node) -> Node:
 
 
 def test_a_corrupted_middle_form_of_a_matrix_step_is_caught_and_nothing_is_written(monkeypatch):
-    from solgen.matrix import diff
+    from solgen.derive import shaped_diff
 
     real = diff.Differ.d
     corrupted = []
@@ -183,8 +183,8 @@ def _walk(node: Node):
 def test_a_wrong_side_of_a_read_off_or_an_answer_is_caught():
     """The checker sees a gradient (Grad) that is not the derived one, and a differential
     d(u) whose coefficient is off, on the problem's own draws."""
-    from solgen.matrix import build as b
-    from solgen.matrix.formula import context, mchain
+    from solgen.math import shaped_build as b
+    from solgen.asks.shaped_formula import context, mchain
 
     problem, view = _view(ROOT / "problems" / "ridge.yaml")
     answers = [f for f in formulas(view) if any(isinstance(x, Grad) for x in f.forms)]
@@ -201,7 +201,7 @@ def test_a_wrong_side_of_a_read_off_or_an_answer_is_caught():
 
 
 def test_a_value_at_a_point_is_checked_against_the_numbers():
-    from solgen.matrix.formula import false_relation
+    from solgen.asks.shaped_formula import false_relation
 
     for path in SHAPED:
         problem, view = _view(path)
@@ -222,7 +222,7 @@ def test_identity_proof_lines_as_formulas_match_the_presented_lines():
     with the same LaTeX the handout prints."""
     from solgen.derive.calculus import solve
     from solgen.input.problem import load_problem
-    from solgen.matrix.formula import proof_formulas
+    from solgen.asks.shaped_formula import proof_formulas
 
     problem = load_problem(ROOT / "problems" / "aside.yaml")
     solution = solve(problem)
@@ -258,7 +258,7 @@ def test_every_computed_span_of_the_seed_deck_is_a_formula_that_holds_and_is_pri
     tree = json.loads(files["section-3.tree.json"])
     texts = files["section-3.tex"] + files["section-3-slides.tex"]
     computed = [n for n in _nodes(tree) if n.get("node") == "formula" and n.get("role") == "formulas"]
-    from solgen.sections.compute import SPAN_RE
+    from solgen.asks.inline import SPAN_RE
 
     source = (ROOT / "sections" / "3.yaml").read_text().split("\n")
     spans = sum(len(SPAN_RE.findall(line)) for line in source if not line.lstrip().startswith("#"))
@@ -276,7 +276,7 @@ def test_every_computed_span_of_the_seed_deck_is_a_formula_that_holds_and_is_pri
 
 def test_a_wrong_computed_span_is_caught():
     from solgen.present.words import load_words
-    from solgen.sections.compute import compute
+    from solgen.asks.inline import compute
 
     f = compute("diff(x^2 - x*y, x)", load_words("en"))
     assert check({"s": [f]}) == 1

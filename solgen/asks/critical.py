@@ -79,7 +79,7 @@ def _json_name(symbol: sp.Symbol) -> str:
 
 def read(data: Any, ctx: dict, kw: dict, pid: str) -> None:
     read_of(data, ctx, kw, pid, "critical", scalar=True)
-    if ctx.get("shaped"):  # a vector variable (shapes:): the closed form of an affine gradient, solgen/matrix
+    if ctx.get("shaped"):  # a vector variable (shapes:): the closed form of an affine gradient, the shaped engine (asks/shaped.py)
         read_shaped = lazy.load('matrix_critical').read
 
         read_shaped(data, ctx, kw, pid)

@@ -33,7 +33,7 @@ class HessianResult(Result):
 
 def read(data: Any, ctx: dict, kw: dict, pid: str) -> None:
     read_of(data, ctx, kw, pid, "hessian", scalar=True)
-    if ctx.get("shaped"):  # vectors and matrices (shapes:): solgen/matrix reads of, wrt and at
+    if ctx.get("shaped"):  # vectors and matrices (shapes:): the shaped engine (asks/shaped.py) reads of, wrt and at
         read_shaped = lazy.load('matrix_asks').read_of
 
         read_shaped(data, ctx, pid, "hessian", kw)
@@ -45,7 +45,7 @@ def read(data: Any, ctx: dict, kw: dict, pid: str) -> None:
 
 
 def derive(engine: Any, part: Any) -> HessianResult:
-    if engine.problem.shapes:  # a vector variable: the differential method of solgen/matrix
+    if engine.problem.shapes:  # a vector variable: the differential method of the shaped engine (asks/shaped.py)
         derive_hessian = lazy.load('matrix_asks').derive_hessian
 
         return derive_hessian(engine, part)  # type: ignore[return-value]

@@ -1,5 +1,5 @@
 """identity: prove ``lhs = rhs`` (through optional intermediate forms ``via``) as a chain
-of named rewrites, each checked on random concrete sizes (``solgen/matrix/identity.py``).
+of named rewrites, each checked on random concrete sizes (``solgen/derive/shaped_identity.py``).
 
     - {id: c, ask: identity, lhs: "norm(X w - y)^2", rhs: "sum(i, 1, m, (y[i] - x[i]^T w)^2)",
        via: ["sum(i, 1, m, (x[i]^T w - y[i])^2)"]}

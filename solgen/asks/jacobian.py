@@ -34,7 +34,7 @@ class JacobianResult(Result):
 
 def read(data: Any, ctx: dict, kw: dict, pid: str) -> None:
     read_of(data, ctx, kw, pid, "jacobian", scalar=False)
-    if ctx.get("shaped"):  # vectors and matrices (shapes:): solgen/matrix reads of, wrt and at
+    if ctx.get("shaped"):  # vectors and matrices (shapes:): the shaped engine (asks/shaped.py) reads of, wrt and at
         read_shaped = lazy.load('matrix_asks').read_of
 
         read_shaped(data, ctx, pid, "jacobian", kw)
@@ -46,7 +46,7 @@ def read(data: Any, ctx: dict, kw: dict, pid: str) -> None:
 
 
 def derive(engine: Any, part: Any) -> JacobianResult:
-    if engine.problem.shapes:  # a vector variable: the differential method of solgen/matrix
+    if engine.problem.shapes:  # a vector variable: the differential method of the shaped engine (asks/shaped.py)
         derive_jacobian = lazy.load('matrix_asks').derive_jacobian
 
         return derive_jacobian(engine, part)  # type: ignore[return-value]

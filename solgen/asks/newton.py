@@ -20,7 +20,7 @@ class NewtonResult(iterate.IterateResult):
 
 
 def read(data: Any, ctx: dict, kw: dict, pid: str) -> None:
-    if ctx.get("shaped"):  # a vector variable (shapes:): the symbolic step of a quadratic, solgen/matrix
+    if ctx.get("shaped"):  # a vector variable (shapes:): the symbolic step of a quadratic, the shaped engine (asks/shaped.py)
         read_shaped = lazy.load('matrix_newton').read
 
         read_of(data, ctx, kw, pid, "newton", scalar=True)

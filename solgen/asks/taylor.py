@@ -48,7 +48,7 @@ class TaylorResult(Result):
 
 def read(data: Any, ctx: dict, kw: dict, pid: str) -> None:
     read_of(data, ctx, kw, pid, "taylor", scalar=True)
-    if ctx.get("shaped"):  # a vector variable (shapes:): the quadratic model in matrix form, solgen/matrix
+    if ctx.get("shaped"):  # a vector variable (shapes:): the quadratic model in matrix form, the shaped engine (asks/shaped.py)
         read_shaped = lazy.load('matrix_taylor').read
 
         read_shaped(data, ctx, kw, pid)

@@ -24,7 +24,7 @@ from solgen.formats.quiz import collect
 from solgen.input.problem import load_problem
 from solgen.input.variants import block
 from solgen.present.words import load_words
-from solgen.sections import is_section
+from solgen.input.section_files import is_section
 
 Process = Callable[..., Iterator[Outcome]]  # the pipeline's process(files, job, timeout, jobs)
 

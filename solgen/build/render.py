@@ -29,9 +29,9 @@ from solgen.math import lazy
 from solgen.present.formula import check as check_formulas
 from solgen.present.view import build_view
 from solgen.present.words import load_words
-from solgen.sections import is_section
-from solgen.sections.load import load_section
-from solgen.sections.view import build_section_view
+from solgen.input.section_files import is_section
+from solgen.formats.section_load import load_section
+from solgen.formats.section import build_section_view
 from solgen.formats.inline import draw_figures
 
 

@@ -19,7 +19,7 @@ from typing import Any, Callable, Iterator
 import sympy as sp
 
 from solgen.derive.malrules import Distractor
-from solgen.matrix.ast import Add, Mul, Node, Num, Sym, T
+from solgen.math.shaped import Add, Mul, Node, Num, Sym, T
 from solgen.math import lazy
 
 

@@ -11,7 +11,7 @@ names: a symbol whose name ``sympify`` would read as something else (``lambda``,
 ``functions`` are such strings too; ``source`` keeps each function as the file wrote it.
 
 Vectors and matrices (``shapes``): the fields are solgen's grammar (the contract of
-solgen/matrix), and ``sympy`` mirrors them as SymPy source (the file-level ``functions``,
+the shaped engine (asks/shaped.py)), and ``sympy`` mirrors them as SymPy source (the file-level ``functions``,
 each part's ``result`` and other fields), read with ``shapes`` and ``symbols`` alone.
 The structure is ``solgen/formats/solgen.schema.json`` (``SCHEMA_VERSION``); change both
 together, and bump the version when a field changes meaning or goes.
@@ -96,7 +96,7 @@ def choices_json(solution: Solution, result: Result) -> dict[str, JSON]:
 
 
 def _sympy_mirror(fields: dict[str, Any]) -> dict[str, JSON]:
-    """The fields holding vector or matrix expressions (solgen/matrix nodes), as SymPy
+    """The fields holding vector or matrix expressions (the shaped engine (asks/shaped.py) nodes), as SymPy
     source; a field with no SymPy spelling (a differential ``dw``) is left out."""
     Node = lazy.load('matrix_ast').Node
 
@@ -165,7 +165,7 @@ def _doc(solution: Solution) -> dict[str, JSON]:
                 entry.update(choices_json(solution, r))
     if problem.params:
         doc["variant"], doc["params"] = problem.variant, {k: expr_text(v) for k, v in problem.params}
-    if getattr(problem, "shapes", None) is not None:  # vectors and matrices: shapes, symbols (solgen/matrix)
+    if getattr(problem, "shapes", None) is not None:  # vectors and matrices: shapes, symbols (the shaped engine (asks/shaped.py))
         json_header = lazy.load('matrix_problem').json_header
         sympy_text: Callable[[Any], str] = lazy.load('matrix_sympytext').sympy_text
 

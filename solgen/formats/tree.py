@@ -22,7 +22,7 @@ import sympy as sp
 from solgen.formats.inline import renders
 from solgen.formats.json import SCHEMA_VERSION
 from solgen.math.text import expr_text
-from solgen.matrix.ast import Node, text as shaped_text
+from solgen.math.shaped import Node, text as shaped_text
 from solgen.present.formula import Formula
 from solgen.present.view import TEXT_KEYS
 

@@ -95,7 +95,7 @@ class Problem:
     id_line: int = 1  # the line of the id key, for errors about the id (two files, one id)
     warnings: tuple[tuple[int, str], ...] = ()  # (line, message): what renders, but not as written
     lang: str = "en"  # the words catalog (templates/words/<lang>.yaml)
-    shapes: Any = None  # a file with shapes: (vectors, matrices): solgen.matrix.problem.Shaped
+    shapes: Any = None  # a file with shapes: (vectors, matrices): solgen.input.shaped_problem.Shaped
     variant: int | None = None  # with variants: (input/variants.py): which draw, and its values
     params: tuple[tuple[str, sp.Rational], ...] = ()
     problems: tuple["Problem", ...] = ()  # a file with problems: the problems, each with its own names
@@ -598,7 +598,7 @@ def _parse_data(data: LDict, path: str, header_only: bool = False, variant: int 
                        author=_one_line(data, "author"), intro=_text(data, "intro"),
                        warnings=tuple(_prose_warnings(data, [])), log=log, id_line=data.key_lines["id"], lang=lang)
     shaped = None
-    if "shapes" in data:  # vectors and matrices: solgen/matrix reads variables, constants, assume, functions
+    if "shapes" in data:  # vectors and matrices: the shaped engine (asks/shaped.py) reads variables, constants, assume, functions
         read_shaped = lazy.load('matrix_problem').read_shaped
 
         variables, functions, shaped = read_shaped(data)

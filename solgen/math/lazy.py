@@ -35,18 +35,18 @@ MODULES = {
     "variants": "solgen.build.variants",
     # TODO(layout): the matrix engine, until it dissolves into the stages (tests/test_layout.py)
     # TODO(layout): the section loader, until sections/ dissolve into the stages
-    "section_load": "solgen.sections.load",
+    "section_load": "solgen.formats.section_load",
     "malrules_matrix": "solgen.derive.malrules_matrix",
-    "matrix_asks": "solgen.matrix.asks",
-    "matrix_ast": "solgen.matrix.ast",
-    "matrix_check": "solgen.matrix.check",
-    "matrix_critical": "solgen.matrix.critical",
-    "matrix_identity": "solgen.matrix.identity",
-    "matrix_newton": "solgen.matrix.newton",
-    "matrix_parse": "solgen.matrix.parse",
-    "matrix_problem": "solgen.matrix.problem",
-    "matrix_sympytext": "solgen.matrix.sympytext",
-    "matrix_taylor": "solgen.matrix.taylor",
+    "matrix_asks": "solgen.asks.shaped",
+    "matrix_ast": "solgen.math.shaped",
+    "matrix_check": "solgen.derive.shaped_check",
+    "matrix_critical": "solgen.asks.shaped_critical",
+    "matrix_identity": "solgen.derive.shaped_identity",
+    "matrix_newton": "solgen.asks.shaped_newton",
+    "matrix_parse": "solgen.input.shaped",
+    "matrix_problem": "solgen.input.shaped_problem",
+    "matrix_sympytext": "solgen.math.shaped_sympy",
+    "matrix_taylor": "solgen.asks.shaped_taylor",
 }
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-from solgen.matrix.ast import (PY_NAMES, Add, Call, D, Grad, Had, Ident, Index, Mul, Node, Num, Ones, Pow, Ref, Sum, Sym,
+from solgen.math.shaped import (PY_NAMES, Add, Call, D, Grad, Had, Ident, Index, Mul, Node, Num, Ones, Pow, Ref, Sum, Sym,
                                T, children)
 
 # scalar functions as SymPy source, of an argument written {a}

@@ -15,16 +15,16 @@ from typing import Any
 
 from solgen.asks.base import Entry, Result
 from solgen.errors import CheckError, DeriveError, SpecError
-from solgen.matrix import build as b
-from solgen.matrix.asks import _group, _named, _paren, convention, engine_for
-from solgen.matrix.ast import Node, Sym, latex, text
-from solgen.matrix.check import check_equal
-from solgen.matrix.critical import read as read_critical
-from solgen.matrix.solve import NotAffine, solve_affine_gradient
-from solgen.matrix.taylor import _at
-from solgen.matrix.asks import _ref, gradient_of, hessian_of, read_gradient, read_jacobian
-from solgen.matrix.ast import Grad
-from solgen.matrix.formula import context, mchain
+from solgen.math import shaped_build as b
+from solgen.asks.shaped import _group, _named, _paren, convention, engine_for
+from solgen.math.shaped import Node, Sym, latex, text
+from solgen.derive.shaped_check import check_equal
+from solgen.asks.shaped_critical import read as read_critical
+from solgen.derive.shaped_solve import NotAffine, solve_affine_gradient
+from solgen.asks.shaped_taylor import _at
+from solgen.asks.shaped import _ref, gradient_of, hessian_of, read_gradient, read_jacobian
+from solgen.math.shaped import Grad
+from solgen.asks.shaped_formula import context, mchain
 
 
 def read(data: Any, ctx: dict, kw: dict, pid: str) -> None:

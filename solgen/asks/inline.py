@@ -35,7 +35,7 @@ from solgen.input.expr import RESERVED, ParseError, parse_expression, parse_exac
 from solgen.input.problem import Problem
 from solgen.present.view import Tex
 import difflib
-from solgen.formats.prose import parse
+from solgen.input.markdown import parse
 from solgen.present.formula import Formula, Side, chain
 
 SPAN_RE = re.compile(r"(?<!`)`=([^`\n]{1,400})`(?!`)")

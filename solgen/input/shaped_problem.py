@@ -23,8 +23,8 @@ from solgen.input.expr import FUNCTIONS as SCALAR_FUNCTIONS, NAME_RE
 
 # names a file cannot declare: the functions, pi and Euler's e (E is free: a size, a matrix)
 RESERVED = set(SCALAR_FUNCTIONS) | {"pi", "e"}
-from solgen.matrix.ast import ONE, PY_NAMES, Node, Sym, latex, shape_text, text
-from solgen.matrix.parse import SPECIAL, ParseError, Scope, parse
+from solgen.math.shaped import ONE, PY_NAMES, Node, Sym, latex, shape_text, text
+from solgen.input.shaped import SPECIAL, ParseError, Scope, parse
 from solgen.input.problem import Function, _dependency_order
 import re
 

@@ -17,14 +17,14 @@ from solgen.errors import SolgenError, SpecError
 from solgen.input.paths import course_root
 from solgen.formats.inline import Prose  # TODO(layout): a prose node that renders itself
 from solgen.present.words import Words, text
-from solgen.sections.load import Item, Section
+from solgen.formats.section_load import Item, Section
 from solgen.formats.prose import parse
 from solgen.derive.calculus import solve, Solution
 from solgen.input.problem import load_problem
 import re
 from solgen.present.view import build_view
-from solgen.sections.compute import substitute
-from solgen.sections.slides import Images, Notes, build_body, md_first_line, plan_frames
+from solgen.asks.inline import substitute
+from solgen.formats.section_slides import Images, Notes, build_body, md_first_line, plan_frames
 
 
 @dataclass(frozen=True)

@@ -18,15 +18,15 @@ import sympy as sp
 from solgen.asks.base import Entry, Result
 from solgen.errors import CheckError, SpecError
 from solgen.math.tidy import tidy, tmul
-from solgen.matrix import build as b
-from solgen.matrix.asks import _group, _matrix, _named, _rows, at_lines, at_value, convention, engine_for, read_at
-from solgen.matrix.ast import Node, Ref, Sym, latex, shape_text
-from solgen.matrix.check import check_coefficient, check_equal
-from solgen.matrix.diff import rebuild
+from solgen.math import shaped_build as b
+from solgen.asks.shaped import _group, _matrix, _named, _rows, at_lines, at_value, convention, engine_for, read_at
+from solgen.math.shaped import Node, Ref, Sym, latex, shape_text
+from solgen.derive.shaped_check import check_coefficient, check_equal
+from solgen.derive.shaped_diff import rebuild
 from solgen.present.view import taylor_intro
-from solgen.matrix.asks import _ref, gradient_of, hessian_of, read_gradient, read_jacobian
-from solgen.matrix.ast import Grad
-from solgen.matrix.formula import context, mchain
+from solgen.asks.shaped import _ref, gradient_of, hessian_of, read_gradient, read_jacobian
+from solgen.math.shaped import Grad
+from solgen.asks.shaped_formula import context, mchain
 
 
 def read(data: Any, ctx: dict, kw: dict, pid: str) -> None:

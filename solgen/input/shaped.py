@@ -23,9 +23,9 @@ from fractions import Fraction
 
 import sympy as sp
 
-from solgen.matrix import build as b
+from solgen.math import shaped_build as b
 from solgen.input.expr import FUNCTIONS as SCALAR_FUNCTIONS
-from solgen.matrix.ast import (ELEMENTWISE, ONE, SCALAR, Ident, Index, Node, Num, Ones, Ref, Sum, Sym, shape_text, children)
+from solgen.math.shaped import (ELEMENTWISE, ONE, SCALAR, Ident, Index, Node, Num, Ones, Ref, Sum, Sym, shape_text, children)
 
 MAX_TEXT = 2000
 MAX_DEPTH = 60

@@ -29,12 +29,12 @@ import sympy as sp
 
 from solgen.derive.check import false_relation as scalar_false
 from solgen.math.text import expr_text
-from solgen.matrix import asks as _asks  # a cycle: the asks build formulas, a formula's context is an asks engine
-from solgen.matrix.ast import D, Grad, Node, Sum, Sym, children, latex
-from solgen.matrix.diff import rebuild
-from solgen.matrix.sympytext import sympy_text
-from solgen.matrix.check import Draw, free_indices
-from solgen.matrix.numeric import Mat, Undefined, add, evaluate, random_value, size
+from solgen.asks import shaped as _asks  # a cycle: the asks build formulas, a formula's context is an asks engine
+from solgen.math.shaped import D, Grad, Node, Sum, Sym, children, latex
+from solgen.derive.shaped_diff import rebuild
+from solgen.math.shaped_sympy import sympy_text
+from solgen.derive.shaped_check import Draw, free_indices
+from solgen.math.shaped_numeric import Mat, Undefined, add, evaluate, random_value, size
 from solgen.present.formula import Formula, Side, chain
 
 H_COMPLEX = 1e-20

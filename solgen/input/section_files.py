@@ -36,20 +36,6 @@ def is_section_text(head: bytes) -> bool:
     return re.search(rb"^slides\s*:", head, re.M) is not None
 
 
-def referenced(path: str | Path) -> int:
-    """How many different problem files a section shows, once its includes are loaded (a
-    comment or an ``md:`` block names none): the worker's time allowance grows with them
-    (``pipeline.allowance``), at most by MAX_REFERENCED. A section that does not load
-    counts none (its worker reports why)."""
-    try:
-        section = lazy.load("section_load").load_section(path)
-    except (SolgenError, RecursionError, MemoryError):
-        return 0
-    shown = {os.path.realpath(i.path) for i in section.items if i.kind == "problem" and i.path}
-    return min(len(shown), MAX_REFERENCED)
-
-
-MAX_REFERENCED = 60
 
 
 def is_regular(path: str | Path) -> bool:

@@ -18,9 +18,9 @@ from typing import Callable
 
 import sympy as sp
 
-from solgen.matrix import build as b
-from solgen.matrix.ast import ELEMENTWISE, ONE, Add, Call, D, Had, Ident, Index, Mul, Node, Num, Ones, Pow, Ref, Sum, Sym, T, children
-from solgen.matrix.build import _powers
+from solgen.math import shaped_build as b
+from solgen.math.shaped import ELEMENTWISE, ONE, Add, Call, D, Had, Ident, Index, Mul, Node, Num, Ones, Pow, Ref, Sum, Sym, T, children
+from solgen.math.shaped_build import _powers
 
 
 class Unsupported(ValueError):

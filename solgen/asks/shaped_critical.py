@@ -6,7 +6,7 @@ squares, ridge, a quadratic form): ∇L = 0 solved in matrix form, as a TA write
     (XᵀX + λI) w = Xᵀy                 (divide by 2: the normal equations)
     w* = (XᵀX + λI)⁻¹ Xᵀy              (provided XᵀX + λI is invertible)
 
-The closed form is ``solgen/matrix/solve.py``'s; every displayed equality is checked on
+The closed form is ``solgen/derive/shaped_solve.py``'s; every displayed equality is checked on
 random concrete sizes (the gradient equals each side moved over, and vanishes at w*). A
 gradient that is not affine is an error at the part's line. ``asks/critical.py`` hands a
 part here when the file has ``shapes:``.
@@ -19,13 +19,13 @@ from typing import Any
 
 from solgen.asks.base import Entry, Result
 from solgen.errors import CheckError, DeriveError, SpecError
-from solgen.matrix import build as b
-from solgen.matrix.asks import _group, _named, convention, engine_for
-from solgen.matrix.ast import Add, Node, Num, latex, shape_text, text
-from solgen.matrix.check import check_equal
-from solgen.matrix.solve import NotAffine, _at_zero, _cancel, solve_affine_gradient
-from solgen.matrix.asks import _ref, read_gradient
-from solgen.matrix.formula import context, mchain
+from solgen.math import shaped_build as b
+from solgen.asks.shaped import _group, _named, convention, engine_for
+from solgen.math.shaped import Add, Node, Num, latex, shape_text, text
+from solgen.derive.shaped_check import check_equal
+from solgen.derive.shaped_solve import NotAffine, _at_zero, _cancel, solve_affine_gradient
+from solgen.asks.shaped import _ref, read_gradient
+from solgen.asks.shaped_formula import context, mchain
 
 
 def read(data: Any, ctx: dict, kw: dict, pid: str) -> None:

@@ -17,15 +17,15 @@ import sympy as sp
 
 from solgen.input.expr import ParseError as ExprError, parse_exact
 
-from solgen.matrix.ast import SCALAR, D, Grad, Node, Num, Ref, Sym, children, latex, shape_text, text
-from solgen.matrix.exact import tidy as exact_tidy, value as exact_value
-from solgen.matrix.numeric import Undefined
-from solgen.matrix.check import check_coefficient, check_step, draws
-from solgen.matrix.diff import Differ, MatrixReadOff, MStep, Unsupported
+from solgen.math.shaped import SCALAR, D, Grad, Node, Num, Ref, Sym, children, latex, shape_text, text
+from solgen.math.shaped_exact import tidy as exact_tidy, value as exact_value
+from solgen.math.shaped_numeric import Undefined
+from solgen.derive.shaped_check import check_coefficient, check_step, draws
+from solgen.derive.shaped_diff import Differ, MatrixReadOff, MStep, Unsupported
 from solgen.present.view import DETAIL_DEPTH
 from solgen.present.words import join, text as sentence_text
-from solgen.matrix import build as b
-from solgen.matrix import formula as _formula  # a cycle: formulas need this module's engine
+from solgen.math import shaped_build as b
+from solgen.asks import shaped_formula as _formula  # a cycle: formulas need this module's engine
 
 
 # -- reading ---------------------------------------------------------------------------

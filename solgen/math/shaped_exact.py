@@ -10,8 +10,8 @@ from typing import Callable
 
 import sympy as sp
 
-from solgen.matrix.ast import Add, Call, Had, Ident, Index, Mul, Node, Num, Ones, Pow, Ref, Sum, Sym, T
-from solgen.matrix.numeric import Undefined
+from solgen.math.shaped import Add, Call, Had, Ident, Index, Mul, Node, Num, Ones, Pow, Ref, Sum, Sym, T
+from solgen.math.shaped_numeric import Undefined
 
 _ENTRYWISE: dict[str, Callable[[sp.Expr], sp.Expr]] = {
     "exp": sp.exp, "log": sp.log, "tanh": sp.tanh, "sin": sp.sin, "cos": sp.cos, "sqrt": sp.sqrt, "abs": sp.Abs,

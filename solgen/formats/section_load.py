@@ -27,12 +27,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from solgen.errors import SpecError
+from solgen.errors import SolgenError, SpecError
 from solgen.input.paths import course_root, is_inside
 from solgen.input import LANGS, paths
 from solgen.input.problem import MAX_FILE_BYTES, load_yaml, _one_line, ID_RE
-from solgen.sections import is_section_text
-from solgen.sections.slides import item_extras, agenda_list, check_agenda_items, image_files
+from solgen.input.section_files import is_section_text
+from solgen.formats.section_slides import item_extras, agenda_list, check_agenda_items, image_files
 from solgen.formats.prose import refused_math
 
 TOP_KEYS = ("id", "title", "course", "section", "author", "date", "lang", "agenda", "slides")
@@ -332,3 +332,19 @@ def _warnings(section: Section) -> list[tuple[int, str]]:
                 where = "" if item.file == section.path else f"in {item.file}, "
                 out.append((item.line, f"{where}the math ${shown}$ in {key!r} uses {why}; it is shown as code"))
     return out
+
+
+def referenced(path: str | Path) -> int:
+    """How many different problem files a section shows, once its includes are loaded (a
+    comment or an ``md:`` block names none): the worker's time allowance grows with them
+    (``pipeline.allowance``), at most by MAX_REFERENCED. A section that does not load
+    counts none (its worker reports why)."""
+    try:
+        section = load_section(path)
+    except (SolgenError, RecursionError, MemoryError):
+        return 0
+    shown = {os.path.realpath(i.path) for i in section.items if i.kind == "problem" and i.path}
+    return min(len(shown), MAX_REFERENCED)
+
+
+MAX_REFERENCED = 60

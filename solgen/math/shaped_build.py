@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-from solgen.matrix.ast import (ELEMENTWISE, ONE, SCALAR, Add, Call, Had, Ident, Index, Mul, Node, Num, Ones, Pow, Ref,
+from solgen.math.shaped import (ELEMENTWISE, ONE, SCALAR, Add, Call, Had, Ident, Index, Mul, Node, Num, Ones, Pow, Ref,
                                Sum, Sym, T, shape_text, text)
 
 

@@ -18,10 +18,10 @@ from math import gcd
 
 import sympy as sp
 
-from solgen.matrix import build as b
-from solgen.matrix.ast import Add, Mul, Node, Num, Ref, Sym, latex, text
-from solgen.matrix.check import Draw, check_equal
-from solgen.matrix.diff import Differ, Unsupported, has, rebuild
+from solgen.math import shaped_build as b
+from solgen.math.shaped import Add, Mul, Node, Num, Ref, Sym, latex, text
+from solgen.derive.shaped_check import Draw, check_equal
+from solgen.derive.shaped_diff import Differ, Unsupported, has, rebuild
 
 
 class NotAffine(Unsupported):

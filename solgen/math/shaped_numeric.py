@@ -14,7 +14,7 @@ from typing import Any
 
 import sympy as sp
 
-from solgen.matrix.ast import Add, Call, Had, Ident, Index, Mul, Node, Num, Ones, Pow, Ref, Sum, Sym, T
+from solgen.math.shaped import Add, Call, Had, Ident, Index, Mul, Node, Num, Ones, Pow, Ref, Sum, Sym, T
 
 Mat = list[list[complex]]
 

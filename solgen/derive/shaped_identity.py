@@ -20,10 +20,10 @@ from typing import Callable
 
 import sympy as sp
 
-from solgen.matrix import build as b
-from solgen.matrix.ast import ONE, SCALAR, Add, Call, Index, Mul, Node, Num, Pow, Sum, Sym, T, children, text
-from solgen.matrix.check import Draw, check_equal
-from solgen.matrix.diff import rebuild
+from solgen.math import shaped_build as b
+from solgen.math.shaped import ONE, SCALAR, Add, Call, Index, Mul, Node, Num, Pow, Sum, Sym, T, children, text
+from solgen.derive.shaped_check import Draw, check_equal
+from solgen.derive.shaped_diff import rebuild
 
 MAX_DEPTH = 4
 

@@ -20,8 +20,8 @@ from typing import Callable
 
 import sympy as sp
 
-from solgen.matrix.ast import Node, Index, Sum, children
-from solgen.matrix.numeric import Mat, Undefined, evaluate, random_value
+from solgen.math.shaped import Node, Index, Sum, children
+from solgen.math.shaped_numeric import Mat, Undefined, evaluate, random_value
 
 DRAWS = 3
 H = 1e-20

@@ -33,7 +33,7 @@ from solgen.input.problem import _ONE_LINE_BAD
 from markdown_it import MarkdownIt
 from mdit_py_plugins.dollarmath import dollarmath_plugin
 from urllib.parse import unquote
-from solgen.sections import is_regular
+from solgen.input.section_files import is_regular
 import unicodedata
 from solgen.formats.prose import tex_settable, escape_md, escape_tex, to_tex, md_clean
 from html import escape as escape_html
