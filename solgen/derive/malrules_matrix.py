@@ -21,6 +21,8 @@ import sympy as sp
 from solgen.derive.malrules import Distractor
 from solgen.math.shaped import Add, Mul, Node, Num, Sym, T
 from solgen.math import lazy
+from solgen.derive.shaped_check import check_equal
+from solgen.derive.shaped_engine import engine_for
 
 
 def _rebuilt(node: Node, change: Callable[[Node], Iterator[Node]]) -> Iterator[Node]:
@@ -80,8 +82,6 @@ def _flat(node: Node) -> Node:
 
 
 def matrix_candidates(engine: Any, result: Any, want: int | None) -> list[Distractor]:
-    engine_for = lazy.load('matrix_asks').engine_for
-    check_equal = lazy.load('matrix_check').check_equal
 
     key = result.answer
     if not isinstance(key, Node):
