@@ -119,6 +119,13 @@ def _holds(a: Any, b: Any, relation: str, rng: random.Random) -> bool | None:
     return all(verdicts)
 
 
+def shaped_symbols(shapes: dict[str, Any]) -> dict[str, Any]:
+    """The document's vectors and matrices as SymPy ``MatrixSymbol``s (sizes as symbols)."""
+    def size(v: Any) -> Any:
+        return sp.Integer(v) if str(v).isdigit() else sp.Symbol(str(v), integer=True, positive=True)
+    return {name: sp.MatrixSymbol(name, size(r), size(c)) for name, (r, c) in shapes.items()}
+
+
 def check_tree(tree: dict[str, Any], tex: str, seed: int = 0) -> Report:
     rng = random.Random(seed)
     report = Report()
@@ -136,12 +143,13 @@ def check_tree(tree: dict[str, Any], tex: str, seed: int = 0) -> Report:
             continue
         if node.get("shapes"):  # solgen's grammar: read through the SymPy mirror, checked by solgen itself
             report.shaped += 1
+            mirror = node.get("sympy") or []
             try:
-                [sp.sympify(t) for t in node.get("sympy") or [] if t is not None]
+                local = shaped_symbols(node["shapes"])
+                read = [sp.sympify(t, locals=local) for t in mirror if t is not None]
             except Exception:  # noqa: BLE001
-                report.unreadable.append(node["tex"])
-                continue
-            if not node.get("sympy"):
+                read = []
+            if not read:
                 report.unreadable.append(node["tex"])
             else:
                 report.checked += 1

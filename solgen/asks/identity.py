@@ -89,13 +89,14 @@ def derive(engine: Any, part: Any) -> IdentityResult:
 def present(r: IdentityResult, tex: Any, problem: Any) -> dict[str, Any]:
     convention = lazy.load('matrix_asks').convention
     latex = lazy.load('matrix_ast').latex
+    proof_formulas = lazy.load('shaped_formula').proof_formulas
 
     lhs, rhs = latex(r.part.order[0]), latex(r.part.order[-1])
-    lines = [{"depth": 0, "equation": f"= {latex(s.after)}", "reason": tex.words(f"matrix.rewrite.{s.rule}"), "rule": s.rule}
-             for s in r.rewrites]
+    equations, answer = proof_formulas(problem, list(r.part.order), list(r.rewrites))  # each = checked on random sizes
+    lines = [{"depth": 0, "equation": eq, "reason": tex.words(f"matrix.rewrite.{s.rule}"), "rule": s.rule}
+             for s, eq in zip(r.rewrites, equations)]
     group = {"seen_in": None, "derived_in": None, "held_note": "", "held_sentence": "", "result": rhs, "heading": lhs,
              "var": "", "held": [], "note": None, "lines": lines if r.part.detail != "answer" else [], "fallback": False}
-    answer = f"{lhs} = {rhs} \\qquad \\blacksquare"  # the end of the proof
     return {"convention": convention(tex, problem, layout=False), "groups": [group], "answer": [answer], "answer_short": [answer],
             "equation": None}
 

@@ -292,6 +292,8 @@ def shaped(f: Formula, ctx: Context) -> Formula:
     f.matrix_context = ctx  # type: ignore[attr-defined]
     f.checker = lambda g: false_relation(g, ctx)  # type: ignore[attr-defined]
     f.sympy = [_sympy_side(x, ctx.var) for x in f.forms]  # type: ignore[attr-defined]
+    if any(s is not None and ctx.dvar in s for s in f.sympy) and ctx.dvar not in f.shapes:
+        f.shapes[ctx.dvar] = [str(x) for x in ctx.var.shape]  # the direction of a differential: the variable's shape
     f.sympy_where = {str(k): _sympy_side(v, ctx.var) for k, v in f.where.items()}  # type: ignore[attr-defined]
     return f
 
@@ -316,7 +318,8 @@ def proof_formulas(problem: object, order: list[Node], rewrites: list[Any]) -> t
     ``=`` checked on the problem's draws. For ``asks/identity.py``'s
     ``present``: ``lines[k]`` is the equation of rewrite k, ``answer`` the answer line."""
     ctx = context(problem)
-    lines = [shaped(Formula(f"= {latex(s.after)}", [s.before, s.after], ["="]), ctx) for s in rewrites]
+    shapes = {k: [str(x) for x in v] for k, v in ctx.shapes.items()}
+    lines = [shaped(Formula(f"= {latex(s.after)}", [s.before, s.after], ["="], shapes=shapes), ctx) for s in rewrites]
     lhs, rhs = order[0], order[-1]
-    answer = shaped(Formula(f"{latex(lhs)} = {latex(rhs)} \\qquad \\blacksquare", [lhs, rhs], ["="]), ctx)
+    answer = shaped(Formula(f"{latex(lhs)} = {latex(rhs)} \\qquad \\blacksquare", [lhs, rhs], ["="], shapes=shapes), ctx)
     return lines, answer

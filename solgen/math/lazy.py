@@ -38,6 +38,7 @@ MODULES = {
     "section_load": "solgen.formats.section_load",
     "malrules_matrix": "solgen.derive.malrules_matrix",
     "matrix_asks": "solgen.asks.shaped",
+    "shaped_formula": "solgen.asks.shaped_formula",
     "matrix_ast": "solgen.math.shaped",
     "matrix_check": "solgen.derive.shaped_check",
     "matrix_critical": "solgen.asks.shaped_critical",

@@ -7,8 +7,8 @@ view is complete (``present.view.build_view``):
 - ``show``: the handout's blocks, in order, each a dict with one key naming its kind:
   ``{"groups": True}`` (the part's derivations), ``{"text": s}`` (a sentence as a paragraph),
   ``{"lead": s}`` (a sentence that runs into what follows), ``{"so": s}`` (the sentence
-  before the answer), ``{"math": f}`` (a displayed formula), ``{"chain": f, "pieces": [lhs,
-  middle, result]}`` (``lhs = middle = result``, on two lines in LaTeX when it is too wide),
+  before the answer), ``{"math": f}`` (a displayed formula), a chain ``lhs = middle = result``
+  is one ``math`` block, or two (``lhs = middle``, ``= result``) when it is too wide,
   ``{"lines": [f, ...], "joined": f | None}`` (values at a point, on one line when they fit),
   ``{"items": True}`` (directional readings), ``{"figure": True}`` (a picture beside its
   answer) and ``{"end": True}`` (the end of an answer: a paragraph break in LaTeX);
@@ -26,6 +26,9 @@ the ask's ``Ask(..., layout=...)``; a new kind of block needs a branch in each f
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Callable
+
+from solgen.present import view as _view  # a cycle: the view calls the layouts, they measure with it
+from solgen.present.formula import Formula
 
 if TYPE_CHECKING:
     from solgen.present.words import Words
@@ -53,11 +56,26 @@ def answer_blocks(p: View, words: "Words") -> list[dict[str, Any]]:
         show.append({"so": words("steps.so")})
     answer = list(p.get("answer") or [])
     if p.get("equation") and answer:
-        show.append({"chain": answer[0], "pieces": list(p["equation"])})
+        lines = _chain(answer[0], list(p["equation"]))
+        show.extend(lines)
+        p["answer"] = [b["math"] for b in lines] + answer[1:]  # what the handout prints, as the tree reads it
         answer = answer[1:]
     show.extend({"math": line} for line in answer)
     show.append({"end": True})
     return show
+
+
+def _chain(whole: Any, pieces: list[str]) -> list[dict[str, Any]]:
+    """``lhs = middle = result`` on one line when it fits the handout's line, else ``lhs =
+    middle`` and ``= result`` on two (the second formula's left side is the middle, not
+    written again); either way each displayed formula is printed as it is checked."""
+    lhs, middle, result = pieces
+    forms = getattr(whole, "forms", ())
+    if _view.width(str(whole)) <= _view.LINE or len(forms) != 3 or hasattr(whole, "checker"):
+        return [{"math": whole}]
+    first = Formula(f"{lhs} = {middle}", forms[:2], ["="], whole.where, whole.shapes)
+    rest = Formula(f"= {result}", forms[1:], ["="], whole.where, whole.shapes)
+    return [{"math": first}, {"math": rest}]
 
 
 def default(p: View, words: "Words") -> None:
