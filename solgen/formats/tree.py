@@ -123,9 +123,25 @@ def _node(value: Any, key: str) -> Any:
 TEXT_FIELDS = TEXT_KEYS | {"kind", "label", "tikz", "tikz_blank", "svg", "alt", "path"}
 
 
+def _handout(view: dict[str, Any]) -> dict[str, Any]:
+    """A section's view as its handout prints it: an item whose answers the handout does not
+    show keeps its questions' prompts, not their parts (the deck shows those)."""
+    if not isinstance(view.get("slides"), list):
+        return view
+    items = []
+    for it in view["slides"]:
+        if isinstance(it, dict):
+            it = {k: v for k, v in it.items() if k != "frames"}  # the deck's frames of the item
+            if "questions" in it and not it.get("answers"):
+                it["questions"] = [{k: v for k, v in q.items() if k != "parts"} for q in it["questions"]]
+        items.append(it)
+    return {**{k: v for k, v in view.items() if k != "questions"}, "slides": items}  # a section prints its items
+
+
 def to_tree(view: dict[str, Any], doc_id: str) -> str:
-    """The view (the tree every writer reads) as ``<id>.tree.json``."""
-    root = _node(view, "document")
+    """The view (the tree every writer reads) as ``<id>.tree.json``: the handout's (a
+    derivation's slide frames and a section's deck-only parts are left out)."""
+    root = _node(_handout(view), "document")
     root["node"] = "document"
     root = {"node": "document", "schema_version": SCHEMA_VERSION, "id": doc_id,
             **{k: v for k, v in root.items() if k not in ("node", "id")}}
