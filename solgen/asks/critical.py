@@ -25,8 +25,7 @@ from solgen.input.expr import ParseError, parse_expression
 from solgen.input.fields import read_detail, read_of
 from solgen.present.view import group, pd, second
 from solgen.math import lazy
-from solgen.present.formula import Formula
-from solgen.present.formula import Side, chain
+from solgen.present.formula import Formula, Side, chain, row
 
 MAX_CONSTRAINTS = 3
 
@@ -272,7 +271,7 @@ def present(r: CriticalResult, tex: Any, problem: Any) -> dict[str, Any]:
         at = dict(c.point)
         value: Any = line(Side(f"{f}({where})", unfold(F) if F is not None else None), "=", Side(tex.value(c.value), c.value), where=at)
         if c.multipliers:  # a list of values, not one chain
-            value = ", \\quad ".join([f"{tex(m)} = {tex.value(val)}" for m, val in c.multipliers] + [str(value)])
+            value = row([line(Side(tex(m), m), "=", Side(tex.value(val), val), where={m: val}) for m, val in c.multipliers] + [value])
         blocks.append({"text": w("critical.at", point=pt)})
         blocks.append({"math": value})
         kind = w(f"critical.kind.{c.kind}")
@@ -283,7 +282,9 @@ def present(r: CriticalResult, tex: Any, problem: Any) -> dict[str, Any]:
                                                  sp.Matrix([list(row) for row in c.hessian])), where=at)})
             blocks.extend(_test_blocks(c, tex, f, where, names))
         else:
-            blocks.append({"math": f"H_B({where}) = {tex.mat([[tex.value(e) for e in row] for row in c.bordered])}"})
+            bordered = sp.Matrix([list(r_) for r_ in c.bordered])
+            blocks.append({"math": line(Side(f"H_B({where})", bordered), "=",
+                                        Side(tex.mat([[tex.value(e) for e in r_] for r_ in c.bordered]), bordered))})
             ms = c.facts["minors"]
             if ms:
                 first = 2 * len(r.constraints) + 1

@@ -24,7 +24,7 @@ from solgen.input.expr import ParseError, parse_exact
 from solgen.input.fields import read_at, read_decimals, read_detail, read_of
 from solgen.math.printer import terminating_decimal
 from solgen.present.view import as_written, group, pd, second
-from solgen.present.formula import Formula, Side, chain
+from solgen.present.formula import Formula, Side, chain, row
 
 MAX_STEPS = 10
 MAX_EXACT = 160  # characters of an exact coordinate before it is too long to write
@@ -285,8 +285,7 @@ def present(r: IterateResult, tex: Any, problem: Any) -> dict[str, Any]:
                                         Side(f"({pt(it.next)})", col(it.next)))})
     # the answer: every iterate, three to a line (the same lines on the slides)
     listed = [line(Side(f"x_{{{k}}}", col(x)), _rel(rel(list(x))), Side(f"({pt(x)})", col(x))) for k, x in enumerate(r.iterates)]
-    summary: list[Any] = [", \\quad ".join(str(t) for t in listed[i:i + 3]) if len(listed[i:i + 3]) > 1 else listed[i]
-                          for i in range(0, len(listed), 3)]  # one iterate alone on its line: its formula
+    summary: list[Any] = [row(listed[i:i + 3]) for i in range(0, len(listed), 3)]  # each iterate its own formula
     if r.singular_at is not None:
         singular = r.iterations[-1].hessian or ()
         summary.append(line(Side(f"\\det {tex.nabla}^2 {f}(x_{{{r.singular_at}}})", sp.Matrix([list(row) for row in singular]).det()),

@@ -21,8 +21,7 @@ from solgen.present.view import fitted, group, pd, second, taylor_intro, LINE, w
 from solgen.present.words import text
 from solgen.math import lazy
 from solgen.math.named import unfold
-from solgen.present.formula import Side
-from solgen.present.formula import Side, chain
+from solgen.present.formula import Side, chain, row
 
 
 @dataclass(frozen=True)
@@ -250,7 +249,7 @@ def present(r: TaylorResult, tex: Any, problem: Any) -> dict[str, Any]:
         general_values["lines"] = [
             *fitted(f"{tex.nabla} {f}(x)", [[g] for g in r.gradient], tex, "g", lhs_form=grad_form()),
             *fitted(f"{tex.nabla}^2 {f}(x)", [list(row) for row in r.hessian], tex, "h", symmetric=True, lhs_form=hess_form()),
-            *_higher_lines(r.higher or (), problem, tex, x, f),
+            *_higher_lines(r.higher or (), problem, tex, x, f, F),
         ]
     at_lines = []
     if r.part.at:
@@ -268,7 +267,7 @@ def present(r: TaylorResult, tex: Any, problem: Any) -> dict[str, Any]:
             if r.hessian_at:
                 at_lines.append(line(f"{tex.nabla}^2 {f}({at})", hess_form(), tex.mat([list(row) for row in r.hessian_at]),
                                      matrix_form(r.hessian_at), point))
-            at_lines.extend(_higher_lines(r.higher_at or (), problem, tex, at, f))
+            at_lines.extend(_higher_lines(r.higher_at or (), problem, tex, at, f, F, point))
         names = ", ".join(tex(v) for v in problem.variables)
         answer.append(line(f"{f}({names})", F, tex(r.polynomial), r.polynomial, rel="≈"))
     estimate_lines, estimate_intro = [], None
@@ -308,16 +307,26 @@ def _partial(f: str, combo: tuple[int, ...], problem: Any, tex: Any, args: str) 
     return f"\\frac{{\\partial^{len(combo)} {f}({args})}}{{{den}}}"
 
 
-def _higher_lines(values: Any, problem: Any, tex: Any, args: str, fname: str) -> list[str]:
-    """The partials of order 3 and up, a few to a display line."""
-    lines: list[str] = []
+def _higher_lines(values: Any, problem: Any, tex: Any, args: str, fname: str, F: Any = None,
+                  where: Any = None) -> list[Any]:
+    """The partials of order 3 and up, a few to a display line; each a checked formula (at
+    ``where``, the point, when given) when f's expression ``F`` is known."""
+    lines: list[Any] = []
+    variables = list(problem.variables)
+
+    def d(combo: tuple[int, ...]) -> Any:
+        return derivative(F, *[variables[i] for i in combo]) if F is not None else None
+
     for k in sorted({len(c) for c, _ in values}):
         level = [(c, v) for c, v in values if len(c) == k]
         if all(v == 0 for _, v in level):  # every partial of order k is 0: one line, as a TA says it
-            lines.append(f"\\partial^\\alpha {fname}({args}) = 0 \\quad (|\\alpha| = {k})")
+            lhs = sp.Matrix([d(c) for c, _ in level]) if F is not None else None
+            lines.append(chain(Side(f"\\partial^\\alpha {fname}({args})", lhs), "=",
+                               Side(f"0 \\quad (|\\alpha| = {k})", sp.zeros(len(level), 1) if F is not None else None),
+                               where=where))
             continue
-        shown = [f"{_partial(fname, c, problem, tex, args)} = {tex(v)}" for c, v in level]
-        lines.extend(", \\quad ".join(shown[i:i + 3]) for i in range(0, len(shown), 3))
+        shown = [chain(Side(_partial(fname, c, problem, tex, args), d(c)), "=", Side(tex(v), v), where=where) for c, v in level]
+        lines.extend(row(shown[i:i + 3]) for i in range(0, len(shown), 3))
     return lines
 
 

@@ -23,7 +23,7 @@ from solgen.formats.inline import renders
 from solgen.formats.json import SCHEMA_VERSION
 from solgen.math.text import expr_text
 from solgen.math.shaped import Node, text as shaped_text
-from solgen.present.formula import Formula
+from solgen.present.formula import Formula, FormulaRow
 from solgen.present.view import TEXT_KEYS
 
 # The type of a node, by the key of the list or field it sits under in the view.
@@ -89,6 +89,8 @@ def _node(value: Any, key: str) -> Any:
     view's key) so a reader can walk ``children`` alone."""
     if isinstance(value, Formula):
         return formula_node(value)
+    if isinstance(value, FormulaRow):
+        return {"node": "row", "tex": str.__str__(value), "children": [formula_node(f) for f in value.parts]}
     if isinstance(value, dict):
         fields: dict[str, Any] = {"node": NODE_OF.get(key, key or "block")}
         children: list[Any] = []

@@ -66,6 +66,25 @@ class Formula(Markup):
         return Formula(tex, self.forms, self.relations, self.where, self.shapes)
 
 
+class FormulaRow(Markup):
+    """Several formulas displayed on one line (``x_0 = (1, 1), \\quad x_1 = (0.8, -1)``):
+    the text is theirs joined by ``sep``; each is checked and serialised on its own."""
+
+    parts: tuple[Formula, ...]
+
+    def __new__(cls, parts: Iterable[Formula], sep: str = ", \\quad ") -> FormulaRow:
+        items = tuple(parts)
+        obj = super().__new__(cls, sep.join(str.__str__(p) for p in items))
+        obj.parts = items
+        return obj
+
+
+def row(parts: Iterable[Any], sep: str = ", \\quad ") -> Any:
+    """One formula as it is, several as a ``FormulaRow``."""
+    items = list(parts)
+    return items[0] if len(items) == 1 else FormulaRow(items, sep)
+
+
 @dataclass(frozen=True)
 class Side:
     """One side of a chain: its LaTeX and what it means (``form``)."""
@@ -100,6 +119,9 @@ def formulas(view: Any) -> Iterable[Formula]:
         value = stack.pop()
         if isinstance(value, Formula):
             yield value
+            continue
+        if isinstance(value, FormulaRow):
+            stack.extend(reversed(value.parts))
             continue
         if isinstance(value, (str, bytes, int, float)) or value is None or id(value) in seen:
             continue
