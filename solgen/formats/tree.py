@@ -42,7 +42,9 @@ def _skipped(key: str, value: Any, holder: dict[str, Any]) -> bool:
     derivation's lines (its ``frames``: cut for slides, with the slide-only total line;
     its ``lines`` when the handout prints ``handout_lines``): the tree is the handout's."""
     return (key in SKIP or (callable(value) and not hasattr(value, "as_format"))
-            or (key == "frames" and "lines" in holder) or (key == "lines" and "handout_lines" in holder))
+            or (key == "frames" and "lines" in holder) or (key == "lines" and "handout_lines" in holder)
+            or (key == "answer" and "blocks" in holder))  # a part of blocks prints them, its answer is the slides'
+
 
 
 def form_text(form: Any) -> str | None:
