@@ -30,8 +30,6 @@ from solgen.present.formula import check as check_formulas
 from solgen.present.view import build_view
 from solgen.present.words import load_words
 from solgen.input.section_files import is_section
-from solgen.formats.section_load import load_section
-from solgen.formats.section import build_section_view
 from solgen.formats.inline import draw_figures
 
 
@@ -126,7 +124,7 @@ def work_section(path: str, job: Job, deadline: float | None, tell: Any) -> Outc
     out = Outcome(path)
     doing: dict[str, Any] = {"what": "loading the section", "line": None}
     try:
-        section = load_section(path)
+        section = lazy.load("section_load").load_section(path)  # the section modules: only for sections
         out.id, out.id_line, out.inputs, out.warnings = section.id, section.id_line, section.files, section.warnings
         out.digests = dict(section.digests)
         section = course_defaults(section, path, out)
@@ -143,7 +141,7 @@ def work_section(path: str, job: Job, deadline: float | None, tell: Any) -> Outc
             doing.update(what=text, line=None)
             tell(text)
 
-        view = build_section_view(section, words, progress)
+        view = lazy.load("section").build_section_view(section, words, progress)
         out.warnings = (*out.warnings, *view["image_warnings"])
         check_formulas(view)  # every displayed = true, before anything is written
         draw_figures(view)

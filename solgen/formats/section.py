@@ -18,9 +18,9 @@ from solgen.input.paths import course_root
 from solgen.formats.inline import Prose  # TODO(layout): a prose node that renders itself
 from solgen.present.words import Words, text
 from solgen.formats.section_load import Item, Section
-from solgen.formats.prose import parse
+from solgen.input.markdown import parse
 from solgen.derive.calculus import solve, Solution
-from solgen.input.problem import load_problem
+from solgen.input.problem import Problem, load_problem
 import re
 from solgen.present.view import build_view
 from solgen.asks.inline import substitute
@@ -51,7 +51,7 @@ def _md_line(item: Item) -> int:
     return item.line + (1 if item.text and "\n" in item.text.rstrip("\n") else 0)
 
 
-def _solve(path: str, raw: bytes | None, lang: str, progress: Callable[[str], None]) -> tuple[Any, dict[str, Any]]:
+def _solve(path: str, raw: bytes | None, lang: str, progress: Callable[[str], None]) -> tuple[Problem, Solution]:
     """The problem at ``path`` (``raw``: its bytes, as the section's loader read them),
     loaded and solved (errors name the problem file and line)."""
     try:

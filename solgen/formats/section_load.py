@@ -30,10 +30,11 @@ from typing import Any
 from solgen.errors import SolgenError, SpecError
 from solgen.input.paths import course_root, is_inside
 from solgen.input import LANGS, paths
-from solgen.input.problem import MAX_FILE_BYTES, load_yaml, _one_line, ID_RE
+from solgen.input import ID_RE
+from solgen.input.problem import MAX_FILE_BYTES, LDict, LList, load_yaml, _one_line
 from solgen.input.section_files import is_section_text
 from solgen.formats.section_slides import item_extras, agenda_list, check_agenda_items, image_files
-from solgen.formats.prose import refused_math
+from solgen.input.markdown import refused_math
 
 TOP_KEYS = ("id", "title", "course", "section", "author", "date", "lang", "agenda", "slides")
 AGENDA_KEYS = ("topics", "repeat", "title")
@@ -185,7 +186,7 @@ def _named(data: Any, path: str, what: str, reads: _Reads) -> tuple[str, bytes]:
 def _item(data: Any, line: int, path: str, stack: tuple[str, ...], reads: _Reads) -> list[Item]:
     if isinstance(data, str):
         raise SpecError("a slide is a mapping: {md: ...}, {topic: ...}, {problem: ...} or {section: ...}", line, path)
-    if not isinstance(data, dict) or not data:
+    if not isinstance(data, LDict) or not data:
         raise SpecError("a slide is a mapping with one of md, topic, problem or section", line, path)
     kinds = [k for k in ITEM_KEYS if k in data]
     if len(kinds) != 1:
@@ -251,7 +252,7 @@ def _agenda(data: Any, path: str) -> tuple[bool | tuple[str, ...], bool, str | N
         return True, False, None
     if value == "repeat":
         return True, True, None
-    if isinstance(value, dict):
+    if isinstance(value, LDict):
         _check_keys(value, AGENDA_KEYS, "agenda", path)
         topics = value.get("topics", "auto")
         if isinstance(topics, list):
@@ -269,7 +270,7 @@ def _agenda(data: Any, path: str) -> tuple[bool | tuple[str, ...], bool, str | N
 
 def _load(path: str, raw: bytes, stack: tuple[str, ...], reads: _Reads) -> Section:
     data = _read(path, raw)
-    if not isinstance(data, dict) or "slides" not in data:
+    if not isinstance(data, LDict) or "slides" not in data:
         raise SpecError("a section file is a mapping with id, title and slides", 1, path)
     _check_keys(data, TOP_KEYS, "the section", path)
     sid = data.get("id")
@@ -282,7 +283,7 @@ def _load(path: str, raw: bytes, stack: tuple[str, ...], reads: _Reads) -> Secti
     if lang not in LANGS:
         raise SpecError(f"lang {lang!r} has no words catalog (one of {', '.join(LANGS)})", data.key_lines["lang"], path)
     slides = data["slides"]
-    if not isinstance(slides, list) or not slides:
+    if not isinstance(slides, LList) or not slides:
         raise SpecError("'slides' must be a list of slides", data.key_lines["slides"], path)
     if len(slides) > MAX_ITEMS:
         raise SpecError(f"at most {MAX_ITEMS} slides", data.key_lines["slides"], path)

@@ -61,7 +61,7 @@ def item_extras(data: Any, kind: str, path: str) -> tuple[str | None, str | None
     return notes, detail
 
 
-def agenda_list(value: list, line: int | None, path: str) -> tuple[str, ...]:
+def agenda_list(value: list[Any], line: int | None, path: str) -> tuple[str, ...]:
     """An explicit agenda: one line of text per item, at least one."""
     if not value:
         raise SpecError("agenda: the list is empty; list the items, or write agenda: auto", line, path)
@@ -144,7 +144,7 @@ def split_blocks(markdown: str, first_line: int) -> list[tuple[str, Any]]:
 
 def md_first_line(item: Any) -> int:
     """The section-file line of an ``md:`` item's first Markdown line (``md: |`` starts below)."""
-    return item.line + (1 if item.text and "\n" in item.text.rstrip("\n") else 0)
+    return int(item.line) + (1 if item.text and "\n" in item.text.rstrip("\n") else 0)
 
 
 def resolve_image(ref: str, section_file: str, line: int, root: Path) -> Path:

@@ -36,6 +36,7 @@ MODULES = {
     # TODO(layout): the matrix engine, until it dissolves into the stages (tests/test_layout.py)
     # TODO(layout): the section loader, until sections/ dissolve into the stages
     "section_load": "solgen.formats.section_load",
+    "section": "solgen.formats.section",
     "malrules_matrix": "solgen.derive.malrules_matrix",
     "matrix_asks": "solgen.asks.shaped",
     "shaped_formula": "solgen.asks.shaped_formula",
