@@ -427,7 +427,7 @@ def test_every_node_of_every_example_tree_equals_the_entrywise_derivative(path):
     """The examples' step trees, node by node, against SymPy's entrywise derivative of the
     expanded expression (here, not the engine's checker), on two random sizes."""
     from solgen.input.problem import load_problem
-    from solgen.asks.shaped import _scalar_constants
+    from solgen.derive.shaped_engine import _scalar_constants
 
     problem = load_problem(path)
     solution = solve(problem)
@@ -490,11 +490,16 @@ def test_an_identity_needs_shapes():
     assert "needs vectors or matrices" in str(err) and err.line == 5
 
 
-def test_the_wheel_lists_the_matrix_package():
+def test_the_wheel_lists_every_stage_package():
+    """The vector and matrix modules live in the stages (math/, input/, derive/, asks/): a
+    wheel built from pyproject's package list carries every package of the source tree."""
+    import re
+
     from conftest import ROOT
 
-    text_ = (ROOT / "pyproject.toml").read_text()
-    assert '"solgen.matrix"' in text_ and (ROOT / "solgen" / "matrix" / "__init__.py").is_file()
+    listed = set(re.findall(r'"(solgen(?:\.[a-z_]+)*)"', (ROOT / "pyproject.toml").read_text()))
+    packages = {".".join(p.parent.relative_to(ROOT).parts) for p in (ROOT / "solgen").rglob("__init__.py")}
+    assert packages <= listed, packages - listed
 
 
 def test_detail_answer_shows_no_steps_and_detail_standard_one_level():

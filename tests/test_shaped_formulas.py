@@ -147,7 +147,7 @@ def _three_for_two(node: Node) -> Node:
 
 
 def test_a_corrupted_middle_form_of_a_matrix_step_is_caught_and_nothing_is_written(monkeypatch):
-    from solgen.derive import shaped_diff
+    from solgen.derive import shaped_diff as diff
 
     real = diff.Differ.d
     corrupted = []
