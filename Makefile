@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 TSTAMP := $(VENV)/.installed-test
 
-.PHONY: demo test typecheck bench bench-course clean
+.PHONY: demo test typecheck bench bench-course clean compiled
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -13,15 +13,20 @@ $(BIN)/python:
 
 $(STAMP): $(BIN)/python pyproject.toml
 	$(BIN)/python -m pip install --quiet -e .
-	$(BIN)/python -m compileall -q solgen   # byte-compile now: imports stay fast even with PYTHONDONTWRITEBYTECODE
 	touch $@
+
+# Byte-compile solgen and its built-in templates (templates/__jinja__/), as an installer does:
+# imports and renders stay fast even with PYTHONDONTWRITEBYTECODE. Only what changed is redone.
+compiled: $(STAMP)
+	@$(BIN)/python -m compileall -q solgen
+	@$(BIN)/python -c "from solgen.formats.templates import precompile; precompile()"
 
 $(TSTAMP): $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@
 
 # Create .venv, install solgen, render problems/1.2.yaml into out/ (and a PDF if pdflatex exists).
-demo: $(STAMP)
+demo: compiled
 	$(BIN)/solgen render problems/1.2.yaml --format tex --format md --format html --format json --out out
 	@if command -v pdflatex >/dev/null 2>&1; then \
 		$(BIN)/solgen render problems/1.2.yaml --pdf --out out; \
@@ -30,15 +35,14 @@ demo: $(STAMP)
 	fi
 
 # Install the test extras, type-check, and run the whole suite.
-test: typecheck
+test: typecheck compiled
 	$(BIN)/python -m pytest -q
 
 # mypy --strict on solgen/present and solgen/formats (the settings are [tool.mypy] in pyproject.toml).
 typecheck: $(TSTAMP)
 	$(BIN)/python -m mypy --strict solgen/present solgen/formats
 
-bench: $(STAMP)
-	$(BIN)/python -m compileall -q solgen
+bench: compiled
 	$(BIN)/python bench/run.py
 
 # The course workflow: 40 problem files, --jobs 2 vs --jobs 1, the cached re-run.
@@ -46,4 +50,4 @@ bench-course: $(STAMP)
 	$(BIN)/python bench/course.py
 
 clean:
-	rm -rf out build *.egg-info .mypy_cache
+	rm -rf out build *.egg-info .mypy_cache templates/__jinja__

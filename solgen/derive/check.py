@@ -332,13 +332,55 @@ def verify(tree: Rule) -> list[Rule]:
     return [node for node in tree.walk() if not equal(node.result, sp.diff(node.expr, node.var))]
 
 
-def _scalar_value(form: Any, where: Mapping[sp.Symbol, sp.Expr]) -> sp.Expr:
-    """A displayed side as an expression: a derivative worked out, a point substituted."""
+_KNOWN: dict[tuple[sp.Expr, sp.Symbol], sp.Expr] = {}
+_KNOWN_MAX = 8192
+
+
+def known(expr: sp.Expr, var: sp.Symbol, result: sp.Expr) -> None:
+    """Record ``result`` as d(expr)/d(var) once it is checked (the engine's step results,
+    after their check): the displayed formulas' check reuses it instead of asking SymPy."""
+    if len(_KNOWN) >= _KNOWN_MAX:
+        _KNOWN.clear()
+    _KNOWN[(expr, var)] = result
+
+
+def derivative(expr: sp.Expr, var: sp.Symbol) -> sp.Expr:
+    """d(expr)/d(var): a checked result already known, else ``sympy.diff`` (kept)."""
+    got = _KNOWN.get((expr, var))
+    if got is None:
+        got = sp.diff(expr, var)
+        known(expr, var, got)
+    return got
+
+
+def _worked(e: sp.Expr) -> sp.Expr:
+    """``e.doit()`` for a displayed side; a plain derivative d^k f/dx.. dy.. through
+    ``derivative``, one variable at a time."""
+    if isinstance(e, sp.Derivative) and not e.expr.has(sp.Derivative) and all(
+            isinstance(v, sp.Symbol) and isinstance(n, (int, sp.Integer)) for v, n in e.variable_count):
+        out = e.expr
+        for v, n in e.variable_count:
+            for _ in range(int(n)):
+                out = derivative(out, v)
+        return out
+    return e.doit()
+
+
+def _scalar_value(form: Any, where: Mapping[sp.Symbol, sp.Expr], memo: dict[Any, Any] | None = None) -> sp.Expr:
+    """A displayed side as an expression: a derivative worked out, a point substituted.
+    ``memo`` keeps worked-out derivatives across the formulas of one check (a handout
+    shows the same ∂f/∂x₁ in many of them)."""
     expr = sp.Integer(form) if isinstance(form, int) else sp.Float(form) if isinstance(form, float) else form
-    if isinstance(expr, (sp.MatrixBase,)):
-        expr = expr.applyfunc(lambda e: e.doit() if e.has(sp.Derivative) else e)
-    elif expr.has(sp.Derivative):
-        expr = expr.doit()
+    memo = {} if memo is None else memo
+
+    def worked(e: sp.Expr) -> sp.Expr:
+        if not e.has(sp.Derivative):
+            return e
+        if e not in memo:
+            memo[e] = _worked(e)
+        return memo[e]
+
+    expr = expr.applyfunc(worked) if isinstance(expr, sp.MatrixBase) else worked(expr)
     return expr.subs(dict(where)) if where else expr
 
 
@@ -362,11 +404,11 @@ def _holds(a: Any, b: Any, relation: str) -> bool | None:
 
 
 def false_relation(forms: Sequence[Any], relations: Sequence[str],
-                   where: Mapping[sp.Symbol, sp.Expr] | None = None) -> int | None:
+                   where: Mapping[sp.Symbol, sp.Expr] | None = None, memo: dict[Any, Any] | None = None) -> int | None:
     """The index of the first relation of a displayed chain that is false (``forms[i]
     relations[i] forms[i+1]``), or None when every one that can be checked holds. Sides
-    that are ``None`` (words) are skipped."""
-    values = [None if f is None else _scalar_value(f, where or {}) for f in forms]
+    that are ``None`` (words) are skipped; ``memo`` is _scalar_value's."""
+    values = [None if f is None else _scalar_value(f, where or {}, memo) for f in forms]
     for i, relation in enumerate(relations):
         a, b = values[i], values[i + 1]
         if a is None or b is None:

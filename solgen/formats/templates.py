@@ -26,6 +26,8 @@ import base64
 import difflib
 import hashlib
 import os
+import sys
+import tempfile
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable
@@ -138,6 +140,66 @@ class CourseLoader(jinja2.BaseLoader):
         return self.builtin.get_source(environment, template)
 
 
+class BuiltinBytecode(jinja2.BytecodeCache):
+    """The built-in templates, compiled once and kept beside them in ``__jinja__/`` (as
+    Python keeps ``__pycache__``): a render then only loads their code. ``make`` writes
+    them (``precompile``); a render writes a missing one unless PYTHONDONTWRITEBYTECODE
+    is set. A ``--templates`` folder's own templates are never cached: they are compiled
+    from the text read, every time (a course folder is data, not code)."""
+
+    def __init__(self, builtin: Path, write: bool | None = None):
+        self.builtin = os.path.abspath(builtin) + os.sep
+        self.folder = builtin / "__jinja__"
+        self.write = (not sys.dont_write_bytecode) if write is None else write
+
+    def get_bucket(self, environment: jinja2.Environment, name: str, filename: str | None,
+                   source: str) -> jinja2.bccache.Bucket:
+        bucket = jinja2.bccache.Bucket(environment, self.get_cache_key(name, filename), self.get_source_checksum(source))
+        bucket.builtin = filename is not None and os.path.abspath(filename).startswith(self.builtin)  # type: ignore[attr-defined]
+        self.load_bytecode(bucket)
+        return bucket
+
+    def _file(self, bucket: jinja2.bccache.Bucket) -> Path | None:
+        return self.folder / f"{bucket.key}.cache" if getattr(bucket, "builtin", False) else None
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        path = self._file(bucket)
+        if path is None:
+            return
+        try:
+            with open(path, "rb") as fh:
+                bucket.load_bytecode(fh)  # a stale or damaged file: its checksum or magic fails, and it is compiled again
+        except (OSError, ValueError, EOFError, TypeError):
+            bucket.reset()
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        path = self._file(bucket)
+        if path is None or not self.write or bucket.code is None:
+            return
+        try:
+            self.folder.mkdir(exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=".tmp-")
+            with os.fdopen(fd, "wb") as fh:
+                bucket.write_bytecode(fh)
+            os.replace(tmp, path)
+        except OSError:  # a read-only install: compiled each time, as without the cache
+            pass
+
+
+def precompile() -> int:
+    """Compile every built-in template into ``__jinja__/`` (``make`` runs this after
+    compileall). Returns how many were written."""
+    count = 0
+    for fmt in ("tex", "md", "html"):
+        env = environment(fmt)
+        assert isinstance(env.bytecode_cache, BuiltinBytecode)
+        env.bytecode_cache.write = True
+        for template in sorted((builtin_templates() / fmt).glob("*.j2")):
+            env.get_template(template.name)
+            count += 1
+    return count
+
+
 @lru_cache(maxsize=16)
 def environment(fmt: str, templates: Path | None = None) -> jinja2.Environment:
     """The Jinja2 environment for ``fmt`` ("tex", "md" or "html"), one per format and
@@ -152,6 +214,7 @@ def environment(fmt: str, templates: Path | None = None) -> jinja2.Environment:
         "lstrip_blocks": True,
         "keep_trailing_newline": True,
         "autoescape": False,
+        "bytecode_cache": BuiltinBytecode(builtin_templates()),
     }
     if fmt == "html":
         html = lazy.load("html")  # latex2mathml: for HTML only

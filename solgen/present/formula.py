@@ -28,6 +28,8 @@ from typing import Any, Iterable, Mapping
 
 from markupsafe import Markup
 
+import sympy as sp
+
 from solgen.derive.check import false_relation
 from solgen.errors import CheckError
 
@@ -140,15 +142,35 @@ def formulas(view: Any) -> Iterable[Formula]:
 def check(view: Any) -> int:
     """Check every ``=`` (and every inequality between numbers) of every formula in
     ``view``; a false one is an internal error naming the formula, raised before anything
-    is written. Returns how many formulas were checked."""
+    is written. Returns how many formulas were checked. A formula shown twice (the same
+    text, sides and point) is checked once, and a derivative worked out for one formula is
+    reused by the next."""
     count = 0
+    done: set[Any] = set()
+    memo: dict[Any, Any] = {}
     for f in formulas(view):
         if len(f.forms) < 2:
             continue
+        count += 1
         checker = getattr(f, "checker", None)
-        bad = checker(f) if checker is not None else false_relation(f.forms, f.relations, f.where)
+        key = None if checker is not None else _key(f)
+        if key is not None and key in done:
+            continue
+        bad = checker(f) if checker is not None else false_relation(f.forms, f.relations, f.where, memo)
         if bad is not None:
             raise CheckError(f"internal error: a displayed formula is false ({f.relations[bad]} between "
                              f"sides {bad + 1} and {bad + 2}): {f.tex}")
-        count += 1
+        if key is not None:
+            done.add(key)
     return count
+
+
+def _key(f: Formula) -> Any:
+    """What makes two formulas the same check (None: not hashable, check it each time)."""
+    try:
+        forms = tuple(x.as_immutable() if isinstance(x, sp.MatrixBase) else x for x in f.forms)
+        key = (str(f), tuple(f.relations), forms, tuple(sorted((str(k), v) for k, v in (f.where or {}).items())))
+        hash(key)
+    except TypeError:
+        return None
+    return key
