@@ -29,6 +29,7 @@ from solgen.input.fields import read_at, read_directions, read_of, read_taylor_o
 from solgen.math import lazy
 from solgen.present.words import text
 from solgen.present.formula import Side, chain
+from solgen.present.view import FigureSpec
 
 LAYERS = ("contours", "gradient", "directions", "tangent", "field", "taylor")  # figures.model.LAYERS, without numpy
 MAX_SPAN = 10**6
@@ -291,24 +292,6 @@ def _unicode(name: str) -> str:
     """x1 as x₁ (SVG text has no subscripts of its own)."""
     m = re.fullmatch(r"([A-Za-z]+)_?(\d+)", name)
     return m.group(1) + m.group(2).translate(_SUB) if m else name
-
-
-@dataclass(frozen=True)
-class FigureSpec:
-    """What a figure shows, as data: the model (``math/figure.py``), its labels (LaTeX for
-    the picture, plain text for the SVG), the SVG files' names, alt texts and descriptions.
-    The writers draw it (``formats/figures.py``: pgfplots for LaTeX, SVG files for Markdown
-    and HTML) into what the templates place."""
-
-    model: Any = field(compare=False)  # math.figure.Figure
-    labels: dict = field(compare=False)
-    plain: dict = field(compare=False)
-    svg: str
-    svg_blank: str
-    alt: str
-    alt_blank: str
-    desc: str
-    desc_blank: str
 
 
 def present(r: FigureResult, tex: Any, problem: Any) -> dict[str, Any]:

@@ -353,17 +353,27 @@ def derivative(expr: sp.Expr, var: sp.Symbol) -> sp.Expr:
     return got
 
 
+def _plain(d: sp.Basic) -> bool:
+    """A derivative of an expression without derivatives, in symbols, whole orders."""
+    return isinstance(d, sp.Derivative) and not d.expr.has(sp.Derivative) and all(
+        isinstance(v, sp.Symbol) and isinstance(n, (int, sp.Integer)) for v, n in d.variable_count)
+
+
 def _worked(e: sp.Expr) -> sp.Expr:
-    """``e.doit()`` for a displayed side; a plain derivative d^k f/dx.. dy.. through
-    ``derivative``, one variable at a time."""
-    if isinstance(e, sp.Derivative) and not e.expr.has(sp.Derivative) and all(
-            isinstance(v, sp.Symbol) and isinstance(n, (int, sp.Integer)) for v, n in e.variable_count):
-        out = e.expr
-        for v, n in e.variable_count:
+    """``e.doit()`` for a displayed side: each plain derivative d^k f/dx.. dy.. in it through
+    ``derivative``, one variable at a time (a sum of derivatives, as the sum rule's middle
+    form shows, is the sum of theirs); anything else by ``doit``."""
+    found = e.atoms(sp.Derivative)
+    if not all(_plain(d) for d in found) or e.has(sp.Subs, sp.Integral, sp.Limit):
+        return e.doit()
+    done = {}
+    for d in found:
+        out = d.expr
+        for v, n in d.variable_count:
             for _ in range(int(n)):
                 out = derivative(out, v)
-        return out
-    return e.doit()
+        done[d] = out
+    return e.xreplace(done)
 
 
 def _scalar_value(form: Any, where: Mapping[sp.Symbol, sp.Expr], memo: dict[Any, Any] | None = None) -> sp.Expr:

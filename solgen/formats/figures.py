@@ -18,7 +18,7 @@ from typing import Any
 
 from markupsafe import Markup
 
-from solgen.asks.figure import FigureSpec
+from solgen.present.view import FigureSpec
 from solgen.formats.svg import svg
 from solgen.formats.tikz import picture
 

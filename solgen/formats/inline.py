@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from solgen.asks.figure import FigureSpec
+from solgen.present.view import FigureSpec
 from solgen.formats.prose import _md_math_body, escape_md, escape_tex, to_md, to_tex
 from solgen.math import lazy
 from solgen.present import view

@@ -5,7 +5,7 @@ The registry lives here, below the asks: the problem reader (``input/problem.py`
 part's keys against it, the engine (``derive/calculus.py``) and the view
 (``present/view.py``) call an ask's ``derive`` and ``present`` through it, and none of them
 imports ``asks/``. ``ASK_MODULES`` maps each ask's name to its module; ``registry()`` loads
-them with ``importlib.import_module`` on first use (each module's ``ASK`` is its entry), so
+them with ``importlib.import_module`` on first use, each ask's when it is asked for (each module's ``ASK`` is its entry), so
 an ask is a plug-in named in this table, not an import running up the stages
 (tests/test_layout.py allows importlib only in this registry and in ``math/lazy.py``).
 
@@ -43,19 +43,18 @@ class Ask:
     layout: Callable[[dict[str, Any], Any], None] | None = None
 
 
-@lru_cache(maxsize=1)
 def registry() -> dict[str, Ask]:
-    """name -> Ask, in the order of ``ASK_MODULES`` (each module imported on first use)."""
-    asks = {}
-    for module in ASK_MODULES.values():
-        ask = importlib.import_module(module).ASK
-        asks[ask.name] = ask
-    return asks
+    """name -> Ask, in the order of ``ASK_MODULES`` (every ask's module imported)."""
+    return {name: get(name) for name in ASK_MODULES}
 
 
 def names() -> tuple[str, ...]:
     return tuple(ASK_MODULES)
 
 
+@lru_cache(maxsize=None)
 def get(name: str) -> Ask:
-    return registry()[name]
+    """One ask's entry, its module imported on first use (a file of gradients never
+    imports the Newton or figure modules)."""
+    ask: Ask = importlib.import_module(ASK_MODULES[name]).ASK
+    return ask

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import sympy as sp
@@ -47,6 +47,24 @@ class Prose:
 
     def __bool__(self) -> bool:
         return bool(self.source.strip())
+
+
+@dataclass(frozen=True)
+class FigureSpec:
+    """What a figure shows, as data: the model (``math/figure.py``), its labels (LaTeX for
+    the picture, plain text for the SVG), the SVG files' names, alt texts and descriptions.
+    The writers draw it (``formats/figures.py``: pgfplots for LaTeX, SVG files for Markdown
+    and HTML) into what the templates place."""
+
+    model: Any = field(compare=False)  # math.figure.Figure
+    labels: dict = field(compare=False)
+    plain: dict = field(compare=False)
+    svg: str
+    svg_blank: str
+    alt: str
+    alt_blank: str
+    desc: str
+    desc_blank: str
 
 
 class Tex:
