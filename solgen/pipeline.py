@@ -25,8 +25,8 @@ from typing import Any, Iterator
 
 from solgen.build.cache import file_hash
 from solgen.build.jobs import DEFAULT_TIMEOUT, MAX_TIMEOUT, Batch, Job, Outcome, expand, walk_batch, write, _not_a_file
-from solgen.build.workers import (WORKER_MEMORY, Stopped, _stop_signal, run_limited, run_parallel, stoppable)
-from solgen.input import askspec, paths
+from solgen.build import WORKER_MEMORY, Stopped, _stop_signal, stoppable
+from solgen.input import paths
 from solgen.input.config import find_config
 from solgen.math import lazy
 from solgen.input.section_files import is_regular, is_section
@@ -98,7 +98,7 @@ def process(files: tuple[str, ...] | list[str], job: Job, timeout: float, jobs: 
             pass
         gc.freeze()  # what is loaded now is not the workers' garbage: their collector leaves it (and its pages) alone
     parallel = jobs > 1 and len(todo) > 1 and not job.debug and timeout > 0
-    results = run_parallel(_work, allowance, todo, job, timeout, jobs) if parallel else None
+    results = lazy.load("workers").run_parallel(_work, allowance, todo, job, timeout, jobs) if parallel else None
     seen_ids: dict[str, str] = {}
     queue = iter(todo)
     for index, path in enumerate(units):
@@ -110,7 +110,7 @@ def process(files: tuple[str, ...] | list[str], job: Job, timeout: float, jobs: 
             else:
                 i, p = next(queue)
                 outcome = _not_a_file(p) or (_work(p, job, time.monotonic() + timeout if timeout > 0 else None)
-                                             if job.debug or timeout <= 0 else run_limited(_work, (p, job), *allowance(p, timeout)))
+                                             if job.debug or timeout <= 0 else lazy.load("workers").run_limited(_work, (p, job), *allowance(p, timeout)))
             if cache is not None and outcome.error is None and not outcome.cached:
                 cache.put(units[i], outcome, hashes.get(i))
             done[i] = outcome
@@ -142,7 +142,7 @@ def _preload(job: Job, paths: list[str]) -> None:
     sections = any(is_section(p) for p in paths)
     problems = not all(is_section(p) for p in paths)
     render = lazy.load("render")  # SymPy, the engine, the present stage, the section loader
-    askspec.registry()  # every ask's module
+    lazy.load("askspec").registry()  # every ask's module
     if any(_declares_shapes(p) for p in paths):  # vectors and matrices: their engine too
         lazy.load("matrix_asks")
         lazy.load("matrix_identity")

@@ -13,6 +13,7 @@ from solgen import asks
 from solgen.asks.base import Result
 from solgen.cli import main
 from solgen.errors import SpecError
+from solgen.math.record import frozen
 from solgen.input.problem import parse_problem
 
 BASE = 'id: "t"\nvariables: [x1, x2]\nfunctions:\n  f: "x1^2 * exp(x1*x2)"\n  g: ["x1*x2", "x1 + x2^2"]\nparts:\n'
@@ -24,7 +25,7 @@ def test_every_ask_is_a_module_with_a_typed_result() -> None:
         module = __import__(f"solgen.asks.{name}", fromlist=["ASK"])
         results = [v for v in vars(module).values() if isinstance(v, type) and issubclass(v, Result) and v is not Result]
         assert len(results) == 1 and dataclasses.is_dataclass(results[0]), name
-        assert results[0].__dataclass_params__.frozen, name
+        assert frozen(results[0]), name
 
 
 @pytest.mark.parametrize(

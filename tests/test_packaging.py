@@ -17,8 +17,10 @@ def test_wheel_ships_every_template(tmp_path):
     assert proc.returncode == 0, proc.stderr[-2000:]
     (wheel,) = tmp_path.glob("solgen-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
-    templates = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "templates").rglob("*") if p.is_file())
+    templates = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "templates").rglob("*")
+                       if p.is_file() and "__jinja__" not in p.parts)
     assert templates
+    assert not [n for n in names if "__jinja__" in n]  # this checkout's compiled templates (make compiled) stay here
     for name in templates:
         assert f"solgen/{name}" in names
     assert "solgen/cli.py" in names and "solgen/derive/diff.py" in names

@@ -39,10 +39,19 @@ def _tree_and_tex(out: Path, path: Path) -> tuple[dict, str]:
     raise AssertionError(f"{path.name} was not rendered")
 
 
+_REPORTS: dict[tuple[Path, Path], object] = {}
+
+
+def _report(out: Path, path: Path):  # type: ignore[no-untyped-def]
+    """check_tree of one document, read once for the per-file and the overall tests."""
+    if (out, path) not in _REPORTS:
+        _REPORTS[(out, path)] = check_tree(*_tree_and_tex(out, path))
+    return _REPORTS[(out, path)]
+
+
 @pytest.mark.parametrize("path", FILES, ids=lambda p: p.stem)
 def test_every_formula_holds_and_is_printed(rendered: Path, path: Path) -> None:
-    tree, tex = _tree_and_tex(rendered, path)
-    report = check_tree(tree, tex)
+    report = _report(rendered, path)
     assert report.formulas > 0, "no formula in the tree"
     assert report.false == [], f"false formulas: {report.false[:3]}"
     assert report.missing_tex == [], f"formula tex not in the .tex: {report.missing_tex[:3]}"
@@ -55,7 +64,7 @@ def test_every_formula_holds_and_is_printed(rendered: Path, path: Path) -> None:
 def test_at_most_two_percent_of_all_formulas_are_unreadable(rendered: Path) -> None:
     formulas = unreadable = 0
     for path in FILES:
-        report = check_tree(*_tree_and_tex(rendered, path))
+        report = _report(rendered, path)
         formulas += report.formulas + len(report.unformed)
         unreadable += len(report.unreadable) + len(report.unformed)
     assert formulas > 300 and unreadable / formulas <= 0.02, (unreadable, formulas)

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from conftest import ROOT, need_pdflatex, need_tool, rendered
 from solgen.cli import main
 from solgen.input.problem import LANGS
-from solgen.present.words import WordsError, load_words
+from solgen.present.words import WordsError, _read, builtin_words, load_words
 
 GERMAN = ROOT / "problems" / "6.1.yaml"
 KINDS = ("handout", "worksheet", "slides", "slides-worksheet")
@@ -27,6 +27,20 @@ ENGLISH = set(
 
 def english_words(text: str) -> set[str]:
     return {w for w in re.findall(r"[A-Za-z]+", text) if w.lower() in ENGLISH}
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_every_builtin_sentence_parses(lang: str) -> None:
+    """solgen's own catalogs are parsed lazily at render time, sentence by sentence: here
+    every one of them is parsed and checked as a course's catalog would be."""
+    path = builtin_words() / f"{lang}.yaml"
+    eager = _read(path)  # a course's way: the line-numbered loader, every sentence checked now
+    assert set(eager) == load_words(lang).keys()
+    words = load_words(lang)
+    for key, entry in words.entries.items():
+        for one in (entry.values() if isinstance(entry, dict) else [entry]):
+            parsed = one.parse() if hasattr(one, "parse") else one  # raises WordsError on a bad one
+            assert parsed.key == key
 
 
 def test_every_catalog_has_every_key() -> None:

@@ -11,11 +11,12 @@ and the Hessian at a point is the checked Hessian's entries there.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 import sympy as sp
 
+from solgen.math.record import record
 from solgen.asks import solving
 from solgen.math.named import unfold
 from solgen.asks.base import derivative, matrix_form, Ask, Entry, Result
@@ -30,7 +31,7 @@ from solgen.present.formula import Formula, Side, chain, row
 MAX_CONSTRAINTS = 3
 
 
-@dataclass(frozen=True)
+@record
 class Candidate:
     point: tuple[tuple[sp.Symbol, sp.Expr], ...]
     value: sp.Expr
@@ -41,7 +42,7 @@ class Candidate:
     bordered: tuple[tuple[sp.Expr, ...], ...] | None = None
 
 
-@dataclass(frozen=True)
+@record
 class CriticalResult(Result):
     gradient: tuple[sp.Expr, ...] = ()
     hessian: tuple[tuple[sp.Expr, ...], ...] = ()

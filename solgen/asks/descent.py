@@ -4,15 +4,16 @@ each iterate the gradient there and the new point (the iteration itself lives in
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import fields
 from typing import Any
 
+from solgen.math.record import record
 from solgen.asks import iterate
 from solgen.asks.base import Ask
 from solgen.present import blocks
 
 
-@dataclass(frozen=True)
+@record
 class DescentResult(iterate.IterateResult):
     pass
 

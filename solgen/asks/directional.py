@@ -7,11 +7,11 @@ sign depends on the point)."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Any
 
 import sympy as sp
 
+from solgen.math.record import record
 from solgen.asks.base import derivative, matrix_form, Ask, Entry, Result
 from solgen.present import blocks
 from solgen.derive.check import TooLarge, expand_guarded
@@ -21,7 +21,7 @@ from solgen.present.view import group, pd
 from solgen.present.formula import Side, chain
 
 
-@dataclass(frozen=True)
+@record
 class Reading:
     name: str
     direction: tuple[sp.Expr, ...]
@@ -31,7 +31,7 @@ class Reading:
     unit_slope: sp.Expr  # D_u f = gradient^T d / ||d||
 
 
-@dataclass(frozen=True)
+@record
 class DirectionalResult(Result):
     gradient_at: tuple[sp.Expr, ...] = ()
     readings: tuple[Reading, ...] = ()

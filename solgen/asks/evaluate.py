@@ -3,11 +3,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import sympy as sp
 
+from solgen.math.record import record
 from solgen.asks.base import derivative, matrix_form, Ask, Entry, Result
 from solgen.input.fields import read_at, read_decimals, read_detail, read_of
 from decimal import Decimal, InvalidOperation
@@ -15,7 +15,7 @@ from solgen.present.view import group, pd
 from solgen.present.formula import Side, chain
 
 
-@dataclass(frozen=True)
+@record
 class EvaluateResult(Result):
     ANSWER = "values"
     exprs: tuple[sp.Expr, ...] = ()  # what is evaluated (f's components, or grad f)

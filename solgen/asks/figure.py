@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import difflib
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from typing import Any
 
 import sympy as sp
 
+from solgen.math.record import record
 from solgen.asks.base import derivative, matrix_form, Ask, Entry, Result
 from solgen.present import blocks
 from solgen.errors import DeriveError, SpecError
@@ -35,7 +36,7 @@ LAYERS = ("contours", "gradient", "directions", "tangent", "field", "taylor")  #
 MAX_SPAN = 10**6
 
 
-@dataclass(frozen=True)
+@record
 class FigureResult(Result):
     point: tuple[sp.Expr, ...] = ()
     gradient_at: tuple[sp.Expr, ...] = ()

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import sympy as sp
 
+from solgen.math.record import record
 from solgen.asks.base import derivative, matrix_form, Ask, Entry, Result, at_point, factored, no_wrt
 from solgen.input.fields import read_at, read_detail, read_of, read_simplify
 from solgen.math.tidy import factor_common
@@ -15,7 +15,7 @@ from solgen.math import lazy
 from solgen.present.formula import Side, chain
 
 
-@dataclass(frozen=True)
+@record
 class GradientResult(Result):
     ANSWER = "gradient"
     gradient: tuple[sp.Expr, ...] = ()

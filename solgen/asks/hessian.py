@@ -3,11 +3,11 @@ derived, the rest follow by symmetry (checked)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import sympy as sp
 
+from solgen.math.record import record
 from solgen.asks.base import derivative, matrix_form, Ask, Entry, Result, at_point, factored, no_wrt
 from solgen.present import blocks
 from solgen.input.fields import read_at, read_detail, read_of, read_simplify
@@ -17,7 +17,7 @@ from solgen.math import lazy
 from solgen.present.formula import Side, chain
 
 
-@dataclass(frozen=True)
+@record
 class HessianResult(Result):
     ANSWER = "hessian"
     hessian: tuple[tuple[sp.Expr, ...], ...] = ()

@@ -10,9 +10,10 @@ of ``{rule, from, to}``. Without a ``prompt`` the question is the identity itsel
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
+from solgen.math.record import record
 from solgen.asks.base import Ask, Result
 from solgen.errors import DeriveError, SpecError
 from solgen.input.fields import read_detail
@@ -21,7 +22,7 @@ from solgen.math import lazy
 MAX_VIA = 8
 
 
-@dataclass(frozen=True)
+@record
 class IdentityResult(Result):
     ANSWER = "holds"
     holds: bool = True

@@ -11,12 +11,13 @@ A singular Hessian stops Newton's method at its iterate, said there.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
 import sympy as sp
 
+from solgen.math.record import record
 from solgen.asks import solving
 from solgen.asks.base import derivative, matrix_form, Entry, Result
 from solgen.errors import CheckError, DeriveError, SpecError
@@ -31,7 +32,7 @@ MAX_EXACT = 160  # characters of an exact coordinate before it is too long to wr
 DIGITS = 40
 
 
-@dataclass(frozen=True)
+@record
 class Iteration:
     k: int
     point: tuple[sp.Expr, ...]
@@ -41,7 +42,7 @@ class Iteration:
     next: tuple[sp.Expr, ...] | None = None
 
 
-@dataclass(frozen=True)
+@record
 class IterateResult(Result):
     method: str = "newton"
     gradient: tuple[sp.Expr, ...] = ()

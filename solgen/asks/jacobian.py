@@ -3,11 +3,11 @@ or of ``grad f``, which is the Hessian of f (solgen says so and checks it)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import sympy as sp
 
+from solgen.math.record import record
 from solgen.asks.base import derivative, matrix_form, Ask, Entry, Result, at_point, factored, no_wrt
 from solgen.present import blocks
 from solgen.derive.check import TooLarge, equal
@@ -19,7 +19,7 @@ from solgen.math import lazy
 from solgen.present.formula import Side, chain
 
 
-@dataclass(frozen=True)
+@record
 class JacobianResult(Result):
     ANSWER = "jacobian"
     jacobian: tuple[tuple[sp.Expr, ...], ...] = ()

@@ -4,11 +4,11 @@ sentence in each catalog, and the templates' generic layout."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import sympy as sp
 
+from solgen.math.record import record
 from solgen.asks.base import derivative, matrix_form, Ask, Entry, Result
 from solgen.derive.check import TooLarge, equal, expand_guarded
 from solgen.errors import CheckError
@@ -18,7 +18,7 @@ from solgen.present.view import group, pd, second
 from solgen.present.formula import Side, chain
 
 
-@dataclass(frozen=True)
+@record
 class LaplacianResult(Result):
     ANSWER = "laplacian"
     laplacian: sp.Expr | None = None

@@ -4,9 +4,10 @@ iterate the gradient and the Hessian there, the linear solve H p = -grad f, the 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import fields
 from typing import Any
 
+from solgen.math.record import record
 from solgen.asks import iterate
 from solgen.asks.base import Ask
 from solgen.present import blocks
@@ -14,7 +15,7 @@ from solgen.input.fields import read_of, read_detail
 from solgen.math import lazy
 
 
-@dataclass(frozen=True)
+@record
 class NewtonResult(iterate.IterateResult):
     pass
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import sympy as sp
 
+from solgen.math.record import record
 from solgen.asks.base import derivative, matrix_form, Ask, Entry, Result, at_point, factored
 from solgen.input.fields import read_at, read_detail, read_of, read_partial_order, read_simplify
 from solgen.math.tidy import factor_common
@@ -15,7 +15,7 @@ from solgen.present.view import add_factored, add_value, group, partial_symbol
 from solgen.present.formula import Side, chain
 
 
-@dataclass(frozen=True)
+@record
 class PartialResult(Result):
     ANSWER = "derivative"
     derivative: sp.Expr | None = None

@@ -8,9 +8,9 @@ file has ``shapes:``; scalar problems never reach this module.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
+from solgen.math.record import record
 from solgen.asks.base import Entry, Result
 from solgen.errors import CheckError, DeriveError, SpecError
 import sympy as sp
@@ -197,7 +197,7 @@ def _rows(m: sp.Matrix | None) -> Any:
     return [list(m.row(i)) for i in range(m.rows)]
 
 
-@dataclass(frozen=True)
+@record
 class MatrixGradientResult(Result):
     ANSWER = "gradient"
     gradient: Any = None  # a Node; with several variables and no wrt: {name: Node}
@@ -216,7 +216,7 @@ class MatrixGradientResult(Result):
         return out
 
 
-@dataclass(frozen=True)
+@record
 class MatrixHessianResult(Result):
     ANSWER = "hessian"
     hessian: Node | None = None
@@ -235,7 +235,7 @@ class MatrixHessianResult(Result):
         return out
 
 
-@dataclass(frozen=True)
+@record
 class MatrixJacobianResult(Result):
     ANSWER = "jacobian"
     jacobian: Node | None = None

@@ -14,9 +14,9 @@ part here when the file has ``shapes:``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
+from solgen.math.record import record
 from solgen.asks.base import Entry, Result
 from solgen.errors import CheckError, DeriveError, SpecError
 from solgen.math import shaped_build as b
@@ -45,7 +45,7 @@ def read(data: Any, ctx: dict, kw: dict, pid: str) -> None:
                         "grad f = 0 without constraints", data.key_lines["subject_to"])
 
 
-@dataclass(frozen=True)
+@record
 class MatrixCriticalResult(Result):
     ANSWER = "solution"
     gradient: Node | None = None  # ∇L(w)

@@ -10,9 +10,9 @@ when the file has ``shapes:``; a gradient that is not affine is an error at the 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
+from solgen.math.record import record
 from solgen.asks.base import Entry, Result
 from solgen.errors import CheckError, DeriveError, SpecError
 from solgen.math import shaped_build as b
@@ -37,7 +37,7 @@ def read(data: Any, ctx: dict, kw: dict, pid: str) -> None:
     kw["steps"] = 1
 
 
-@dataclass(frozen=True)
+@record
 class MatrixNewtonResult(Result):
     ANSWER = "iterates"
     gradient: Node | None = None

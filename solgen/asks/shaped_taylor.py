@@ -10,11 +10,11 @@ entries of w around the given point. ``asks/taylor.py`` hands a part here when t
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import sympy as sp
 
+from solgen.math.record import record
 from solgen.asks.base import Entry, Result
 from solgen.errors import CheckError, SpecError
 from solgen.math.tidy import tidy, tmul
@@ -52,7 +52,7 @@ def read(data: Any, ctx: dict, kw: dict, pid: str) -> None:
         kw["at"] = read_at(data, shaped, pid, node)
 
 
-@dataclass(frozen=True)
+@record
 class MatrixTaylorResult(Result):
     ANSWER = "polynomial"
     order: int = 2

@@ -7,11 +7,12 @@ D^alpha f(a)/alpha! (x - a)^alpha."""
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 import sympy as sp
 
+from solgen.math.record import record
 from solgen.asks.base import derivative, matrix_form, Ask, Entry, Result
 from solgen.present import blocks
 from solgen.input.fields import read_at, read_detail, read_estimate, read_of, read_taylor_order
@@ -24,7 +25,7 @@ from solgen.math.named import unfold
 from solgen.present.formula import Side, chain, row
 
 
-@dataclass(frozen=True)
+@record
 class TaylorResult(Result):
     ANSWER = "polynomial"
     order: int = 2

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
+from solgen.math.record import record
 from solgen.asks.base import Ask, Result
 from solgen.present import blocks
 from solgen.errors import SpecError
 
 
-@dataclass(frozen=True)
+@record
 class TextResult(Result):
     pass
 

@@ -28,7 +28,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any, Iterator
 
 from solgen.errors import BuildError
 import ctypes
@@ -224,6 +226,51 @@ def _log_tail(path: Path) -> str:
 _groups: set[int] = set()
 _folders: set[str] = set()
 STOP_SIGNALS = {signal.SIGTERM, signal.SIGINT} | ({signal.SIGHUP} if hasattr(signal, "SIGHUP") else set())
+
+WORKER_MEMORY = 2 << 30  # bytes of address space a worker may add to what it started with (RLIMIT_AS)
+
+
+class Stopped(BaseException):
+    """A signal asked solgen to stop: raised so that finally-blocks stop the worker (or,
+    in-process, kill pdflatex and remove its folder). A BaseException: no ``except
+    Exception`` in SymPy or solgen swallows it."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+
+_stop_signal: list[int] = []  # a stop signal that came (should its exception have been swallowed)
+
+
+def _raise_stopped(signum: int, frame: Any) -> None:
+    signal.signal(signum, signal.SIG_IGN)  # a second signal may not interrupt the cleanup
+    _stop_signal.append(signum)
+    raise Stopped(signum)
+
+
+@contextmanager
+def stoppable() -> Iterator[None]:
+    """SIGTERM and SIGHUP raise Stopped here (Ctrl-C raises KeyboardInterrupt already);
+    on leaving, exit with 128 + the signal's number. Outside the main thread: as it is."""
+    previous = {}
+    _stop_signal.clear()
+    try:
+        for sig in (signal.SIGTERM, getattr(signal, "SIGHUP", None)):
+            if sig is not None:
+                previous[sig] = signal.signal(sig, _raise_stopped)
+    except ValueError:  # not the main thread
+        pass
+    try:
+        yield
+    except Stopped as stop:
+        sys.stderr.write(f"solgen: stopped by signal {stop.signum}\n")
+        sys.exit(128 + stop.signum)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
 _POSIX = os.name == "posix"
 
 

@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import logging
 import os
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
+from solgen.math.record import record
 from solgen.build.jobs import Batch, Job, walk_batch
 from solgen.input.config import ConfigError, find_config, load_config
 
 
-@dataclass(frozen=True)
+@record
 class Flags:
     """The options a solgen.toml may give, as typed on the command line (None, (): not given)."""
 

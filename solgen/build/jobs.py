@@ -13,6 +13,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from solgen.math.record import record
 from solgen.build import BuildError, safe_target, write_all
 from solgen.input.paths import walk
 
@@ -20,7 +21,7 @@ DEFAULT_TIMEOUT = 20.0
 MAX_TIMEOUT = 24 * 3600.0  # --timeout's largest value
 
 
-@dataclass(frozen=True)
+@record
 class Job:
     """What to make of each problem file."""
 

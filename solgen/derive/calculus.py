@@ -12,11 +12,11 @@ present layer turns into sentences from the words catalogs.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Callable
 
 import sympy as sp
 
+from solgen.math.record import record
 from solgen.input.problem import Part, Problem
 from solgen.derive.check import TooLarge, equal, has_huge_values, has_real_points, known, matches_slope, verify
 from solgen.derive.diff import diff_steps
@@ -29,7 +29,7 @@ from solgen.math.tidy import compact
 from solgen.errors import CheckError, DeriveError
 
 
-@dataclass(frozen=True)
+@record
 class Solution:
     problem: Problem
     derivations: tuple[Result, ...]  # one typed result per part (asks/<ask>.py)

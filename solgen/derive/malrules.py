@@ -19,11 +19,12 @@ To add a mal-rule: a function ``(node) -> wrong result or None`` in ``NODE_MALRU
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, fields, replace
+from dataclasses import fields, replace
 from typing import Any, Callable
 
 import sympy as sp
 
+from solgen.math.record import record
 from solgen.derive.calculus import Engine
 from solgen.derive.rules import (ChainRule, ExponentialRule, ExpRule, NamedRule, PowerRule, ProductRule, QuotientRule,
                                  Rule, TrigRule)
@@ -219,7 +220,7 @@ MALRULES = (*NODE_MALRULES, *ASK_MALRULES)
 
 # -- building distractors --------------------------------------------------------------------
 
-@dataclass(frozen=True)
+@record
 class Distractor:
     malrule: str
     answer: Any  # shaped as the key (graded(result))

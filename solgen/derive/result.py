@@ -4,15 +4,16 @@ attribute) with its step trees (``Entry``). Each ask (``asks/<ask>.py``) subclas
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import fields
 from typing import TYPE_CHECKING, Any, ClassVar
+from solgen.math.record import record
 
 if TYPE_CHECKING:
     from solgen.derive.rules import Rule
     from solgen.input.problem import Part
 
 
-@dataclass(frozen=True)
+@record
 class Entry:
     """One step tree: ``index`` is (i,) for a gradient entry, (i, j) for a matrix entry."""
 
@@ -20,7 +21,7 @@ class Entry:
     tree: "Rule"
 
 
-@dataclass(frozen=True)
+@record
 class Result:
     """The derivation of one part. Subclasses add typed fields; ``answer`` is what JSON
     gives as the part's ``result``; every other field (but ``part`` and ``entries``) goes

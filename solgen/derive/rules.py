@@ -16,19 +16,21 @@ catalog in ``templates/words/`` (and, if its step shows a middle form, to
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from functools import cached_property
 from typing import Iterator
 
 import sympy as sp
 
+from solgen.math.record import record
 from solgen.math import functions
 
 from solgen.math.tidy import _powers, distribute, factor_common, positive_first, replace_kept, tidy, tmul
 
 
-@dataclass(frozen=True)
+@record
 class Rule:
+    """A step (``@record``: a frozen dataclass, every rule class cheap to define)."""
+
     expr: sp.Expr
     var: sp.Symbol
 
@@ -57,7 +59,7 @@ class Rule:
         return any(isinstance(node, FallbackRule) for node in self.walk())
 
 
-@dataclass(frozen=True)
+@record
 class ConstantRule(Rule):
     """d/dx c = 0, where c does not depend on x (``held`` lists the other variables in c)."""
 
@@ -67,7 +69,7 @@ class ConstantRule(Rule):
         return sp.Integer(0)
 
 
-@dataclass(frozen=True)
+@record
 class VariableRule(Rule):
     """d/dx x = 1"""
 
@@ -75,7 +77,7 @@ class VariableRule(Rule):
         return sp.Integer(1)
 
 
-@dataclass(frozen=True)
+@record
 class ConstantMultipleRule(Rule):
     """d/dx (c*u) = c*u'"""
 
@@ -93,7 +95,7 @@ class ConstantMultipleRule(Rule):
         return tmul(self.constant, self.step.result)
 
 
-@dataclass(frozen=True)
+@record
 class SumRule(Rule):
     """d/dx (u + v + ...) = u' + v' + ..."""
 
@@ -107,7 +109,7 @@ class SumRule(Rule):
         return sp.Add(*[s.result for s in self.steps], evaluate=False)
 
 
-@dataclass(frozen=True)
+@record
 class PowerRule(Rule):
     """d/dx x^n = n*x^(n-1), for any exponent n not depending on x (roots are x^(1/n))"""
 
@@ -117,7 +119,7 @@ class PowerRule(Rule):
         return tmul(self.exponent, sp.Pow(self.var, self.exponent - 1))
 
 
-@dataclass(frozen=True)
+@record
 class ProductRule(Rule):
     """d/dx (u*v*w) = u'*v*w + u*v'*w + u*v*w'"""
 
@@ -139,7 +141,7 @@ class ProductRule(Rule):
         return sp.Add(*self.terms(), evaluate=False)
 
 
-@dataclass(frozen=True)
+@record
 class QuotientRule(Rule):
     """d/dx (u/v) = (u'*v - u*v')/v^2"""
 
@@ -190,7 +192,7 @@ def _cancel_common(top: sp.Expr, den: sp.Expr) -> sp.Expr:
     return tmul(*kept, rest, *[sp.Pow(b, -e) for b, e in below.items() if e != 0])
 
 
-@dataclass(frozen=True)
+@record
 class ChainRule(Rule):
     """d/dx f(g(x)) = f'(u)|_{u=g(x)} * g'(x), with u = g(x)"""
 
@@ -213,7 +215,7 @@ class ChainRule(Rule):
         return tmul(self.inner_step.result, self.outer_at_inner)
 
 
-@dataclass(frozen=True)
+@record
 class ExpRule(Rule):
     """d/dx e^x = e^x"""
 
@@ -221,7 +223,7 @@ class ExpRule(Rule):
         return sp.exp(self.var)
 
 
-@dataclass(frozen=True)
+@record
 class ExponentialRule(Rule):
     """d/dx a^x = a^x*ln(a)"""
 
@@ -231,7 +233,7 @@ class ExponentialRule(Rule):
         return tmul(sp.Pow(self.base, self.var), sp.log(self.base))
 
 
-@dataclass(frozen=True)
+@record
 class LogRule(Rule):
     """d/dx log(x) = 1/x"""
 
@@ -249,7 +251,7 @@ HYPERBOLIC = functions.family("hyperbolic")
 INVERSE_HYPERBOLIC = functions.family("inverse_hyperbolic")
 
 
-@dataclass(frozen=True)
+@record
 class TrigRule(Rule):
     """d/dx sin x = cos x, cos -> -sin, tan -> sec^2, sec -> sec tan, csc -> -csc cot, cot -> -csc^2"""
 
@@ -259,7 +261,7 @@ class TrigRule(Rule):
         return _formula(TRIG, self.func, self.var)
 
 
-@dataclass(frozen=True)
+@record
 class InverseTrigRule(Rule):
     """d/dx asin x = 1/sqrt(1-x^2), acos -> -1/sqrt(1-x^2), atan -> 1/(1+x^2), ..."""
 
@@ -269,7 +271,7 @@ class InverseTrigRule(Rule):
         return _formula(INVERSE_TRIG, self.func, self.var)
 
 
-@dataclass(frozen=True)
+@record
 class HyperbolicRule(Rule):
     """d/dx sinh x = cosh x, cosh -> sinh, tanh -> 1 - tanh^2, ..."""
 
@@ -279,7 +281,7 @@ class HyperbolicRule(Rule):
         return _formula(HYPERBOLIC, self.func, self.var)
 
 
-@dataclass(frozen=True)
+@record
 class InverseHyperbolicRule(Rule):
     """d/dx asinh x = 1/sqrt(x^2+1), acosh -> 1/sqrt(x^2-1), atanh -> 1/(1-x^2)"""
 
@@ -289,7 +291,7 @@ class InverseHyperbolicRule(Rule):
         return _formula(INVERSE_HYPERBOLIC, self.func, self.var)
 
 
-@dataclass(frozen=True)
+@record
 class SigmoidRule(Rule):
     """d/dx σ(x) = σ(x)(1 - σ(x)), σ(x) = 1/(1 + e^{-x}) the logistic function"""
 
@@ -297,7 +299,7 @@ class SigmoidRule(Rule):
         return functions.BY_NAME["sigmoid"].derivative(self.var)  # type: ignore[misc]
 
 
-@dataclass(frozen=True)
+@record
 class AbsRule(Rule):
     """d/dx |x| = sign(x), for x != 0"""
 
@@ -305,7 +307,7 @@ class AbsRule(Rule):
         return sp.sign(self.var)
 
 
-@dataclass(frozen=True)
+@record
 class SignRule(Rule):
     """d/dx sign(x) = 0, for x != 0 (sign is constant on each side of 0)"""
 
@@ -313,7 +315,7 @@ class SignRule(Rule):
         return sp.Integer(0)
 
 
-@dataclass(frozen=True)
+@record
 class LogDiffRule(Rule):
     """d/dx f^g = f^g * d/dx (g*log f)   (logarithmic differentiation)"""
 
@@ -330,7 +332,7 @@ class LogDiffRule(Rule):
         return tmul(self.expr, self.step.result)
 
 
-@dataclass(frozen=True)
+@record
 class NamedRule(Rule):
     """d/dx p = d/dx (p's definition), written back in terms of p and the file's other
     named functions (sigma' = sigma(1 - sigma) gives p(1 - p); softmax gives s_i(delta_ij - s_j))"""
@@ -348,7 +350,7 @@ class NamedRule(Rule):
         return self.named
 
 
-@dataclass(frozen=True)
+@record
 class KnownDerivativeRule(Rule):
     """d/dx F(x) = F'(x) from SymPy's table of known derivatives (erf, gamma, ...)"""
 
@@ -358,7 +360,7 @@ class KnownDerivativeRule(Rule):
         return self.formula
 
 
-@dataclass(frozen=True)
+@record
 class FallbackRule(Rule):
     """d/dx expr computed by SymPy without steps; counted and reported."""
 

@@ -13,11 +13,12 @@ middle holds ``D(x)`` for each differential a substep works out; its sentence ``
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Callable
 
 import sympy as sp
 
+from solgen.math.record import record
 from solgen.math import shaped_build as b
 from solgen.math.shaped import ELEMENTWISE, ONE, Add, Call, D, Had, Ident, Index, Mul, Node, Num, Ones, Pow, Ref, Sum, Sym, T, children
 from solgen.math.shaped_build import _powers
@@ -27,7 +28,7 @@ class Unsupported(ValueError):
     """An expression the matrix engine has no rule for (said plainly, never guessed)."""
 
 
-@dataclass(frozen=True)
+@record
 class MStep:
     """One step: ``d(expr) = middle = result``; ``substeps`` work out each d(...) in middle."""
 

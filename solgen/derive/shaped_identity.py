@@ -15,11 +15,11 @@ To add a rewrite: a function node -> node or None in ``REWRITES`` and its senten
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Callable
 
 import sympy as sp
 
+from solgen.math.record import record
 from solgen.math import shaped_build as b
 from solgen.math.shaped import ONE, SCALAR, Add, Call, Index, Mul, Node, Num, Pow, Sum, Sym, T, children, text
 from solgen.derive.shaped_check import Draw, check_equal
@@ -28,7 +28,7 @@ from solgen.derive.shaped_diff import rebuild
 MAX_DEPTH = 4
 
 
-@dataclass(frozen=True)
+@record
 class Rewrite:
     rule: str
     before: Node

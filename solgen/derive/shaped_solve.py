@@ -13,11 +13,11 @@ is invertible. A gradient that is not affine is ``NotAffine``, never a guess.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from math import gcd
 
 import sympy as sp
 
+from solgen.math.record import record
 from solgen.math import shaped_build as b
 from solgen.math.shaped import Add, Mul, Node, Num, Ref, Sym, latex, text
 from solgen.derive.shaped_check import Draw, check_equal
@@ -28,7 +28,7 @@ class NotAffine(Unsupported):
     """The gradient is not of the form H w − c with H constant."""
 
 
-@dataclass(frozen=True)
+@record
 class AffineSolution:
     """∇L = 0 ⇔ ``matrix`` w = ``rhs`` ⇒ w* = ``solution``, when ``matrix`` is invertible."""
 

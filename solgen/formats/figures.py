@@ -13,17 +13,18 @@ To add a layer: compute it in ``math/figure.build`` and draw it in both writers.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 from markupsafe import Markup
 
+from solgen.math.record import record
 from solgen.present.view import FigureSpec
 from solgen.formats.svg import svg
 from solgen.formats.tikz import picture
 
 
-@dataclass(frozen=True)
+@record
 class FigureView:
     """What the templates place: the pgfplots pictures (LaTeX), the SVG files' names and
     alt texts (Markdown, HTML), and ``files``, the SVGs themselves for the pipeline."""

@@ -15,9 +15,9 @@ To add an inline node: a frozen dataclass in ``present/``, and its case in ``ren
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
+from solgen.math.record import record
 from solgen.present.view import FigureSpec
 from solgen.formats.prose import _md_math_body, escape_md, escape_tex, to_md, to_tex
 from solgen.math import lazy
@@ -108,7 +108,7 @@ def renders(value: Any) -> bool:
     return isinstance(value, INLINE) or hasattr(value, "as_format")
 
 
-@dataclass(frozen=True)
+@record
 class Prose(view.Prose):
     """A prose node that renders itself, for the section decks that still call
     ``as_format`` (TODO(layout): sections/ dissolve into the stages, then this goes)."""

@@ -10,9 +10,10 @@ Errors in a problem file name that file and line; errors of an item, the section
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any, Callable
 
+from solgen.math.record import record
 from solgen.errors import SolgenError, SpecError
 from solgen.input.paths import course_root
 from solgen.formats.inline import Prose  # TODO(layout): a prose node that renders itself
@@ -27,7 +28,7 @@ from solgen.asks.inline import substitute
 from solgen.formats.section_slides import Images, Notes, build_body, md_first_line, plan_frames
 
 
-@dataclass(frozen=True)
+@record
 class Title(Prose):
     """A slide title written in Markdown (``# Calculate $f_x(x, y)$``): one line of prose."""
 

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from solgen.math.record import record
 from solgen.errors import SolgenError, SpecError
 from solgen.input.paths import course_root, is_inside
 from solgen.input import LANGS, paths
@@ -51,7 +52,7 @@ MAX_DEPTH = 8  # sections included in sections
 MAX_MD = 20_000
 
 
-@dataclass(frozen=True)
+@record
 class Item:
     """One entry of ``slides:``: a Markdown slide, a topic divider or a problem."""
 
@@ -69,7 +70,7 @@ class Item:
     detail: str | None = None  # problem: answer | standard | full for this slide only
 
 
-@dataclass(frozen=True)
+@record
 class Section:
     id: str
     title: str | None

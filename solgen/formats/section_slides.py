@@ -21,10 +21,10 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from solgen.math.record import record
 from solgen.errors import SpecError
 from solgen.input.paths import PathError, is_inside, read
 from solgen.formats.inline import Prose  # TODO(layout): a prose node that renders itself
@@ -90,7 +90,7 @@ def check_agenda_items(items: Any, topics: tuple[str, ...] | None, path: str) ->
 
 # -- images ---------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
+@record
 class ImageRef:
     alt: str
     ref: str
@@ -262,7 +262,7 @@ def _tex_safe(text: str) -> str:
     return "".join(ch if tex_settable(ch) else unicodedata.name(ch, "?").split()[-1].lower() for ch in text)
 
 
-@dataclass(frozen=True)
+@record
 class Image:
     alt: str
     tex: str | None  # output file names, None: that format shows the alt text
@@ -293,7 +293,7 @@ class Image:
 
 # -- a slide's body -------------------------------------------------------------------------
 
-@dataclass(frozen=True)
+@record
 class Body:
     """An ``md:`` slide's body: prose, images and pauses in order. As a value it renders
     whole (handouts, worksheets); ``deck`` renders the builds too."""
@@ -348,7 +348,7 @@ def build_body(markdown: str, first_line: int, section_file: str, images: Images
     return Body(tuple(blocks))
 
 
-@dataclass(frozen=True)
+@record
 class Notes:
     """Speaker notes: prose a presenter reads, never shown on a slide or in print."""
 

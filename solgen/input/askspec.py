@@ -16,9 +16,9 @@ and list it in ``ASK_MODULES`` (docs/extending.md walks through it).
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Callable
+from solgen.math.record import record
 
 COMMON_KEYS = frozenset({"id", "ask", "prompt", "answer", "notes", "choices"})
 
@@ -28,7 +28,7 @@ ASK_MODULES = {name: f"solgen.asks.{name}" for name in (
     "figure", "critical", "newton", "descent", "text")}
 
 
-@dataclass(frozen=True)
+@record
 class Ask:
     """An ask's entry in the registry."""
 

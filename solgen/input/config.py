@@ -26,9 +26,9 @@ import difflib
 import os
 import re
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
+from solgen.math.record import record
 from solgen.errors import SolgenError
 from solgen.input import LANGS
 from solgen.input.paths import PathError, read
@@ -48,7 +48,7 @@ class ConfigError(SolgenError):
     """A solgen.toml that cannot be used."""
 
 
-@dataclass(frozen=True)
+@record
 class Config:
     """The defaults of one ``solgen.toml`` (paths already resolved against its folder)."""
 

@@ -23,9 +23,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
 
 import sympy as sp
+from solgen.math.record import record
 from solgen.math.functions import FUNCTIONS as KNOWN
 from solgen.math.named import used as named_used
 from solgen.math.numeric import MAX_PERIODIC_ARG
@@ -65,7 +65,7 @@ class ParseError(ValueError):
         self.column = column
 
 
-@dataclass(frozen=True)
+@record
 class Token:
     kind: str  # NUM NAME OP END
     text: str

@@ -33,6 +33,7 @@ import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from solgen.math.record import record
 from solgen.errors import SpecError, WordsError
 
 _FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0) \
@@ -43,7 +44,7 @@ class PathError(SpecError):
     """A path the policy refuses, or a file it cannot read; ``file`` is the path."""
 
 
-@dataclass(frozen=True)
+@record
 class Read:
     """The bytes of a file, where they were read from (links resolved), and their SHA-256."""
 

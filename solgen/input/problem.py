@@ -14,13 +14,14 @@ from __future__ import annotations
 import bisect
 import difflib
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from pathlib import Path
 from typing import Any
 
 import sympy as sp
 import yaml
 
+from solgen.math.record import record
 from solgen.input import askspec as asks, ID_RE, LANGS, variants as draws
 from solgen.input.askspec import COMMON_KEYS
 from solgen.input.markdown import refused_math
@@ -44,7 +45,7 @@ from solgen.input.paths import PathError, read
 OPTION_KEYS = ("log", "detail", "simplify")
 
 
-@dataclass(frozen=True)
+@record
 class Function:
     name: str
     exprs: tuple[sp.Expr, ...]
@@ -53,7 +54,7 @@ class Function:
     line: int
 
 
-@dataclass(frozen=True)
+@record
 class Part:
     id: str
     ask: str
@@ -78,7 +79,7 @@ class Part:
     raw: dict = field(default_factory=dict, compare=False)
 
 
-@dataclass(frozen=True)
+@record
 class Problem:
     id: str
     title: str | None  # None: the heading is the words' "Problem {{id}}"

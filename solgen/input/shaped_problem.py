@@ -13,11 +13,12 @@ Errors are ``SpecError`` at the line of the key at fault.
 from __future__ import annotations
 
 import keyword
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 import sympy as sp
 
+from solgen.math.record import record
 from solgen.errors import SpecError
 from solgen.input.expr import FUNCTIONS as SCALAR_FUNCTIONS, NAME_RE
 
@@ -35,7 +36,7 @@ MATRIX_ASSUMPTIONS = ("symmetric", "positive_definite")
 VECTOR_ASSUMPTIONS = ("onehot", "probability")
 
 
-@dataclass(frozen=True)
+@record
 class Shaped:
     """What ``shapes:`` declares, for the matrix engine and the writers."""
 

@@ -30,12 +30,12 @@ from __future__ import annotations
 
 import random
 import re
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
 import sympy as sp
 
+from solgen.math.record import record
 from solgen.errors import SpecError
 from solgen.input.expr import NAME_RE, RESERVED, ParseError, parse_expression, parse_number
 import difflib
@@ -54,7 +54,7 @@ _PLACEHOLDER_RE = re.compile(r"\{\{\s*([A-Za-z][A-Za-z0-9_]*)\s*\}\}")
 PROSE_KEYS = ("title", "intro", "prompt", "answer", "notes")
 
 
-@dataclass(frozen=True)
+@record
 class Constraint:
     text: str
     lhs: sp.Expr
@@ -75,7 +75,7 @@ class Constraint:
         return bool({"<": negative, "<=": negative or zero, ">": positive, ">=": positive or zero}[self.op])
 
 
-@dataclass(frozen=True)
+@record
 class Variants:
     seed: int
     count: int

@@ -18,13 +18,14 @@ the layers a worksheet leaves out for the student to draw.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from typing import Sequence
 
 import contourpy
 import numpy as np
 import sympy as sp
 
+from solgen.math.record import record
 from solgen.math.grid import values
 
 LAYERS = ("contours", "gradient", "directions", "tangent", "field", "taylor")  # what `show:` may list
@@ -36,7 +37,7 @@ FIELD = 9  # field arrows along the longer side
 _NICE = (1.0, 2.0, 2.5, 5.0)
 
 
-@dataclass(frozen=True)
+@record
 class Contour:
     level: float
     lines: tuple[tuple[tuple[float, float], ...], ...]  # polylines in problem coordinates
@@ -45,14 +46,14 @@ class Contour:
     label_at: tuple[float, float] | None = None
 
 
-@dataclass(frozen=True)
+@record
 class Arrow:
     start: tuple[float, float]
     end: tuple[float, float]
     label: str | None = None  # a key for the writers: "gradient", a direction name, or None
 
 
-@dataclass(frozen=True)
+@record
 class Layer:
     name: str  # contours | field | gradient | tangent | direction | taylor
     answer: bool  # left out of worksheets
@@ -64,7 +65,7 @@ class Layer:
     scale: float | None = None  # the field layer: the factor its arrows are drawn at
 
 
-@dataclass(frozen=True)
+@record
 class Figure:
     window: tuple[tuple[float, float], tuple[float, float]]
     point: tuple[float, float]

@@ -9,11 +9,11 @@ To add a function: add a ``Known`` row (and, for a new family, its rule in
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Callable
 
 import mpmath
 import sympy as sp
+from solgen.math.record import record
 
 
 class sigmoid(sp.Function):  # noqa: N801 - named as written in problem files and by SymPy's printers
@@ -42,7 +42,7 @@ class sigmoid(sp.Function):  # noqa: N801 - named as written in problem files an
         return (1 / (1 + sp.exp(-self.args[0])))._eval_evalf(prec)
 
 
-@dataclass(frozen=True)
+@record
 class Known:
     names: tuple[str, ...]  # as written in a problem file (none: met only in SymPy's results)
     sympy: type  # SymPy class

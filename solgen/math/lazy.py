@@ -29,8 +29,12 @@ MODULES = {
     "tree": "solgen.formats.tree",
     "figures": "solgen.formats.figures",
     "texbody": "solgen.formats.texbody",
-    # build: one file's render in the worker (SymPy, the engine), the exports
+    # input: every ask's module, for the watcher's head start (pipeline.preload)
+    "askspec": "solgen.input.askspec",
+    # build: one file's render in the worker (SymPy, the engine), the worker processes
+    # (multiprocessing: not for a render the cache answers), the exports
     "render": "solgen.build.render",
+    "workers": "solgen.build.workers",
     "export": "solgen.build.export",
     "variants": "solgen.build.variants",
     # TODO(layout): the matrix engine, until it dissolves into the stages (tests/test_layout.py)

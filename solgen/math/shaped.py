@@ -12,11 +12,11 @@ printers, its numeric rule in ``numeric.py`` and its differential in ``diff.py``
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import sympy as sp
 from decimal import Decimal, localcontext
+from solgen.math.record import record
 
 ONE = sp.Integer(1)
 SCALAR = (ONE, ONE)
@@ -53,7 +53,7 @@ class Node:
         return out
 
 
-@dataclass(frozen=True)
+@record
 class Sym(Node):
     """A declared name: the variable, a constant, a size used as a scalar, or ``dw``."""
 
@@ -62,30 +62,30 @@ class Sym(Node):
     kind: str = "const"  # var | const | size | dvar | index
 
 
-@dataclass(frozen=True)
+@record
 class Num(Node):
     value: sp.Rational
     shape: tuple[sp.Expr, sp.Expr] = SCALAR
     decimal: bool = False  # written as a decimal (0.1): printed as one, as a TA keeps it
 
 
-@dataclass(frozen=True)
+@record
 class Ones(Node):
     shape: tuple[sp.Expr, sp.Expr]
 
 
-@dataclass(frozen=True)
+@record
 class Ident(Node):
     shape: tuple[sp.Expr, sp.Expr]
 
 
-@dataclass(frozen=True)
+@record
 class Add(Node):
     terms: tuple[Node, ...]
     shape: tuple[sp.Expr, sp.Expr]
 
 
-@dataclass(frozen=True)
+@record
 class Mul(Node):
     """A product: scalar factors (1x1) commute and are printed first; the others are a chain."""
 
@@ -93,20 +93,20 @@ class Mul(Node):
     shape: tuple[sp.Expr, sp.Expr]
 
 
-@dataclass(frozen=True)
+@record
 class Pow(Node):
     base: Node  # a scalar
     exp: sp.Rational
     shape: tuple[sp.Expr, sp.Expr] = SCALAR
 
 
-@dataclass(frozen=True)
+@record
 class T(Node):
     arg: Node
     shape: tuple[sp.Expr, sp.Expr]
 
 
-@dataclass(frozen=True)
+@record
 class Call(Node):
     """exp, log, sigmoid, tanh (entrywise), softmax, logsumexp, norm, trace, det, inv, diag."""
 
@@ -115,7 +115,7 @@ class Call(Node):
     shape: tuple[sp.Expr, sp.Expr]
 
 
-@dataclass(frozen=True)
+@record
 class Had(Node):
     """The entrywise (Hadamard) product."""
 
@@ -124,7 +124,7 @@ class Had(Node):
     shape: tuple[sp.Expr, sp.Expr]
 
 
-@dataclass(frozen=True)
+@record
 class Ref(Node):
     """A function of the file used by name (``p`` in ``J``): printed as its name, differentiated
     through its definition."""
@@ -134,7 +134,7 @@ class Ref(Node):
     shape: tuple[sp.Expr, sp.Expr]
 
 
-@dataclass(frozen=True)
+@record
 class D(Node):
     """The differential d(arg), not yet worked out: the middle of a step."""
 
@@ -142,7 +142,7 @@ class D(Node):
     shape: tuple[sp.Expr, sp.Expr]
 
 
-@dataclass(frozen=True)
+@record
 class Grad(Node):
     """The gradient (``jacobian`` False: the shape of ``var``) or the Jacobian (rows are the
     entries of ``arg``) of ``arg`` by ``var``, read at ``var = at`` when ``at`` is given: the
@@ -155,7 +155,7 @@ class Grad(Node):
     at: Node | None = None
 
 
-@dataclass(frozen=True)
+@record
 class Sum(Node):
     index: str
     lo: sp.Expr
@@ -164,7 +164,7 @@ class Sum(Node):
     shape: tuple[sp.Expr, sp.Expr] = SCALAR
 
 
-@dataclass(frozen=True)
+@record
 class Index(Node):
     """``x[i]``: row i of a matrix as a column (``x`` the lower case of ``X``); ``y[i]``: entry i
     of a vector; ``(X w - y)[i]`` likewise for a vector expression."""

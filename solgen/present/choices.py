@@ -9,9 +9,9 @@ which letter is right ("Answer: (c).", ``choice.key`` in the words catalogs).
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
+from solgen.math.record import record
 from solgen.present.words import Sentence, Words
 
 if TYPE_CHECKING:
@@ -36,7 +36,7 @@ class Derived(Protocol):
     def part(self) -> Part: ...
 
 
-@dataclass(frozen=True)
+@record
 class Option:
     letter: str
     tex: str  # the answer's LaTeX
@@ -45,7 +45,7 @@ class Option:
     answer: Any  # the value: a SymPy expression (untyped), a list of them, or a list of rows
 
 
-@dataclass(frozen=True)
+@record
 class Choices:
     intro: Sentence  # "Choose one:"
     options: tuple[Option, ...]
@@ -55,7 +55,7 @@ class Choices:
         return next(o for o in self.options if o.key)
 
 
-@dataclass(frozen=True)
+@record
 class Both:
     """Two renderable pieces, one after the other (the TA's answer text, then the key)."""
 

@@ -23,13 +23,13 @@ relations)``) where the view is built, and put it in the view like any other mat
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Iterable, Mapping
 
 from markupsafe import Markup
 
 import sympy as sp
 
+from solgen.math.record import record
 from solgen.derive.check import false_relation
 from solgen.errors import CheckError
 
@@ -92,7 +92,7 @@ def row(parts: Iterable[Any], sep: str = ", \\quad ") -> Any:
     return items[0] if len(items) == 1 else FormulaRow(items, sep)
 
 
-@dataclass(frozen=True)
+@record
 class Side:
     """One side of a chain: its LaTeX and what it means (``form``)."""
 

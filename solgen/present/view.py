@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 import sympy as sp
 
 from markupsafe import Markup
 
+from solgen.math.record import record
 from solgen.derive.calculus import Solution
 from solgen.derive.rules import Rule
 from solgen.input import askspec
@@ -39,7 +40,7 @@ DETAIL_DEPTH = {"full": 99, "standard": 1, "answer": -1}
 WIDE = 2  # matrices with more columns than this show the result without the matrix of partials
 
 
-@dataclass(frozen=True)
+@record
 class Prose:
     """A prose field from the problem file (Markdown with math); formats/inline.py renders it."""
 
@@ -49,7 +50,7 @@ class Prose:
         return bool(self.source.strip())
 
 
-@dataclass(frozen=True)
+@record
 class FigureSpec:
     """What a figure shows, as data: the model (``math/figure.py``), its labels (LaTeX for
     the picture, plain text for the SVG), the SVG files' names, alt texts and descriptions.

@@ -18,13 +18,13 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Iterable, Mapping, Union
 
 import yaml
 
+from solgen.math.record import record
 from solgen.input.markdown import safe_math
 from solgen.input.paths import builtin_templates, read_course_file
 from solgen.errors import SpecError, WordsError
@@ -45,13 +45,13 @@ MATH_FIELDS = frozenset(
 )
 
 
-@dataclass(frozen=True)
+@record
 class Run:
     kind: str  # "text", "math" or "strong"
     text: str
 
 
-@dataclass(frozen=True)
+@record
 class Sentence:
     """A sentence resolved from a catalog: runs of text, bold text and math."""
 
@@ -76,7 +76,7 @@ def join(sentences: Iterable[Sentence], sep: Sentence, last: Sentence | None = N
     return Sentence(tuple(runs))
 
 
-@dataclass(frozen=True)
+@record
 class _Template:
     """A parsed catalog sentence: segments of (kind, text with {{fields}})."""
 
@@ -150,9 +150,24 @@ def _parse(key: str, text: str, where: tuple[str, int | None]) -> _Template:
     return _Template(key, tuple(segments))
 
 
+class _Unparsed:
+    """A sentence of solgen's own catalog, parsed when first used (a render uses a few
+    dozen of its hundreds; tests/test_words.py parses every one)."""
+
+    __slots__ = ("key", "text", "where", "done")
+
+    def __init__(self, key: str, text: str, where: tuple[str, int | None]):
+        self.key, self.text, self.where, self.done = key, text, where, None
+
+    def parse(self) -> _Template:
+        if self.done is None:
+            self.done = _parse(self.key, self.text, self.where)
+        return self.done
+
+
 FORMS = ("zero", "one", "other")
 # a catalog key's sentence, or its zero/one/other forms
-Entry = Union[_Template, dict[str, _Template]]
+Entry = Union[_Template, _Unparsed, dict[str, Union[_Template, _Unparsed]]]
 
 
 class Words:
@@ -167,6 +182,8 @@ class Words:
         if isinstance(entry, dict):
             form = "other" if count is None else ("zero" if count == 0 else "one" if count == 1 else "other")
             entry = entry.get(form) or entry["other"]
+        if isinstance(entry, _Unparsed):
+            entry = entry.parse()
         return entry.fill(fields)
 
     def keys(self) -> set[str]:
@@ -177,30 +194,32 @@ def builtin_words() -> Path:
     return builtin_templates() / "words"
 
 
-def _flatten(data: object, prefix: str, file: str, out: dict[str, Entry]) -> None:
+def _flatten(data: object, prefix: str, file: str, out: dict[str, Entry], lazy: bool = False) -> None:
     if not isinstance(data, dict):
         raise WordsError("a words file maps keys to sentences", getattr(data, "line", None), file)
     for key, value in data.items():
         path = f"{prefix}{key}"
         line = data.key_lines[key] if isinstance(data, LDict) else None  # None in solgen's own
+        parse = _Unparsed if lazy else _parse
         if isinstance(value, dict) and set(value) <= set(FORMS) and "other" in value:
-            forms: dict[str, _Template] = {}
+            forms: dict[str, _Template | _Unparsed] = {}
             for form, text in value.items():
                 if not isinstance(text, str):
                     raise WordsError(f"words {path}.{form}: expected a sentence", line, file)
-                forms[form] = _parse(path, text, (file, line))
+                forms[form] = parse(path, text, (file, line))
             out[path] = forms
         elif isinstance(value, dict):
-            _flatten(value, path + ".", file, out)
+            _flatten(value, path + ".", file, out, lazy)
         elif isinstance(value, str):
-            out[path] = _parse(path, value, (file, line))
+            out[path] = parse(path, value, (file, line))
         else:
             raise WordsError(f"words {path}: expected a sentence in quotes", line, file)
 
 
-def _read(path: Path, trusted: bool = False) -> dict[str, Entry]:
+def _read(path: Path, trusted: bool = False, lazy: bool = False) -> dict[str, Entry]:
     """A catalog's sentences, parsed and checked. A course's catalog is read with line
-    numbers (errors name them); solgen's own with libyaml's safe loader, faster."""
+    numbers (errors name them) and every sentence checked at once; solgen's own with
+    libyaml's safe loader, faster, and (``lazy``) each sentence parsed when first used."""
     try:
         if trusted:
             text = path.read_text(encoding="utf-8")
@@ -215,13 +234,13 @@ def _read(path: Path, trusted: bool = False) -> dict[str, Entry]:
     except (OSError, UnicodeDecodeError) as exc:
         raise WordsError(f"cannot read: {exc}", file=str(path)) from None
     out: dict[str, Entry] = {}
-    _flatten(data, "", str(path), out)
+    _flatten(data, "", str(path), out, lazy)
     return out
 
 
 @lru_cache(maxsize=8)
 def _builtin(lang: str) -> dict[str, Entry]:
-    return _read(builtin_words() / f"{lang}.yaml", trusted=True)
+    return _read(builtin_words() / f"{lang}.yaml", trusted=True, lazy=True)
 
 
 def load_words(lang: str = "en", templates: Path | None = None) -> Words:
