@@ -5,8 +5,8 @@ only the stage packages, and imports that run one way, down the stages
 
 Every module's syntax tree is walked, imports inside functions and under ``if
 TYPE_CHECKING`` included: a module may import from its own stage and the stages before it,
-never from one after it. No ``import`` inside a function, except numpy, contourpy and
-watchfiles (heavy, needed by few runs); a module loaded on first use is reached through the
+never from one after it. No ``import`` inside a function, except numpy, contourpy,
+watchfiles and tomllib (heavy, or needed by few runs); a module loaded on first use is reached through the
 one documented registry, ``math/lazy.py`` (``lazy.load("name")``), and each such call is
 checked like an import. importlib appears only in that registry and in the asks' registry
 (``input/askspec.py``, whose table names ``solgen.asks.<name>`` plug-ins).
@@ -26,7 +26,8 @@ PACKAGE = ROOT / "solgen"
 ORDER = ("errors", "math", "input", "derive", "present", "asks", "formats", "build", "pipeline", "cli")
 MODULES = {"errors", "pipeline", "cli", "__main__", "__init__"}  # top-level modules (and the package's own)
 PACKAGES = {"math", "input", "derive", "present", "asks", "formats", "build"}
-HEAVY = {"numpy", "contourpy", "watchfiles"}  # may be imported inside a function
+# may be imported inside a function: heavy, or needed by few runs (a solgen.toml's TOML reader)
+HEAVY = {"numpy", "contourpy", "watchfiles", "tomllib", "tomli"}
 REGISTRIES = {"solgen.math.lazy", "solgen.input.askspec"}  # may use importlib
 
 # TODO(layout): matrix/ and sections/ are being dissolved into the stages (issue 18); until

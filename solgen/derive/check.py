@@ -390,7 +390,10 @@ def _scalar_value(form: Any, where: Mapping[sp.Symbol, sp.Expr], memo: dict[Any,
             memo[e] = _worked(e)
         return memo[e]
 
-    expr = expr.applyfunc(worked) if isinstance(expr, sp.MatrixBase) else worked(expr)
+    if isinstance(expr, sp.MatrixBase):
+        expr = expr.applyfunc(worked) if expr.has(sp.Derivative) else expr
+    else:
+        expr = worked(expr)
     return expr.subs(dict(where)) if where else expr
 
 

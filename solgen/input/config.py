@@ -27,16 +27,13 @@ import os
 import re
 import sys
 from pathlib import Path
+from typing import Any
 
 from solgen.math.record import record
 from solgen.errors import SolgenError
 from solgen.input import LANGS
 from solgen.input.paths import PathError, read
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - Python 3.10: the backport
-    import tomli as tomllib
 
 NAME = "solgen.toml"
 KEYS = ("course", "author", "lang", "templates", "out", "formats")
@@ -61,6 +58,15 @@ class Config:
     templates: str | None = None
     out: str | None = None
     formats: tuple[str, ...] = ()
+
+
+def _toml() -> Any:
+    """The TOML reader, imported when a solgen.toml is read (most renders have none)."""
+    if sys.version_info >= (3, 11):
+        import tomllib
+        return tomllib
+    import tomli  # pragma: no cover - Python 3.10: the backport
+    return tomli  # pragma: no cover
 
 
 def find_config(path: str | os.PathLike) -> str | None:
@@ -100,8 +106,8 @@ def load_config(path: str) -> Config:
     except UnicodeDecodeError as exc:
         raise ConfigError("not UTF-8", raw.count(b"\n", 0, exc.start) + 1, shown) from None
     try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
+        data = _toml().loads(text)
+    except _toml().TOMLDecodeError as exc:
         message = str(exc)
         m = re.search(r"\(at line (\d+), column \d+\)", message)
         line = getattr(exc, "lineno", None) or (int(m.group(1)) if m else None)

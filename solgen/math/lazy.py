@@ -6,7 +6,7 @@ for a render the cache answers; Jinja and markdown-it only for the text formats;
 contourpy only when a file asks for a figure. Each such module imports what it needs at its
 top, and is itself reached only through this table, by the code that needs it, when it
 needs it: ``lazy.load("render").work(...)``. Nothing else in solgen uses importlib or an
-``import`` inside a function (tests/test_layout.py checks it, and checks that every
+``import`` inside a function (but numpy, contourpy, watchfiles and a solgen.toml's tomllib) (tests/test_layout.py checks it, and checks that every
 ``load("name")`` reaches a module of the caller's stage or one below it).
 
 To make a module lazy: add it here, and call ``load("<name>")`` where it is used (at call
@@ -29,6 +29,8 @@ MODULES = {
     "tree": "solgen.formats.tree",
     "figures": "solgen.formats.figures",
     "texbody": "solgen.formats.texbody",
+    # derive: the mal-rules (wrong answers for multiple choice), for a part with choices
+    "malrules": "solgen.derive.malrules",
     # input: every ask's module, for the watcher's head start (pipeline.preload)
     "askspec": "solgen.input.askspec",
     # build: one file's render in the worker (SymPy, the engine), the worker processes

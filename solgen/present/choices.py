@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from solgen.input.problem import Part, Problem
     from solgen.present.view import Tex
 
-from solgen.derive.malrules import distractors, graded
+from solgen.math import lazy
 
 LETTERS = "abcdefgh"
 
@@ -76,8 +76,9 @@ def answer_tex(answer: Any, tex: Tex) -> str:
 
 def choices(problem: Problem, result: Derived, tex: Tex, words: Words) -> Choices:
     """The options of a multiple-choice part, in their fixed order."""
-    key = graded(result)
-    items = [(key, None)] + [(d.answer, d.malrule) for d in distractors(problem, result.part)]
+    malrules = lazy.load("malrules")  # the mal-rules: only for a part with choices
+    key = malrules.graded(result)
+    items = [(key, None)] + [(d.answer, d.malrule) for d in malrules.distractors(problem, result.part)]
     order = list(range(len(items)))
     random.Random(f"solgen-choices:{problem.id}:{result.part.id}:{result.part.line}:{problem.variant}").shuffle(order)
     options = tuple(Option(LETTERS[i], answer_tex(items[j][0], tex), j == 0, items[j][1], items[j][0])
