@@ -34,9 +34,9 @@ demo: compiled
 		echo "pdflatex not found: skipping out/1.2.pdf (install TeX Live to get it)"; \
 	fi
 
-# Install the test extras, type-check, and run the whole suite.
+# Install the test extras, type-check, and run the whole suite (on every core: pytest-xdist).
 test: typecheck compiled
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto
 
 # mypy --strict on solgen/present and solgen/formats (the settings are [tool.mypy] in pyproject.toml).
 typecheck: $(TSTAMP)

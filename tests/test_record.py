@@ -57,6 +57,21 @@ def test_a_field_is_set_once() -> None:
     assert p.x == 1
 
 
+def test_init_takes_fields_by_position_or_name_with_defaults() -> None:
+    @record
+    class Box:
+        a: int
+        b: list = dataclasses.field(default_factory=list)
+        c: str = "c"
+
+    box = Box(1, c="z")
+    assert (box.a, box.b, box.c) == (1, [], "z") and Box(1).b is not Box(1).b
+    assert Box(a=2, b=[1]) == Box(2, [1], "c")
+    for bad in (lambda: Box(), lambda: Box(1, a=2), lambda: Box(1, d=3), lambda: Box(1, [], "c", 4)):
+        with pytest.raises(TypeError):
+            bad()
+
+
 def test_replace_fields_pickle_and_frozen() -> None:
     p = Named(1, "a", "q")
     assert dataclasses.replace(p, x=3) == Named(3, "a", "q")

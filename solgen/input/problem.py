@@ -236,7 +236,7 @@ def _plain(node: yaml.Node, loader: _Loader) -> Any:
 
 # Text both loaders read alike: YAML's printable characters, with \n the only line break
 # (\r, NEL, U+2028/9 and a BOM are left to the Python loader, which counts lines its way).
-_PLAIN_TEXT = re.compile("[\t\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]*")
+_NOT_PLAIN = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufeff\ufffe\uffff]")
 
 
 class _Slow(Exception):
@@ -262,7 +262,7 @@ else:  # pragma: no cover - PyYAML without libyaml
 
 def _fast_node(text: str) -> tuple[Any, Any]:
     """(root node, loader) by libyaml, or _Slow."""
-    if _FastLoader is None or not _PLAIN_TEXT.fullmatch(text):
+    if _FastLoader is None or _NOT_PLAIN.search(text):
         raise _Slow
     loader = _FastLoader(text)
     try:
