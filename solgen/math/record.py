@@ -98,7 +98,12 @@ def frozen(cls: type) -> bool:
     return "__record_compare__" in cls.__dict__ or bool(params is not None and params.frozen)
 
 
-if TYPE_CHECKING:
-    record = dataclass(frozen=True)
+if TYPE_CHECKING:  # for type checkers, a record is a frozen dataclass
+    from dataclasses import Field, field
+
+    from typing_extensions import dataclass_transform
+
+    @dataclass_transform(frozen_default=True, field_specifiers=(field, Field))
+    def record(cls: type[T]) -> type[T]: ...
 else:
     record = _record

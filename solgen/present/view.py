@@ -58,8 +58,8 @@ class FigureSpec:
     and HTML) into what the templates place."""
 
     model: Any = field(compare=False)  # math.figure.Figure
-    labels: dict = field(compare=False)
-    plain: dict = field(compare=False)
+    labels: dict[str, Any] = field(compare=False)
+    plain: dict[str, Any] = field(compare=False)
     svg: str
     svg_blank: str
     alt: str

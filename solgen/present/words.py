@@ -157,7 +157,8 @@ class _Unparsed:
     __slots__ = ("key", "text", "where", "done")
 
     def __init__(self, key: str, text: str, where: tuple[str, int | None]):
-        self.key, self.text, self.where, self.done = key, text, where, None
+        self.key, self.text, self.where = key, text, where
+        self.done: _Template | None = None
 
     def parse(self) -> _Template:
         if self.done is None:
