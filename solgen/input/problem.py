@@ -120,14 +120,20 @@ def _line_at(starts: list[int], index: int) -> int:
     return bisect.bisect_right(starts, index) + 1
 
 
-class _Loader(yaml.SafeLoader):
+class _Lines:
+    """A loader that keeps its text and the start of each line: keys and errors name lines."""
+
     def __init__(self, text: str):
-        super().__init__(text)
+        super().__init__(text)  # type: ignore[call-arg]  # the YAML loader's
         self.text = text
         self.starts = _line_starts(text)
 
     def line_of(self, mark: yaml.Mark) -> int:
         return _line_at(self.starts, mark.index)
+
+
+class _Loader(_Lines, yaml.SafeLoader):
+    """PyYAML's Python loader, refusing aliases at their line."""
 
     def compose_node(self, parent, index):  # type: ignore[no-untyped-def]
         if self.check_event(yaml.AliasEvent):
@@ -244,18 +250,10 @@ class _Slow(Exception):
 
 
 if getattr(yaml, "__with_libyaml__", False):
-    class _FastLoader(yaml.CSafeLoader):  # type: ignore[misc, name-defined]
+    class _FastLoader(_Lines, yaml.CSafeLoader):  # type: ignore[misc, name-defined]
         """libyaml's parser and composer: the same nodes, marks and tags as ``_Loader``,
         twenty times faster. Used only for a file it reads without error and without an
         alias; anything else is read again by ``_Loader``, whose message is reported."""
-
-        def __init__(self, text: str):
-            super().__init__(text)
-            self.text = text
-            self.starts = _line_starts(text)
-
-        def line_of(self, mark: yaml.Mark) -> int:
-            return _line_at(self.starts, mark.index)
 else:  # pragma: no cover - PyYAML without libyaml
     _FastLoader = None
 
