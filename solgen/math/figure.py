@@ -18,10 +18,16 @@ the layers a worksheet leaves out for the student to draw.
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import field, replace
 from typing import Sequence
 
-import contourpy
+# numpy's OpenBLAS starts a thread per core at import, and they spin: a figure needs no
+# parallel linear algebra, and one thread saves a tenth of a second of CPU per render.
+# Set before numpy is first imported (here or in grid.py/figure.py); a user's own setting wins.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import contourpy  # noqa: E402 - after the thread setting above
 import numpy as np
 import sympy as sp
 

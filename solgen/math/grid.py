@@ -10,9 +10,15 @@ add its class to ``_FUNCS`` (and to ``math/functions.py``, the one table of know
 from __future__ import annotations
 
 import math
+import os
 from typing import Any, Callable, Mapping
 
-import numpy as np
+# numpy's OpenBLAS starts a thread per core at import, and they spin: a figure needs no
+# parallel linear algebra, and one thread saves a tenth of a second of CPU per render.
+# Set before numpy is first imported (here or in grid.py/figure.py); a user's own setting wins.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import numpy as np  # noqa: E402 - after the thread setting above
 import sympy as sp
 
 from solgen.math.named import Named
