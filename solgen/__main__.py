@@ -1,6 +1,6 @@
 """``python -m solgen``: the same command line as ``solgen``."""
 
-from solgen.cli import main
+from solgen.cli import run
 
 if __name__ == "__main__":  # pragma: no cover - run as a module
-    main(prog_name="solgen")
+    run(prog_name="solgen")

@@ -9,11 +9,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import gc
+
 import mpmath
 import sympy as sp
 
 from solgen.derive import check
-from solgen.math import numeric
+from solgen.math import lazy, numeric
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -76,9 +78,9 @@ def test_a_cached_rerender_does_not_import_sympy(tmp_path):
     tex = (tmp_path / "out" / "1.2.tex").read_text()
     (tmp_path / "out" / "1.2.tex").unlink()
     probe = (
-        "import runpy, sys\n"
-        f"sys.argv = ['solgen', *{args!r}]\n"
-        "try:\n    runpy.run_module('solgen.cli', run_name='__main__')\nexcept SystemExit as e:\n    code = e.code\n"
+        "import sys\n"
+        "from solgen.cli import main\n"
+        f"try:\n    main({args!r})\nexcept SystemExit as e:\n    code = e.code\n"
         "print(sorted(m for m in ('sympy', 'jinja2', 'yaml', 'markdown_it', 'mpmath') if m in sys.modules), code)\n"
     )
     second = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True)
@@ -86,3 +88,76 @@ def test_a_cached_rerender_does_not_import_sympy(tmp_path):
     assert "(unchanged)" in second.stdout
     assert second.stdout.strip().splitlines()[-1] == "[] 0"
     assert (tmp_path / "out" / "1.2.tex").read_text() == tex  # the removed output is served again
+
+
+def test_the_command_ends_with_its_status_its_files_and_its_exit_handlers(tmp_path):
+    """``solgen`` skips Python's teardown (cli.run): what a normal exit does first still
+    happens (atexit handlers, flushed output), and the exit status is the command's."""
+    good = tmp_path / "1.2.yaml"
+    good.write_bytes((ROOT / "problems" / "1.2.yaml").read_bytes())
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("id: bad\nvariables: [x]\nfunctions:\n  f: \"x^\"\nparts:\n  - id: a\n    ask: gradient\n    of: f\n")
+    for path, status in ((good, 0), (bad, 1)):
+        probe = (
+            "import atexit, sys\n"
+            "atexit.register(lambda: print('exit handler ran'))\n"
+            f"sys.argv = ['solgen', 'render', {str(path)!r}, '--no-cache', '--out', {str(tmp_path / 'out')!r}]\n"
+            "from solgen.cli import run\nrun()\nprint('not reached')\n"
+        )
+        done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
+        assert done.returncode == status, done.stderr
+        assert done.stdout.splitlines()[-1] == "exit handler ran"
+        assert "not reached" not in done.stdout
+    assert (tmp_path / "out" / "1.2.tex").read_text().rstrip().endswith(r"\end{document}")
+    assert f"{bad}:4: error:" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_imports_run_with_the_collector_paused_and_it_resumes(tmp_path, monkeypatch):
+    """lazy.load pauses the cyclic collector while it imports (nested loads resume it only
+    at the outermost), and leaves it as it found it, even when the import fails."""
+    (tmp_path / "gc_probe_a.py").write_text("import gc\nfrom solgen.math import lazy\nSEEN = gc.isenabled()\n"
+                                            "INNER = lazy.load('probe_b')\nAFTER_INNER = gc.isenabled()\n")
+    (tmp_path / "gc_probe_b.py").write_text("import gc\nSEEN = gc.isenabled()\n")
+    (tmp_path / "gc_probe_bad.py").write_text("raise ImportError('no')\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setitem(lazy.MODULES, "probe_a", "gc_probe_a")
+    monkeypatch.setitem(lazy.MODULES, "probe_b", "gc_probe_b")
+    monkeypatch.setitem(lazy.MODULES, "probe_bad", "gc_probe_bad")
+    assert gc.isenabled()
+    try:
+        a = lazy.load("probe_a")
+        assert (a.SEEN, a.INNER.SEEN, a.AFTER_INNER) == (False, False, False)
+        assert gc.isenabled()
+        assert lazy.load("probe_a") is a  # loaded once
+        try:
+            lazy.load("probe_bad")
+        except ImportError:
+            pass
+        assert gc.isenabled()
+        gc.disable()  # a caller that paused it itself: left paused
+        monkeypatch.setitem(lazy.MODULES, "probe_c", "gc_probe_b")
+        sys.modules.pop("gc_probe_b")
+        lazy.load("probe_c")
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+        for name in ("gc_probe_a", "gc_probe_b", "gc_probe_bad"):
+            sys.modules.pop(name, None)
+
+
+def test_a_worker_freezes_what_it_imports(tmp_path, monkeypatch):
+    """In a worker (lazy.freeze_imports) what an import made is frozen: the collector
+    never scans it again during the render."""
+    (tmp_path / "gc_probe_frozen.py").write_text("OBJECTS = [[i] for i in range(1000)]\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setitem(lazy.MODULES, "probe_frozen", "gc_probe_frozen")
+    monkeypatch.setattr(lazy, "_FREEZE", [False])
+    before = gc.get_freeze_count()
+    try:
+        lazy.freeze_imports()
+        lazy.load("probe_frozen")
+        assert gc.get_freeze_count() >= before + 1000
+    finally:
+        gc.unfreeze()
+        sys.modules.pop("gc_probe_frozen", None)

@@ -4,7 +4,9 @@ Every failure becomes the ``Outcome``'s error (and its file and line), never an 
 
 This module imports the engine (SymPy) at its top: the pipeline loads it only when a file
 is rendered (``pipeline._work``), never for a cached one. The writers that need Jinja or
-markdown-it are loaded only for the formats asked for (``math/lazy.py``).
+markdown-it are loaded only for the formats asked for (``math/lazy.py``). SymPy's own
+first-use import (``sympy.tensor.tensor``, from the first ``Add``) is made here with the
+rest, so it too is imported with the collector paused (``lazy.importing``).
 
 To add a step to the render: extend ``work`` (it runs in the worker) and ``Job``.
 """
@@ -16,6 +18,8 @@ import traceback
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
+
+import sympy.tensor.tensor  # noqa: F401 - SymPy imports it (and sympy.combinatorics) at the first sum it builds
 
 from solgen.build import BuildError, compile_pdf
 from solgen.build.jobs import Job, Outcome

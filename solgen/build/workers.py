@@ -22,6 +22,7 @@ from typing import Any, Callable, Iterator
 
 from solgen.build import STOP_SIGNALS, WORKER_MEMORY, abandon, die_with_parent, signals_held
 from solgen.build.jobs import Job, Outcome
+from solgen.math import lazy
 
 STOP_GRACE = 2.0  # seconds a stopped worker has to clean up (kill pdflatex, remove its folder)
 PDF_MARGIN = 0.5  # seconds of --timeout kept back from pdflatex, so its own timeout is the one reported
@@ -80,6 +81,7 @@ WORKER_GC_THRESHOLD = (10_000, 10, 10)
 def _child(conn: Any, work: Work, args: tuple, parent: int) -> None:
     try:
         gc.set_threshold(*WORKER_GC_THRESHOLD)
+        lazy.freeze_imports()
         _become_worker(parent)
         try:
             outcome = work(*args, progress=lambda text: conn.send(text))

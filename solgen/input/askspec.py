@@ -18,6 +18,7 @@ from __future__ import annotations
 import importlib
 from functools import lru_cache
 from typing import Any, Callable
+from solgen.math import lazy
 from solgen.math.record import record
 
 COMMON_KEYS = frozenset({"id", "ask", "prompt", "answer", "notes", "choices"})
@@ -56,5 +57,6 @@ def names() -> tuple[str, ...]:
 def get(name: str) -> Ask:
     """One ask's entry, its module imported on first use (a file of gradients never
     imports the Newton or figure modules)."""
-    ask: Ask = importlib.import_module(ASK_MODULES[name]).ASK
+    with lazy.importing():
+        ask: Ask = importlib.import_module(ASK_MODULES[name]).ASK
     return ask

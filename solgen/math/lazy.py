@@ -11,12 +11,23 @@ needs it: ``lazy.load("render").work(...)``. Nothing else in solgen uses importl
 
 To make a module lazy: add it here, and call ``load("<name>")`` where it is used (at call
 time, never at a module's top).
+
+Python's cyclic garbage collector is paused while ``load`` imports (``importing``): an
+import makes millions of objects (SymPy's classes, Jinja's, markdown-it's rules) that live
+as long as the process, and the collector scans all of them again at every full
+collection, for cycles that are not garbage. In a worker (``freeze_imports()``) what an
+import made is then frozen (``gc.freeze``): the collections during the render scan only
+the render's own objects.
 """
 
 from __future__ import annotations
 
+import gc
 import importlib
+import sys
+from contextlib import contextmanager
 from types import ModuleType
+from typing import Iterator
 
 MODULES = {
     # math: numbers on grids, the figure model (numpy, contourpy)
@@ -58,6 +69,35 @@ MODULES = {
 }
 
 
+_FREEZE = [False]  # in a worker: freeze what each import made (freeze_imports)
+
+
 def load(name: str) -> ModuleType:
     """The module registered as ``name`` (imported now if it was not yet)."""
-    return importlib.import_module(MODULES[name])
+    path = MODULES[name]
+    module = sys.modules.get(path)
+    if module is not None:
+        return module
+    with importing():
+        return importlib.import_module(path)
+
+
+@contextmanager
+def importing() -> Iterator[None]:
+    """The cyclic collector paused for an import (when nested, resumed by the outermost);
+    in a worker, what the import made is frozen."""
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if paused:
+            if _FREEZE[0]:
+                gc.freeze()
+            gc.enable()
+
+
+def freeze_imports() -> None:
+    """For a short-lived process (a worker): what every later ``load`` imports is frozen
+    (``gc.freeze``), so the collector never scans it again."""
+    _FREEZE[0] = True
