@@ -109,8 +109,9 @@ def process(files: tuple[str, ...] | list[str], job: Job, timeout: float, jobs: 
                 i, outcome = next(results)
             else:
                 i, p = next(queue)
-                outcome = _not_a_file(p) or (_work(p, job, time.monotonic() + timeout if timeout > 0 else None)
-                                             if job.debug or timeout <= 0 else lazy.load("workers").run_limited(_work, (p, job), *allowance(p, timeout)))
+                workers = lazy.load("workers")
+                outcome = _not_a_file(p) or (workers.roomy(_work, p, job, time.monotonic() + timeout if timeout > 0 else None)
+                                             if job.debug or timeout <= 0 else workers.run_limited(_work, (p, job), *allowance(p, timeout)))
             if cache is not None and outcome.error is None and not outcome.cached:
                 cache.put(units[i], outcome, hashes.get(i))
             done[i] = outcome

@@ -10,8 +10,10 @@ import sys
 from pathlib import Path
 
 import gc
+import resource
 
 import mpmath
+import pytest
 import sympy as sp
 
 from solgen.derive import check
@@ -161,3 +163,37 @@ def test_a_worker_freezes_what_it_imports(tmp_path, monkeypatch):
     finally:
         gc.unfreeze()
         sys.modules.pop("gc_probe_frozen", None)
+
+
+def _leaf() -> int:
+    return 1
+
+
+def _calls_at_depth(depth: int, calls: int) -> int:
+    """Page faults of ``calls`` calls made ``depth`` frames down (a fresh chunk of the frame
+    stack, mapped on each call that crosses into it, is a page fault)."""
+    if depth:
+        return _calls_at_depth(depth - 1, calls)
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    for _ in range(calls):
+        _leaf()
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
+
+
+def _worst_depth() -> int:
+    return max(_calls_at_depth(d, 2000) for d in range(300))  # more than a chunk's worth of these frames
+
+
+def test_frames_under_roomy_never_cross_into_a_new_chunk_per_call():
+    """CPython 3.11-3.13.0 unmap a frame-stack chunk when its first frame returns, so a loop
+    calling across a chunk's end maps one per call (workers.roomy). Under ``roomy`` the
+    render's frames share one chunk: no depth pays a fault per call."""
+    from solgen.build import workers
+
+    if not workers._CHUNKED:
+        pytest.skip("this Python keeps its frames without 16 KiB chunks")
+    assert _worst_depth() >= 1000  # the pathology is real here: some depth maps a chunk per call
+    assert workers.roomy(_worst_depth) < 100
+    assert workers.roomy(lambda a, b=0: (a, b), 1, b=2) == (1, 2)
+    with pytest.raises(ZeroDivisionError):
+        workers.roomy(lambda: 1 / 0)

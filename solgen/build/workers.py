@@ -16,7 +16,9 @@ import multiprocessing as mp
 import os
 import resource
 import signal
+import sys
 import time
+import types
 from multiprocessing.connection import wait
 from typing import Any, Callable, Iterator
 
@@ -78,13 +80,37 @@ def _address_space() -> int:
 WORKER_GC_THRESHOLD = (10_000, 10, 10)
 
 
+def _call(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    return fn(*args, **kwargs)
+
+
+# CPython 3.11 to 3.13.0 keep a thread's Python frames in 16 KiB chunks and unmap a chunk as
+# soon as its first frame returns: a loop that keeps calling across a chunk's end maps and
+# unmaps a chunk on every call (python/cpython#142183; fixed in later 3.13 and 3.14
+# releases). Whether a render's hot loops (SymPy's recursions) sit on such an end depends
+# on the depth it starts at: started from the ``solgen`` script, 1.2's render made 12,000
+# mmap/munmap pairs, a fifth of its time. ``roomy`` calls through a frame that reserves
+# ROOM slots: its chunk is allocated at twice that size, and the frames under it fill the
+# other half without crossing into a new chunk. (The reserved slots are never written:
+# the pages stay unmapped.)
+ROOM = 1 << 17  # 8-byte slots: a 2 MiB chunk, 1 MiB of it for the render's frames
+_CHUNKED = sys.implementation.name == "cpython" and (3, 11) <= sys.version_info[:2] <= (3, 13)
+_roomy_call = types.FunctionType(_call.__code__.replace(co_stacksize=_call.__code__.co_stacksize + ROOM), globals(),
+                                 "_roomy_call") if _CHUNKED else _call
+
+
+def roomy(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """``fn(*args, **kwargs)``, its frames in one roomy chunk of the frame stack (above)."""
+    return _roomy_call(fn, *args, **kwargs)
+
+
 def _child(conn: Any, work: Work, args: tuple, parent: int) -> None:
     try:
         gc.set_threshold(*WORKER_GC_THRESHOLD)
         lazy.freeze_imports()
         _become_worker(parent)
         try:
-            outcome = work(*args, progress=lambda text: conn.send(text))
+            outcome = roomy(work, *args, progress=lambda text: conn.send(text))
         except MemoryError:
             outcome = Outcome(args[0], error=_memory_error("this problem file"))
         try:
