@@ -185,7 +185,7 @@ def _worst_depth() -> int:
 
 
 def test_frames_under_roomy_never_cross_into_a_new_chunk_per_call():
-    """CPython 3.11-3.13.0 unmap a frame-stack chunk when its first frame returns, so a loop
+    """CPython 3.11 to 3.14 unmap a frame-stack chunk when its first frame returns, so a loop
     calling across a chunk's end maps one per call (workers.roomy). Under ``roomy`` the
     render's frames share one chunk: no depth pays a fault per call."""
     from solgen.build import workers
