@@ -197,3 +197,26 @@ def test_frames_under_roomy_never_cross_into_a_new_chunk_per_call():
     assert workers.roomy(lambda a, b=0: (a, b), 1, b=2) == (1, 2)
     with pytest.raises(ZeroDivisionError):
         workers.roomy(lambda: 1 / 0)
+
+
+def test_a_json_render_without_prose_math_never_imports_markdown_it(tmp_path):
+    """markdown-it (a tenth of the bare imports) is loaded by the first parse of prose: a
+    JSON render of a file whose prose has no formula never needs it; one with a formula
+    still checks it (a refused command is still warned about at its line)."""
+    plain = tmp_path / "plain.yaml"
+    plain.write_text("id: plain\ntitle: Plain\nvariables: [x, y]\nfunctions:\n  f: \"x^2*y\"\n"
+                     "parts:\n  - id: a\n    ask: gradient\n    of: f\n    prompt: Find the gradient of f.\n")
+    mathy = tmp_path / "mathy.yaml"
+    mathy.write_text(plain.read_text().replace("plain", "mathy").replace("of f.", r"of $f \evil$."))
+    for path, imported in ((plain, False), (mathy, True)):
+        probe = (
+            "import sys\nfrom solgen.cli import main\n"
+            f"try:\n    main(['render', {str(path)!r}, '--format', 'json', '--no-cache', '--debug', "
+            f"'--out', {str(tmp_path / 'out')!r}])\nexcept SystemExit as e:\n    code = e.code\n"
+            "print('markdown_it' in sys.modules, code)\n"
+        )
+        done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.strip().splitlines()[-1] == f"{imported} 0"
+    assert "mathy.yaml:10: warning:" in done.stderr and r"\evil" in done.stderr
+    assert (tmp_path / "out" / "plain.json").exists()

@@ -22,13 +22,14 @@ from __future__ import annotations
 import bisect
 import re
 import unicodedata
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 from urllib.parse import urlsplit
-
-from markdown_it.token import Token
 
 from solgen.input.markdown import (MATH_COMMANDS, _arguments_ok, parse, refused_math, safe_math,  # noqa: F401 - the
                                    table_math)  # reading and checking of prose, re-exported for the writers
+
+if TYPE_CHECKING:  # markdown-it itself is loaded by the first parse (input/mdparser.py)
+    from markdown_it.token import Token
 
 # -- TeX text ----------------------------------------------------------------------------
 

@@ -12,11 +12,12 @@ arguments to ``_ARITY``).
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from typing import TYPE_CHECKING
 
-from markdown_it import MarkdownIt
-from markdown_it.token import Token
-from mdit_py_plugins.dollarmath import dollarmath_plugin
+from solgen.math import lazy
+
+if TYPE_CHECKING:
+    from markdown_it.token import Token
 
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 # -- math --------------------------------------------------------------------------------
@@ -214,6 +215,8 @@ def _arguments_ok(tex: str) -> bool:
 def refused_math(markdown: str) -> list[tuple[str, str]]:
     """The formulas of a prose field that ``safe_math`` refuses (they are shown as code),
     each with why: for a warning, so a TA can fix them instead of finding code in the handout."""
+    if "$" not in markdown:  # no $, no formula (dollarmath's delimiters): nothing to parse
+        return []
     refused = []
     for tok in parse(markdown):
         for t in [tok, *(tok.children or [])]:
@@ -229,14 +232,12 @@ def refused_math(markdown: str) -> list[tuple[str, str]]:
 
 # -- parsing -----------------------------------------------------------------------------
 
-@lru_cache(maxsize=1)
-def _parser() -> MarkdownIt:
-    return MarkdownIt("commonmark", {"html": False}).use(dollarmath_plugin, double_inline=True).disable("image").enable("table")
-
-
 def parse(markdown: str) -> list[Token]:
-    """Prose -> markdown-it tokens (block tokens; inline ones as ``children``)."""
-    return _parser().parse(table_math(markdown))
+    """Prose -> markdown-it tokens (block tokens; inline ones as ``children``). markdown-it
+    is imported on the first parse (``input/mdparser.py``): a file whose prose has no
+    formula to check, rendered as JSON only, never needs it."""
+    tokens: list[Token] = lazy.load("mdparser").parser().parse(table_math(markdown))
+    return tokens
 
 
 _TABLE_ROW = re.compile(r"(?m)^[ \t]*\|.*$")

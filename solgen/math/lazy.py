@@ -42,8 +42,10 @@ MODULES = {
     "texbody": "solgen.formats.texbody",
     # derive: the mal-rules (wrong answers for multiple choice), for a part with choices
     "malrules": "solgen.derive.malrules",
-    # input: every ask's module, for the watcher's head start (pipeline.preload)
+    # input: every ask's module, for the watcher's head start (pipeline.preload); the prose
+    # parser (markdown-it)
     "askspec": "solgen.input.askspec",
+    "mdparser": "solgen.input.mdparser",
     # build: one file's render in the worker (SymPy, the engine), the worker processes
     # (multiprocessing: not for a render the cache answers), the exports
     "render": "solgen.build.render",
