@@ -31,9 +31,10 @@ from solgen.input.config import find_config, load_config
 from solgen.input.problem import MAX_FILE_BYTES, load_problem
 from solgen.math import lazy
 from solgen.present.formula import check as check_formulas
-from solgen.present.view import build_view, has_figures
+from solgen.present.view import build_view
 from solgen.present.words import load_words
 from solgen.input.section_files import is_section
+from solgen.formats.inline import draw_figures
 
 
 def work(path: str, job: Job, deadline: float | None = None, progress: Any = None) -> Outcome:
@@ -77,7 +78,7 @@ def work(path: str, job: Job, deadline: float | None = None, progress: Any = Non
             words = load_words(getattr(problem, "lang", "en"), tdir)
             view = build_view(solution, words)
             check_formulas(view)  # every displayed = true, before anything is written
-            _draw_figures(view)
+            draw_figures(view)  # the figures as pgfplots and SVG (numpy: only for a file that has one)
             if "tree" in formats:
                 out.files[f"{stem}.tree.json"] = lazy.load("tree").to_tree(view, stem)
             for fmt in text_formats:
@@ -96,13 +97,6 @@ def work(path: str, job: Job, deadline: float | None = None, progress: Any = Non
     if out.error and not out.tex:
         out.files.clear()
     return out
-
-
-def _draw_figures(view: dict[str, Any]) -> None:
-    """The view's figures as pgfplots and SVG (``formats/figures.py``: numpy, loaded only
-    for a file that has one)."""
-    if has_figures(view):
-        lazy.load("figures").draw_all(view)
 
 
 def course_defaults(doc: Any, path: str, out: Outcome) -> Any:
@@ -154,7 +148,7 @@ def work_section(path: str, job: Job, deadline: float | None, tell: Any) -> Outc
         view = lazy.load("section").build_section_view(section, words, progress)
         out.warnings = (*out.warnings, *view["image_warnings"])
         check_formulas(view)  # every displayed = true, before anything is written
-        _draw_figures(view)
+        draw_figures(view)
         doing.update(what="rendering", line=None)
         tell("rendering")
         if "tree" in job.formats:

@@ -18,7 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 from solgen.math.record import record
-from solgen.present.view import has_figures
+from solgen.present.view import FigureSpec
 from solgen.formats.prose import _md_math_body, escape_md, escape_tex, to_md, to_tex
 from solgen.math import lazy
 from solgen.present import view
@@ -115,6 +115,19 @@ class Prose(view.Prose):
 
     def as_format(self, fmt: str) -> str:
         return prose(self.source, fmt)
+
+
+def has_figures(view: Any) -> bool:
+    """Does ``view`` (dicts and lists, walked) hold a figure not drawn yet?"""
+    stack = [view]
+    while stack:
+        node = stack.pop()
+        for value in (node.values() if isinstance(node, dict) else node):
+            if isinstance(value, FigureSpec):
+                return True
+            if isinstance(value, (dict, list)):
+                stack.append(value)
+    return False
 
 
 def draw_figures(view: Any) -> None:

@@ -620,19 +620,6 @@ def pack_frames(groups: list[dict[str, Any]], room: float = SLIDE_ROOM) -> list[
     return out
 
 
-def has_figures(view: Any) -> bool:
-    """Does ``view`` (dicts and lists, walked) hold a figure not drawn yet?"""
-    stack = [view]
-    while stack:
-        node = stack.pop()
-        for value in (node.values() if isinstance(node, dict) else node):
-            if isinstance(value, FigureSpec):
-                return True
-            if isinstance(value, (dict, list)):
-                stack.append(value)
-    return False
-
-
 def fit_legend(answer: list[str], legend: list[Any], room: float = 12.0, per_line: int = 30) -> list[Any]:
     """The legend lines that fit in the text column beside a slide's picture under the
     answer lines (the handout keeps them all)."""
