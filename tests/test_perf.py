@@ -154,7 +154,7 @@ def test_a_worker_freezes_what_it_imports(tmp_path, monkeypatch):
     (tmp_path / "gc_probe_frozen.py").write_text("OBJECTS = [[i] for i in range(1000)]\n")
     monkeypatch.syspath_prepend(str(tmp_path))
     monkeypatch.setitem(lazy.MODULES, "probe_frozen", "gc_probe_frozen")
-    monkeypatch.setattr(lazy, "_FREEZE", [False])
+    monkeypatch.setattr(lazy, "_freeze", False)
     before = gc.get_freeze_count()
     try:
         lazy.freeze_imports()

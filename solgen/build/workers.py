@@ -87,12 +87,12 @@ def _call(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
 # CPython 3.11 to 3.14 keep a thread's Python frames in 16 KiB chunks and unmap a chunk as
 # soon as its first frame returns: a loop that keeps calling across a chunk's end maps and
 # unmaps a chunk on every call (python/cpython#142183; fixed in 2026's 3.13 and 3.14
-# releases, where the reserve below is harmless). Whether a render's hot loops (SymPy's recursions) sit on such an end depends
-# on the depth it starts at: started from the ``solgen`` script, 1.2's render made 12,000
-# mmap/munmap pairs, a fifth of its time. ``roomy`` calls through a frame that reserves
-# ROOM slots: its chunk is allocated at twice that size, and the frames under it fill the
-# other half without crossing into a new chunk. (The reserved slots are never written:
-# the pages stay unmapped.)
+# releases, where the reserve below is harmless). Whether a render's hot loops (SymPy's
+# recursions) sit on such an end depends on the depth it starts at: started from the
+# ``solgen`` script, 1.2's render made 12,000 mmap/munmap pairs, a fifth of its time.
+# ``roomy`` calls through a frame that reserves ROOM slots: its chunk is allocated at twice
+# that size, and the frames under it fill the other half without crossing into a new
+# chunk. (The reserved slots are never written: the pages stay unmapped.)
 ROOM = 1 << 17  # 8-byte slots: a 2 MiB chunk, 1 MiB of it for the render's frames
 _CHUNKED = sys.implementation.name == "cpython" and (3, 11) <= sys.version_info[:2] <= (3, 14)
 _roomy_call = types.FunctionType(_call.__code__.replace(co_stacksize=_call.__code__.co_stacksize + ROOM), globals(),

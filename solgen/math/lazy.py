@@ -6,8 +6,9 @@ for a render the cache answers; Jinja and markdown-it only for the text formats;
 contourpy only when a file asks for a figure. Each such module imports what it needs at its
 top, and is itself reached only through this table, by the code that needs it, when it
 needs it: ``lazy.load("render").work(...)``. Nothing else in solgen uses importlib or an
-``import`` inside a function (but numpy, contourpy, watchfiles and a solgen.toml's tomllib) (tests/test_layout.py checks it, and checks that every
-``load("name")`` reaches a module of the caller's stage or one below it).
+``import`` inside a function but numpy, contourpy, watchfiles and a solgen.toml's tomllib
+(tests/test_layout.py checks it, and checks that every ``load("name")`` reaches a module of
+the caller's stage or one below it).
 
 To make a module lazy: add it here, and call ``load("<name>")`` where it is used (at call
 time, never at a module's top).
@@ -71,7 +72,7 @@ MODULES = {
 }
 
 
-_FREEZE = [False]  # in a worker: freeze what each import made (freeze_imports)
+_freeze = False  # in a worker: freeze what each import made (freeze_imports)
 
 
 def load(name: str) -> ModuleType:
@@ -94,7 +95,7 @@ def importing() -> Iterator[None]:
         yield
     finally:
         if paused:
-            if _FREEZE[0]:
+            if _freeze:
                 gc.freeze()
             gc.enable()
 
@@ -102,4 +103,5 @@ def importing() -> Iterator[None]:
 def freeze_imports() -> None:
     """For a short-lived process (a worker): what every later ``load`` imports is frozen
     (``gc.freeze``), so the collector never scans it again."""
-    _FREEZE[0] = True
+    global _freeze
+    _freeze = True
